@@ -1,0 +1,42 @@
+# greenspike: `make demo` runs the main job, `make test` runs the checks, `make bench` the benchmarks.
+# Each creates .venv when no virtualenv is active, and installs torch 2.13.0 (the CPU wheel on
+# our machines) only when no torch is importable: any other torch is a multi-GB CUDA download.
+
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV)/bin,$(CURDIR)/$(VENV)/bin)
+PY := $(BIN)/python
+PIP := $(PY) -m pip install --quiet
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test bench install install-dev lint clean
+
+$(BIN)/python:
+	python3 -m venv $(VENV)
+
+install: $(BIN)/python
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) $(TORCH)
+	$(PIP) -e .
+
+install-dev: $(BIN)/python
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) $(TORCH)
+	$(PIP) -e '.[dev]'
+
+demo: install
+	$(BIN)/greenspike carbon FRA
+	$(BIN)/greenspike carbon USA
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: install-dev
+	@for script in benchmarks/*.py; do \
+		[ -e "$$script" ] || { echo "no benchmarks yet"; break; }; \
+		echo "== $$script"; $(PY) "$$script" || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist

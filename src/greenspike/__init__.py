@@ -1,0 +1,31 @@
+"""greenspike: measure the energy of neural networks, cut it with spiking networks, prove it.
+
+    import greenspike as gs
+
+The public names below are imported on first use, so that `import greenspike` and the
+command line start fast and `greenspike.energy` never pulls in torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Sub-packages reachable as attributes (`gs.energy`, ...).
+_SUBPACKAGES: tuple[str, ...] = ("energy",)
+# Re-exported names and the module that defines each.
+_EXPORTS: dict[str, str] = {}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'greenspike' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBPACKAGES, *_EXPORTS})

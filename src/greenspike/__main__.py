@@ -1,0 +1,5 @@
+"""`python -m greenspike` runs the command line."""
+
+from greenspike.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The root `greenspike` command: version, help, and one clear message for bad input."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from greenspike import __version__
+from greenspike.cli import carbon
+
+BAD_INPUT_EXIT_CODE = 2
+
+
+class _Commands(TyperGroup):
+    """Shows the library's ValueError / OSError as one `Error: ...` line, not a traceback.
+
+    The library raises these at its boundaries with a message that names the bad value and
+    what would be valid (DESIGN.md), so the message is all the user needs.
+    """
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError) as error:
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {escape(str(error))}")
+            raise typer.Exit(BAD_INPUT_EXIT_CODE) from error
+
+
+app = typer.Typer(
+    name="greenspike",
+    cls=_Commands,
+    help="Measure the energy of neural networks, cut it with spiking networks, and prove it.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"greenspike {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Measure the energy of neural networks, cut it with spiking networks, and prove it."""
+
+
+app.command(name="carbon")(carbon.carbon)
+
+
+def main() -> None:
+    """Entry point of the `greenspike` console script and `python -m greenspike`."""
+    app(prog_name="greenspike")
