@@ -20,6 +20,13 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Literal
 
+# Power drawn by DRAM per GB installed (or allocated), the Green Algorithms reference value.
+MEMORY_POWER_W_PER_GB = 0.3725
+MEMORY_POWER_SOURCE = (
+    "Green Algorithms reference value 0.3725 W/GB (Lannelongue et al. 2021, CC BY 4.0), "
+    "from Karyakin & Salem, DaMoN 2017, doi:10.1145/3076113.3076117"
+)
+
 Kind = Literal["gpu", "tpu", "cpu"]
 KINDS: tuple[Kind, ...] = ("gpu", "tpu", "cpu")
 
