@@ -16,7 +16,11 @@ __version__ = "0.1.0"
 # Sub-packages reachable as attributes (`gs.energy`, ...).
 _SUBPACKAGES: tuple[str, ...] = ("energy",)
 # Re-exported names and the module that defines each.
-_EXPORTS: dict[str, str] = {}
+_EXPORTS: dict[str, str] = {
+    "EnergyReport": "greenspike.energy.report",
+    "EnergyTracker": "greenspike.energy.tracker",
+    "track": "greenspike.energy.tracker",
+}
 
 
 def __getattr__(name: str) -> Any:
