@@ -36,6 +36,7 @@ from typing import Literal
 from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
+from greenspike.energy.meters.estimated import check_tdp_w
 from greenspike.energy.report import (
     Component,
     ComponentEnergy,
@@ -159,8 +160,7 @@ class EnergyTracker(ContextDecorator):
             raise ValueError(f"interval must be > 0 s, got {interval_s:g} s")
         if not (math.isfinite(pue) and pue >= 1):
             raise ValueError(f"PUE must be a finite number >= 1 (1 = no overhead), got {pue:g}")
-        if cpu_tdp_w is not None and not (math.isfinite(cpu_tdp_w) and cpu_tdp_w > 0):
-            raise ValueError(f"CPU TDP must be a finite number of watts > 0, got {cpu_tdp_w:g}")
+        check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise ValueError(f"meters must be 'auto' or a list of meters, got {meters!r}")
         self.meters = meters

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from greenspike.energy.meters.base import Meter
-from greenspike.energy.meters.estimated import EstimatedCpuMeter, EstimatedRamMeter
+from greenspike.energy.meters.estimated import (
+    EstimatedCpuMeter,
+    EstimatedRamMeter,
+    check_tdp_w,
+)
 from greenspike.energy.meters.nvml import NvmlMeter
 from greenspike.energy.meters.rapl import POWERCAP_ROOT, RaplMeter
 
@@ -33,6 +37,7 @@ def select_meters(
     nvml: ModuleType | None = None,
 ) -> MeterSelection:
     """Start and return the best meters; `rapl_root` and `nvml` are for tests and odd systems."""
+    check_tdp_w(cpu_tdp_w)
     meters: list[Meter] = []
     unavailable: list[tuple[str, str]] = []
     notes: list[str] = []

@@ -37,6 +37,12 @@ RSS_REFRESH_S = 0.5
 GENERIC_CPU = "Generic CPU core"
 
 
+def check_tdp_w(tdp_w: float | None) -> None:
+    """Raise ValueError unless `tdp_w` is None or a finite number of watts > 0."""
+    if tdp_w is not None and not (math.isfinite(tdp_w) and tdp_w > 0):
+        raise ValueError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w:g}")
+
+
 def cpu_model_name() -> str:
     """The CPU's name as the system gives it: /proc/cpuinfo on Linux, else platform."""
     try:
@@ -72,8 +78,7 @@ class EstimatedCpuMeter(Meter):
     name = "estimated-cpu"
 
     def __init__(self, tdp_w: float | None = None, cpu_model: str | None = None):
-        if tdp_w is not None and not (math.isfinite(tdp_w) and tdp_w > 0):
-            raise ValueError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w}")
+        check_tdp_w(tdp_w)
         self.tdp_w = tdp_w
         self.cpu_model = cpu_model
         #: Where the per-core TDP comes from: "user", "table" or "generic" (model not found).
