@@ -16,7 +16,8 @@ Memory, Green Algorithms' reference power per GB (GB = 2**30 bytes, as DIMMs are
 
     P_ram = 0.3725 W/GB * resident memory of this process and its children
 
-The resident memory is sampled at most every RSS_REFRESH_S and held in between.
+The resident memory is sampled at most every RSS_REFRESH_S and held in between; the list of
+child processes, costlier to build (psutil scans every process), every TREE_REFRESH_S.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from greenspike.energy.report import Component
 
 BYTES_PER_GB = 2**30
 RSS_REFRESH_S = 0.5
+TREE_REFRESH_S = 5.0
 GENERIC_CPU = "Generic CPU core"
 
 
@@ -158,21 +160,23 @@ class EstimatedRamMeter(Meter):
     name = "estimated-ram"
 
     def __init__(self) -> None:
-        self._process = psutil.Process()
+        self._tree: list[psutil.Process] = []
         self._rss_bytes = 0
         self._gb_s = 0.0
-        self._start = self._last = self._last_rss = time.monotonic()
+        self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
 
     def start(self) -> None:
-        self._process = psutil.Process()
+        self._tree = self._process_tree()
         self._rss_bytes = self._tree_rss_bytes()
         self._gb_s = 0.0
-        self._start = self._last = self._last_rss = time.monotonic()
+        self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
 
     def read(self) -> dict[str, float]:
         now = time.monotonic()
         self._gb_s += self._rss_bytes / BYTES_PER_GB * (now - self._last)
         self._last = now
+        if now - self._last_tree >= TREE_REFRESH_S:
+            self._tree, self._last_tree = self._process_tree(), now
         if now - self._last_rss >= RSS_REFRESH_S:
             self._rss_bytes, self._last_rss = self._tree_rss_bytes(), now
         return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s}
@@ -187,13 +191,17 @@ class EstimatedRamMeter(Meter):
         )
         return (Component("ram", "estimated", "memory model", source, notes),)
 
-    def _tree_rss_bytes(self) -> int:
+    @staticmethod
+    def _process_tree() -> list[psutil.Process]:
+        process = psutil.Process()
         try:
-            processes = [self._process, *self._process.children(recursive=True)]
+            return [process, *process.children(recursive=True)]
         except psutil.Error:
-            processes = [self._process]
+            return [process]
+
+    def _tree_rss_bytes(self) -> int:
         total = 0
-        for process in processes:
+        for process in self._tree:
             try:
                 total += process.memory_info().rss
             except psutil.Error:
