@@ -115,16 +115,11 @@ def test_ram_energy_is_power_per_gb_times_resident_gb_over_time(monkeypatch):
     assert ram.source.startswith("memory-model: 0.3725 W/GB x 2.00 GB")
 
 
+HOLD_200_MIB = "import time; b = bytearray(200 * 2**20); print(1, flush=True); time.sleep(30)"
+
+
 def test_ram_counts_the_children_of_this_process():
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; b = bytearray(200 * 2**20); print(1); "
-            "sys.stdout.flush(); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-    )
+    child = subprocess.Popen([sys.executable, "-c", HOLD_200_MIB], stdout=subprocess.PIPE)
     try:
         child.stdout.readline()  # its 200 MiB are allocated
         alone = psutil.Process().memory_info().rss
@@ -134,6 +129,25 @@ def test_ram_counts_the_children_of_this_process():
         meter.read()
         mean_gb = float(meter.components()[0].source.split(" x ")[1].removesuffix(" GB"))
         assert mean_gb * 2**30 > alone + 150 * 2**20
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_ram_counts_a_child_started_after_the_meter_within_a_second():
+    meter = EstimatedRamMeter()
+    started = time.monotonic()
+    meter.start()
+    child = subprocess.Popen([sys.executable, "-c", HOLD_200_MIB], stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()
+        time.sleep(max(0.0, 0.6 - (time.monotonic() - started)))
+        meter.read()  # past 0.5 s: the process tree and its memory are sampled again
+        start, first = time.monotonic(), meter.read()["ram"]
+        time.sleep(0.2)
+        power_w = (meter.read()["ram"] - first) / (time.monotonic() - start)
+        alone = psutil.Process().memory_info().rss
+        assert power_w > MEMORY_POWER_W_PER_GB * (alone + 150 * 2**20) / 2**30
     finally:
         child.kill()
         child.wait()

@@ -16,8 +16,10 @@ Memory, Green Algorithms' reference power per GB (GB = 2**30 bytes, as DIMMs are
 
     P_ram = 0.3725 W/GB * resident memory of this process and its children
 
-The resident memory is sampled at most every RSS_REFRESH_S and held in between; the list of
-child processes, costlier to build (psutil scans every process), every TREE_REFRESH_S.
+The resident memory is sampled at most every RSS_REFRESH_S and held in between. The list of
+child processes costs more to build (psutil scans every process): it is rebuilt after 0.5 s,
+then at doubling intervals up to every TREE_REFRESH_S, so a child started with the run (as by
+`greenspike track`) is seen at once and a long run does not pay for scans.
 """
 
 from __future__ import annotations
@@ -161,12 +163,13 @@ class EstimatedRamMeter(Meter):
 
     def __init__(self) -> None:
         self._tree: list[psutil.Process] = []
+        self._tree_refresh_s = RSS_REFRESH_S
         self._rss_bytes = 0
         self._gb_s = 0.0
         self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
 
     def start(self) -> None:
-        self._tree = self._process_tree()
+        self._tree, self._tree_refresh_s = self._process_tree(), RSS_REFRESH_S
         self._rss_bytes = self._tree_rss_bytes()
         self._gb_s = 0.0
         self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
@@ -175,8 +178,9 @@ class EstimatedRamMeter(Meter):
         now = time.monotonic()
         self._gb_s += self._rss_bytes / BYTES_PER_GB * (now - self._last)
         self._last = now
-        if now - self._last_tree >= TREE_REFRESH_S:
+        if now - self._last_tree >= self._tree_refresh_s:
             self._tree, self._last_tree = self._process_tree(), now
+            self._tree_refresh_s = min(2 * self._tree_refresh_s, TREE_REFRESH_S)
         if now - self._last_rss >= RSS_REFRESH_S:
             self._rss_bytes, self._last_rss = self._tree_rss_bytes(), now
         return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s}
