@@ -315,11 +315,15 @@ class EnergyTracker(ContextDecorator):
 
     def _sample_every(self, poll_s: float) -> None:
         while not self._stopping.wait(poll_s):
-            with self._lock:
-                if not self._running:
-                    return
-                self._latest_s, self._latest_j = self._read()
-                report = self._build("running") if self.on_update else None
+            try:
+                with self._lock:
+                    if not self._running:
+                        return
+                    self._latest_s, self._latest_j = self._read()
+                    report = self._build("running") if self.on_update else None
+            except Exception as error:  # keep reading: a counter must not wrap unseen
+                self._note_once(f"sampling failed: {error!r}")
+                continue
             if report is not None:
                 self._publish(report)
 

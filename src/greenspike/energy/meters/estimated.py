@@ -176,8 +176,8 @@ class EstimatedRamMeter(Meter):
 
     def read(self) -> dict[str, float]:
         now = time.monotonic()
-        self._gb_s += self._rss_bytes / BYTES_PER_GB * (now - self._last)
-        self._last = now
+        gb_s = self._gb_s + self._rss_bytes / BYTES_PER_GB * (now - self._last)
+        self._gb_s, self._last = gb_s, now  # one statement: no slice counted twice
         if now - self._last_tree >= self._tree_refresh_s:
             self._tree, self._last_tree = self._process_tree(), now
             self._tree_refresh_s = min(2 * self._tree_refresh_s, TREE_REFRESH_S)

@@ -157,17 +157,10 @@ class NvmlMeter(Meter):
             except nvml.NVMLError as error:
                 gpu.gaps.lost(now_s - self._start, error)
                 continue
-            if not gpu.gaps.back(now_s - self._start):
-                if gpu.method == "energy counter" and reading < gpu.last:
-                    gpu.gaps.past.append(
-                        f"the energy counter went back at {now_s - self._start:.1f} s (driver "
-                        "reloaded?); energy since the reading before not counted"
-                    )
-                elif gpu.method == "energy counter":
-                    gpu.energy_j += (reading - gpu.last) / 1000
-                else:
-                    gpu.energy_j += (gpu.last + reading) / 2 * (now_s - gpu.last_time_s)
-            gpu.last, gpu.last_time_s = reading, now_s
+            resumed = gpu.gaps.back(now_s - self._start)  # then the reading is a new baseline
+            added_j = 0.0 if resumed else self._since_last_j(gpu, reading, now_s)
+            # one statement: a KeyboardInterrupt cannot fall between them (no double count)
+            gpu.energy_j, gpu.last, gpu.last_time_s = gpu.energy_j + added_j, reading, now_s
         return {f"gpu:{gpu.index}": gpu.energy_j for gpu in self._gpus}
 
     def components(self) -> tuple[Component, ...]:
@@ -236,6 +229,18 @@ class NvmlMeter(Meter):
             )
             return
         self._gpus.append(_Gpu(index, model, handle, "power sampling", mw / 1000, now_s))
+
+    def _since_last_j(self, gpu: _Gpu, reading: float, now_s: float) -> float:
+        """Joules since the last reading: counter difference, or trapezoid of two powers."""
+        if gpu.method == "power sampling":
+            return (gpu.last + reading) / 2 * (now_s - gpu.last_time_s)
+        if reading >= gpu.last:
+            return (reading - gpu.last) / 1000
+        gpu.gaps.past.append(
+            f"the energy counter went back at {now_s - self._start:.1f} s (driver reloaded?); "
+            "energy since the reading before not counted"
+        )
+        return 0.0
 
     def _reading(self, gpu: _Gpu) -> float:
         """mJ of the energy counter, or W of the power draw."""

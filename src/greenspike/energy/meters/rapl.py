@@ -150,9 +150,10 @@ class RaplMeter(Meter):
             except (OSError, ValueError) as error:
                 zone.gaps.lost(now_s, error)
                 continue
-            if not zone.gaps.back(now_s):
-                zone.total_uj += counter_delta_uj(zone.last_uj, reading, zone.max_range_uj)
-            zone.last_uj = reading
+            resumed = zone.gaps.back(now_s)  # after a gap, the reading is a new baseline
+            delta_uj = 0 if resumed else counter_delta_uj(zone.last_uj, reading, zone.max_range_uj)
+            # one statement: a KeyboardInterrupt cannot fall between the two (no double count)
+            zone.total_uj, zone.last_uj = zone.total_uj + delta_uj, reading
         return {component: zone.total_uj / 1e6 for component, zone in self._zones.items()}
 
     def components(self) -> tuple[Component, ...]:
