@@ -89,7 +89,7 @@ def test_sigterm_reaches_the_command_and_its_exit_status_is_kept(tmp_path):
     )
     assert returncode == 5
     assert report.status == "interrupted" and report.duration_s > 0
-    assert "greenspike received SIGTERM; the command exited with 5" in report.notes
+    assert "greenspike received SIGTERM; the command exited with status 5" in report.notes
     assert "Energy of" in stderr and "interrupted" in stderr
 
 
@@ -97,7 +97,7 @@ def test_ctrl_c_reaches_the_command_and_the_report_is_still_written(tmp_path):
     returncode, report, _ = track_in_a_real_process(tmp_path, "default", signal.SIGINT)
     assert returncode == 128 + signal.SIGINT  # Python ends by SIGINT after KeyboardInterrupt
     assert report.status == "interrupted"
-    assert "greenspike received SIGINT" in report.notes[-1]
+    assert "greenspike received SIGINT; the command was killed by SIGINT" in report.notes
 
 
 def test_a_command_killed_by_a_signal_exits_like_a_shell_says(cli, tmp_path):

@@ -61,14 +61,23 @@ def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, Energ
 
 
 def _ending(returncode: int, received: list[int]) -> tuple[Status, str | None]:
-    if received:
-        names = ", ".join(dict.fromkeys(signal.Signals(s).name for s in received))
-        return "interrupted", f"greenspike received {names}; the command exited with {returncode}"
     if returncode < 0:
-        return "interrupted", f"the command was killed by {signal.Signals(-returncode).name}"
-    if returncode:
-        return "failed", f"the command exited with status {returncode}"
-    return "finished", None
+        ending = f"the command was killed by {_signal_name(-returncode)}"
+    else:
+        ending = f"the command exited with status {returncode}"
+    if received:
+        names = ", ".join(dict.fromkeys(_signal_name(s) for s in received))
+        return "interrupted", f"greenspike received {names}; {ending}"
+    if returncode < 0:
+        return "interrupted", ending
+    return ("failed", ending) if returncode else ("finished", None)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # a real-time signal has no name of its own
+        return f"signal {signum}"
 
 
 def _terminal_interrupts_us() -> bool:
