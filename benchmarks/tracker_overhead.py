@@ -1,11 +1,12 @@
 """What measuring costs: EnergyTracker start + stop, a window, one meter reading, and the slowdown
 of the tracked code (requirements: start + stop < 50 ms without a GPU, overhead < 1 %).
 
-    python benchmarks/tracker_overhead.py [--seconds 4] [--pairs 11]
+    python benchmarks/tracker_overhead.py [--seconds 10] [--pairs 11]
 
 The overhead is measured twice. Directly: the CPU time the sampling thread used during a tracked
 run, as a share of the run's time (what it takes from the tracked code, whether it runs beside it
-or holds the GIL). As a slowdown: a workload timed inside a tracker and without, interleaved;
+or holds the GIL); the first seconds cost most, as the RAM estimate looks for child processes
+at 0.5, 1, 2, 4 s... As a slowdown: a workload timed inside a tracker and without, interleaved;
 the same pairs without any tracker give the noise of the machine, which on a small shared
 machine can exceed the effect.
 """
@@ -151,7 +152,7 @@ def paired_slowdown(workload: Callable[[], None], pairs: int, tracked: bool) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of a tracked run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of a tracked run")
     parser.add_argument("--pairs", type=int, default=11, help="runs with and without tracker")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -187,9 +188,9 @@ def main() -> None:
                 f"{share:.3%}",
                 "< 1 %" if interval_s == 1 else "",
             )
-    short = torch_training(args.seconds / 4)
+    short = torch_training(1.0)
     table.add_row(
-        f"wall-clock slowdown, median of {args.pairs} interleaved pairs, interval 1 s",
+        f"wall-clock slowdown, median of {args.pairs} interleaved pairs of 1 s runs",
         f"{paired_slowdown(short, args.pairs, tracked=True):+.2%}",
         "< 1 %",
     )
