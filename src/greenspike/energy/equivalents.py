@@ -17,14 +17,18 @@ from importlib.resources import files
 
 @dataclass(frozen=True)
 class Equivalent:
-    """`amount` units of something everyday that emit the same CO2e, with the factor used."""
+    """`amount` units of something everyday that emit the same CO2e, with the factor used.
+
+    `citation` is the short reference for tables; `source` the full one, with the arithmetic.
+    """
 
     name: str
     amount: float
     unit: str
     co2e_kg_per_unit: float
-    source: str
     year: int
+    citation: str
+    source: str
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,8 +44,9 @@ def equivalence_factors() -> tuple[Equivalent, ...]:
             amount=1.0,
             unit=row["unit"],
             co2e_kg_per_unit=float(row["co2e_kg_per_unit"]),
-            source=row["source"],
             year=int(row["year"]),
+            citation=row["citation"],
+            source=row["source"],
         )
         for row in csv.DictReader(text.splitlines())
     )
