@@ -146,27 +146,10 @@ def estimate_footprint(
 
     Raises ValueError naming the bad value for anything invalid or unknown.
     """
-    inputs = {
-        key: value
-        for key, value in {
-            "hardware": hardware,
-            "devices": devices,
-            "hours": hours,
-            "days": days,
-            "power_w": power_w,
-            "utilisation": utilisation,
-            "cpu": cpu,
-            "cpu_cores": cpu_cores,
-            "cpu_utilisation": cpu_utilisation,
-            "memory_gb": memory_gb,
-            "pue": pue,
-            "country": country,
-            "intensity_g_per_kwh": intensity_g_per_kwh,
-        }.items()
-        if value is not None
-    }
+    # First statement: locals() holds exactly the arguments, kept as the user gave them.
+    inputs = {name: value for name, value in locals().items() if value is not None}
     _count("devices", devices)
-    duration_h, duration_line = _duration(hours, days)
+    duration_h, formula = _duration(hours, days)
     model = find_hardware(hardware) if hardware is not None else None
     device_w, device_term, method, assumptions = _device_power(model, devices, power_w, utilisation)
     cpu_w, cpu_term, cpu_assumptions = _cpu_power(cpu, cpu_cores, cpu_utilisation)
@@ -175,38 +158,27 @@ def estimate_footprint(
     assumptions += cpu_assumptions + memory_assumptions
     assumptions += (Assumption("PUE", facility.value, "", facility.source),)
 
-    power = devices * device_w + cpu_w + memory_w
-    energy_kwh = duration_h * power * facility.value / 1000
+    energy_kwh = duration_h * (devices * device_w + cpu_w + memory_w) * facility.value / 1000
     terms = [t for t in (device_term, cpu_term, memory_term) if t]
     it_power = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
-    formula = (*duration_line,)
     formula += (
         f"E = {format_number(duration_h)} h x {it_power} x PUE {format_number(facility.value)}"
         f" / 1000 = {format_number(energy_kwh)} kWh",
     )
 
     intensity = carbon_intensity(country, intensity_g_per_kwh)
-    co2e_kg = note = None
-    found: tuple[Equivalent, ...] = ()
-    if intensity is None:
-        note = NO_INTENSITY
-    else:
+    co2e_kg = None
+    if intensity is not None:
         where = f" of {intensity.region}, {intensity.year}" if intensity.region else ""
+        g_per_kwh = intensity.intensity_g_per_kwh
         assumptions += (
-            Assumption(
-                f"carbon intensity{where}",
-                intensity.intensity_g_per_kwh,
-                "gCO2e/kWh",
-                intensity.source,
-            ),
+            Assumption(f"carbon intensity{where}", g_per_kwh, "gCO2e/kWh", intensity.source),
         )
-        co2e_kg = energy_kwh * intensity.intensity_g_per_kwh / 1000
+        co2e_kg = energy_kwh * g_per_kwh / 1000
         formula += (
-            f"CO2e = {format_number(energy_kwh)} kWh x "
-            f"{format_number(intensity.intensity_g_per_kwh)} g/kWh / 1000 = "
-            f"{format_number(co2e_kg)} kg",
+            f"CO2e = {format_number(energy_kwh)} kWh x {format_number(g_per_kwh)} g/kWh"
+            f" / 1000 = {format_number(co2e_kg)} kg",
         )
-        found = equivalents(co2e_kg)
 
     return FootprintEstimate(
         inputs=inputs,
@@ -221,10 +193,10 @@ def estimate_footprint(
         energy_kwh=energy_kwh,
         intensity_g_per_kwh=None if intensity is None else intensity.intensity_g_per_kwh,
         co2e_kg=co2e_kg,
-        co2e_note=note,
+        co2e_note=NO_INTENSITY if co2e_kg is None else None,
         assumptions=assumptions,
         formula=formula,
-        equivalents=found,
+        equivalents=() if co2e_kg is None else equivalents(co2e_kg),
     )
 
 
