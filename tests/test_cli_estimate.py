@@ -75,3 +75,8 @@ def test_bad_input_is_one_error_line_and_exit_status_2(greenspike_process, args,
     assert done.returncode == 2
     assert done.stderr.startswith("Error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_no_arguments_shows_the_help(cli):
+    result = cli("estimate")
+    assert "Usage" in result.output and "--list-hardware" in result.output

@@ -59,7 +59,7 @@ def _root(
 
 
 app.command(name="carbon")(carbon.carbon)
-app.command(name="estimate")(estimate.estimate)
+app.command(name="estimate", no_args_is_help=True)(estimate.estimate)
 
 
 def main() -> None:
