@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 # Sub-packages reachable as attributes (`gs.energy`, ...).
 _SUBPACKAGES: tuple[str, ...] = ("energy",)
 # Re-exported names and the module that defines each.
-_EXPORTS: dict[str, str] = {}
+_EXPORTS: dict[str, str] = {"estimate_footprint": "greenspike.energy.footprint"}
 
 
 def __getattr__(name: str) -> Any:
