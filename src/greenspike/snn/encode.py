@@ -37,7 +37,8 @@ def latency(
         mode="log":    t = round(-tau * ln(x))               (no spike if t > steps - 1)
 
     `tau` (log mode, in steps) defaults to `(steps - 1) / ln(100)`, so that `x = 0.01` spikes at
-    the last step and smaller values stay silent. Elements with `x = 0` never spike.
+    the last step; values whose time rounds past the last step stay silent. Elements with
+    `x = 0` never spike.
     """
     _check_steps(steps)
     _check_unit_range(x, "latency")
