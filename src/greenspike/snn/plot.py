@@ -16,7 +16,7 @@ def plot_raster(spikes: torch.Tensor, *, sample: int = 0, ax: Axes | None = None
     spikes = _one_sample(spikes, sample, "plot_raster")
     ax = _axes(ax)
     times, neurons = torch.nonzero(spikes, as_tuple=True)
-    ax.scatter(times.numpy(), neurons.numpy(), s=4, marker="|", color="black")
+    ax.scatter(times.numpy(), neurons.numpy(), s=40, marker="|", linewidths=1, color="black")
     ax.set_xlim(-0.5, spikes.shape[0] - 0.5)
     ax.set_ylim(-0.5, spikes.shape[1] - 0.5)
     ax.set_xlabel("time step")
@@ -64,4 +64,4 @@ def _axes(ax: Axes | None) -> Axes:
         return ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(6, 3))[1]
+    return plt.subplots(figsize=(6, 3), layout="constrained")[1]
