@@ -66,3 +66,11 @@ def test_unknown_split_is_an_error():
         ValueError, match="unknown digits split 'validation': use one of train, test"
     ):
         load_digits("validation")
+
+
+def test_each_load_returns_fresh_tensors():
+    first = load_digits("all")
+    first.images.zero_()
+    first.labels.zero_()
+    again = load_digits("all")
+    assert again.images.max() == 1.0 and again.labels.max() == 9

@@ -90,15 +90,31 @@ def test_cuba_lif_by_hand(reset, spikes, v_final):
     assert state.i.item() == pytest.approx(0.4)  # the current is never reset
 
 
-def test_alif_threshold_rises_after_each_spike_and_relaxes():
+@pytest.mark.parametrize(
+    ("reset", "spikes", "v_final", "a_final"),
+    [
+        # theta = 1 + 0.8 a; a = 0.5 a + s; v = v + 1.5
+        # t1: v 1.5 > 1.0 fires -> 0.5, a 1;  t2: v 2.0 > 1.8 fires -> 0.2, a 1.5
+        # t3: v 1.7 < 2.2 silent, a 0.75;    t4: v 3.2 > 1.6 fires -> 1.6, a 1.375
+        ("subtract", [1, 1, 0, 1], 1.6, 1.375),
+        # t1: 1.5 fires -> 0, a 1; t2: 1.5 < 1.8, a 0.5; t3: 3.0 > 1.4 fires -> 0, a 1.25;
+        # t4: 1.5 < 2.0, a 0.625
+        ("zero", [1, 0, 1, 0], 1.5, 0.625),
+        # v 1.5, 3.0, 4.5, 6.0 against theta 1.0, 1.8, 2.2, 2.4
+        ("none", [1, 1, 1, 1], 6.0, 1.875),
+    ],
+)
+def test_alif_threshold_rises_after_each_spike_and_relaxes(reset, spikes, v_final, a_final):
     out, state = F.alif(
-        seq(1.5, 1.5, 1.5, 1.5), beta=1.0, adaptation_decay=0.5, adaptation_scale=0.8
+        seq(1.5, 1.5, 1.5, 1.5),
+        beta=1.0,
+        adaptation_decay=0.5,
+        adaptation_scale=0.8,
+        reset=reset,
     )
-    # t1: v 1.5 > 1.0 fires -> 0.5, a 1;  t2: v 2.0 > 1.8 fires -> 0.2, a 1.5
-    # t3: v 1.7 < 2.2 silent, a 0.75;    t4: v 3.2 > 1.6 fires -> 1.6, a 1.375
-    assert flat(out) == [1, 1, 0, 1]
-    assert state.v.item() == pytest.approx(1.6)
-    assert state.a.item() == pytest.approx(1.375)
+    assert flat(out) == spikes
+    assert state.v.item() == pytest.approx(v_final)
+    assert state.a.item() == pytest.approx(a_final)
 
 
 def test_alif_with_zero_adaptation_is_lif():
@@ -108,15 +124,25 @@ def test_alif_with_zero_adaptation_is_lif():
     assert torch.equal(alif_out, lif_out)
 
 
-def test_recurrent_lif_by_hand():
+@pytest.mark.parametrize(
+    ("reset", "v_final"),
+    [
+        # t1: v [1.5, 0] -> s [1, 0], v [0.5, 0]
+        # t2: v [0.25, 0] + W s = [0.25, 2.0] -> s [0, 1], v [0.25, 1.0]
+        # t3: v [0.125, 0.5] + [0.6, 0] + W s = [-0.275, 0.5] -> s [0, 0]
+        ("subtract", [-0.275, 0.5]),
+        # t1: -> v [0, 0]; t2: [0, 2.0] -> v [0, 0]; t3: [0.6, 0] + W s = [-0.4, 0]
+        ("zero", [-0.4, 0.0]),
+        # t1: [1.5, 0]; t2: [0.75, 2.0]; t3: [0.375 + 0.6 - 1, 1.0]: exactly at threshold, silent
+        ("none", [-0.025, 1.0]),
+    ],
+)
+def test_recurrent_lif_by_hand(reset, v_final):
     weight = torch.tensor([[0.0, -1.0], [2.0, 0.0]], dtype=torch.float64)  # [target, source]
     x = torch.tensor([[[1.5, 0.0]], [[0.0, 0.0]], [[0.6, 0.0]]], dtype=torch.float64)
-    out, state = F.recurrent_lif(x, weight, beta=0.5)
-    # t1: v [1.5, 0] -> s [1, 0], v [0.5, 0]
-    # t2: v [0.25, 0] + W s = [0.25, 2.0] -> s [0, 1], v [0.25, 1.0]
-    # t3: v [0.125, 0.5] + [0.6, 0] + W s = [-0.275, 0.5] -> s [0, 0]
+    out, state = F.recurrent_lif(x, weight, beta=0.5, reset=reset)
     assert out[:, 0].tolist() == [[1, 0], [0, 1], [0, 0]]
-    assert state.v[0].tolist() == pytest.approx([-0.275, 0.5])
+    assert state.v[0].tolist() == pytest.approx(v_final)
     assert state.s[0].tolist() == [0, 0]
 
 

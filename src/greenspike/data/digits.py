@@ -6,6 +6,7 @@ Source, citation and licence (CC BY 4.0): README.md beside this file.
 from __future__ import annotations
 
 import gzip
+from functools import cache
 from importlib.resources import files
 
 import numpy as np
@@ -48,7 +49,9 @@ def in_test_split(labels: np.ndarray) -> np.ndarray:
     return rank_in_class % TEST_EVERY == TEST_EVERY - 1
 
 
+@cache
 def _read_table() -> np.ndarray:
+    """The bundled table, read once per process (callers copy what they keep)."""
     with (
         files("greenspike.data").joinpath(DIGITS_FILE).open("rb") as raw,
         gzip.open(raw, "rt") as text,
