@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
 from pathlib import Path
 
@@ -16,11 +15,6 @@ from hypothesis import strategies as st
 
 from greenspike.data import load_mnist, read_idx
 from greenspike.data.idx import IDX_TYPES
-
-SHARED_MNIST = (
-    Path(os.environ.get("GREENSPIKE_SHARED_DATA", Path(__file__).parents[3] / "shared/data"))
-    / "mnist-t10k"
-)
 
 
 def idx_bytes(array: np.ndarray, type_code: int) -> bytes:
@@ -149,14 +143,14 @@ def test_load_mnist_rejects_unknown_split(tmp_path):
         load_mnist(tmp_path, "valid")
 
 
-@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="shared MNIST test set not present")
-def test_real_mnist_test_set():
+def test_real_mnist_test_set(shared_data):
+    mnist = shared_data / "mnist-t10k"
     for name, md5 in (
         ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
         ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
     ):
-        assert hashlib.md5((SHARED_MNIST / name).read_bytes()).hexdigest() == md5
-    data = load_mnist(SHARED_MNIST, "test")
+        assert hashlib.md5((mnist / name).read_bytes()).hexdigest() == md5
+    data = load_mnist(mnist, "test")
     assert data.images.shape == (10_000, 28, 28)
     assert data.images.min() >= 0.0 and data.images.max() == 1.0
     # The well-known class counts of the MNIST test set.
