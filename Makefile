@@ -8,6 +8,9 @@ BIN := $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV)/bin,$(CURDIR)/$(VENV)/bin)
 PY := $(BIN)/python
 PIP := $(PY) -m pip install --quiet
 TORCH ?= torch==2.13.0
+# Peer SNN libraries for the cross-check tests, pinned to the versions they were checked with.
+# --no-deps: their own requirements pull a CUDA torch. norse needs nir and nirtorch to import.
+PEERS := snntorch==1.0.0 spikingjelly==2.0.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6
 
 .PHONY: demo test bench install install-dev lint clean
 
@@ -21,6 +24,7 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) $(TORCH)
 	$(PIP) -e '.[dev]'
+	$(PIP) --no-deps $(PEERS)
 
 demo: install
 	$(BIN)/greenspike carbon FRA

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -36,3 +38,14 @@ def greenspike_process():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The project's reference data (`../shared/data` beside the checkout, or
+    $GREENSPIKE_SHARED_DATA); tests that need it are skipped where it is absent."""
+    default = Path(__file__).resolve().parents[2] / "shared" / "data"
+    path = Path(os.environ.get("GREENSPIKE_SHARED_DATA", default))
+    if not path.is_dir():
+        pytest.skip(f"reference data not found at {path}")
+    return path

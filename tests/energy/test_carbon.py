@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from greenspike.energy.carbon import OWID_SOURCE, carbon_intensity, known_intensities
-
-SHARED_OWID = Path(__file__).parents[3] / "shared/data/owid-carbon-intensity"
 
 
 def test_country_by_alpha3_alpha2_and_name_agree():
@@ -25,10 +22,10 @@ def test_country_by_alpha3_alpha2_and_name_agree():
     assert 10 < by_alpha3.intensity_g_per_kwh < 100  # French grid: nuclear and hydro
 
 
-@pytest.mark.skipif(not SHARED_OWID.exists(), reason="shared reference data not present")
-def test_bundled_table_is_the_latest_year_of_the_shared_owid_series():
+def test_bundled_table_is_the_latest_year_of_the_shared_owid_series(shared_data):
     latest: dict[str, tuple[int, float]] = {}
-    with open(SHARED_OWID / "carbon-intensity-electricity.csv", newline="") as f:
+    owid = shared_data / "owid-carbon-intensity/carbon-intensity-electricity.csv"
+    with open(owid, newline="") as f:
         for row in csv.DictReader(f):
             year, value = int(row["Year"]), float(row["Carbon intensity of electricity - gCO2/kWh"])
             if row["Code"] and year >= latest.get(row["Code"], (0, 0.0))[0]:

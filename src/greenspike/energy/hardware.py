@@ -58,7 +58,7 @@ def _words(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def hardware_table() -> tuple[Hardware, ...]:
-    """Every bundled model, GPUs and TPUs first, then CPUs, each sorted by name."""
+    """Every bundled model, in the order of the table (by kind, then name)."""
     text = files("greenspike.energy").joinpath("data/hardware.csv").read_text()
     return tuple(
         Hardware(

@@ -1,0 +1,14 @@
+"""A labelled image set: the one shape every greenspike data loader returns."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+
+class LabelledImages(NamedTuple):
+    """Images `[N, H, W]` (float32 in [0, 1]) and their class labels `[N]` (int64)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor

@@ -1,0 +1,346 @@
+"""The footprint of a run that cannot be measured (past, planned or published), with the sums shown.
+
+    P_W     = devices * P_device + cpu_cores * P_core * u_cpu + memory_gb * 0.3725 W/GB
+    E_kWh   = hours * P_W * PUE / 1000
+    CO2e_kg = E_kWh * intensity_g_per_kwh / 1000
+
+P_device is the average power of one device when it is known (`power_w`, as papers publish it),
+else utilisation * TDP of the named model (utilisation 1.0 unless given). P_core is a CPU's TDP
+per physical core. Every figure in the sums is listed with its source, the ones greenspike
+assumed marked as such, and the result is labelled `estimated`. Without a country or an
+intensity there is no CO2e, and the result says why: greenspike never guesses the grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from greenspike.energy.carbon import carbon_intensity
+from greenspike.energy.equivalents import Equivalent, equivalents
+from greenspike.energy.hardware import (
+    MEMORY_POWER_SOURCE,
+    MEMORY_POWER_W_PER_GB,
+    Hardware,
+    find_hardware,
+)
+from greenspike.energy.pue import power_usage_effectiveness
+
+GIVEN = "given by the user"
+NO_INTENSITY = (
+    "CO2e needs the carbon intensity of the electricity: give a country (e.g. FRA, or WORLD "
+    "for the world average) or an intensity in gCO2e/kWh"
+)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One figure used in the sums, and where it came from ("given by the user" or a source)."""
+
+    name: str
+    value: float
+    unit: str
+    source: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FootprintEstimate:
+    """Energy and CO2e of a run, estimated from its hardware, size and duration.
+
+    `device_power_w` is per device; `cpu_power_w` and `memory_power_w` are for the whole run.
+    `co2e_kg` is None when no carbon intensity was given, and `co2e_note` then says why.
+    """
+
+    inputs: dict[str, Any]
+    hardware: Hardware | None
+    devices: int
+    duration_h: float
+    method: str
+    device_power_w: float
+    cpu_power_w: float
+    memory_power_w: float
+    pue: float
+    energy_kwh: float
+    intensity_g_per_kwh: float | None
+    co2e_kg: float | None
+    co2e_note: str | None
+    assumptions: tuple[Assumption, ...]
+    formula: tuple[str, ...]
+    equivalents: tuple[Equivalent, ...] = ()
+    provenance: str = field(default="estimated", init=False)
+
+    @property
+    def power_w(self) -> float:
+        """IT power of the whole run: devices, CPU and memory, before the PUE."""
+        return self.devices * self.device_power_w + self.cpu_power_w + self.memory_power_w
+
+    @property
+    def energy_mwh(self) -> float:
+        return self.energy_kwh / 1000
+
+    @property
+    def co2e_t(self) -> float | None:
+        return None if self.co2e_kg is None else self.co2e_kg / 1000
+
+    def to_dict(self) -> dict:
+        """Everything above as plain JSON-ready values, plus the derived totals."""
+        return {
+            "provenance": self.provenance,
+            "method": self.method,
+            "inputs": dict(self.inputs),
+            "hardware": None if self.hardware is None else _hardware_dict(self.hardware),
+            "devices": self.devices,
+            "duration_h": self.duration_h,
+            "power_w": {
+                "per_device": self.device_power_w,
+                "cpu": self.cpu_power_w,
+                "memory": self.memory_power_w,
+                "total": self.power_w,
+            },
+            "pue": self.pue,
+            "energy_kwh": self.energy_kwh,
+            "energy_mwh": self.energy_mwh,
+            "intensity_g_per_kwh": self.intensity_g_per_kwh,
+            "co2e_kg": self.co2e_kg,
+            "co2e_t": self.co2e_t,
+            "co2e_note": self.co2e_note,
+            "assumptions": [a.to_dict() for a in self.assumptions],
+            "formula": list(self.formula),
+            "equivalents": [e.to_dict() for e in self.equivalents],
+        }
+
+
+def estimate_footprint(
+    hardware: str | None = None,
+    *,
+    devices: int = 1,
+    hours: float | None = None,
+    days: float | None = None,
+    power_w: float | None = None,
+    utilisation: float | None = None,
+    cpu: str | None = None,
+    cpu_cores: int | None = None,
+    cpu_utilisation: float | None = None,
+    memory_gb: float | None = None,
+    pue: float | str | None = None,
+    country: str | None = None,
+    intensity_g_per_kwh: float | None = None,
+) -> FootprintEstimate:
+    """Estimate the energy (kWh) and CO2e (kg) of `devices` x `hardware` running for a duration.
+
+    hardware: a GPU, TPU or CPU model from the bundled table ("V100", "A100-SXM4-80GB", "TPU v3");
+        optional when `power_w` is given.
+    hours or days: how long the devices ran (wall clock; give one of them).
+    power_w: average power of one device in W, when known; else `utilisation` x TDP is used
+        (utilisation in (0, 1], default 1.0).
+    cpu, cpu_cores, cpu_utilisation: a CPU model (or "any" for a generic 12 W core), how many of
+        its cores the whole run used (default: all cores of one chip) and how busy (default 1.0).
+    memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
+    pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None for
+        the industry average (1.56, assumed and said so).
+    country or intensity_g_per_kwh: where the electricity came from; without either, no CO2e.
+
+    Raises ValueError naming the bad value for anything invalid or unknown.
+    """
+    # First statement: locals() holds exactly the arguments, kept as the user gave them.
+    inputs = {name: value for name, value in locals().items() if value is not None}
+    _count("devices", devices)
+    duration_h, formula = _duration(hours, days)
+    model = find_hardware(hardware) if hardware is not None else None
+    device_w, device_term, method, assumptions = _device_power(model, devices, power_w, utilisation)
+    cpu_w, cpu_term, cpu_assumptions = _cpu_power(cpu, cpu_cores, cpu_utilisation)
+    memory_w, memory_term, memory_assumptions = _memory_power(memory_gb)
+    facility = power_usage_effectiveness(pue)
+    assumptions += cpu_assumptions + memory_assumptions
+    assumptions += (Assumption("PUE", facility.value, "", facility.source),)
+
+    energy_kwh = duration_h * (devices * device_w + cpu_w + memory_w) * facility.value / 1000
+    terms = [t for t in (device_term, cpu_term, memory_term) if t]
+    it_power = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
+    formula += (
+        f"E = {format_number(duration_h)} h x {it_power} x PUE {format_number(facility.value)}"
+        f" / 1000 = {format_number(energy_kwh)} kWh",
+    )
+
+    intensity = carbon_intensity(country, intensity_g_per_kwh)
+    co2e_kg = None
+    if intensity is not None:
+        where = f" of {intensity.region}, {intensity.year}" if intensity.region else ""
+        g_per_kwh = intensity.intensity_g_per_kwh
+        assumptions += (
+            Assumption(f"carbon intensity{where}", g_per_kwh, "gCO2e/kWh", intensity.source),
+        )
+        co2e_kg = energy_kwh * g_per_kwh / 1000
+        formula += (
+            f"CO2e = {format_number(energy_kwh)} kWh x {format_number(g_per_kwh)} g/kWh"
+            f" / 1000 = {format_number(co2e_kg)} kg",
+        )
+
+    return FootprintEstimate(
+        inputs=inputs,
+        hardware=model,
+        devices=devices,
+        duration_h=duration_h,
+        method=method,
+        device_power_w=device_w,
+        cpu_power_w=cpu_w,
+        memory_power_w=memory_w,
+        pue=facility.value,
+        energy_kwh=energy_kwh,
+        intensity_g_per_kwh=None if intensity is None else intensity.intensity_g_per_kwh,
+        co2e_kg=co2e_kg,
+        co2e_note=NO_INTENSITY if co2e_kg is None else None,
+        assumptions=assumptions,
+        formula=formula,
+        equivalents=() if co2e_kg is None else equivalents(co2e_kg),
+    )
+
+
+def format_number(value: float) -> str:
+    """Thousands separators; whole numbers from 1000 up, else 4 significant digits, no zero tail."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _device_power(
+    model: Hardware | None, devices: int, power_w: float | None, utilisation: float | None
+) -> tuple[float, str, str, tuple[Assumption, ...]]:
+    """Power of one device, its term in the formula, the method label, and the assumptions."""
+    n = format_number(devices)
+    if power_w is not None:
+        if utilisation is not None:
+            raise ValueError(
+                f"give the average power per device (power_w={power_w}) or a utilisation of "
+                f"the TDP (utilisation={utilisation}), not both"
+            )
+        _positive("average power per device (power_w)", power_w, " W")
+        label = "average power per device" + (f" ({model.model})" if model else "")
+        return (
+            float(power_w),
+            f"{n} x {format_number(power_w)} W",
+            f"average-power: {format_number(power_w)} W",
+            (Assumption(label, float(power_w), "W", GIVEN),),
+        )
+    if model is None:
+        raise ValueError(
+            "name the hardware (e.g. 'V100'; `greenspike estimate --list-hardware` lists them) "
+            "or give the average power per device (power_w)"
+        )
+    if utilisation is None:
+        used, source = 1.0, "assumed: full TDP for the whole run (no utilisation or power given)"
+    else:
+        used, source = _fraction("utilisation", utilisation), GIVEN
+    return (
+        used * model.tdp_w,
+        f"{n} x {format_number(used)} x {format_number(model.tdp_w)} W",
+        f"tdp-utilisation: {format_number(model.tdp_w)} W x {format_number(used * 100)} %",
+        (
+            Assumption(f"TDP of {model.model}", model.tdp_w, "W", model.source),
+            Assumption("utilisation of the TDP", used, "fraction", source),
+        ),
+    )
+
+
+def _cpu_power(
+    cpu: str | None, cores: int | None, utilisation: float | None
+) -> tuple[float, str, tuple[Assumption, ...]]:
+    """Power of the CPU cores the run used, its term in the formula, and the assumptions."""
+    if cpu is None:
+        if cores is not None or utilisation is not None:
+            raise ValueError(
+                "cpu_cores and cpu_utilisation need the CPU model (cpu=..., or 'any' for a "
+                "generic 12 W core)"
+            )
+        return 0.0, "", ()
+    try:
+        model = find_hardware(cpu, kind="cpu")
+    except ValueError as error:
+        raise ValueError(f"{error} For a CPU not listed, give cpu='any' (12 W per core).") from None
+    if cores is None:
+        cores, cores_source = model.cores or 1, f"assumed: all cores of one {model.model}"
+    else:
+        cores_source = GIVEN
+        _count("cpu_cores", cores)
+    if utilisation is None:
+        used, used_source = 1.0, "assumed: cores fully busy (no CPU utilisation given)"
+    else:
+        used, used_source = _fraction("cpu_utilisation", utilisation), GIVEN
+    per_core = model.tdp_per_core_w
+    term = f"{format_number(cores)} cores x {format_number(per_core)} W x {format_number(used)}"
+    return (
+        cores * per_core * used,
+        term,
+        (
+            Assumption(f"TDP per core of {model.model}", per_core, "W", model.source),
+            Assumption("CPU cores used", cores, "cores", cores_source),
+            Assumption("CPU utilisation", used, "fraction", used_source),
+        ),
+    )
+
+
+def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption, ...]]:
+    if memory_gb is None:
+        return 0.0, "", ()
+    _positive("memory_gb", memory_gb, " GB")
+    return (
+        memory_gb * MEMORY_POWER_W_PER_GB,
+        f"{format_number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
+        (
+            Assumption("memory", float(memory_gb), "GB", GIVEN),
+            Assumption("DRAM power per GB", MEMORY_POWER_W_PER_GB, "W/GB", MEMORY_POWER_SOURCE),
+        ),
+    )
+
+
+def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str, ...]]:
+    """Hours of the run, and the conversion line for the formula when given in days."""
+    if (hours is None) == (days is None):
+        raise ValueError(
+            f"give the duration as hours or as days, exactly one (hours={hours}, days={days})"
+        )
+    if days is not None:
+        _positive("days", days, "")
+        hours = days * 24
+        return hours, (f"t = {format_number(days)} d x 24 h/d = {format_number(hours)} h",)
+    return _positive("hours", hours, ""), ()
+
+
+def _positive(name: str, value: float, unit: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{name} must be a finite number > 0{unit}, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError(f"{name} must be a fraction in (0, 1] (1 = always at TDP), got {value!r}")
+    return float(value)
+
+
+def _count(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    return value
+
+
+def _hardware_dict(hardware: Hardware) -> dict:
+    return {
+        "model": hardware.model,
+        "kind": hardware.kind,
+        "tdp_w": hardware.tdp_w,
+        "cores": hardware.cores,
+        "source": hardware.source,
+    }

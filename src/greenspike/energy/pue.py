@@ -1,0 +1,69 @@
+"""Power usage effectiveness (PUE): how much a data centre draws per watt its computers draw.
+
+    facility_energy = pue * it_energy,   pue >= 1
+
+A PUE is given as a number, as a provider whose published average is bundled ("gcp", "aws",
+"azure", "ovhcloud", "oracle"), or not at all: then the industry-wide average of the Uptime
+Institute's 2024 survey applies, labelled as the assumption it is. The table
+(`data/pue.csv`) is Green Algorithms' `defaults_PUE.csv` (2025-02, CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib.resources import files
+
+DEFAULT_PROVIDER = "unknown"
+
+
+@dataclass(frozen=True)
+class Pue:
+    """A PUE and where it came from; `provider` is None for a figure the user gave."""
+
+    value: float
+    source: str
+    provider: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=1)
+def known_pues() -> dict[str, Pue]:
+    """Every bundled PUE by provider name (lower case); "unknown" is the industry average."""
+    text = files("greenspike.energy").joinpath("data/pue.csv").read_text()
+    return {
+        row["provider"]: Pue(float(row["pue"]), row["source"], row["provider"])
+        for row in csv.DictReader(text.splitlines())
+    }
+
+
+def power_usage_effectiveness(pue: float | str | None = None) -> Pue:
+    """The PUE to apply: a given number (>= 1), a provider's published average, or the default.
+
+    Raises ValueError for a number below 1 or not finite, and for an unknown provider (listing
+    the known ones).
+    """
+    if pue is None:
+        default = known_pues()[DEFAULT_PROVIDER]
+        return Pue(
+            default.value,
+            f"assumed: industry average, no PUE given; {default.source}",
+            DEFAULT_PROVIDER,
+        )
+    if isinstance(pue, str):
+        found = known_pues().get(pue.strip().casefold())
+        if found is None:
+            raise ValueError(
+                f"unknown PUE provider {pue!r}; give a number >= 1 or one of: "
+                f"{', '.join(known_pues())}"
+            )
+        return found
+    if isinstance(pue, bool) or not math.isfinite(pue) or pue < 1:
+        raise ValueError(
+            f"PUE must be a finite number >= 1 (facility energy / IT energy), got {pue}"
+        )
+    return Pue(float(pue), "given by the user")

@@ -1,0 +1,97 @@
+"""Encoders: turn values into spike trains `[T, ...]` (time first, then the input's shape).
+
+Out-of-range inputs are errors naming the range found, never clamped silently.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from greenspike.snn.functional._checks import check_finite
+
+
+def rate(x: torch.Tensor, steps: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Bernoulli rate code: at each of `steps` steps, each element spikes with probability `x`.
+
+    `x` (any shape, values in [0, 1]) -> spikes `[steps, *x.shape]` in `x`'s dtype; the mean over
+    time converges to `x`. Pass a seeded `torch.Generator` to reproduce the spikes. Same as
+    snnTorch `spikegen.rate(x, num_steps)` and SpikingJelly `PoissonEncoder` in distribution.
+    """
+    _check_steps(steps)
+    _check_unit_range(x, "rate")
+    probabilities = x.detach().unsqueeze(0).expand(steps, *x.shape)
+    return torch.bernoulli(probabilities, generator=generator)
+
+
+def latency(
+    x: torch.Tensor, steps: int, *, mode: str = "linear", tau: float | None = None
+) -> torch.Tensor:
+    """Time-to-first-spike code: each element spikes once, the larger the earlier; 0 never spikes.
+
+    `x` (any shape, values in [0, 1]) -> spikes `[steps, *x.shape]` with at most one spike per
+    element, at step::
+
+        mode="linear": t = round((1 - x) * (steps - 1))      (x = 1 at step 0, small x late)
+        mode="log":    t = round(-tau * ln(x))               (no spike if t > steps - 1)
+
+    `tau` (log mode, in steps) defaults to `(steps - 1) / ln(100)`, so that `x = 0.01` spikes at
+    the last step; values whose time rounds past the last step stay silent. Elements with
+    `x = 0` never spike.
+    """
+    _check_steps(steps)
+    _check_unit_range(x, "latency")
+    x = x.detach()
+    if mode == "linear":
+        times = torch.round((1 - x) * (steps - 1))
+    elif mode == "log":
+        tau = (steps - 1) / math.log(100) if tau is None else tau
+        if not (math.isfinite(tau) and tau > 0):
+            raise ValueError(f"latency: tau must be a positive number of steps, got {tau!r}")
+        times = torch.round(-tau * torch.log(x))
+    else:
+        raise ValueError(f"latency: mode must be 'linear' or 'log', got {mode!r}")
+    times = torch.where(x > 0, times, torch.full_like(times, steps))  # steps: never
+    step_index = torch.arange(steps, device=x.device).view(steps, *([1] * x.dim()))
+    return (step_index == times.unsqueeze(0)).to(x.dtype)
+
+
+def delta(x: torch.Tensor, threshold: float, *, signed: bool = True) -> torch.Tensor:
+    """Delta (change) code of a sequence `x` `[T, ...]`: a spike where the value changed by more
+    than `threshold` since the previous step.
+
+    `out[t] = +1` where `x[t] - x[t-1] > threshold`, `-1` where `x[t] - x[t-1] < -threshold`
+    (with `signed=False`, 1 for both), else 0; `out[0] = 0` (no previous sample). Output has
+    `x`'s shape and dtype. (snnTorch's `spikegen.delta` differs: it also fires on a change equal
+    to the threshold, and compares step 0 with zero.)
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 1:
+        raise ValueError("delta expects a floating-point sequence [T, ...] with time first")
+    check_finite(x, "delta input")
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise ValueError(f"delta: threshold must be a positive number, got {threshold!r}")
+    change = torch.zeros_like(x)
+    change[1:] = x[1:] - x[:-1]
+    up = (change > threshold).to(x.dtype)
+    down = (change < -threshold).to(x.dtype)
+    return up - down if signed else up + down
+
+
+def _check_steps(steps: int) -> None:
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+
+
+def _check_unit_range(x: torch.Tensor, encoder: str) -> None:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise ValueError(
+            f"{encoder} expects a floating-point tensor with values in [0, 1], "
+            f"got {getattr(x, 'dtype', type(x).__name__)}"
+        )
+    check_finite(x, f"{encoder} input")
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError(
+            f"{encoder} expects values in [0, 1] (probabilities or normalised intensities), got "
+            f"values from {x.min().item():g} to {x.max().item():g}; scale the input first"
+        )

@@ -1,0 +1,123 @@
+"""Checks at the public boundary of the functional core: each error names the bad value."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+RESET_MODES = ("subtract", "zero", "none")
+Value = float | torch.Tensor
+
+
+def check_sequence(x: torch.Tensor, caller: str) -> None:
+    """`x` is a finite floating-point time-major tensor `[T, B, ...]`."""
+    _check_tensor(x, caller)
+    if x.dim() < 3:
+        raise ValueError(
+            f"{caller} expects a time-major tensor [T, B, ...] with at least 3 dimensions "
+            f"(time steps, batch, features), got shape {list(x.shape)}; for a single time step "
+            "[B, ...] use the step function, for a single sample add a batch dimension"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{caller} got an input with 0 time steps (shape {list(x.shape)})")
+    check_finite(x, f"{caller} input")
+
+
+def check_step(x_t: torch.Tensor, caller: str) -> None:
+    """`x_t` is a finite floating-point tensor for one time step, `[B, ...]`."""
+    _check_tensor(x_t, caller)
+    if x_t.dim() < 2:
+        raise ValueError(
+            f"{caller} expects one time step [B, ...] with at least 2 dimensions "
+            f"(batch, features), got shape {list(x_t.shape)}"
+        )
+    check_finite(x_t, f"{caller} input")
+
+
+def _check_tensor(x: object, caller: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{caller} expects a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{caller} expects a floating-point tensor, got {x.dtype}; convert it with .float()"
+        )
+
+
+def check_finite(x: torch.Tensor, what: str) -> None:
+    if not bool(torch.isfinite(x).all()):
+        bad = x[~torch.isfinite(x)]
+        raise ValueError(
+            f"{what} must be finite, found {bad.numel()} non-finite values (e.g. {bad[0].item()})"
+        )
+
+
+def check_unit_interval(name: str, value: Value) -> None:
+    """A decay factor per time step: finite, within [0, 1]."""
+    low, high = _range(name, value)
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"{name} must lie in [0, 1] (a decay factor per time step), got {_describe(value)}"
+        )
+
+
+def check_positive(name: str, value: Value) -> None:
+    low, _ = _range(name, value)
+    if low <= 0:
+        raise ValueError(f"{name} must be > 0, got {_describe(value)}")
+
+
+def check_non_negative(name: str, value: Value) -> None:
+    low, _ = _range(name, value)
+    if low < 0:
+        raise ValueError(f"{name} must be >= 0, got {_describe(value)}")
+
+
+def check_reset(reset: str) -> None:
+    if reset not in RESET_MODES:
+        raise ValueError(f"reset must be one of {', '.join(map(repr, RESET_MODES))}, got {reset!r}")
+
+
+def check_broadcast(name: str, value: Value, step_shape: torch.Size) -> None:
+    """A per-neuron parameter broadcasts to one time step `[B, ...]` without enlarging it."""
+    if not isinstance(value, torch.Tensor) or value.dim() == 0:
+        return
+    try:
+        shape = torch.broadcast_shapes(value.shape, step_shape)
+    except RuntimeError:
+        shape = None
+    if shape != step_shape:
+        raise ValueError(
+            f"{name} of shape {list(value.shape)} does not broadcast to one time step of shape "
+            f"{list(step_shape)}: give one value per neuron, aligned with the trailing dimensions"
+        )
+
+
+def check_state(name: str, value: torch.Tensor, step_shape: torch.Size) -> None:
+    if value.shape != step_shape:
+        raise ValueError(
+            f"state {name} has shape {list(value.shape)}, expected {list(step_shape)} "
+            "(one time step of the input, [B, ...])"
+        )
+
+
+def _range(name: str, value: Value) -> tuple[float, float]:
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 0:
+            raise ValueError(f"{name} is an empty tensor")
+        detached = value.detach()
+        if not bool(torch.isfinite(detached).all()):
+            raise ValueError(f"{name} must be finite, got {_describe(value)}")
+        return detached.min().item(), detached.max().item()
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number or tensor, got {value!r}")
+    return float(value), float(value)
+
+
+def _describe(value: Value) -> str:
+    if isinstance(value, torch.Tensor):
+        if value.numel() == 1:
+            return f"{value.item():g}"
+        detached = value.detach()
+        return f"a tensor with values from {detached.min().item():g} to {detached.max().item():g}"
+    return f"{value!r}"

@@ -1,0 +1,188 @@
+"""Surrogate gradients: the exact Heaviside step forward, a smooth derivative backward.
+
+A spiking neuron fires `s = H(v - threshold)`, whose true derivative is zero almost everywhere.
+A surrogate keeps that exact forward pass and, in the backward pass, multiplies the incoming
+gradient by the derivative `g'(x)` of a smooth step `g` at `x = v - threshold`.
+
+Each surrogate is a small frozen object. Calling it on a tensor applies the spike function with
+autograd (`surrogate(x)`); `heaviside(x)` and `surrogate.derivative(x)` are the plain forward and
+backward functions, so a fused kernel can reproduce both; `surrogate.primitive(x)` is the smooth
+step `g` itself (used to check the derivative, and to plot it).
+
+Convention: `H(x) = 1` for `x > 0`, else `0` (a membrane exactly at threshold does not fire), as
+in snnTorch and Norse; SpikingJelly fires at `x >= 0`. The two differ only when `v` equals the
+threshold exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+
+def heaviside(x: torch.Tensor) -> torch.Tensor:
+    """The spike: 1.0 where `x > 0`, else 0.0, in `x`'s dtype."""
+    return (x > 0).to(x.dtype)
+
+
+class _SpikeFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, surrogate: Surrogate) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.surrogate = surrogate
+        return heaviside(x)
+
+    @staticmethod
+    def backward(ctx, grad_spikes: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (x,) = ctx.saved_tensors
+        return grad_spikes * ctx.surrogate.derivative(x), None
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """Base of the surrogates: forward `heaviside`, backward `derivative`."""
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return _SpikeFunction.apply(x, self)
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        """`g'(x)`, the factor the backward pass applies in place of the step's derivative."""
+        raise NotImplementedError
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        """`g(x)`, the smooth step whose derivative is `derivative` (up to a constant)."""
+        raise NotImplementedError
+
+
+def _require_positive(name: str, value: float, surrogate: str) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{surrogate}: {name} must be a positive finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ATan(Surrogate):
+    """Arc-tangent: `g(x) = atan(pi/2 * alpha * x) / pi + 1/2`,
+    `g'(x) = alpha / (2 * (1 + (pi/2 * alpha * x)^2))`; peak `alpha / 2` at threshold.
+
+    Same as snnTorch `surrogate.atan(alpha)` and SpikingJelly `surrogate.ATan(alpha)`.
+    """
+
+    alpha: float = 2.0
+
+    def __post_init__(self) -> None:
+        _require_positive("alpha", self.alpha, "atan")
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return self.alpha / 2 / (1 + (math.pi / 2 * self.alpha * x) ** 2)
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.atan(math.pi / 2 * self.alpha * x) / math.pi + 0.5
+
+
+@dataclass(frozen=True)
+class FastSigmoid(Surrogate):
+    """Fast sigmoid (SuperSpike): `g(x) = x / (1 + slope * |x|)`,
+    `g'(x) = 1 / (1 + slope * |x|)^2`; peak 1 at threshold.
+
+    Same as snnTorch `surrogate.fast_sigmoid(slope)`. Norse 1.1's `method="super"` is this with
+    `slope = 1` (its `alpha` is not used in the backward pass).
+    """
+
+    slope: float = 25.0
+
+    def __post_init__(self) -> None:
+        _require_positive("slope", self.slope, "fast_sigmoid")
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return 1 / (1 + self.slope * x.abs()) ** 2
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return x / (1 + self.slope * x.abs())
+
+
+@dataclass(frozen=True)
+class Sigmoid(Surrogate):
+    """Logistic sigmoid: `g(x) = sigmoid(alpha * x)`,
+    `g'(x) = alpha * sigmoid(alpha * x) * (1 - sigmoid(alpha * x))`; peak `alpha / 4`.
+
+    Same as SpikingJelly `surrogate.Sigmoid(alpha)` (default 4) and snnTorch
+    `surrogate.sigmoid(slope)` with `slope = alpha` (snnTorch's default is 25).
+    """
+
+    alpha: float = 4.0
+
+    def __post_init__(self) -> None:
+        _require_positive("alpha", self.alpha, "sigmoid")
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        s = torch.sigmoid(self.alpha * x)
+        return self.alpha * s * (1 - s)
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.alpha * x)
+
+
+@dataclass(frozen=True)
+class Triangle(Surrogate):
+    """Triangle of unit area: `g'(x) = max(0, 1 - |x| / width) / width`; `g` rises
+    piecewise-quadratically from 0 at `x = -width` to 1 at `x = width`.
+
+    Norse's `method="triangle"`, `alpha * max(0, 1 - |x|)`, is `alpha` times `triangle(1.0)`.
+    """
+
+    width: float = 1.0
+
+    def __post_init__(self) -> None:
+        _require_positive("width", self.width, "triangle")
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(1 - x.abs() / self.width, min=0) / self.width
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        u = torch.clamp(x / self.width, -1, 1)
+        return 0.5 + u - u * u.abs() / 2
+
+
+@dataclass(frozen=True)
+class StraightThrough(Surrogate):
+    """Straight-through estimator: `g(x) = x`, `g'(x) = 1` (the gradient passes unchanged).
+
+    Same as snnTorch `surrogate.straight_through_estimator()`.
+    """
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(x)
+
+    def primitive(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def atan(alpha: float = 2.0) -> ATan:
+    """Arc-tangent surrogate (the default of greenspike's neurons), see `ATan`."""
+    return ATan(alpha)
+
+
+def fast_sigmoid(slope: float = 25.0) -> FastSigmoid:
+    """Fast-sigmoid (SuperSpike) surrogate, see `FastSigmoid`."""
+    return FastSigmoid(slope)
+
+
+def sigmoid(alpha: float = 4.0) -> Sigmoid:
+    """Logistic-sigmoid surrogate, see `Sigmoid`."""
+    return Sigmoid(alpha)
+
+
+def triangle(width: float = 1.0) -> Triangle:
+    """Triangular surrogate of unit area, see `Triangle`."""
+    return Triangle(width)
+
+
+def straight_through() -> StraightThrough:
+    """Straight-through estimator, see `StraightThrough`."""
+    return StraightThrough()
+
+
+# The surrogate every neuron uses unless told otherwise (surrogates are immutable).
+DEFAULT_SURROGATE = ATan()
