@@ -16,7 +16,12 @@ __version__ = "0.1.0"
 # Sub-packages reachable as attributes (`gs.energy`, ...).
 _SUBPACKAGES: tuple[str, ...] = ("energy", "snn", "data")
 # Re-exported names and the module that defines each.
-_EXPORTS: dict[str, str] = {"estimate_footprint": "greenspike.energy.footprint"}
+_EXPORTS: dict[str, str] = {
+    "EnergyReport": "greenspike.energy.report",
+    "EnergyTracker": "greenspike.energy.tracker",
+    "estimate_footprint": "greenspike.energy.footprint",
+    "track": "greenspike.energy.tracker",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,60 @@
+"""`greenspike track -- COMMAND`: run a command, measure its energy, print the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+
+def track(
+    command: list[str] = typer.Argument(
+        None, metavar="-- COMMAND [ARGS]", help="The command to run, without a shell."
+    ),
+    country: str = typer.Option(
+        None, "--country", help="Where the electricity comes from: ISO 3166 code, e.g. FRA."
+    ),
+    intensity: float = typer.Option(
+        None, "--intensity", help="Carbon intensity in gCO2e/kWh, instead of --country."
+    ),
+    pue: float = typer.Option(1.0, "--pue", help="Power usage effectiveness of the data centre."),
+    interval: float = typer.Option(1.0, "--interval", help="Seconds between meter readings."),
+    cpu_tdp_w: float = typer.Option(
+        None,
+        "--cpu-tdp-w",
+        help="For the CPU estimate: watts of the CPUs the command may use, at full load.",
+    ),
+    json_path: Path = typer.Option(
+        None,
+        "--json",
+        help="Also write the report there as JSON, updated while the command runs.",
+        dir_okay=False,
+    ),
+    name: str = typer.Option(None, "--name", help="Name of the run (default: the command)."),
+) -> None:
+    """Run a command, measure the energy it uses, print the report; exit with its status.
+
+    The report goes to stderr, so that the command's own output stays clean.
+
+    Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
+    """
+    from greenspike.energy.command import run_command
+    from greenspike.energy.tracker import EnergyTracker
+
+    if json_path is not None and not json_path.parent.is_dir():
+        raise ValueError(f"cannot write the report to {json_path}: no directory {json_path.parent}")
+    tracker = EnergyTracker(
+        interval_s=interval,
+        country=country,
+        pue=pue,
+        intensity_g_per_kwh=intensity,
+        name=name,
+        cpu_tdp_w=cpu_tdp_w,
+        on_update=None if json_path is None else lambda report: report.write_json(json_path),
+    )
+    exit_code, report = run_command(command or [], tracker)
+    Console(stderr=True).print(report)
+    if json_path is not None:
+        Console(stderr=True).print(f"Report written to {json_path}", style="dim")
+    raise typer.Exit(exit_code)

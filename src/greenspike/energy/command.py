@@ -1,0 +1,95 @@
+"""Run a command in a child process and measure it: the engine of `greenspike track`.
+
+The command runs without a shell. SIGINT and SIGTERM that reach greenspike are passed on to it,
+and greenspike waits for it to end: the report then covers the whole run, marked "interrupted".
+One exception: when greenspike runs in the foreground of a terminal, Ctrl-C already reaches the
+command (they share the terminal's foreground process group), so it is not sent a second time.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import Sequence
+
+from greenspike.energy.report import EnergyReport, Status
+from greenspike.energy.tracker import EnergyTracker
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, EnergyReport]:
+    """Run `argv` under `tracker`; return its exit status (128 + N if killed by signal N) and
+    the report. Raises ValueError for an empty command, OSError when it cannot be started."""
+    if not argv:
+        raise ValueError("no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]...")
+    if tracker.name is None:
+        tracker.name = shlex.join(argv)
+    received: list[int] = []
+    pending: list[int] = []  # received before the child existed
+    child: list[subprocess.Popen] = []
+
+    def deliver(signum: int) -> None:
+        if not (signum == signal.SIGINT and _terminal_interrupts_us()):
+            child[0].send_signal(signum)
+
+    def forward(signum: int, frame: object) -> None:
+        received.append(signum)
+        if child:
+            deliver(signum)
+        else:
+            pending.append(signum)
+
+    tracker.start()
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    try:
+        try:
+            child.append(subprocess.Popen(list(argv)))
+        except OSError as error:
+            tracker.stop("failed", f"could not start the command: {error}")
+            raise OSError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+        for signum in pending:
+            deliver(signum)
+        returncode = child[0].wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    status, note = _ending(returncode, received)
+    return (128 - returncode if returncode < 0 else returncode), tracker.stop(status, note)
+
+
+def _ending(returncode: int, received: list[int]) -> tuple[Status, str | None]:
+    if returncode < 0:
+        ending = f"the command was killed by {_signal_name(-returncode)}"
+    else:
+        ending = f"the command exited with status {returncode}"
+    if received:
+        names = ", ".join(dict.fromkeys(_signal_name(s) for s in received))
+        return "interrupted", f"greenspike received {names}; {ending}"
+    if returncode < 0:
+        return "interrupted", ending
+    return ("failed", ending) if returncode else ("finished", None)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # a real-time signal has no name of its own
+        return f"signal {signum}"
+
+
+def _terminal_interrupts_us() -> bool:
+    """Whether this process is in the foreground of its terminal, where Ctrl-C reaches the whole
+    process group, the child included."""
+    try:
+        terminal = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return False  # no controlling terminal
+    try:
+        return os.tcgetpgrp(terminal) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(terminal)

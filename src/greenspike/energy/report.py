@@ -1,0 +1,271 @@
+"""The energy report of a run: joules per component with their provenance, windows, carbon.
+
+    energy_j = measured_energy_j + estimated_energy_j   (each the sum over its components)
+    kwh      = energy_j / 3.6e6
+    co2e_g   = kwh * pue * intensity_g_per_kwh           (None without an intensity)
+
+Components that could not be read are listed in `missing` with the reason, never counted as 0 J.
+A report is a plain value: `to_dict()` gives JSON-ready data and `from_dict()` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from greenspike.energy.carbon import CarbonIntensity
+
+Status = Literal["running", "finished", "failed", "interrupted"]
+STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "interrupted")
+Provenance = Literal["measured", "estimated"]
+J_PER_KWH = 3.6e6
+SCHEMA = "greenspike.energy-report/1"
+NO_CARBON_NOTE = (
+    "no CO2e: carbon needs the country the electricity comes from (--country FRA, "
+    "country='FRA') or its intensity (--intensity 56, intensity_g_per_kwh=56)"
+)
+
+
+@dataclass(frozen=True)
+class Component:
+    """One thing whose energy is reported: a CPU package, a DRAM zone, a GPU, an estimate.
+
+    - name: "cpu:package-0", "dram:0", "gpu:0"; "cpu" and "ram" for estimates.
+    - provenance: "measured" (a hardware sensor) or "estimated" (a model).
+    - method: "energy counter", "power sampling", "tdp x utilisation", "memory model".
+    - source: the sensor, or the model with its inputs: "rapl:package-0", "nvml:0 (NVIDIA A100)",
+      "tdp-utilisation: 12 W/core x 2 cores x 37 %".
+    - notes: what the figure does not cover (a gap while the sensor was unreadable, ...).
+    """
+
+    name: str
+    provenance: Provenance
+    method: str
+    source: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """One of: measured, measured (power sampling), estimated."""
+        if self.provenance == "measured" and self.method != "energy counter":
+            return f"measured ({self.method})"
+        return self.provenance
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComponentEnergy(Component):
+    """A component and the joules it used."""
+
+    energy_j: float
+
+
+@dataclass(frozen=True)
+class MissingComponent:
+    """A component that exists but could not be read: why, and how to make it readable."""
+
+    name: str
+    reason: str
+    fix: str = ""
+
+
+class _Totals:
+    """Totals over `components`, measured and estimated kept apart as well as summed."""
+
+    components: tuple[ComponentEnergy, ...]
+
+    def _sum(self, provenance: Provenance | None) -> float:
+        return math.fsum(c.energy_j for c in self.components if provenance in (None, c.provenance))
+
+    @property
+    def measured_energy_j(self) -> float:
+        return self._sum("measured")
+
+    @property
+    def estimated_energy_j(self) -> float:
+        return self._sum("estimated")
+
+    @property
+    def energy_j(self) -> float:
+        """Measured plus estimated joules; see `measured_energy_j` and `estimated_energy_j`."""
+        return self._sum(None)
+
+    @property
+    def kwh(self) -> float:
+        return self.energy_j / J_PER_KWH
+
+    def energy_of(self, name: str) -> float | None:
+        """Joules of one component, None when it is not reported."""
+        return next((c.energy_j for c in self.components if c.name == name), None)
+
+    def _totals_dict(self) -> dict[str, float]:
+        return {
+            "energy_j": self.energy_j,
+            "kwh": self.kwh,
+            "measured_energy_j": self.measured_energy_j,
+            "estimated_energy_j": self.estimated_energy_j,
+        }
+
+
+@dataclass(frozen=True)
+class WindowReport(_Totals):
+    """A named stretch of a run (an epoch, a trial) and the energy each component used in it.
+
+    Its components carry the run's provenance; `end_unix_s` is None while it is open.
+    """
+
+    name: str
+    status: Status
+    start_unix_s: float
+    end_unix_s: float | None
+    duration_s: float
+    components: tuple[ComponentEnergy, ...]
+    windows: tuple[WindowReport, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "start_unix_s": self.start_unix_s,
+            "end_unix_s": self.end_unix_s,
+            "duration_s": self.duration_s,
+            "energy_j_by_component": {c.name: c.energy_j for c in self.components},
+            "totals": self._totals_dict(),
+            "windows": [w.to_dict() for w in self.windows],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], components: dict[str, Component]) -> WindowReport:
+        """Rebuild a window; `components` gives each component's provenance by name."""
+        return cls(
+            name=data["name"],
+            status=_status(data["status"]),
+            start_unix_s=data["start_unix_s"],
+            end_unix_s=data["end_unix_s"],
+            duration_s=data["duration_s"],
+            components=tuple(
+                ComponentEnergy(**asdict(components[name]), energy_j=energy_j)
+                for name, energy_j in data["energy_j_by_component"].items()
+            ),
+            windows=tuple(cls.from_dict(w, components) for w in data["windows"]),
+        )
+
+
+@dataclass(frozen=True)
+class EnergyReport(_Totals):
+    """What a tracked run used, component by component, and how each figure was obtained.
+
+    Timestamps are Unix seconds; `end_unix_s` is None while the run is going on
+    (status "running"). `duration_s` comes from a monotonic clock.
+    """
+
+    name: str | None
+    status: Status
+    start_unix_s: float
+    end_unix_s: float | None
+    duration_s: float
+    components: tuple[ComponentEnergy, ...]
+    missing: tuple[MissingComponent, ...] = ()
+    pue: float = 1.0
+    carbon_intensity: CarbonIntensity | None = None
+    windows: tuple[WindowReport, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def co2e_g(self) -> float | None:
+        """kwh * pue * intensity_g_per_kwh; None when no carbon intensity was given."""
+        if self.carbon_intensity is None:
+            return None
+        return self.kwh * self.pue * self.carbon_intensity.intensity_g_per_kwh
+
+    @property
+    def carbon_note(self) -> str | None:
+        """Why there is no CO2e figure, or None when there is one."""
+        return NO_CARBON_NOTE if self.carbon_intensity is None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data; derived figures (totals, co2e_g) are included for readers."""
+        return {
+            "schema": SCHEMA,
+            "name": self.name,
+            "status": self.status,
+            "start_unix_s": self.start_unix_s,
+            "end_unix_s": self.end_unix_s,
+            "duration_s": self.duration_s,
+            "components": [
+                {**asdict(c), "notes": list(c.notes), "label": c.label} for c in self.components
+            ],
+            "missing": [asdict(m) for m in self.missing],
+            "totals": self._totals_dict(),
+            "pue": self.pue,
+            "carbon_intensity": self.carbon_intensity and self.carbon_intensity.to_dict(),
+            "co2e_g": self.co2e_g,
+            "carbon_note": self.carbon_note,
+            "windows": [w.to_dict() for w in self.windows],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
+        """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed."""
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a greenspike energy report (schema {data.get('schema')!r})")
+        component_fields = {f.name for f in fields(ComponentEnergy)}
+        components = tuple(
+            ComponentEnergy(
+                **{k: v for k, v in c.items() if k in component_fields and k != "notes"},
+                notes=tuple(c["notes"]),
+            )
+            for c in data["components"]
+        )
+        by_name = {
+            c.name: Component(c.name, c.provenance, c.method, c.source, c.notes) for c in components
+        }
+        intensity = data["carbon_intensity"]
+        return cls(
+            name=data["name"],
+            status=_status(data["status"]),
+            start_unix_s=data["start_unix_s"],
+            end_unix_s=data["end_unix_s"],
+            duration_s=data["duration_s"],
+            components=components,
+            missing=tuple(MissingComponent(**m) for m in data["missing"]),
+            pue=data["pue"],
+            carbon_intensity=CarbonIntensity(**intensity) if intensity else None,
+            windows=tuple(WindowReport.from_dict(w, by_name) for w in data["windows"]),
+            notes=tuple(data["notes"]),
+        )
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> EnergyReport:
+        return cls.from_dict(json.loads(text))
+
+    def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON atomically: readers see the previous report or this one, never half."""
+        path = Path(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(handle, "w") as file:
+                file.write(self.to_json())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def __rich__(self):
+        from greenspike.energy.summary import report_summary
+
+        return report_summary(self)
+
+
+def _status(value: str) -> Status:
+    if value not in STATUSES:
+        raise ValueError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
+    return value  # type: ignore[return-value]

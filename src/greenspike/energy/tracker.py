@@ -1,0 +1,413 @@
+"""Track the energy of a run: `EnergyTracker`, its nestable windows, and `track()`.
+
+    with gs.track("train", country="FRA") as tracker:
+        for epoch in range(3):
+            with tracker.window(f"epoch-{epoch}"):
+                train_one_epoch()
+    print(tracker.report.energy_j, tracker.report.co2e_g)
+
+A background thread reads every meter every `interval_s` (more often if a RAPL counter could
+otherwise wrap twice between reads) and hands the running report, status "running", to
+`on_update`, so that a caller can persist it while the run goes on. A window reads the meters
+when it opens and when it closes and reports the difference: two reads per window, nestable at
+will, and a window never holds more energy than the window around it.
+
+Nothing is lost: an exception in the tracked code ends the run as "failed", Ctrl-C
+(KeyboardInterrupt) and SIGTERM as "interrupted", and the report up to that moment is still
+built, kept in `tracker.report` and passed to `on_update`. While a tracker runs in the main
+thread and no other SIGTERM handler is installed, SIGTERM raises `Terminated` (a SystemExit with
+status 143) so that `with` blocks and `finally` clauses run; a tracker still running when the
+interpreter exits is stopped as "interrupted".
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ContextDecorator
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from greenspike.energy.carbon import carbon_intensity
+from greenspike.energy.meters.auto import select_meters
+from greenspike.energy.meters.base import Meter
+from greenspike.energy.meters.estimated import check_tdp_w
+from greenspike.energy.report import (
+    Component,
+    ComponentEnergy,
+    EnergyReport,
+    Status,
+    WindowReport,
+)
+
+OnUpdate = Callable[[EnergyReport], None]
+# How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
+JOIN_TIMEOUT_S = 10.0
+
+_log = logging.getLogger(__name__)
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived while a tracker was running: unwinds the main thread like Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(128 + signum)
+
+
+def status_of(error: BaseException | None) -> Status:
+    """The status a run or window ends with when `error` (None: no error) stops it."""
+    if error is None:
+        return "finished"
+    if isinstance(error, (KeyboardInterrupt, Terminated)):
+        return "interrupted"
+    if isinstance(error, SystemExit) and error.code in (0, None):
+        return "finished"
+    return "failed"
+
+
+@dataclass
+class _Node:
+    """A window while the tracker runs; times are the tracker's monotonic readings (s)."""
+
+    name: str
+    start_s: float
+    start_j: dict[str, float]
+    children: list[_Node] = field(default_factory=list)
+    end_s: float | None = None
+    end_j: dict[str, float] | None = None
+    status: Status = "running"
+
+    def close(self, end_s: float, end_j: dict[str, float], status: Status) -> None:
+        """Close this window and any window still open inside it, at the same moment."""
+        for child in self.children:
+            if child.end_s is None:
+                child.close(end_s, end_j, status)
+        self.end_s, self.end_j, self.status = end_s, end_j, status
+
+
+class Window(ContextDecorator):
+    """A named stretch of a run; a context manager, a decorator, or `start()` / `stop()`.
+
+    `report` is its WindowReport once it is closed.
+    """
+
+    def __init__(self, tracker: EnergyTracker, name: str):
+        self.tracker = tracker
+        self.name = name
+        self.report: WindowReport | None = None
+        self._node: _Node | None = None
+
+    def start(self) -> Window:
+        if self._node is not None:
+            raise RuntimeError(f"window {self.name!r} was already started")
+        self._node = self.tracker._open_window(self.name)
+        return self
+
+    def stop(self, status: Status = "finished") -> WindowReport:
+        if self._node is None:
+            raise RuntimeError(f"window {self.name!r} was not started")
+        self.report = self.tracker._close_window(self._node, status)
+        return self.report
+
+    def __enter__(self) -> Window:
+        return self.start()
+
+    def __exit__(self, kind, error, traceback) -> Literal[False]:
+        self.stop(status_of(error))
+        return False
+
+    def _recreate_cm(self) -> Window:
+        return Window(self.tracker, self.name)  # each decorated call is a window of its own
+
+
+class EnergyTracker(ContextDecorator):
+    """Measures the energy of the code between `start()` and `stop()`.
+
+    - meters: "auto" (the best meter per component, see `select_meters`) or started-on-`start()`
+      Meter objects.
+    - interval_s: seconds between two readings of the meters by the sampling thread.
+    - country / intensity_g_per_kwh: where the carbon intensity comes from (at most one); with
+      neither, the report has no CO2e and says why.
+    - pue: power usage effectiveness of the data centre (>= 1), applied to CO2e.
+    - cpu_tdp_w: power of the CPUs this process may use at full load, for the CPU estimate.
+    - on_update: called with the running report after every reading by the sampling thread, and
+      with the final report at `stop()`; exceptions it raises are logged and noted, not raised.
+
+    Usable as a context manager (`with tracker:`) and as a decorator (each call is one run).
+    """
+
+    def __init__(
+        self,
+        meters: Literal["auto"] | Sequence[Meter] = "auto",
+        interval_s: float = 1.0,
+        country: str | None = None,
+        pue: float = 1.0,
+        intensity_g_per_kwh: float | None = None,
+        name: str | None = None,
+        *,
+        cpu_tdp_w: float | None = None,
+        on_update: OnUpdate | None = None,
+    ):
+        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
+            raise ValueError(f"interval must be a finite number of seconds, got {interval_s!r}")
+        if interval_s <= 0:
+            raise ValueError(f"interval must be > 0 s, got {interval_s:g} s")
+        if not (math.isfinite(pue) and pue >= 1):
+            raise ValueError(f"PUE must be a finite number >= 1 (1 = no overhead), got {pue:g}")
+        check_tdp_w(cpu_tdp_w)
+        if isinstance(meters, str) and meters != "auto":
+            raise ValueError(f"meters must be 'auto' or a list of meters, got {meters!r}")
+        self.meters = meters
+        self.interval_s = float(interval_s)
+        self.carbon_intensity = carbon_intensity(country, intensity_g_per_kwh)
+        self.pue = float(pue)
+        self.name = name
+        self.cpu_tdp_w = cpu_tdp_w
+        self.on_update = on_update
+        #: The final report, once `stop()` has run.
+        self.report: EnergyReport | None = None
+        self._lock = threading.RLock()
+        self._running = False
+        self._active: tuple[Meter, ...] = ()
+        self._notes: list[str] = []
+        self._roots: list[_Node] = []
+        self._open = threading.local()
+        self._latest_s = self._start_s = self._start_unix_s = 0.0
+        self._latest_j: dict[str, float] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._owns_sigterm = False
+
+    # -- run ------------------------------------------------------------------------------
+
+    def start(self) -> EnergyTracker:
+        """Start the meters and the sampling thread; returns the tracker."""
+        if self._running:
+            raise RuntimeError("the tracker is already running; stop() it first")
+        self.report = None
+        self._notes, self._roots = [], []
+        if self.meters == "auto":
+            selection = select_meters(self.cpu_tdp_w)
+            self._active, self._notes = selection.meters, list(selection.notes)
+        else:
+            self._active = tuple(self.meters)
+            for meter in self._active:
+                meter.start()
+        self._check_names()
+        polls = [getattr(m, "max_poll_interval_s", None) for m in self._active]
+        poll_s = min([self.interval_s, *(p for p in polls if p)])
+        if poll_s < self.interval_s:
+            self._notes.append(f"meters read every {poll_s:.3g} s so that no counter wraps twice")
+        self._start_unix_s, self._start_s = time.time(), time.monotonic()
+        self._latest_j = {}
+        self._latest_s, self._latest_j = self._read()
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._sample_every, args=(poll_s,), name="greenspike-energy", daemon=True
+        )
+        self._running = True
+        self._thread.start()
+        self._take_sigterm()
+        atexit.register(self._stop_at_exit)
+        return self
+
+    def stop(self, status: Status = "finished", note: str | None = None) -> EnergyReport:
+        """Read the meters a last time and return the report; again: the same report.
+
+        `status` is "finished", "failed" or "interrupted"; `note` says why, in the report.
+        """
+        if status not in ("finished", "failed", "interrupted"):
+            raise ValueError(f"a run ends finished, failed or interrupted, not {status!r}")
+        if not self._running:
+            if self.report is None:
+                raise RuntimeError("the tracker was not started")
+            return self.report
+        self._running = False
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_S)
+            if self._thread.is_alive():
+                self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
+        with self._lock:
+            self._latest_s, self._latest_j = self._read()
+            for root in self._roots:
+                if root.end_s is None:
+                    root.close(self._latest_s, self._latest_j, status)
+            if note:
+                self._notes.append(note)
+            self.report = self._build(status)
+            for meter in self._active:
+                meter.close()
+        self._give_back_sigterm()
+        atexit.unregister(self._stop_at_exit)
+        self._publish(self.report)
+        return self.report
+
+    def snapshot(self) -> EnergyReport:
+        """The report so far (status "running"), from a reading taken now."""
+        if not self._running:
+            raise RuntimeError("the tracker is not running")
+        with self._lock:
+            self._latest_s, self._latest_j = self._read()
+            return self._build("running")
+
+    def window(self, name: str) -> Window:
+        """A named window, nested in the window open in this thread, if any."""
+        return Window(self, name)
+
+    def __enter__(self) -> EnergyTracker:
+        return self.start()
+
+    def __exit__(self, kind, error, traceback) -> Literal[False]:
+        status = status_of(error)
+        self.stop(status, None if status == "finished" else _ending(error))
+        return False
+
+    # -- windows --------------------------------------------------------------------------
+
+    def _open_window(self, name: str) -> _Node:
+        if not self._running:
+            raise RuntimeError(f"start the tracker before opening window {name!r}")
+        stack: list[_Node] = self._open.__dict__.setdefault("stack", [])
+        with self._lock:
+            self._latest_s, self._latest_j = self._read()
+            node = _Node(name, self._latest_s, self._latest_j)
+            (stack[-1].children if stack else self._roots).append(node)
+        stack.append(node)
+        return node
+
+    def _close_window(self, node: _Node, status: Status) -> WindowReport:
+        stack: list[_Node] = self._open.__dict__.setdefault("stack", [])
+        if node in stack:
+            del stack[stack.index(node) :]
+        with self._lock:
+            if node.end_s is None:  # else the run stopped first and closed it
+                self._latest_s, self._latest_j = self._read()
+                node.close(self._latest_s, self._latest_j, status)
+            return self._window_report(node, self._provenance())
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _check_names(self) -> None:
+        names = [c.name for m in self._active for c in m.components()]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            for meter in self._active:
+                meter.close()
+            raise ValueError(f"several meters report {', '.join(doubled)}: that would count twice")
+
+    def _read(self) -> tuple[float, dict[str, float]]:
+        """(monotonic time, joules per component since start); a failing meter keeps its last."""
+        with self._lock:
+            energies = dict(self._latest_j)
+            for meter in self._active:
+                try:
+                    energies.update(meter.read())
+                except Exception as error:  # a meter must not end the run
+                    self._note_once(f"meter {meter.name} failed to read: {error!r}")
+            return time.monotonic(), energies
+
+    def _sample_every(self, poll_s: float) -> None:
+        while not self._stopping.wait(poll_s):
+            try:
+                with self._lock:
+                    if not self._running:
+                        return
+                    self._latest_s, self._latest_j = self._read()
+                    report = self._build("running") if self.on_update else None
+            except Exception as error:  # keep reading: a counter must not wrap unseen
+                self._note_once(f"sampling failed: {error!r}")
+                continue
+            if report is not None:
+                self._publish(report)
+
+    def _publish(self, report: EnergyReport) -> None:
+        if self.on_update is None:
+            return
+        try:
+            self.on_update(report)
+        except Exception as error:  # the caller's persistence must not end the measurement
+            _log.warning("greenspike: on_update failed: %r", error)
+            self._note_once(f"on_update failed: {error!r}")
+
+    def _note_once(self, note: str) -> None:
+        if note not in self._notes:
+            self._notes.append(note)
+
+    def _provenance(self) -> dict[str, Component]:
+        return {c.name: c for meter in self._active for c in meter.components()}
+
+    def _build(self, status: Status) -> EnergyReport:
+        with self._lock:
+            provenance = self._provenance()
+            duration_s = self._latest_s - self._start_s
+            finished = status != "running"
+            return EnergyReport(
+                name=self.name,
+                status=status,
+                start_unix_s=self._start_unix_s,
+                end_unix_s=self._start_unix_s + duration_s if finished else None,
+                duration_s=duration_s,
+                components=_energies(provenance, self._latest_j, {}),
+                missing=tuple(m for meter in self._active for m in meter.missing()),
+                pue=self.pue,
+                carbon_intensity=self.carbon_intensity,
+                windows=tuple(self._window_report(n, provenance) for n in self._roots),
+                notes=tuple(self._notes),
+            )
+
+    def _window_report(self, node: _Node, provenance: dict[str, Component]) -> WindowReport:
+        end_s = self._latest_s if node.end_s is None else node.end_s
+        end_j = self._latest_j if node.end_j is None else node.end_j
+        return WindowReport(
+            name=node.name,
+            status=node.status,
+            start_unix_s=self._start_unix_s + (node.start_s - self._start_s),
+            end_unix_s=None if node.end_s is None else self._start_unix_s + end_s - self._start_s,
+            duration_s=end_s - node.start_s,
+            components=_energies(provenance, end_j, node.start_j),
+            windows=tuple(self._window_report(child, provenance) for child in node.children),
+        )
+
+    def _take_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _raise_terminated)
+            self._owns_sigterm = True
+
+    def _give_back_sigterm(self) -> None:
+        if not self._owns_sigterm or threading.current_thread() is not threading.main_thread():
+            return
+        self._owns_sigterm = False
+        if signal.getsignal(signal.SIGTERM) is _raise_terminated:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def _stop_at_exit(self) -> None:
+        self.stop("interrupted", "the interpreter exited before stop()")
+
+
+def _ending(error: BaseException | None) -> str:
+    if isinstance(error, Terminated):
+        return "ended by SIGTERM"
+    return f"ended by {type(error).__name__}: {error}".removesuffix(": ")
+
+
+def _energies(
+    provenance: dict[str, Component], end_j: dict[str, float], start_j: dict[str, float]
+) -> tuple[ComponentEnergy, ...]:
+    return tuple(
+        ComponentEnergy(**asdict(component), energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0))
+        for name, component in provenance.items()
+    )
+
+
+def track(name: str | None = None, **options) -> EnergyTracker:
+    """`EnergyTracker(name=name, **options)`: `with gs.track("train", country="FRA"): ...`."""
+    return EnergyTracker(name=name, **options)

@@ -1,0 +1,110 @@
+"""`greenspike track`: runs a command, reports, exits with its status, passes signals on."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from greenspike.energy.report import EnergyReport
+
+
+def report_at(path) -> EnergyReport:
+    return EnergyReport.from_json(path.read_text())
+
+
+def test_the_command_runs_and_its_report_is_written(cli, tmp_path):
+    out = tmp_path / "run.json"
+    result = cli(
+        "track", "--country", "FRA", "--json", str(out), "--", sys.executable, "-c", "pass"
+    )
+    assert result.exit_code == 0, result.output
+    report = report_at(out)
+    assert report.status == "finished"
+    assert report.name == f"{sys.executable} -c pass"
+    assert report.carbon_intensity.region == "France (FRA)" and report.co2e_g is not None
+    assert "Energy of" in result.stderr and "CO2e:" in result.stderr
+
+
+def test_the_exit_status_of_the_command_is_kept(cli, tmp_path):
+    out = tmp_path / "run.json"
+    code = "import sys; sys.exit(3)"
+    result = cli("track", "--json", str(out), "--name", "exits", sys.executable, "-c", code)
+    assert result.exit_code == 3
+    report = report_at(out)
+    assert (report.name, report.status) == ("exits", "failed")
+    assert "the command exited with status 3" in report.notes
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "no command to run"),
+        (("--",), "no command to run"),
+        (("--interval", "-1", "--", "true"), "interval must be > 0 s, got -1 s"),
+        (("--country", "Atlantis", "--", "true"), "unknown country 'Atlantis'"),
+        (("--pue", "0.5", "--", "true"), "PUE must be a finite number >= 1"),
+        (("--json", "/no/such/dir/run.json", "--", "true"), "no directory /no/such/dir"),
+        (("--", "no-such-command-here"), "cannot run 'no-such-command-here'"),
+    ],
+)
+def test_bad_input_is_one_clear_error(cli, args, message):
+    result = cli("track", *args)
+    assert result.exit_code == 2
+    assert "Error:" in result.stderr and message in result.stderr
+
+
+CHILD = """
+import signal, sys, time
+if sys.argv[1] == "handles-sigterm":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(5))
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+def track_in_a_real_process(tmp_path, mode: str, send: signal.Signals):
+    """`python -m greenspike track -- python CHILD`; `send` goes to greenspike once the child
+    runs. A new session: no terminal, so Ctrl-C could not have reached the child directly."""
+    out = tmp_path / "run.json"
+    command = [sys.executable, "-m", "greenspike", "track", "--interval", "0.05", "--json"]
+    process = subprocess.Popen(
+        [*command, str(out), "--", sys.executable, "-c", CHILD, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(send)
+    _, stderr = process.communicate(timeout=30)
+    return process.returncode, report_at(out), stderr
+
+
+def test_sigterm_reaches_the_command_and_its_exit_status_is_kept(tmp_path):
+    returncode, report, stderr = track_in_a_real_process(
+        tmp_path, "handles-sigterm", signal.SIGTERM
+    )
+    assert returncode == 5
+    assert report.status == "interrupted" and report.duration_s > 0
+    assert "greenspike received SIGTERM; the command exited with status 5" in report.notes
+    assert "Energy of" in stderr and "interrupted" in stderr
+
+
+def test_ctrl_c_reaches_the_command_and_the_report_is_still_written(tmp_path):
+    returncode, report, _ = track_in_a_real_process(tmp_path, "default", signal.SIGINT)
+    assert returncode == 128 + signal.SIGINT  # Python ends by SIGINT after KeyboardInterrupt
+    assert report.status == "interrupted"
+    assert "greenspike received SIGINT; the command was killed by SIGINT" in report.notes
+
+
+def test_a_command_killed_by_a_signal_exits_like_a_shell_says(cli, tmp_path):
+    out = tmp_path / "run.json"
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
+    result = cli("track", "--json", str(out), "--", sys.executable, "-c", code)
+    assert result.exit_code == 128 + signal.SIGKILL
+    report = report_at(out)
+    assert report.status == "interrupted"
+    assert "the command was killed by SIGKILL" in report.notes
