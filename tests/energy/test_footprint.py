@@ -66,7 +66,7 @@ def test_no_country_and_no_intensity_means_energy_only_and_says_why():
     run = estimate_footprint("H100 SXM", hours=2)
     assert run.energy_kwh > 0
     assert run.co2e_kg is None and run.co2e_t is None and run.equivalents == ()
-    assert "CO2e needs the carbon intensity" in run.co2e_note and "WORLD" in run.co2e_note
+    assert "carbon needs the country" in run.co2e_note and "WORLD" in run.co2e_note
     assert len(run.formula) == 1
     assert not any("carbon intensity" in a.name for a in run.assumptions)
 

@@ -10,9 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from greenspike.energy.carbon import CarbonIntensity, carbon_intensity
+from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity, carbon_intensity
 from greenspike.energy.report import (
-    NO_CARBON_NOTE,
     STATUSES,
     Component,
     ComponentEnergy,
@@ -121,7 +120,7 @@ def test_co2e_is_kwh_times_pue_times_intensity():
 def test_without_an_intensity_there_is_no_co2e_and_the_report_says_why():
     report = report_of(100.0)
     assert report.co2e_g is None
-    assert report.carbon_note == NO_CARBON_NOTE
+    assert report.carbon_note == NO_INTENSITY_NOTE
     assert report.to_dict()["co2e_g"] is None
     assert "--country" in report.to_dict()["carbon_note"]
 

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenspike.cli.options import number_or_name
+
 
 def estimate(
     hardware: str = typer.Argument(
@@ -69,7 +71,7 @@ def estimate(
         cpu_cores=cpu_cores,
         cpu_utilisation=cpu_utilisation,
         memory_gb=memory_gb,
-        pue=_pue(pue),
+        pue=number_or_name(pue),
         country=country,
         intensity_g_per_kwh=intensity,
     )
@@ -77,14 +79,6 @@ def estimate(
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         _print(result)
-
-
-def _pue(text: str | None) -> float | str | None:
-    """A number stays a number; anything else is a provider name for the library to check."""
-    try:
-        return None if text is None else float(text)
-    except ValueError:
-        return text
 
 
 def _print(result) -> None:

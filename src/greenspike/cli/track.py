@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from greenspike.cli.options import number_or_name
+
 
 def track(
     command: list[str] = typer.Argument(
@@ -18,7 +20,9 @@ def track(
     intensity: float = typer.Option(
         None, "--intensity", help="Carbon intensity in gCO2e/kWh, instead of --country."
     ),
-    pue: float = typer.Option(1.0, "--pue", help="Power usage effectiveness of the data centre."),
+    pue: str = typer.Option(
+        "1.0", "--pue", help="Power usage effectiveness of the data centre (>= 1), or gcp, aws..."
+    ),
     interval: float = typer.Option(1.0, "--interval", help="Seconds between meter readings."),
     cpu_tdp_w: float = typer.Option(
         None,
@@ -47,7 +51,7 @@ def track(
     tracker = EnergyTracker(
         interval_s=interval,
         country=country,
-        pue=pue,
+        pue=number_or_name(pue),
         intensity_g_per_kwh=intensity,
         name=name,
         cpu_tdp_w=cpu_tdp_w,

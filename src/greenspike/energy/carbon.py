@@ -22,6 +22,13 @@ OWID_SOURCE = (
 )
 
 
+NO_INTENSITY_NOTE = (
+    "no CO2e: carbon needs the country the electricity comes from (--country FRA, "
+    "country='FRA'; WORLD for the world average) or its intensity (--intensity 56, "
+    "intensity_g_per_kwh=56)"
+)
+
+
 @dataclass(frozen=True)
 class CarbonIntensity:
     """A carbon intensity and where it came from.

@@ -17,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from greenspike.energy.carbon import carbon_intensity
+from greenspike.energy.carbon import NO_INTENSITY_NOTE, carbon_intensity
 from greenspike.energy.equivalents import Equivalent, equivalents
 from greenspike.energy.hardware import (
     MEMORY_POWER_SOURCE,
@@ -28,10 +28,6 @@ from greenspike.energy.hardware import (
 from greenspike.energy.pue import power_usage_effectiveness
 
 GIVEN = "given by the user"
-NO_INTENSITY = (
-    "CO2e needs the carbon intensity of the electricity: give a country (e.g. FRA, or WORLD "
-    "for the world average) or an intensity in gCO2e/kWh"
-)
 
 
 @dataclass(frozen=True)
@@ -193,7 +189,7 @@ def estimate_footprint(
         energy_kwh=energy_kwh,
         intensity_g_per_kwh=None if intensity is None else intensity.intensity_g_per_kwh,
         co2e_kg=co2e_kg,
-        co2e_note=NO_INTENSITY if co2e_kg is None else None,
+        co2e_note=NO_INTENSITY_NOTE if co2e_kg is None else None,
         assumptions=assumptions,
         formula=formula,
         equivalents=() if co2e_kg is None else equivalents(co2e_kg),

@@ -18,17 +18,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from greenspike.energy.carbon import CarbonIntensity
+from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
 
 Status = Literal["running", "finished", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "interrupted")
 Provenance = Literal["measured", "estimated"]
 J_PER_KWH = 3.6e6
 SCHEMA = "greenspike.energy-report/1"
-NO_CARBON_NOTE = (
-    "no CO2e: carbon needs the country the electricity comes from (--country FRA, "
-    "country='FRA') or its intensity (--intensity 56, intensity_g_per_kwh=56)"
-)
 
 
 @dataclass(frozen=True)
@@ -185,7 +181,7 @@ class EnergyReport(_Totals):
     @property
     def carbon_note(self) -> str | None:
         """Why there is no CO2e figure, or None when there is one."""
-        return NO_CARBON_NOTE if self.carbon_intensity is None else None
+        return NO_INTENSITY_NOTE if self.carbon_intensity is None else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data; derived figures (totals, co2e_g) are included for readers."""

@@ -37,6 +37,7 @@ from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import check_tdp_w
+from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.energy.report import (
     Component,
     ComponentEnergy,
@@ -134,7 +135,8 @@ class EnergyTracker(ContextDecorator):
     - interval_s: seconds between two readings of the meters by the sampling thread.
     - country / intensity_g_per_kwh: where the carbon intensity comes from (at most one); with
       neither, the report has no CO2e and says why.
-    - pue: power usage effectiveness of the data centre (>= 1), applied to CO2e.
+    - pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
+      applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
     - cpu_tdp_w: power of the CPUs this process may use at full load, for the CPU estimate.
     - on_update: called with the running report after every reading by the sampling thread, and
       with the final report at `stop()`; exceptions it raises are logged and noted, not raised.
@@ -147,7 +149,7 @@ class EnergyTracker(ContextDecorator):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float = 1.0,
+        pue: float | str = 1.0,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -158,15 +160,13 @@ class EnergyTracker(ContextDecorator):
             raise ValueError(f"interval must be a finite number of seconds, got {interval_s!r}")
         if interval_s <= 0:
             raise ValueError(f"interval must be > 0 s, got {interval_s:g} s")
-        if not (math.isfinite(pue) and pue >= 1):
-            raise ValueError(f"PUE must be a finite number >= 1 (1 = no overhead), got {pue:g}")
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise ValueError(f"meters must be 'auto' or a list of meters, got {meters!r}")
         self.meters = meters
         self.interval_s = float(interval_s)
         self.carbon_intensity = carbon_intensity(country, intensity_g_per_kwh)
-        self.pue = float(pue)
+        self.pue = power_usage_effectiveness(pue).value
         self.name = name
         self.cpu_tdp_w = cpu_tdp_w
         self.on_update = on_update
