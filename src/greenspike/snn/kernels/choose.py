@@ -24,7 +24,9 @@ FUSED_DTYPES = (torch.float32, torch.float64)
 
 def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+        raise ValueError(
+            f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
+        )
 
 
 def choose_kernel(
@@ -89,9 +91,9 @@ def _checked_triton(x: torch.Tensor) -> ModuleType:
 
 
 def _triton() -> ModuleType:
-    from greenspike.snn.kernels import triton
+    from greenspike.snn.kernels import triton_kernel
 
-    return triton
+    return triton_kernel
 
 
 def _unsupported(x, beta, threshold, v0, surrogate) -> str | None:

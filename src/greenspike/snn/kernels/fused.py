@@ -1,7 +1,7 @@
 """The autograd function every fused backend shares: flatten, call the kernel, reduce grads.
 
 A backend is a module with `forward` and `backward` over flat tensors (time-major `[T, N]`,
-per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton`. The backward keeps one
+per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. The backward keeps one
 tensor of the size of the input, the membrane before each reset, and no spikes.
 """
 
