@@ -45,6 +45,7 @@ def _check_tensor(x: object, caller: str) -> None:
 
 
 def check_finite(x: torch.Tensor, what: str) -> None:
+    x = x.detach()  # a check, not part of the graph: autograd keeps nothing for it
     if not bool(torch.isfinite(x).all()):
         bad = x[~torch.isfinite(x)]
         raise ValueError(
