@@ -178,8 +178,7 @@ def main() -> None:
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}")
     for config, shape in CONFIGS.items():
-        steps, batch, n = shape
-        x = spikes(*shape)
+        x, n = spikes(*shape), shape[2]
         results = {}
         for name in names:
             torch.manual_seed(0)
@@ -192,13 +191,13 @@ def main() -> None:
 def print_table(config, shape, results, memory) -> None:
     floor = results["Linear alone (floor)"]
     peers = [name for name in results if name in PEERS]
-    fastest = {
-        i: min((results[name][i][0] for name in peers), default=None) for i in (0, 1)
-    }
+    fastest = {i: min((results[name][i][0] for name in peers), default=None) for i in (0, 1)}
     least_memory = min((memory[name] for name in peers if name in memory), default=None)
     steps, batch, n = shape
     print(f"\nConfig {config}: T={steps}, B={batch}, n={n}")
-    header = "| layer | forward ms | x floor | x fastest peer | fwd+bwd ms | x floor | x fastest peer |"
+    header = (
+        "| layer | forward ms | x floor | x fastest peer | fwd+bwd ms | x floor | x fastest peer |"
+    )
     rule = "|---|---|---|---|---|---|---|"
     if memory:
         header += " peak extra MB | x least peer |"

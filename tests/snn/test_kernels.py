@@ -130,6 +130,31 @@ def test_cpu_kernel_equals_the_reference(call):
     assert_same_as_reference(call, "cpu")
 
 
+def broadcast_gradient_losses():
+    """Losses whose gradient w.r.t. the spikes is broadcast (strides 0), read without a copy."""
+    weights = torch.randn(3, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    return {
+        "sum": lambda spikes: spikes.sum(),
+        "weighted over time": lambda spikes: (spikes * weights).sum(),
+    }
+
+
+def assert_broadcast_gradients_match(backend: str, device: str = "cpu") -> None:
+    x = torch.randn(6, 3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    x = (2 * x).to(device)
+    for name, loss in broadcast_gradient_losses().items():
+        grads = {}
+        for each in (backend, "torch"):
+            leaf = x.clone().requires_grad_()
+            spikes, _ = F.lif(leaf, 0.8, backend=each)
+            (grads[each],) = torch.autograd.grad(loss(spikes.cpu()), leaf)
+        torch.testing.assert_close(grads[backend], grads["torch"], msg=name)
+
+
+def test_cpu_kernel_reads_broadcast_gradients():
+    assert_broadcast_gradients_match("cpu")
+
+
 def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
     x = torch.randn(12, 8, cpu._PARALLEL_WORK // 12, requires_grad=True)
     assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is cpu
@@ -147,24 +172,27 @@ def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
         assert torch.equal(one, two)
 
 
-def test_the_backward_keeps_one_membrane_tensor_and_no_spikes():
-    steps, batch, neurons = 20, 4, 32
-    sizes = {}
-    for backend in ("cpu", "torch"):
-        saved_bytes = []
+def saved_for_backward(backend: str, x: torch.Tensor) -> list[torch.Tensor]:
+    """The tensors autograd keeps for the backward of one `lif` call."""
+    saved = []
 
-        def pack(tensor, saved_bytes=saved_bytes):
-            saved_bytes.append(tensor.numel() * tensor.element_size())
-            return tensor
+    def pack(tensor):
+        saved.append(tensor)
+        return tensor
 
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-            x = torch.randn(steps, batch, neurons, requires_grad=True)
-            F.lif(x, torch.full((neurons,), 0.9, requires_grad=True), 1.0, backend=backend)
-        sizes[backend] = sum(saved_bytes)
-    one_step = batch * neurons * 4
-    # h [T, B, N], then v0, beta and threshold per neuron.
-    assert sizes["cpu"] == steps * one_step + 3 * one_step
-    assert sizes["torch"] >= 2 * steps * one_step
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        F.lif(x, torch.full(x.shape[2:], 0.9, requires_grad=True), 1.0, backend=backend)
+    return saved
+
+
+def test_the_backward_keeps_the_input_and_nothing_else_of_its_size():
+    x = torch.randn(20, 4, 32, requires_grad=True)
+    fused = saved_for_backward("cpu", x)
+    (large,) = [tensor for tensor in fused if tensor.numel() > 4 * 32]
+    assert large.data_ptr() == x.data_ptr()  # a reference to the input, not a copy
+    assert sum(tensor.numel() for tensor in fused) == x.numel() + 3 * 4 * 32
+    reference = saved_for_backward("torch", x)
+    assert sum(tensor.numel() for tensor in reference) >= 2 * x.numel()
 
 
 def test_modules_pass_their_backend_and_learn_the_same_gradients():
@@ -246,6 +274,10 @@ def test_triton_kernel_equals_the_reference(triton, call):
     if torch.cuda.is_available():
         call = Call(**{k: _to_cuda(v) for k, v in vars(call).items()})
     assert_same_as_reference(call, "triton")
+
+
+def test_triton_kernel_reads_broadcast_gradients(triton):
+    assert_broadcast_gradients_match("triton", "cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_triton_refuses_tensors_it_cannot_run(triton, monkeypatch):

@@ -13,7 +13,9 @@ Backward, from t = T down to 1, with `g = dL/dv[t]` (starting at `dL/dv[T]`),
     dL/dx[t] = dL/dh;  dL/dbeta += dL/dh * v[t-1];  dL/dv[t-1] = dL/dh * beta
     dL/dthreshold += -gs * sg (- g * s[t] for subtract)
 
-Only `h` is kept for the backward: `s[t]` and `v[t-1]` are recomputed from it exactly.
+Nothing of size `[T, N]` is stored for the backward but the input `x` itself: the backward
+first recomputes `h` into the buffer that then receives `dL/dx`, one block of neurons at a
+time (the block stays in cache), and derives `s[t]` and `v[t-1]` from `h` exactly.
 The ctypes call releases the GIL; OpenMP shares out blocks of neurons over torch's threads.
 """
 
@@ -44,29 +46,26 @@ def forward(
     threshold: torch.Tensor,
     v: torch.Tensor,
     reset: int,
-    keep_membrane: bool,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """x [T, N] -> (spikes [T, N], h [T, N] if `keep_membrane`); `v` [N]: v[0] in, v[T] out."""
+) -> torch.Tensor:
+    """x [T, N] -> spikes [T, N]; `v` [N] holds v[0] on entry and v[T] on return."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
-    membrane = torch.empty_like(x) if keep_membrane else None
     _functions()[DTYPES[x.dtype]][0](
         _address(x),
         _address(beta),
         _address(threshold),
         _address(v),
         _address(spikes),
-        _address(membrane),
         steps,
         neurons,
         reset,
         _threads(x),
     )
-    return spikes, membrane
+    return spikes
 
 
 def backward(
-    membrane: torch.Tensor,
+    x: torch.Tensor,
     grad_spikes: torch.Tensor,
     grad_v: torch.Tensor,
     beta: torch.Tensor,
@@ -79,14 +78,17 @@ def backward(
     need_threshold: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """-> (dL/dx [T, N], dL/dbeta [N] or None, dL/dthreshold [N] or None); `grad_v` [N]:
-    dL/dv[T] in, dL/dv[0] out."""
-    steps, neurons = membrane.shape
-    grad_x = torch.empty_like(membrane)
+    dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron stride 0 or 1
+    (e.g. the broadcast gradient of a sum), and is then read without being copied."""
+    steps, neurons = x.shape
+    grad_x = torch.empty_like(x)
     grad_beta = torch.zeros_like(beta) if need_beta else None
     grad_threshold = torch.zeros_like(threshold) if need_threshold else None
-    _functions()[DTYPES[membrane.dtype]][1](
-        _address(membrane),
-        _address(grad_spikes),
+    _functions()[DTYPES[x.dtype]][1](
+        _address(x),
+        grad_spikes.data_ptr(),
+        grad_spikes.stride(0),
+        grad_spikes.stride(1),
         _address(grad_v),
         _address(beta),
         _address(threshold),
@@ -100,7 +102,7 @@ def backward(
         int(detach_reset),
         surrogate[0],
         surrogate[1],
-        _threads(membrane),
+        _threads(x),
     )
     return grad_x, grad_beta, grad_threshold
 
@@ -113,10 +115,11 @@ def _functions() -> dict[str, tuple] | None:
     functions = {}
     for suffix in DTYPES.values():
         forward_fn = getattr(library, f"lif_forward_{suffix}")
-        forward_fn.argtypes = [*[_pointer] * 6, _int64, _int64, _int, _int]
+        forward_fn.argtypes = [*[_pointer] * 5, _int64, _int64, _int, _int]
         forward_fn.restype = None
         backward_fn = getattr(library, f"lif_backward_{suffix}")
-        backward_fn.argtypes = [*[_pointer] * 9, _int64, _int64, _int, _int, _int, _double, _int]
+        backward_fn.argtypes = [_pointer, _pointer, _int64, _int64, *[_pointer] * 7]
+        backward_fn.argtypes += [_int64, _int64, _int, _int, _int, _double, _int]
         backward_fn.restype = None
         functions[suffix] = (forward_fn, backward_fn)
     return functions

@@ -1,8 +1,9 @@
 """The autograd function every fused backend shares: flatten, call the kernel, reduce grads.
 
 A backend is a module with `forward` and `backward` over flat tensors (time-major `[T, N]`,
-per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. The backward keeps one
-tensor of the size of the input, the membrane before each reset, and no spikes.
+per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. For the backward
+it keeps a reference to the input (no copy), the initial membrane and the per-neuron
+parameters; no spikes, no membrane trace: the kernels recompute the membrane from the input.
 """
 
 from __future__ import annotations
@@ -46,40 +47,35 @@ def fused_lif(
     """`functional.lif` on a fused backend (inputs already checked): spikes, final membrane."""
     beta = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
     threshold = torch.as_tensor(threshold, dtype=x.dtype, device=x.device)
-    inputs = (x, beta, threshold, v0)
-    keep = torch.is_grad_enabled() and any(tensor.requires_grad for tensor in inputs)
-    return _FusedLIF.apply(*inputs, backend, reset, surrogate, detach_reset, keep)
+    return _FusedLIF.apply(x, beta, threshold, v0, backend, reset, surrogate, detach_reset)
 
 
 class _FusedLIF(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, beta, threshold, v0, backend, reset, surrogate, detach_reset, keep):
+    def forward(ctx, x, beta, threshold, v0, backend, reset, surrogate, detach_reset):
         step_shape = x.shape[1:]
-        flat_x = x.contiguous().view(x.shape[0], -1)
         flat_beta = _per_neuron(beta, step_shape, x.dtype)
         flat_threshold = _per_neuron(threshold, step_shape, x.dtype)
         flat_v0 = v0.detach().to(x.dtype).reshape(-1)
         v = flat_v0.clone()
-        spikes, membrane = backend.forward(
-            flat_x, flat_beta, flat_threshold, v, RESET_CODES[reset], keep
-        )
-        if keep:
-            ctx.save_for_backward(membrane, flat_v0, flat_beta, flat_threshold)
-            ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
-            ctx.surrogate = surrogate_code(surrogate)
-            ctx.shapes = (x.shape, beta.shape, threshold.shape)
-            ctx.dtypes = (beta.dtype, threshold.dtype, v0.dtype)
+        spikes = backend.forward(_flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset])
+        ctx.save_for_backward(x, flat_v0, flat_beta, flat_threshold)
+        ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
+        ctx.surrogate = surrogate_code(surrogate)
+        ctx.shapes = (beta.shape, threshold.shape)
+        ctx.dtypes = (beta.dtype, threshold.dtype, v0.dtype)
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
     def backward(ctx, grad_spikes, grad_v):
-        membrane, v0, beta, threshold = ctx.saved_tensors
-        x_shape, beta_shape, threshold_shape = ctx.shapes
+        x, v0, beta, threshold = ctx.saved_tensors
+        beta_shape, threshold_shape = ctx.shapes
         need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
-        grad_v = grad_v.to(membrane.dtype).reshape(-1).clone()
+        flat_x = _flat(x)
+        grad_v = grad_v.to(x.dtype).reshape(-1).clone()
         grad_x, grad_beta, grad_threshold = ctx.backend.backward(
-            membrane,
-            grad_spikes.to(membrane.dtype).contiguous().view(membrane.shape),
+            flat_x,
+            _rows(grad_spikes.to(x.dtype), flat_x.shape),
             grad_v,
             beta,
             threshold,
@@ -90,10 +86,10 @@ class _FusedLIF(torch.autograd.Function):
             need_beta,
             need_threshold,
         )
-        step_shape = x_shape[1:]
+        step_shape = x.shape[1:]
         beta_dtype, threshold_dtype, v0_dtype = ctx.dtypes
         return (
-            grad_x.view(x_shape),
+            grad_x.view(x.shape),
             _reduce(grad_beta, step_shape, beta_shape, beta_dtype),
             _reduce(grad_threshold, step_shape, threshold_shape, threshold_dtype),
             grad_v.view(step_shape).to(v0_dtype) if ctx.needs_input_grad[3] else None,
@@ -101,8 +97,22 @@ class _FusedLIF(torch.autograd.Function):
             None,
             None,
             None,
-            None,
         )
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    """`x` `[T, B, ...]` as contiguous rows `[T, N]` (a view when it is contiguous already)."""
+    return x.contiguous().view(x.shape[0], -1)
+
+
+def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1 (the gradient
+    of `spikes.sum()` is one value broadcast: copying it would cost a whole `[T, N]` tensor)."""
+    try:
+        rows = grad.view(shape)
+    except RuntimeError:  # strides that do not merge into rows
+        rows = grad.contiguous().view(shape)
+    return rows if rows.stride(1) in (0, 1) else rows.contiguous()
 
 
 def _per_neuron(value: torch.Tensor, step_shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:

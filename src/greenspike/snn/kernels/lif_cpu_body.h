@@ -9,42 +9,43 @@ NAME(after_reset)(const int reset, REAL h, REAL s, REAL th)
     return h;
 }
 
+/* The recurrence over T steps for n neurons (rows of x are N apart); v [n] carries the
+ * membrane through time. Writes the spikes, or (when spikes is NULL) the membrane h before
+ * each reset, into out. */
 static inline __attribute__((always_inline)) void
-NAME(forward_block)(const int reset, const REAL *x, const REAL *beta, const REAL *th, REAL *v,
-                    REAL *spikes, REAL *h_out, int64_t T, int64_t N, int64_t n)
+NAME(run_block)(const int reset, const int write_h, const REAL *x, const REAL *beta,
+                const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
 {
     for (int64_t t = 0; t < T; t++) {
         const REAL *xt = x + t * N;
-        REAL *st = spikes + t * N;
-        REAL *ht = h_out ? h_out + t * N : 0;
+        REAL *ot = out + t * N;
         for (int64_t i = 0; i < n; i++) {
             REAL h = beta[i] * v[i] + xt[i];
             REAL s = (h - th[i]) > 0 ? (REAL)1 : (REAL)0;
-            st[i] = s;
-            if (ht) ht[i] = h;
+            ot[i] = write_h ? h : s;
             v[i] = NAME(after_reset)(reset, h, s, th[i]);
         }
     }
 }
 
-/* Forward: x [T, N] -> spikes [T, N]; v [N] holds v[0] on entry and v[T] on exit; h_out
- * (optional, [T, N]) receives the membrane before each reset, all the backward needs. */
+static void NAME(run)(int reset, int write_h, const REAL *x, const REAL *beta, const REAL *th,
+                      REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
+{
+#define RUN(R, W) NAME(run_block)(R, W, x, beta, th, v, out, T, N, n)
+    if (reset == RESET_SUBTRACT) { if (write_h) RUN(RESET_SUBTRACT, 1); else RUN(RESET_SUBTRACT, 0); }
+    else if (reset == RESET_ZERO) { if (write_h) RUN(RESET_ZERO, 1); else RUN(RESET_ZERO, 0); }
+    else { if (write_h) RUN(RESET_NONE, 1); else RUN(RESET_NONE, 0); }
+#undef RUN
+}
+
+/* Forward: x [T, N] -> spikes [T, N]; v [N] holds v[0] on entry and v[T] on exit. */
 void NAME(lif_forward)(const REAL *x, const REAL *beta, const REAL *th, REAL *v, REAL *spikes,
-                       REAL *h_out, int64_t T, int64_t N, int reset, int threads)
+                       int64_t T, int64_t N, int reset, int threads)
 {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
-        REAL *hb = h_out ? h_out + b : 0;
-        if (reset == RESET_SUBTRACT)
-            NAME(forward_block)(RESET_SUBTRACT, x + b, beta + b, th + b, v + b, spikes + b, hb,
-                                T, N, n);
-        else if (reset == RESET_ZERO)
-            NAME(forward_block)(RESET_ZERO, x + b, beta + b, th + b, v + b, spikes + b, hb, T,
-                                N, n);
-        else
-            NAME(forward_block)(RESET_NONE, x + b, beta + b, th + b, v + b, spikes + b, hb, T,
-                                N, n);
+        NAME(run)(reset, 0, x + b, beta + b, th + b, v + b, spikes + b, T, N, n);
     }
 }
 
@@ -84,21 +85,23 @@ static void NAME(surrogate_row)(int kind, REAL p, const REAL *h, const REAL *th,
     }
 }
 
+/* Back through time for n neurons whose membranes h [T, n] (rows N apart) are in grad_x:
+ * row t is read, then overwritten with dL/dx[t] (row t - 1 is still h, as needed for v[t-1]). */
 static inline __attribute__((always_inline)) void
-NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const REAL *h,
-                     const REAL *grad_s, REAL *gv, const REAL *beta, const REAL *th,
+NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const REAL *grad_s,
+                     int64_t gs_t, int64_t gs_n, REAL *gv, const REAL *beta, const REAL *th,
                      const REAL *v0, REAL *grad_x, REAL *grad_beta, REAL *grad_th, int64_t T,
                      int64_t N, int64_t n)
 {
+    REAL sg_row[BLOCK];
     for (int64_t t = T - 1; t >= 0; t--) {
-        const REAL *ht = h + t * N, *gst = grad_s + t * N;
-        const REAL *hp = t > 0 ? h + (t - 1) * N : 0;
-        REAL *gxt = grad_x + t * N;
-        NAME(surrogate_row)(kind, p, ht, th, gxt, n); /* gxt holds g' until overwritten */
+        REAL *ht = grad_x + t * N;
+        const REAL *hp = t > 0 ? ht - N : 0, *gst = grad_s + t * gs_t;
+        NAME(surrogate_row)(kind, p, ht, th, sg_row, n);
         for (int64_t i = 0; i < n; i++) {
-            REAL hh = ht[i], sg = gxt[i], g = gv[i];
+            REAL hh = ht[i], sg = sg_row[i], g = gv[i];
             REAL s = (hh - th[i]) > 0 ? (REAL)1 : (REAL)0;
-            REAL gs = gst[i], gh, gt;
+            REAL gs = gst[i * gs_n], gh, gt;
             if (reset == RESET_SUBTRACT) {
                 if (!detach) gs -= g * th[i];
                 gh = g + gs * sg;
@@ -118,7 +121,7 @@ NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const 
             } else {
                 v_prev = v0[i];
             }
-            gxt[i] = gh;
+            ht[i] = gh;
             if (grad_beta) grad_beta[i] += gh * v_prev;
             if (grad_th) grad_th[i] += gt;
             gv[i] = gh * beta[i];
@@ -126,22 +129,28 @@ NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const 
     }
 }
 
-/* Backward through the whole sequence, from the saved membranes h [T, N] and v[0] (v0 [N]).
- * gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit; grad_x [T, N] receives dL/dx;
- * grad_beta and grad_th ([N], optional) accumulate the per-neuron gradients. */
-void NAME(lif_backward)(const REAL *h, const REAL *grad_s, REAL *gv, const REAL *beta,
-                        const REAL *th, const REAL *v0, REAL *grad_x, REAL *grad_beta,
-                        REAL *grad_th, int64_t T, int64_t N, int reset, int detach, int kind,
-                        double param, int threads)
+/* Backward through the whole sequence from the input x [T, N] and v[0] (v0 [N]): per block
+ * of neurons, recompute the membranes h into grad_x (cache-resident), then walk back.
+ * grad_s is dL/ds, element (t, i) at grad_s[t * gs_t + i * gs_n] (gs_n is 1, or 0 for a
+ * gradient broadcast over neurons); gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit;
+ * grad_x [T, N] receives dL/dx; grad_beta and grad_th ([N], optional) accumulate the
+ * per-neuron gradients. */
+void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t gs_n,
+                        REAL *gv, const REAL *beta, const REAL *th, const REAL *v0,
+                        REAL *grad_x, REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N,
+                        int reset, int detach, int kind, double param, int threads)
 {
     const REAL p = (REAL)param;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
+        REAL v[BLOCK];
+        for (int64_t i = 0; i < n; i++) v[i] = v0[b + i];
+        NAME(run)(reset, 1, x + b, beta + b, th + b, v, grad_x + b, T, N, n);
         REAL *gb = grad_beta ? grad_beta + b : 0, *gt = grad_th ? grad_th + b : 0;
 #define BACKWARD(R, D)                                                                           \
-    NAME(backward_block)(R, D, kind, p, h + b, grad_s + b, gv + b, beta + b, th + b, v0 + b,     \
-                         grad_x + b, gb, gt, T, N, n)
+    NAME(backward_block)(R, D, kind, p, grad_s + b * gs_n, gs_t, gs_n, gv + b, beta + b, th + b, \
+                         v0 + b, grad_x + b, gb, gt, T, N, n)
         if (reset == RESET_SUBTRACT && !detach) BACKWARD(RESET_SUBTRACT, 0);
         else if (reset == RESET_SUBTRACT) BACKWARD(RESET_SUBTRACT, 1);
         else if (reset == RESET_ZERO && !detach) BACKWARD(RESET_ZERO, 0);
