@@ -47,7 +47,11 @@ def load_cpu_library() -> ctypes.CDLL | None:
             details = getattr(error, "stderr", "") or error
             _warn(f"compiling it with {compiler} failed: {details}")
             return None
-    return ctypes.CDLL(str(target))
+    try:
+        return ctypes.CDLL(str(target))
+    except OSError as error:  # e.g. a library left damaged in the cache: delete it to rebuild
+        _warn(f"loading {target} failed: {error}")
+        return None
 
 
 def _compile(compiler: str, source: Path, target: Path) -> None:
