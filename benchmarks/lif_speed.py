@@ -1,10 +1,12 @@
 """Speed and memory of one `Linear(n, n)` + LIF layer: greenspike's kernels against its peers.
 
 Configs S = (T=25, B=64, n=512) and L = (T=100, B=32, n=1024); random input spikes (20 %);
-torch threads = 2 on the CPU. Each library runs the layer in its fastest idiomatic form:
+torch threads = 2 on the CPU; the same tables again on the GPU when CUDA is available. Each
+library runs the layer in its fastest idiomatic form:
 
 - greenspike `snn.LIF(0.9)`: backend "cpu" (the fused C kernel, what "auto" picks on the CPU)
-  and "torch" (the reference loop), subtractive reset, arc-tangent surrogate;
+  or "triton" on the GPU, and "torch" (the reference loop), subtractive reset, arc-tangent
+  surrogate;
 - snnTorch `Leaky(beta=0.9)` stepped over time (its API is single-step);
 - SpikingJelly `neuron.LIFNode(step_mode="m")`: its multi-step functional path (2.0 has no
   per-node backend choice on the CPU), hard reset, sigmoid surrogate (its defaults);
@@ -12,7 +14,8 @@ torch threads = 2 on the CPU. Each library runs the layer in its fastest idiomat
 - `Linear` alone: the floor every layer pays.
 
 Times: "forward" without autograd (inference), "fwd+bwd" a training step (`out.sum()`
-backward); two warm-up runs, then the best (and the median) of 5.
+backward); two warm-up runs, then the best (and the median) of 5. The layers take turns, one
+run each per round, so that load from other processes on a shared machine hits them alike.
 
 Memory: the peak extra memory of one config-L training step, measured in a fresh process per
 library. PyTorch keeps no statistics for CPU memory and tracemalloc does not see its buffers,
@@ -23,7 +26,8 @@ pools, compiled kernels), we reset the kernel's peak-RSS mark (`echo 5 > /proc/s
 and take extra = peak RSS after the step (`VmHWM`) - RSS just before it (`VmRSS`, both from
 /proc/self/status; Linux only). (`ru_maxrss` would not do: Linux carries it across exec from
 the parent.) It includes everything the step allocates: the Linear output, the spikes, what
-autograd keeps, the gradients.
+autograd keeps, the gradients. On the GPU, torch's allocator counts it exactly:
+`max_memory_allocated()` during the step - `memory_allocated()` before it.
 """
 
 from __future__ import annotations
@@ -45,20 +49,21 @@ REPEATS = 5
 PEERS = ("snnTorch", "SpikingJelly", "Norse")
 
 
-def greenspike_layer(backend: str) -> Callable[[int], Callable]:
-    def build(n: int):
+def greenspike_layer(backend: str) -> Callable[[int, str], Callable]:
+    def build(n: int, device: str):
         from greenspike import snn
 
-        linear, neuron = torch.nn.Linear(n, n), snn.LIF(beta=0.9, backend=backend)
+        linear = torch.nn.Linear(n, n, device=device)
+        neuron = snn.LIF(beta=0.9, backend=backend).to(device)
         return lambda x: neuron(linear(x))
 
     return build
 
 
-def snntorch_layer(n: int):
+def snntorch_layer(n: int, device: str):
     import snntorch
 
-    linear, leaky = torch.nn.Linear(n, n), snntorch.Leaky(beta=0.9)
+    linear, leaky = torch.nn.Linear(n, n, device=device), snntorch.Leaky(beta=0.9).to(device)
 
     def run(x):
         current, mem, spikes = linear(x), leaky.init_leaky(), []
@@ -70,10 +75,11 @@ def snntorch_layer(n: int):
     return run
 
 
-def spikingjelly_layer(n: int):
+def spikingjelly_layer(n: int, device: str):
     from spikingjelly.activation_based import neuron
 
-    linear, node = torch.nn.Linear(n, n), neuron.LIFNode(step_mode="m")
+    linear = torch.nn.Linear(n, n, device=device)
+    node = neuron.LIFNode(step_mode="m").to(device)
 
     def run(x):
         node.reset()
@@ -82,20 +88,23 @@ def spikingjelly_layer(n: int):
     return run
 
 
-def norse_layer(n: int):
+def norse_layer(n: int, device: str):
     import norse.torch as norse
 
-    linear, lifted = torch.nn.Linear(n, n), norse.Lift(norse.LIFBoxCell())
+    linear = torch.nn.Linear(n, n, device=device)
+    lifted = norse.Lift(norse.LIFBoxCell()).to(device)
     return lambda x: lifted(linear(x))[0]
 
 
-def linear_layer(n: int):
-    return torch.nn.Linear(n, n)
+def linear_layer(n: int, device: str):
+    return torch.nn.Linear(n, n, device=device)
 
 
-LAYERS: dict[str, Callable[[int], Callable]] = {
-    "Linear alone (floor)": linear_layer,
+FLOOR = "Linear alone (floor)"
+LAYERS: dict[str, Callable[[int, str], Callable]] = {
+    FLOOR: linear_layer,
     "greenspike cpu (fused)": greenspike_layer("cpu"),
+    "greenspike triton (fused)": greenspike_layer("triton"),
     "greenspike torch (reference)": greenspike_layer("torch"),
     "snnTorch": snntorch_layer,
     "SpikingJelly": spikingjelly_layer,
@@ -103,7 +112,9 @@ LAYERS: dict[str, Callable[[int], Callable]] = {
 }
 
 
-def available(name: str) -> bool:
+def available(name: str, device: str) -> bool:
+    if "(fused)" in name:
+        return ("cpu" in name) == (device == "cpu")
     module = {"snnTorch": "snntorch", "SpikingJelly": "spikingjelly", "Norse": "norse"}.get(name)
     if module is None:
         return True
@@ -114,8 +125,9 @@ def available(name: str) -> bool:
     return True
 
 
-def spikes(steps: int, batch: int, n: int) -> torch.Tensor:
-    return (torch.rand(steps, batch, n, generator=torch.Generator().manual_seed(0)) < 0.2).float()
+def spikes(steps: int, batch: int, n: int, device: str = "cpu") -> torch.Tensor:
+    generator = torch.Generator().manual_seed(0)
+    return (torch.rand(steps, batch, n, generator=generator) < 0.2).float().to(device)
 
 
 def training_step(layer, x) -> None:
@@ -127,20 +139,41 @@ def inference(layer, x) -> None:
         layer(x)
 
 
-def timings_ms(action, layer, x) -> tuple[float, float]:
-    """(best, median) of REPEATS timed runs after two warm-up runs, in ms."""
-    for _ in range(2):
-        action(layer, x)
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        action(layer, x)
-        times.append((time.perf_counter() - start) * 1e3)
-    return min(times), statistics.median(times)
+def timings_ms(layers: dict[str, Callable], x: torch.Tensor) -> dict[str, tuple]:
+    """name -> ((best, median) forward, (best, median) fwd+bwd) in ms, over REPEATS rounds in
+    which every layer runs once, after two warm-up runs each."""
+    times = {(name, action): [] for name in layers for action in (inference, training_step)}
+    for round_ in range(2 + REPEATS):
+        for (name, action), runs in times.items():
+            _synchronize(x.device)
+            start = time.perf_counter()
+            action(layers[name], x)
+            _synchronize(x.device)
+            if round_ >= 2:
+                runs.append((time.perf_counter() - start) * 1e3)
+    summary = {name: [] for name in layers}
+    for (name, _), runs in times.items():
+        summary[name].append((min(runs), statistics.median(runs)))
+    return {name: tuple(pair) for name, pair in summary.items()}
 
 
-def peak_extra_memory_mb(name: str) -> float:
-    """One config-L training step of `name` in a fresh process (see the module docstring)."""
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def peak_extra_memory_mb(name: str, device: str) -> float:
+    """One config-L training step of `name` (see the module docstring)."""
+    if device == "cuda":
+        steps, batch, n = CONFIGS["L"]
+        layer, x = LAYERS[name](n, device), spikes(steps, batch, n, device)
+        training_step(layer, x)
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        training_step(layer, x)
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - before) / 2**20
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
     done = subprocess.run(
         [sys.executable, __file__, "--memory", name],
@@ -155,7 +188,7 @@ def peak_extra_memory_mb(name: str) -> float:
 def measure_memory(name: str) -> None:
     torch.manual_seed(0)
     steps, batch, n = CONFIGS["L"]
-    layer, x = LAYERS[name](n), spikes(steps, batch, n)
+    layer, x = LAYERS[name](n, "cpu"), spikes(steps, batch, n)
     training_step(layer, spikes(2, batch, n))
     Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
     before = _status_kb("VmRSS")
@@ -172,24 +205,27 @@ def _status_kb(field: str) -> int:
 
 def main() -> None:
     torch.set_num_threads(THREADS)
-    names = [name for name in LAYERS if available(name)]
-    missing = [name for name in LAYERS if name not in names]
     print(f"torch {torch.__version__}, {THREADS} threads, best (median) of {REPEATS}, in ms")
-    if missing:
-        print(f"not installed, skipped: {', '.join(missing)}")
-    for config, shape in CONFIGS.items():
-        x, n = spikes(*shape), shape[2]
-        results = {}
-        for name in names:
+    devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+    for device in devices:
+        names = [name for name in LAYERS if available(name, device)]
+        missing = [name for name in LAYERS if name not in names and "(fused)" not in name]
+        if device == "cuda":
+            print(f"\n== GPU: {torch.cuda.get_device_name()}")
+        if missing:
+            print(f"not installed, skipped: {', '.join(missing)}")
+        for config, shape in CONFIGS.items():
+            x, n = spikes(*shape, device), shape[2]
             torch.manual_seed(0)
-            layer = LAYERS[name](n)
-            results[name] = (timings_ms(inference, layer, x), timings_ms(training_step, layer, x))
-        memory = {name: peak_extra_memory_mb(name) for name in names} if config == "L" else {}
-        print_table(config, shape, results, memory)
+            results = timings_ms({name: LAYERS[name](n, device) for name in names}, x)
+            memory = {}
+            if config == "L":
+                memory = {name: peak_extra_memory_mb(name, device) for name in names}
+            print_table(config, shape, results, memory)
 
 
 def print_table(config, shape, results, memory) -> None:
-    floor = results["Linear alone (floor)"]
+    floor = results[FLOOR]
     peers = [name for name in results if name in PEERS]
     fastest = {i: min((results[name][i][0] for name in peers), default=None) for i in (0, 1)}
     least_memory = min((memory[name] for name in peers if name in memory), default=None)
