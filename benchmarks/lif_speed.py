@@ -113,9 +113,10 @@ LAYERS: dict[str, Callable[[int, str], Callable]] = {
 
 
 def available(name: str, device: str) -> bool:
-    if "(fused)" in name:
-        return ("cpu" in name) == (device == "cpu")
-    module = {"snnTorch": "snntorch", "SpikingJelly": "spikingjelly", "Norse": "norse"}.get(name)
+    if "(fused)" in name and ("cpu" in name) != (device == "cpu"):
+        return False
+    modules = {"snnTorch": "snntorch", "SpikingJelly": "spikingjelly", "Norse": "norse"}
+    module = "triton" if "triton" in name else modules.get(name)
     if module is None:
         return True
     try:

@@ -82,8 +82,8 @@ def backward(
     (e.g. the broadcast gradient of a sum), and is then read without being copied."""
     steps, neurons = x.shape
     grad_x = torch.empty_like(x)
-    grad_beta = torch.zeros_like(beta) if need_beta else None
-    grad_threshold = torch.zeros_like(threshold) if need_threshold else None
+    # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).
+    grad_beta, grad_threshold = torch.zeros_like(beta), torch.zeros_like(threshold)
     _functions()[DTYPES[x.dtype]][1](
         _address(x),
         grad_spikes.data_ptr(),

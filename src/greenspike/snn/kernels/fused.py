@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import ModuleType
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from greenspike.snn import surrogate as surrogates
 
@@ -67,6 +68,7 @@ class _FusedLIF(torch.autograd.Function):
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
+    @once_differentiable  # the kernels' backward is not itself differentiable: say so if asked
     def backward(ctx, grad_spikes, grad_v):
         x, v0, beta, threshold = ctx.saved_tensors
         beta_shape, threshold_shape = ctx.shapes

@@ -85,47 +85,61 @@ static void NAME(surrogate_row)(int kind, REAL p, const REAL *h, const REAL *th,
     }
 }
 
+/* One step back for n neurons: row ht holds h[t] and receives dL/dx[t]; hp holds h[t-1]
+ * (v[t-1] is v0 when first, and hp is not read); the rows never overlap (restrict); gst is dL/ds[t] (one value for all when broadcast); sg the
+ * surrogate derivatives. gv: dL/dv[t] in, dL/dv[t-1] out. */
+static inline __attribute__((always_inline)) void
+NAME(backward_row)(const int reset, const int detach, const int broadcast, const int first,
+                   const REAL *restrict sg, REAL *restrict ht, const REAL *restrict hp,
+                   const REAL *restrict v0, const REAL *restrict gst, REAL *restrict gv,
+                   const REAL *restrict beta, const REAL *restrict th,
+                   REAL *restrict grad_beta, REAL *restrict grad_th, int64_t n)
+{
+    const REAL gs_all = gst[0];
+    for (int64_t i = 0; i < n; i++) {
+        REAL hh = ht[i], g = gv[i];
+        REAL s = (hh - th[i]) > 0 ? (REAL)1 : (REAL)0;
+        REAL gs = broadcast ? gs_all : gst[i], gh, gt;
+        if (reset == RESET_SUBTRACT) {
+            if (!detach) gs -= g * th[i];
+            gh = g + gs * sg[i];
+            gt = -gs * sg[i] - g * s;
+        } else if (reset == RESET_ZERO) {
+            if (!detach) gs -= g * hh;
+            gh = g * (1 - s) + gs * sg[i];
+            gt = -gs * sg[i];
+        } else {
+            gh = g + gs * sg[i];
+            gt = -gs * sg[i];
+        }
+        REAL v_prev = first ? v0[i]
+                            : NAME(after_reset)(reset, hp[i],
+                                                (hp[i] - th[i]) > 0 ? (REAL)1 : (REAL)0, th[i]);
+        ht[i] = gh;
+        grad_beta[i] += gh * v_prev;
+        grad_th[i] += gt;
+        gv[i] = gh * beta[i];
+    }
+}
+
 /* Back through time for n neurons whose membranes h [T, n] (rows N apart) are in grad_x:
  * row t is read, then overwritten with dL/dx[t] (row t - 1 is still h, as needed for v[t-1]). */
 static inline __attribute__((always_inline)) void
-NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const REAL *grad_s,
-                     int64_t gs_t, int64_t gs_n, REAL *gv, const REAL *beta, const REAL *th,
-                     const REAL *v0, REAL *grad_x, REAL *grad_beta, REAL *grad_th, int64_t T,
-                     int64_t N, int64_t n)
+NAME(backward_block)(const int reset, const int detach, const int broadcast, int kind, REAL p,
+                     const REAL *grad_s, int64_t gs_t, REAL *gv, const REAL *beta,
+                     const REAL *th, const REAL *v0, REAL *grad_x, REAL *grad_beta,
+                     REAL *grad_th, int64_t T, int64_t N, int64_t n)
 {
-    REAL sg_row[BLOCK];
+    REAL sg[BLOCK];
     for (int64_t t = T - 1; t >= 0; t--) {
         REAL *ht = grad_x + t * N;
-        const REAL *hp = t > 0 ? ht - N : 0, *gst = grad_s + t * gs_t;
-        NAME(surrogate_row)(kind, p, ht, th, sg_row, n);
-        for (int64_t i = 0; i < n; i++) {
-            REAL hh = ht[i], sg = sg_row[i], g = gv[i];
-            REAL s = (hh - th[i]) > 0 ? (REAL)1 : (REAL)0;
-            REAL gs = gst[i * gs_n], gh, gt;
-            if (reset == RESET_SUBTRACT) {
-                if (!detach) gs -= g * th[i];
-                gh = g + gs * sg;
-                gt = -gs * sg - g * s;
-            } else if (reset == RESET_ZERO) {
-                if (!detach) gs -= g * hh;
-                gh = g * (1 - s) + gs * sg;
-                gt = -gs * sg;
-            } else {
-                gh = g + gs * sg;
-                gt = -gs * sg;
-            }
-            REAL v_prev;
-            if (hp) {
-                REAL sp = (hp[i] - th[i]) > 0 ? (REAL)1 : (REAL)0;
-                v_prev = NAME(after_reset)(reset, hp[i], sp, th[i]);
-            } else {
-                v_prev = v0[i];
-            }
-            ht[i] = gh;
-            if (grad_beta) grad_beta[i] += gh * v_prev;
-            if (grad_th) grad_th[i] += gt;
-            gv[i] = gh * beta[i];
-        }
+        NAME(surrogate_row)(kind, p, ht, th, sg, n);
+        if (t > 0)
+            NAME(backward_row)(reset, detach, broadcast, 0, sg, ht, ht - N, v0, grad_s + t * gs_t,
+                               gv, beta, th, grad_beta, grad_th, n);
+        else
+            NAME(backward_row)(reset, detach, broadcast, 1, sg, ht, ht, v0, grad_s, gv, beta, th,
+                               grad_beta, grad_th, n);
     }
 }
 
@@ -133,7 +147,7 @@ NAME(backward_block)(const int reset, const int detach, int kind, REAL p, const 
  * of neurons, recompute the membranes h into grad_x (cache-resident), then walk back.
  * grad_s is dL/ds, element (t, i) at grad_s[t * gs_t + i * gs_n] (gs_n is 1, or 0 for a
  * gradient broadcast over neurons); gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit;
- * grad_x [T, N] receives dL/dx; grad_beta and grad_th ([N], optional) accumulate the
+ * grad_x [T, N] receives dL/dx; grad_beta and grad_th [N] (zeros on entry) accumulate the
  * per-neuron gradients. */
 void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t gs_n,
                         REAL *gv, const REAL *beta, const REAL *th, const REAL *v0,
@@ -141,21 +155,28 @@ void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t
                         int reset, int detach, int kind, double param, int threads)
 {
     const REAL p = (REAL)param;
+    const int broadcast = gs_n == 0;
+    if (reset == RESET_NONE) detach = 0; /* nothing to detach: one variant fewer */
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
         REAL v[BLOCK];
         for (int64_t i = 0; i < n; i++) v[i] = v0[b + i];
         NAME(run)(reset, 1, x + b, beta + b, th + b, v, grad_x + b, T, N, n);
-        REAL *gb = grad_beta ? grad_beta + b : 0, *gt = grad_th ? grad_th + b : 0;
-#define BACKWARD(R, D)                                                                           \
-    NAME(backward_block)(R, D, kind, p, grad_s + b * gs_n, gs_t, gs_n, gv + b, beta + b, th + b, \
-                         v0 + b, grad_x + b, gb, gt, T, N, n)
-        if (reset == RESET_SUBTRACT && !detach) BACKWARD(RESET_SUBTRACT, 0);
-        else if (reset == RESET_SUBTRACT) BACKWARD(RESET_SUBTRACT, 1);
-        else if (reset == RESET_ZERO && !detach) BACKWARD(RESET_ZERO, 0);
-        else if (reset == RESET_ZERO) BACKWARD(RESET_ZERO, 1);
-        else BACKWARD(RESET_NONE, 0);
+#define BACKWARD(R, D, B)                                                                        \
+    NAME(backward_block)(R, D, B, kind, p, grad_s + b * gs_n, gs_t, gv + b, beta + b, th + b,    \
+                         v0 + b, grad_x + b, grad_beta + b, grad_th + b, T, N, n)
+#define BACKWARD_RESET(R, D)                                                                     \
+    do {                                                                                         \
+        if (broadcast) BACKWARD(R, D, 1);                                                        \
+        else BACKWARD(R, D, 0);                                                                  \
+    } while (0)
+        if (reset == RESET_SUBTRACT && !detach) BACKWARD_RESET(RESET_SUBTRACT, 0);
+        else if (reset == RESET_SUBTRACT) BACKWARD_RESET(RESET_SUBTRACT, 1);
+        else if (reset == RESET_ZERO && !detach) BACKWARD_RESET(RESET_ZERO, 0);
+        else if (reset == RESET_ZERO) BACKWARD_RESET(RESET_ZERO, 1);
+        else BACKWARD_RESET(RESET_NONE, 0);
+#undef BACKWARD_RESET
 #undef BACKWARD
     }
 }
