@@ -62,8 +62,12 @@ class Call:
             backend=backend,
         )
         weights = torch.Generator().manual_seed(1)
-        loss = (spikes * torch.randn(spikes.shape, generator=weights, dtype=spikes.dtype)).sum()
-        loss = loss + (final.v * torch.randn(final.v.shape, generator=weights)).sum()
+
+        def weight(tensor):
+            drawn = torch.randn(tensor.shape, generator=weights, dtype=tensor.dtype)
+            return drawn.to(tensor.device)
+
+        loss = (spikes * weight(spikes)).sum() + (final.v * weight(final.v)).sum()
         wanted = {name: leaf for name, leaf in leaves.items() if leaf.requires_grad}
         grads = torch.autograd.grad(loss, list(wanted.values()))
         return spikes, final.v, dict(zip(wanted, grads, strict=True))
@@ -153,6 +157,13 @@ def assert_broadcast_gradients_match(backend: str, device: str = "cpu") -> None:
 
 def test_cpu_kernel_reads_broadcast_gradients():
     assert_broadcast_gradients_match("cpu")
+
+
+def test_cpu_kernel_takes_non_contiguous_inputs():
+    base = torch.randn(4, 5, 3, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    x = (2 * base).transpose(1, 2)  # [T, B=3, 5, 2], not contiguous
+    call = Call(x.requires_grad_(), 0.7, 0.9, None, "zero", surrogate.atan(), False)
+    assert_same_as_reference(call, "cpu")
 
 
 def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
