@@ -45,7 +45,10 @@ def fused_lif(
     surrogate: surrogates.Surrogate,
     detach_reset: bool,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """`functional.lif` on a fused backend (inputs already checked): spikes, final membrane."""
+    """`functional.lif` on a fused backend (inputs already checked): spikes, final membrane.
+
+    `beta` and `threshold` are cast to the input's dtype first, as the reference's arithmetic
+    does (autograd casts their gradients back)."""
     beta = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
     threshold = torch.as_tensor(threshold, dtype=x.dtype, device=x.device)
     return _FusedLIF.apply(x, beta, threshold, v0, backend, reset, surrogate, detach_reset)
@@ -55,8 +58,8 @@ class _FusedLIF(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, beta, threshold, v0, backend, reset, surrogate, detach_reset):
         step_shape = x.shape[1:]
-        flat_beta = _per_neuron(beta, step_shape, x.dtype)
-        flat_threshold = _per_neuron(threshold, step_shape, x.dtype)
+        flat_beta = _per_neuron(beta, step_shape)
+        flat_threshold = _per_neuron(threshold, step_shape)
         flat_v0 = v0.detach().to(x.dtype).reshape(-1)
         v = flat_v0.clone()
         spikes = backend.forward(_flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset])
@@ -64,7 +67,7 @@ class _FusedLIF(torch.autograd.Function):
         ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
         ctx.surrogate = surrogate_code(surrogate)
         ctx.shapes = (beta.shape, threshold.shape)
-        ctx.dtypes = (beta.dtype, threshold.dtype, v0.dtype)
+        ctx.v0_dtype = v0.dtype
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
@@ -89,12 +92,11 @@ class _FusedLIF(torch.autograd.Function):
             need_threshold,
         )
         step_shape = x.shape[1:]
-        beta_dtype, threshold_dtype, v0_dtype = ctx.dtypes
         return (
             grad_x.view(x.shape),
-            _reduce(grad_beta, step_shape, beta_shape, beta_dtype),
-            _reduce(grad_threshold, step_shape, threshold_shape, threshold_dtype),
-            grad_v.view(step_shape).to(v0_dtype) if ctx.needs_input_grad[3] else None,
+            _reduce(grad_beta, step_shape, beta_shape),
+            _reduce(grad_threshold, step_shape, threshold_shape),
+            grad_v.view(step_shape).to(ctx.v0_dtype) if ctx.needs_input_grad[3] else None,
             None,
             None,
             None,
@@ -117,13 +119,13 @@ def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     return rows if rows.stride(1) in (0, 1) else rows.contiguous()
 
 
-def _per_neuron(value: torch.Tensor, step_shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+def _per_neuron(value: torch.Tensor, step_shape: torch.Size) -> torch.Tensor:
     """A scalar or broadcasting parameter as one contiguous value per neuron, `[N]`."""
-    return value.detach().to(dtype).expand(step_shape).contiguous().view(-1)
+    return value.detach().expand(step_shape).contiguous().view(-1)
 
 
-def _reduce(grad, step_shape, shape, dtype) -> torch.Tensor | None:
+def _reduce(grad, step_shape, shape) -> torch.Tensor | None:
     """Per-neuron gradients summed back to the parameter's own (broadcast) shape."""
     if grad is None:
         return None
-    return grad.view(step_shape).sum_to_size(shape).to(dtype)
+    return grad.view(step_shape).sum_to_size(shape)
