@@ -181,6 +181,8 @@ def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
         results.append((spikes, state.v, grad))
     for one, two in zip(*results, strict=True):
         assert torch.equal(one, two)
+    # Many blocks of neurons, the last one partial: still the reference's results.
+    assert_same_as_reference(Call(x, 0.9, 1.0, None, "subtract", surrogate.atan(), False), "cpu")
 
 
 def saved_for_backward(backend: str, x: torch.Tensor) -> list[torch.Tensor]:
@@ -284,6 +286,15 @@ def triton():
 def test_triton_kernel_equals_the_reference(triton, call):
     if torch.cuda.is_available():
         call = Call(**{k: _to_cuda(v) for k, v in vars(call).items()})
+    assert_same_as_reference(call, "triton")
+
+
+def test_triton_kernel_with_several_programs(triton):
+    x = torch.randn(3, 2, 150, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    if torch.cuda.is_available():
+        x = x.cuda()
+    beta = torch.linspace(0.2, 1.0, 150, dtype=torch.float64, device=x.device).requires_grad_()
+    call = Call((2 * x).requires_grad_(), beta, 0.8, None, "zero", surrogate.sigmoid(), True)
     assert_same_as_reference(call, "triton")
 
 
