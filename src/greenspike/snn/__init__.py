@@ -5,7 +5,9 @@
     spikes, state = lif(x, return_state=True)
 
 Tensors are time-major, `[T, B, ...]`. The dynamics live in `gs.snn.functional` (pure
-functions, the reference implementation); the modules here only hold parameters. This package
+functions, the reference implementation); the modules here only hold parameters. LIF and IF
+layers run on fused kernels (`greenspike.snn.kernels`, chosen by `backend=`) with the same
+results. This package
 imports nothing from greenspike outside itself.
 """
 

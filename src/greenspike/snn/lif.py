@@ -8,6 +8,7 @@ import torch
 
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
+from greenspike.snn.kernels.choose import check_backend
 from greenspike.snn.neuron import Neuron, describe_value, register_value
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -30,6 +31,8 @@ class LIF(Neuron):
         detach_reset: cut the gradient through the reset term.
         learn_beta, learn_threshold: make them trainable Parameters (else fixed buffers).
             A learned `beta` is clamped to [0, 1] when used, as in snnTorch.
+        backend: "auto" (default), "torch", "cpu" or "triton": the implementation of the
+            whole-sequence call, all with the same results (see `greenspike.snn.kernels`).
 
     Attributes `beta`, `threshold` (tensors), `reset`, `surrogate`, `detach_reset` describe the
     layer completely. State: `functional.LIFState(v)`.
@@ -50,17 +53,20 @@ class LIF(Neuron):
         detach_reset: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
         beta = _beta_from(beta, tau)
         _checks.check_unit_interval("beta", beta)
         _checks.check_positive("threshold", threshold)
         _checks.check_reset(reset)
+        check_backend(backend)
         register_value(self, "beta", beta, learn_beta)
         register_value(self, "threshold", threshold, learn_threshold)
         self.reset = reset
         self.surrogate = surrogate
         self.detach_reset = detach_reset
+        self.backend = backend
 
     def _functional_arguments(self) -> dict[str, Any]:
         return {
@@ -70,6 +76,9 @@ class LIF(Neuron):
             "surrogate": self.surrogate,
             "detach_reset": self.detach_reset,
         }
+
+    def _sequence_arguments(self) -> dict[str, Any]:
+        return {"backend": self.backend}
 
     def extra_repr(self) -> str:
         return (
@@ -94,6 +103,7 @@ class IF(LIF):
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
         learn_threshold: bool = False,
+        backend: str = "auto",
     ) -> None:
         super().__init__(
             1.0,
@@ -102,6 +112,7 @@ class IF(LIF):
             surrogate=surrogate,
             detach_reset=detach_reset,
             learn_threshold=learn_threshold,
+            backend=backend,
         )
 
 

@@ -33,7 +33,7 @@ class Neuron(nn.Module):
         self, x: torch.Tensor, state: NamedTuple | None = None, *, return_state: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, NamedTuple]:
         outputs, final_state = type(self)._sequence_function(
-            x, state=state, **self._functional_arguments()
+            x, state=state, **self._functional_arguments(), **self._sequence_arguments()
         )
         return (outputs, final_state) if return_state else outputs
 
@@ -45,6 +45,10 @@ class Neuron(nn.Module):
 
     def _functional_arguments(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _sequence_arguments(self) -> dict[str, Any]:
+        """Arguments for the whole-sequence function only (e.g. the kernel `backend`)."""
+        return {}
 
 
 def register_value(module: nn.Module, name: str, value: Any, learn: bool) -> None:

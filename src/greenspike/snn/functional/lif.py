@@ -8,6 +8,8 @@ import torch
 
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._fire import fire_and_reset
+from greenspike.snn.kernels.choose import choose_kernel
+from greenspike.snn.kernels.fused import fused_lif
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
@@ -26,6 +28,7 @@ def lif(
     surrogate: Surrogate = DEFAULT_SURROGATE,
     state: LIFState | None = None,
     detach_reset: bool = False,
+    backend: str = "auto",
 ) -> tuple[torch.Tensor, LIFState]:
     r"""Run a LIF layer over a sequence: `x` `[T, B, ...]` -> spikes `[T, B, ...]`, final state.
 
@@ -43,6 +46,12 @@ def lif(
     `threshold` are scalars or per-neuron tensors broadcasting to `[B, ...]`. Spikes are exact
     0/1 forward; backward, `H'` is replaced by `surrogate.derivative`. With `detach_reset` the
     reset term carries no gradient. Returns the spikes and `LIFState(v[T])`.
+
+    `backend` picks the implementation, all with the same results (spikes identical, gradients
+    equal up to rounding): "torch" is the plain loop below (the reference), "cpu" a fused C
+    kernel, "triton" a fused GPU kernel; "auto" (default) takes the fused kernel for the
+    tensor's device when it covers the call (float32/float64, built-in surrogates), else the
+    loop. See `greenspike.snn.kernels`.
 
     Same recurrence as, with the same `beta` and `threshold` (`v0 = 0`):
 
@@ -63,6 +72,10 @@ def lif(
     _checks.check_sequence(x, "lif")
     check_lif_parameters(beta, threshold, reset, x.shape[1:])
     v = _initial_v(state, x[0])
+    kernel = choose_kernel(backend, x, beta, threshold, v, surrogate)
+    if kernel is not None:
+        spikes, v = fused_lif(kernel, x, beta, threshold, v, reset, surrogate, detach_reset)
+        return spikes, LIFState(v)
     spikes = []
     for x_t in x:
         s, v = lif_update(x_t, v, beta, threshold, reset, surrogate, detach_reset)

@@ -1,0 +1,105 @@
+"""Compile the C kernel once per machine and cache the shared library across processes.
+
+The library lands in `$GREENSPIKE_KERNEL_CACHE` (default `~/.cache/greenspike/kernels`), named
+by a hash of the source, the flags, the compiler and the CPU, so any change rebuilds it. gcc
+takes under a second (the C source includes no PyTorch headers); the first build says so on
+stderr. No compiler, or a failed build: `None`, with one warning, and callers use the reference.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
+# -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
+FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
+
+
+def cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "greenspike"
+    return Path(os.environ.get("GREENSPIKE_KERNEL_CACHE", default / "kernels"))
+
+
+@functools.cache
+def load_cpu_library() -> ctypes.CDLL | None:
+    """The compiled LIF kernel (built on first use), or None where it cannot be built."""
+    compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        _warn("no C compiler found (set CC or install gcc)")
+        return None
+    here = Path(__file__).parent
+    sources = [(here / name).read_bytes() for name in SOURCES]
+    target = cache_dir() / f"lif_cpu-{_fingerprint(compiler, sources)}.so"
+    if not target.exists():
+        try:
+            _compile(compiler, here / SOURCES[0], target)
+        except (OSError, subprocess.CalledProcessError) as error:
+            details = getattr(error, "stderr", "") or error
+            _warn(f"compiling it with {compiler} failed: {details}")
+            return None
+    try:
+        return ctypes.CDLL(str(target))
+    except OSError as error:  # e.g. a library left damaged in the cache: delete it to rebuild
+        _warn(f"loading {target} failed: {error}")
+        return None
+
+
+def _compile(compiler: str, source: Path, target: Path) -> None:
+    print(
+        "greenspike: compiling the fused LIF kernel (first use, cached afterwards in "
+        f"{target.parent})...",
+        file=sys.stderr,
+        flush=True,
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Build beside the target and rename: processes building at once never see half a file.
+    handle, partial = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(handle)
+    try:
+        subprocess.run(
+            [compiler, *FLAGS, "-o", partial, str(source), "-lm"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def _fingerprint(compiler: str, sources: list[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in (*sources, " ".join(FLAGS).encode(), compiler.encode(), _cpu_model().encode()):
+        digest.update(part)
+    return digest.hexdigest()[:16]
+
+
+def _cpu_model() -> str:
+    """The CPU's model and feature flags: -march=native code is only valid on the same CPU."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    wanted = [line for line in lines if line.startswith(("model name", "flags"))]
+    return "\n".join(dict.fromkeys(wanted))
+
+
+def _warn(reason: str) -> None:
+    warnings.warn(
+        f"greenspike's fused CPU LIF kernel is unavailable: {reason}; "
+        "using the PyTorch reference loop instead (same results, slower)",
+        RuntimeWarning,
+        stacklevel=4,
+    )

@@ -1,0 +1,114 @@
+"""Which implementation runs a `lif` call: the PyTorch reference loop or a fused kernel.
+
+`backend="torch"` is the reference; `"cpu"` the C kernel (CPU tensors); `"triton"` the Triton
+kernel (CUDA tensors, or CPU tensors under `TRITON_INTERPRET=1`); `"auto"` the fused kernel for
+the tensor's device when it can run the call, else the reference, so it never fails where the
+reference works. The fused kernels cover float32 and float64 inputs, the built-in surrogates,
+and parameters/state that do not promote the input's dtype; other calls need the reference.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from types import ModuleType
+
+import torch
+
+from greenspike.snn.kernels.fused import surrogate_code
+from greenspike.snn.surrogate import Surrogate
+
+BACKENDS = ("auto", "torch", "cpu", "triton")
+FUSED_DTYPES = (torch.float32, torch.float64)
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
+        )
+
+
+def choose_kernel(
+    backend: str,
+    x: torch.Tensor,
+    beta: float | torch.Tensor,
+    threshold: float | torch.Tensor,
+    v0: torch.Tensor | None,
+    surrogate: Surrogate,
+) -> ModuleType | None:
+    """The fused backend module to run the call, or None for the reference loop.
+
+    Raises ValueError when `backend` names a kernel that cannot run this call; a missing C
+    compiler is the one exception (a warning, then the reference), as the result is the same.
+    """
+    check_backend(backend)
+    if backend == "torch":
+        return None
+    reason = _unsupported(x, beta, threshold, v0, surrogate)
+    if backend == "auto":
+        if reason is not None:
+            return None
+        if x.device.type == "cuda" and triton_available():
+            return _triton()
+        if x.device.type == "cpu":
+            from greenspike.snn.kernels import cpu
+
+            return cpu if cpu.available() else None
+        return None
+    if reason is not None:
+        raise ValueError(f"backend={backend!r} cannot run this call: {reason}; use backend='auto'")
+    if backend == "cpu":
+        if x.device.type != "cpu":
+            raise ValueError(
+                f"backend='cpu' needs CPU tensors, got a tensor on {x.device}; "
+                "use backend='triton' or 'auto'"
+            )
+        from greenspike.snn.kernels import cpu
+
+        return cpu if cpu.available() else None
+    return _checked_triton(x)
+
+
+def triton_available() -> bool:
+    return importlib.util.find_spec("triton") is not None
+
+
+def triton_interpreted() -> bool:
+    """Whether Triton runs its kernels in its CPU interpreter (`TRITON_INTERPRET=1`)."""
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def _checked_triton(x: torch.Tensor) -> ModuleType:
+    if not triton_available():
+        raise ValueError("backend='triton' needs the triton package: pip install triton")
+    if x.device.type != "cuda" and not (x.device.type == "cpu" and triton_interpreted()):
+        raise ValueError(
+            f"backend='triton' needs CUDA tensors (got a tensor on {x.device}), or CPU tensors "
+            "with TRITON_INTERPRET=1 set before triton is imported"
+        )
+    return _triton()
+
+
+def _triton() -> ModuleType:
+    from greenspike.snn.kernels import triton_kernel
+
+    return triton_kernel
+
+
+def _unsupported(x, beta, threshold, v0, surrogate) -> str | None:
+    """Why the fused kernels cannot reproduce this call, or None when they can."""
+    if x.dtype not in FUSED_DTYPES:
+        return f"input dtype {x.dtype} (fused kernels take float32 and float64)"
+    if surrogate_code(surrogate) is None:
+        return f"surrogate {surrogate!r} (fused kernels know the built-in surrogates only)"
+    named = {"beta": beta, "threshold": threshold, "state v": v0}
+    for name, value in named.items():
+        if not isinstance(value, torch.Tensor):
+            continue
+        if value.dim() > 0 and value.device != x.device:
+            return f"{name} on {value.device} while the input is on {x.device}"
+        # The reference promotes to a wider dtype of a per-neuron parameter or state.
+        if value.dim() > 0 and torch.promote_types(value.dtype, x.dtype) != x.dtype:
+            return f"{name} of dtype {value.dtype} wider than the input's {x.dtype}"
+    return None

@@ -1,0 +1,131 @@
+"""The autograd function every fused backend shares: flatten, call the kernel, reduce grads.
+
+A backend is a module with `forward` and `backward` over flat tensors (time-major `[T, N]`,
+per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. For the backward
+it keeps a reference to the input (no copy), the initial membrane and the per-neuron
+parameters; no spikes, no membrane trace: the kernels recompute the membrane from the input.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from greenspike.snn import surrogate as surrogates
+
+RESET_CODES = {"subtract": 0, "zero": 1, "none": 2}
+# The surrogates the kernels know, by exact type: (code in the kernels, its parameter's name).
+SURROGATE_CODES: dict[type, tuple[int, str | None]] = {
+    surrogates.ATan: (0, "alpha"),
+    surrogates.FastSigmoid: (1, "slope"),
+    surrogates.Sigmoid: (2, "alpha"),
+    surrogates.Triangle: (3, "width"),
+    surrogates.StraightThrough: (4, None),
+}
+
+
+def surrogate_code(surrogate: surrogates.Surrogate) -> tuple[int, float] | None:
+    """(kernel code, parameter) of a built-in surrogate; None for any other surrogate."""
+    known = SURROGATE_CODES.get(type(surrogate))
+    if known is None:
+        return None
+    code, parameter = known
+    return code, float(getattr(surrogate, parameter)) if parameter else 0.0
+
+
+def fused_lif(
+    backend: ModuleType,
+    x: torch.Tensor,
+    beta: float | torch.Tensor,
+    threshold: float | torch.Tensor,
+    v0: torch.Tensor,
+    reset: str,
+    surrogate: surrogates.Surrogate,
+    detach_reset: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`functional.lif` on a fused backend (inputs already checked): spikes, final membrane.
+
+    `beta` and `threshold` are cast to the input's dtype first, as the reference's arithmetic
+    does (autograd casts their gradients back)."""
+    beta = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
+    threshold = torch.as_tensor(threshold, dtype=x.dtype, device=x.device)
+    return _FusedLIF.apply(x, beta, threshold, v0, backend, reset, surrogate, detach_reset)
+
+
+class _FusedLIF(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, beta, threshold, v0, backend, reset, surrogate, detach_reset):
+        step_shape = x.shape[1:]
+        flat_beta = _per_neuron(beta, step_shape)
+        flat_threshold = _per_neuron(threshold, step_shape)
+        flat_v0 = v0.detach().to(x.dtype).reshape(-1)
+        v = flat_v0.clone()
+        spikes = backend.forward(_flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset])
+        ctx.save_for_backward(x, flat_v0, flat_beta, flat_threshold)
+        ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
+        ctx.surrogate = surrogate_code(surrogate)
+        ctx.shapes = (beta.shape, threshold.shape)
+        ctx.v0_dtype = v0.dtype
+        return spikes.view(x.shape), v.view(step_shape)
+
+    @staticmethod
+    @once_differentiable  # the kernels' backward is not itself differentiable: say so if asked
+    def backward(ctx, grad_spikes, grad_v):
+        x, v0, beta, threshold = ctx.saved_tensors
+        beta_shape, threshold_shape = ctx.shapes
+        need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
+        flat_x = _flat(x)
+        grad_v = grad_v.to(x.dtype).reshape(-1).clone()
+        grad_x, grad_beta, grad_threshold = ctx.backend.backward(
+            flat_x,
+            _rows(grad_spikes.to(x.dtype), flat_x.shape),
+            grad_v,
+            beta,
+            threshold,
+            v0,
+            RESET_CODES[ctx.reset],
+            ctx.detach_reset,
+            ctx.surrogate,
+            need_beta,
+            need_threshold,
+        )
+        step_shape = x.shape[1:]
+        return (
+            grad_x.view(x.shape),
+            _reduce(grad_beta, step_shape, beta_shape),
+            _reduce(grad_threshold, step_shape, threshold_shape),
+            grad_v.view(step_shape).to(ctx.v0_dtype) if ctx.needs_input_grad[3] else None,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+def _flat(x: torch.Tensor) -> torch.Tensor:
+    """`x` `[T, B, ...]` as contiguous rows `[T, N]` (a view when it is contiguous already)."""
+    return x.contiguous().view(x.shape[0], -1)
+
+
+def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1 (the gradient
+    of `spikes.sum()` is one value broadcast: copying it would cost a whole `[T, N]` tensor)."""
+    try:
+        rows = grad.view(shape)
+    except RuntimeError:  # strides that do not merge into rows
+        rows = grad.contiguous().view(shape)
+    return rows if rows.stride(1) in (0, 1) else rows.contiguous()
+
+
+def _per_neuron(value: torch.Tensor, step_shape: torch.Size) -> torch.Tensor:
+    """A scalar or broadcasting parameter as one contiguous value per neuron, `[N]`."""
+    return value.detach().expand(step_shape).contiguous().view(-1)
+
+
+def _reduce(grad, step_shape, shape) -> torch.Tensor | None:
+    """Per-neuron gradients summed back to the parameter's own (broadcast) shape."""
+    if grad is None:
+        return None
+    return grad.view(step_shape).sum_to_size(shape)

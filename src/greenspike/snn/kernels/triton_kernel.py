@@ -1,0 +1,184 @@
+"""The Triton backend: the recurrence and backward of `kernels.cpu` as GPU kernels.
+
+Each program owns a block of neurons and walks through time with their membranes in
+registers, so one launch runs the whole sequence. Spikes are exact (no fused multiply-add:
+`enable_fp_fusion=False`). The backward keeps only the input: it first recomputes the
+membrane before each reset, `h`, into the buffer that then receives `dL/dx`. Runs on CUDA
+tensors, and on CPU tensors in Triton's interpreter (`TRITON_INTERPRET=1`), which the tests
+use.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+BLOCK = 128  # neurons per program: one per thread of 4 warps
+
+
+@triton.jit
+def _after_reset(h, fired, th, RESET: tl.constexpr):
+    if RESET == 0:
+        return tl.where(fired, h - th, h)
+    elif RESET == 1:
+        return tl.where(fired, tl.zeros_like(h), h)
+    else:
+        return h
+
+
+@triton.jit
+def _surrogate_derivative(d, p, SURROGATE: tl.constexpr):
+    if SURROGATE == 0:
+        z = 1.5707963267948966 * p * d
+        return p / 2 / (1 + z * z)
+    elif SURROGATE == 1:
+        r = 1 + p * tl.abs(d)
+        return 1 / (r * r)
+    elif SURROGATE == 2:
+        s = 1 / (1 + tl.exp(-p * d))
+        return p * s * (1 - s)
+    elif SURROGATE == 3:
+        return tl.maximum(1 - tl.abs(d) / p, 0.0) / p
+    else:
+        return tl.full(d.shape, 1.0, d.dtype)
+
+
+@triton.jit
+def _backward_step(
+    gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
+    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+):  # fmt: skip
+    """One step back: replaces h[t] by dL/dx[t]; returns dL/dv[t-1] and the parameter sums."""
+    h = tl.load(gx_ptrs, mask=mask, other=0.0)
+    d = h - th
+    s = tl.where(d > 0, 1.0, 0.0).to(h.dtype)
+    sg = _surrogate_derivative(d, param, SURROGATE).to(h.dtype)
+    gs = tl.load(gs_ptrs, mask=mask, other=0.0)
+    if RESET == 0:
+        if not DETACH:
+            gs -= g * th
+        gh = g + gs * sg
+        gt = -gs * sg - g * s
+    elif RESET == 1:
+        if not DETACH:
+            gs -= g * h
+        gh = g * (1 - s) + gs * sg
+        gt = -gs * sg
+    else:
+        gh = g + gs * sg
+        gt = -gs * sg
+    tl.store(gx_ptrs, gh, mask=mask)
+    return gh * beta, grad_beta + gh * v_prev, grad_th + gt
+
+
+@triton.jit
+def _run(
+    x_ptr, beta, th, v, out_ptr, offsets, mask, T, N,
+    RESET: tl.constexpr, WRITE_H: tl.constexpr,
+):  # fmt: skip
+    """The recurrence over T steps; writes the spikes, or the membranes h (WRITE_H), to out."""
+    x_ptrs, out_ptrs = x_ptr + offsets, out_ptr + offsets
+    for _ in range(T):
+        h = beta * v + tl.load(x_ptrs, mask=mask, other=0.0)
+        fired = (h - th) > 0
+        if WRITE_H:
+            tl.store(out_ptrs, h, mask=mask)
+        else:
+            tl.store(out_ptrs, tl.where(fired, 1.0, 0.0).to(h.dtype), mask=mask)
+        v = _after_reset(h, fired, th, RESET)
+        x_ptrs += N
+        out_ptrs += N
+    return v
+
+
+@triton.jit
+def _lif_forward(
+    x_ptr, beta_ptr, th_ptr, v_ptr, spikes_ptr, T, N, RESET: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < N
+    beta = tl.load(beta_ptr + offsets, mask=mask, other=0.0)
+    th = tl.load(th_ptr + offsets, mask=mask, other=1.0)
+    v = tl.load(v_ptr + offsets, mask=mask, other=0.0)
+    v = _run(x_ptr, beta, th, v, spikes_ptr, offsets, mask, T, N, RESET, False)
+    tl.store(v_ptr + offsets, v, mask=mask)
+
+
+@triton.jit
+def _lif_backward(
+    x_ptr, gs_ptr, gs_t, gs_n, gv_ptr, beta_ptr, th_ptr, v0_ptr, gx_ptr, gbeta_ptr, gth_ptr,
+    param, T, N, last, gs_last,
+    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+    NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, BLOCK: tl.constexpr,
+):  # fmt: skip
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < N
+    beta = tl.load(beta_ptr + offsets, mask=mask, other=0.0)
+    th = tl.load(th_ptr + offsets, mask=mask, other=1.0)
+    v0 = tl.load(v0_ptr + offsets, mask=mask, other=0.0)
+    g = tl.load(gv_ptr + offsets, mask=mask, other=0.0)
+    grad_beta = tl.zeros_like(g)
+    grad_th = tl.zeros_like(g)
+    _run(x_ptr, beta, th, v0, gx_ptr, offsets, mask, T, N, RESET, True)  # h into dL/dx's place
+    # Walk back from the last step: `last` = (T - 1) * N and `gs_last` = (T - 1) * gs_t are
+    # passed in to stay in 64 bits; dL/ds is strided (gs_n is 1, or 0 when broadcast). Row t
+    # of gx holds h[t] until it is overwritten with dL/dx[t]; row t - 1 still holds h[t - 1].
+    gs_ptrs = gs_ptr + gs_last + offsets * gs_n
+    gx_ptrs = gx_ptr + last + offsets
+    for _ in range(T - 1):  # steps T .. 2, whose previous membrane is in a row of gx
+        h_prev = tl.load(gx_ptrs - N, mask=mask, other=0.0)
+        v_prev = _after_reset(h_prev, (h_prev - th) > 0, th, RESET)
+        g, grad_beta, grad_th = _backward_step(
+            gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
+            RESET, DETACH, SURROGATE,
+        )  # fmt: skip
+        gs_ptrs -= gs_t
+        gx_ptrs -= N
+    g, grad_beta, grad_th = _backward_step(
+        gs_ptrs, gx_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
+        RESET, DETACH, SURROGATE,
+    )  # fmt: skip
+    tl.store(gv_ptr + offsets, g, mask=mask)
+    if NEED_BETA:
+        tl.store(gbeta_ptr + offsets, grad_beta, mask=mask)
+    if NEED_TH:
+        tl.store(gth_ptr + offsets, grad_th, mask=mask)
+
+
+def forward(x, beta, threshold, v, reset):
+    """As `kernels.cpu.forward`: x [T, N] -> spikes [T, N]; `v` [N]: v[0] in, v[T] out."""
+    steps, neurons = x.shape
+    spikes = torch.empty_like(x)
+    _lif_forward[(triton.cdiv(neurons, BLOCK),)](
+        x, beta, threshold, v, spikes, steps, neurons, RESET=reset, BLOCK=BLOCK, **_no_fusion(x)
+    )
+    return spikes
+
+
+def backward(
+    x, grad_spikes, grad_v, beta, threshold, v0, reset, detach_reset, surrogate,
+    need_beta, need_threshold,
+):  # fmt: skip
+    """As `kernels.cpu.backward`: -> (dL/dx, dL/dbeta or None, dL/dthreshold or None)."""
+    steps, neurons = x.shape
+    grad_x = torch.empty_like(x)
+    grad_beta = torch.empty_like(beta) if need_beta else beta  # a dummy when not needed
+    grad_threshold = torch.empty_like(threshold) if need_threshold else threshold
+    _lif_backward[(triton.cdiv(neurons, BLOCK),)](
+        x, grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v, beta,
+        threshold, v0, grad_x, grad_beta, grad_threshold, surrogate[1], steps, neurons,
+        (steps - 1) * neurons, (steps - 1) * grad_spikes.stride(0),
+        RESET=reset, DETACH=detach_reset, SURROGATE=surrogate[0], NEED_BETA=need_beta,
+        NEED_TH=need_threshold, BLOCK=BLOCK, **_no_fusion(x),
+    )  # fmt: skip
+    return (
+        grad_x,
+        grad_beta if need_beta else None,
+        grad_threshold if need_threshold else None,
+    )
+
+
+def _no_fusion(x: torch.Tensor) -> dict[str, bool]:
+    """Compile without fused multiply-add on the GPU (the interpreter never fuses)."""
+    return {"enable_fp_fusion": False} if x.device.type == "cuda" else {}

@@ -1,0 +1,316 @@
+"""The fused LIF kernels reproduce the reference loop: identical spikes, equal gradients.
+
+The Triton kernels run in Triton's CPU interpreter here (TRITON_INTERPRET=1, set below before
+triton is first imported, unless a CUDA GPU is present); their tests skip without triton.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from greenspike import snn
+from greenspike.snn import functional as F
+from greenspike.snn import surrogate
+from greenspike.snn.kernels import build, choose, cpu
+
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+SURROGATES = st.one_of(
+    st.floats(0.5, 5.0).map(surrogate.atan),
+    st.floats(1.0, 30.0).map(surrogate.fast_sigmoid),
+    st.floats(1.0, 10.0).map(surrogate.sigmoid),
+    st.floats(0.3, 2.0).map(surrogate.triangle),
+    st.just(surrogate.straight_through()),
+)
+
+
+@dataclass
+class Call:
+    """One `lif` call with everything that can vary, and the loss that weighs its outputs."""
+
+    x: torch.Tensor
+    beta: float | torch.Tensor
+    threshold: float | torch.Tensor
+    v0: torch.Tensor | None
+    reset: str
+    surrogate: surrogate.Surrogate
+    detach_reset: bool
+
+    def run(self, backend: str):
+        """-> spikes, final v, and the gradients of a random loss w.r.t. every tensor input."""
+        leaves = {
+            name: value.detach().clone().requires_grad_(value.requires_grad)
+            for name, value in vars(self).items()
+            if isinstance(value, torch.Tensor)
+        }
+        state = F.LIFState(leaves["v0"]) if "v0" in leaves else None
+        spikes, final = F.lif(
+            leaves["x"],
+            leaves.get("beta", self.beta),
+            leaves.get("threshold", self.threshold),
+            reset=self.reset,
+            surrogate=self.surrogate,
+            state=state,
+            detach_reset=self.detach_reset,
+            backend=backend,
+        )
+        weights = torch.Generator().manual_seed(1)
+
+        def weight(tensor):
+            drawn = torch.randn(tensor.shape, generator=weights, dtype=tensor.dtype)
+            return drawn.to(tensor.device)
+
+        loss = (spikes * weight(spikes)).sum() + (final.v * weight(final.v)).sum()
+        wanted = {name: leaf for name, leaf in leaves.items() if leaf.requires_grad}
+        grads = torch.autograd.grad(loss, list(wanted.values()))
+        return spikes, final.v, dict(zip(wanted, grads, strict=True))
+
+
+@st.composite
+def lif_calls(draw, max_steps: int = 8) -> Call:
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    features = draw(st.lists(st.integers(1, 5), min_size=1, max_size=2))
+    shape = (draw(st.integers(1, max_steps)), draw(st.integers(1, 4)), *features)
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+
+    def uniform(low, high, size, learn=False):
+        value = low + (high - low) * torch.rand(size, generator=generator, dtype=dtype)
+        return value.requires_grad_(learn)
+
+    scale = draw(st.sampled_from([0.5, 1.5, 3.0]))
+    x = (torch.randn(shape, generator=generator, dtype=dtype) * scale).requires_grad_()
+    beta = draw(
+        st.sampled_from(["float", "scalar tensor", "per neuron", "one", "learned per neuron"])
+    )
+    beta = {
+        "float": 0.8,
+        "one": 1.0,  # the IF neuron
+        "scalar tensor": uniform(0, 1, (), learn=True),
+        "per neuron": uniform(0, 1, features),
+        "learned per neuron": uniform(0, 1, features, learn=True),
+    }[beta]
+    threshold = draw(st.sampled_from(["float", "per neuron", "learned per neuron"]))
+    threshold = {
+        "float": 1.1,
+        "per neuron": uniform(0.3, 1.5, shape[1:]),
+        "learned per neuron": uniform(0.3, 1.5, features, learn=True),
+    }[threshold]
+    v0 = uniform(-1, 1.5, shape[1:], learn=draw(st.booleans())) if draw(st.booleans()) else None
+    return Call(
+        x=x,
+        beta=beta,
+        threshold=threshold,
+        v0=v0,
+        reset=draw(st.sampled_from(["subtract", "zero", "none"])),
+        surrogate=draw(SURROGATES),
+        detach_reset=draw(st.booleans()),
+    )
+
+
+def assert_same_as_reference(call: Call, backend: str) -> None:
+    spikes, v, grads = call.run(backend)
+    ref_spikes, ref_v, ref_grads = call.run("torch")
+    assert torch.equal(spikes, ref_spikes)
+    torch.testing.assert_close(v, ref_v, rtol=1e-5, atol=1e-6)
+    assert grads.keys() == ref_grads.keys()
+    for name, grad in grads.items():
+        assert grad.shape == ref_grads[name].shape and grad.dtype == ref_grads[name].dtype
+        torch.testing.assert_close(grad, ref_grads[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+# ---------------------------------------------------------------- the C kernel
+
+
+@settings(max_examples=150, deadline=None)
+@given(lif_calls())
+def test_cpu_kernel_equals_the_reference(call):
+    assert_same_as_reference(call, "cpu")
+
+
+def broadcast_gradient_losses():
+    """Losses whose gradient w.r.t. the spikes is broadcast (strides 0), read without a copy."""
+    weights = torch.randn(3, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    return {
+        "sum": lambda spikes: spikes.sum(),
+        "weighted over time": lambda spikes: (spikes * weights).sum(),
+    }
+
+
+def assert_broadcast_gradients_match(backend: str, device: str = "cpu") -> None:
+    x = torch.randn(6, 3, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    x = (2 * x).to(device)
+    for name, loss in broadcast_gradient_losses().items():
+        grads = {}
+        for each in (backend, "torch"):
+            leaf = x.clone().requires_grad_()
+            spikes, _ = F.lif(leaf, 0.8, backend=each)
+            (grads[each],) = torch.autograd.grad(loss(spikes.cpu()), leaf)
+        torch.testing.assert_close(grads[backend], grads["torch"], msg=name)
+
+
+def test_cpu_kernel_reads_broadcast_gradients():
+    assert_broadcast_gradients_match("cpu")
+
+
+def test_cpu_kernel_takes_non_contiguous_inputs():
+    base = torch.randn(4, 5, 3, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    x = (2 * base).transpose(1, 2)  # [T, B=3, 5, 2], not contiguous
+    call = Call(x.requires_grad_(), 0.7, 0.9, None, "zero", surrogate.atan(), False)
+    assert_same_as_reference(call, "cpu")
+
+
+def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
+    x = torch.randn(12, 8, cpu._PARALLEL_WORK // 12, requires_grad=True)
+    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is cpu
+    results = []
+    for threads in (1, 2):
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            spikes, state = F.lif(x, 0.9, backend="cpu")
+            (grad,) = torch.autograd.grad(spikes.sum() + state.v.sum(), x)
+        finally:
+            torch.set_num_threads(before)
+        results.append((spikes, state.v, grad))
+    for one, two in zip(*results, strict=True):
+        assert torch.equal(one, two)
+    # Many blocks of neurons, the last one partial: still the reference's results.
+    assert_same_as_reference(Call(x, 0.9, 1.0, None, "subtract", surrogate.atan(), False), "cpu")
+
+
+def saved_for_backward(backend: str, x: torch.Tensor) -> list[torch.Tensor]:
+    """The tensors autograd keeps for the backward of one `lif` call."""
+    saved = []
+
+    def pack(tensor):
+        saved.append(tensor)
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        F.lif(x, torch.full(x.shape[2:], 0.9, requires_grad=True), 1.0, backend=backend)
+    return saved
+
+
+def test_the_backward_keeps_the_input_and_nothing_else_of_its_size():
+    x = torch.randn(20, 4, 32, requires_grad=True)
+    fused = saved_for_backward("cpu", x)
+    (large,) = [tensor for tensor in fused if tensor.numel() > 4 * 32]
+    assert large.data_ptr() == x.data_ptr()  # a reference to the input, not a copy
+    assert sum(tensor.numel() for tensor in fused) == x.numel() + 3 * 4 * 32
+    reference = saved_for_backward("torch", x)
+    assert sum(tensor.numel() for tensor in reference) >= 2 * x.numel()
+
+
+def test_modules_pass_their_backend_and_learn_the_same_gradients():
+    x = torch.randn(10, 3, 6, generator=torch.Generator().manual_seed(0)) * 1.5
+    grads = {}
+    for backend in ("torch", "cpu"):
+        layer = snn.LIF(beta=torch.linspace(0.5, 0.9, 6), learn_beta=True, learn_threshold=True)
+        layer.backend = backend
+        layer(x).sum().backward()
+        grads[backend] = (layer.beta.grad, layer.threshold.grad)
+    for fused, reference in zip(grads["cpu"], grads["torch"], strict=True):
+        torch.testing.assert_close(fused, reference)
+    assert snn.IF(backend="cpu").backend == "cpu"
+    with pytest.raises(ValueError, match="backend must be one of"):
+        snn.LIF(0.9, backend="gpu")
+
+
+def test_inputs_the_kernels_do_not_cover_go_to_the_reference_under_auto():
+    class Doubled(surrogate.ATan):
+        def derivative(self, x):
+            return 2 * super().derivative(x)
+
+    x = torch.randn(5, 2, 3)
+    for dtype, spike in [(torch.bfloat16, surrogate.atan()), (torch.float32, Doubled())]:
+        xs = x.to(dtype)
+        assert choose.choose_kernel("auto", xs, 0.9, 1.0, None, spike) is None
+        assert torch.equal(
+            F.lif(xs, 0.9, surrogate=spike)[0], F.lif(xs, 0.9, surrogate=spike, backend="torch")[0]
+        )
+        with pytest.raises(ValueError, match=r"backend='cpu' cannot run this call: .*auto"):
+            F.lif(xs, 0.9, surrogate=spike, backend="cpu")
+    wider_beta = torch.full((3,), 0.9, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"beta of dtype torch\.float64 wider"):
+        F.lif(x, wider_beta, backend="cpu")
+    with pytest.raises(ValueError, match="backend must be one of 'auto', 'torch', 'cpu'"):
+        F.lif(x, 0.9, backend="fast")
+
+
+def test_without_a_compiler_auto_falls_back_to_the_reference(monkeypatch):
+    monkeypatch.setattr(cpu, "available", lambda: False)
+    x = torch.randn(5, 2, 3)
+    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is None
+    assert torch.equal(F.lif(x, 0.9)[0], F.lif(x, 0.9, backend="torch")[0])
+
+
+def test_the_build_says_what_it_does_caches_and_warns_without_a_compiler(
+    tmp_path, monkeypatch, capfd
+):
+    monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path))
+    build.load_cpu_library.cache_clear()
+    try:
+        assert build.load_cpu_library() is not None
+        assert "compiling the fused LIF kernel (first use" in capfd.readouterr().err
+        assert len(list(tmp_path.glob("lif_cpu-*.so"))) == 1
+        build.load_cpu_library.cache_clear()
+        assert build.load_cpu_library() is not None  # as in a new process: from the cache
+        assert capfd.readouterr().err == ""
+
+        monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path / "empty"))
+        monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+        build.load_cpu_library.cache_clear()
+        with pytest.warns(RuntimeWarning, match="using the PyTorch reference loop"):
+            assert build.load_cpu_library() is None
+    finally:
+        build.load_cpu_library.cache_clear()
+
+
+# ---------------------------------------------------------------- Triton
+
+
+@pytest.fixture(scope="module")
+def triton():
+    return pytest.importorskip("triton")
+
+
+@settings(max_examples=25, deadline=None)
+@given(call=lif_calls(max_steps=5))
+def test_triton_kernel_equals_the_reference(triton, call):
+    if torch.cuda.is_available():
+        call = Call(**{k: _to_cuda(v) for k, v in vars(call).items()})
+    assert_same_as_reference(call, "triton")
+
+
+def test_triton_kernel_with_several_programs(triton):
+    x = torch.randn(3, 2, 150, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    if torch.cuda.is_available():
+        x = x.cuda()
+    beta = torch.linspace(0.2, 1.0, 150, dtype=torch.float64, device=x.device).requires_grad_()
+    call = Call((2 * x).requires_grad_(), beta, 0.8, None, "zero", surrogate.sigmoid(), True)
+    assert_same_as_reference(call, "triton")
+
+
+def test_triton_kernel_reads_broadcast_gradients(triton):
+    assert_broadcast_gradients_match("triton", "cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_triton_refuses_tensors_it_cannot_run(triton, monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    with pytest.raises(ValueError, match="needs CUDA tensors"):
+        F.lif(torch.randn(3, 2, 2), 0.9, backend="triton")
+
+
+def _to_cuda(value):
+    return (
+        value.detach().cuda().requires_grad_(value.requires_grad)
+        if torch.is_tensor(value)
+        else value
+    )
