@@ -2,8 +2,11 @@
 
 A backend is a module with `forward` and `backward` over flat tensors (time-major `[T, N]`,
 per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. For the backward
-it keeps a reference to the input (no copy), the initial membrane and the per-neuron
-parameters; no spikes, no membrane trace: the kernels recompute the membrane from the input.
+it keeps a reference to the input (no copy), the initial membrane and the parameters; no
+spikes, no membrane trace: the kernels recompute the membrane from the input. The kernels'
+backward is not itself differentiable, so a backward that builds a graph (`create_graph=True`,
+for second derivatives) differentiates the reference loop instead: same gradients, and the
+graph that higher derivatives need.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 from types import ModuleType
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from greenspike.snn import surrogate as surrogates
 
@@ -63,45 +65,72 @@ class _FusedLIF(torch.autograd.Function):
         flat_v0 = v0.detach().to(x.dtype).reshape(-1)
         v = flat_v0.clone()
         spikes = backend.forward(_flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset])
-        ctx.save_for_backward(x, flat_v0, flat_beta, flat_threshold)
+        ctx.save_for_backward(x, beta, threshold, v0)
         ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
-        ctx.surrogate = surrogate_code(surrogate)
-        ctx.shapes = (beta.shape, threshold.shape)
-        ctx.v0_dtype = v0.dtype
+        ctx.surrogate = surrogate
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
-    @once_differentiable  # the kernels' backward is not itself differentiable: say so if asked
     def backward(ctx, grad_spikes, grad_v):
-        x, v0, beta, threshold = ctx.saved_tensors
-        beta_shape, threshold_shape = ctx.shapes
+        if torch.is_grad_enabled():  # create_graph=True: the graph comes from the reference
+            return (*_reference_backward(ctx, grad_spikes, grad_v), None, None, None, None)
+        x, beta, threshold, v0 = ctx.saved_tensors
+        step_shape = x.shape[1:]
         need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
         flat_x = _flat(x)
-        grad_v = grad_v.to(x.dtype).reshape(-1).clone()
+        flat_grad_v = grad_v.to(x.dtype).reshape(-1).clone()
         grad_x, grad_beta, grad_threshold = ctx.backend.backward(
             flat_x,
             _rows(grad_spikes.to(x.dtype), flat_x.shape),
-            grad_v,
-            beta,
-            threshold,
-            v0,
+            flat_grad_v,
+            _per_neuron(beta, step_shape),
+            _per_neuron(threshold, step_shape),
+            v0.detach().to(x.dtype).reshape(-1),
             RESET_CODES[ctx.reset],
             ctx.detach_reset,
-            ctx.surrogate,
+            surrogate_code(ctx.surrogate),
             need_beta,
             need_threshold,
         )
-        step_shape = x.shape[1:]
         return (
             grad_x.view(x.shape),
-            _reduce(grad_beta, step_shape, beta_shape),
-            _reduce(grad_threshold, step_shape, threshold_shape),
-            grad_v.view(step_shape).to(ctx.v0_dtype) if ctx.needs_input_grad[3] else None,
+            _reduce(grad_beta, step_shape, beta.shape),
+            _reduce(grad_threshold, step_shape, threshold.shape),
+            flat_grad_v.view(step_shape).to(v0.dtype) if ctx.needs_input_grad[3] else None,
             None,
             None,
             None,
             None,
         )
+
+
+def _reference_backward(ctx, grad_spikes, grad_v) -> list[torch.Tensor | None]:
+    """Gradients of (x, beta, threshold, v0) through the reference loop, with their graph."""
+    from greenspike.snn.functional.lif import LIFState, lif
+
+    inputs = ctx.saved_tensors  # x, beta, threshold, v0: the order of `apply`
+    x, beta, threshold, v0 = inputs
+    spikes, state = lif(
+        x,
+        beta,
+        threshold,
+        reset=ctx.reset,
+        surrogate=ctx.surrogate,
+        state=LIFState(v0),
+        detach_reset=ctx.detach_reset,
+        backend="torch",
+    )
+    needed = ctx.needs_input_grad[:4]
+    grads = iter(
+        torch.autograd.grad(
+            (spikes, state.v),
+            [t for t, need in zip(inputs, needed, strict=True) if need],
+            (grad_spikes, grad_v),
+            create_graph=True,
+            allow_unused=True,
+        )
+    )
+    return [next(grads) if need else None for need in needed]
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
