@@ -1,0 +1,163 @@
+"""Train a conventional network and its spiking twin on the same task and compare them.
+
+Both networks get the same data, data order, optimizer, budget and seed; each trains inside its
+own window of one `EnergyTracker` run ("train-relu", "train-spiking"), so its training energy
+carries the provenance of the meter that measured it. A KeyboardInterrupt or SIGTERM stops the
+comparison cleanly: the result still holds everything measured, with status "interrupted".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from greenspike.energy.tracker import EnergyTracker, Terminated
+from greenspike.snn import LIF, spike_stats
+from greenspike.train.datasets import load_dataset
+from greenspike.train.loop import evaluate, fit
+from greenspike.train.models import build_pair, check_encoding, check_model, check_steps
+
+DEVICES = ("cpu", "cuda")
+RESULTS_FILE = "results.json"
+OnBatch = Callable[[str, int, int, float], None]  # (network, epoch, batch, loss)
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """What to compare: the data set, the network family and the shared training budget."""
+
+    dataset: str = "digits"
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (128,)
+    epochs: int = 20
+    steps: int = 8
+    encoding: str = "direct"
+    batch_size: int = 64
+    lr: float = 2e-3
+    seed: int = 0
+    device: str = "cpu"
+    data_dir: str | None = None
+    country: str | None = None
+    limit: int | None = None  # train on the first `limit` train images only (quick runs)
+
+    def check(self) -> None:
+        """ValueError naming the first bad field and what is valid."""
+        check_model(self.model)
+        check_encoding(self.encoding)
+        check_steps(self.steps)
+        for name in ("epochs", "batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {self.lr!r}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}: use one of {', '.join(DEVICES)}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be >= 1 train images, got {self.limit!r}")
+
+
+def compare(
+    config: CompareConfig, *, on_batch: OnBatch | None = None, meters: Any = "auto"
+) -> dict[str, Any]:
+    """Train and test both networks; returns the JSON-ready result (see README)."""
+    config.check()
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    if config.limit is not None:
+        train = type(train)(train.images[: config.limit], train.labels[: config.limit])
+    device = torch.device(config.device)
+    train = type(train)(train.images.to(device), train.labels.to(device))
+    test = type(test)(test.images.to(device), test.labels.to(device))
+    torch.manual_seed(config.seed)
+    relu, spiking = build_pair(
+        config.model,
+        tuple(train.images.shape[1:]),
+        int(max(train.labels.max(), test.labels.max())) + 1,
+        config.hidden,
+        config.steps,
+        config.encoding,
+    )
+    result: dict[str, Any] = {
+        "status": "running",
+        "config": {**asdict(config), "hidden": list(config.hidden)},
+        "data": {"train": len(train.labels), "test": len(test.labels)},
+        "networks": {},
+    }
+    tracker = EnergyTracker(meters, country=config.country, name="compare")
+    tracker.start()
+    status = "finished"
+    try:
+        for name, network in (("relu", relu), ("spiking", spiking)):
+            network.to(device)
+            result["networks"][name] = _train_and_test(
+                tracker, name, network, train, test, config, on_batch
+            )
+    except (KeyboardInterrupt, Terminated):
+        status = "interrupted"
+    finally:
+        report = tracker.stop(status)
+    windows = {w.name: w for w in report.windows}
+    for name, entry in result["networks"].items():
+        entry["training_energy"] = windows[f"train-{name}"].to_dict()
+    result["status"] = status
+    result["energy"] = report.to_dict()
+    return result
+
+
+def _train_and_test(tracker, name, network, train, test, config, on_batch) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "status": "running",
+        "parameters": sum(p.numel() for p in network.parameters()),
+    }
+    started = time.perf_counter()
+    try:
+        with tracker.window(f"train-{name}"):
+            entry["optimizer_steps"] = fit(
+                network,
+                train,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=config.lr,
+                seed=config.seed,
+                on_batch=None if on_batch is None else lambda *a: on_batch(name, *a),
+            )
+    except BaseException:
+        entry["status"] = "interrupted"
+        entry["train_time_s"] = time.perf_counter() - started
+        raise
+    finally:
+        entry.setdefault("train_time_s", time.perf_counter() - started)
+    entry["accuracy"] = evaluate(network, test)
+    if name == "spiking":
+        entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
+    entry["status"] = "finished"
+    return entry
+
+
+def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:
+    """Spikes per hidden LIF neuron per time step (0..1), over all hidden neurons."""
+    network.eval()
+    stats = spike_stats(network, images)
+    lif_names = {n for n, m in network.named_modules() if isinstance(m, LIF)}
+    layers = [s for n, s in stats.items() if n in lif_names]
+    spikes = sum(s.spikes for s in layers)
+    return spikes / sum(s.neurons * s.sample_steps for s in layers)
+
+
+def write_results(result: dict[str, Any], out_dir: str | Path, json_path: str | Path | None) -> Path:
+    """Write `results.json` into `out_dir` (created), and a copy to `json_path` if given."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2)
+    path = out / RESULTS_FILE
+    path.write_text(text + "\n")
+    if json_path is not None:
+        Path(json_path).write_text(text + "\n")
+    return path
