@@ -151,7 +151,9 @@ def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:
     return spikes / sum(s.neurons * s.sample_steps for s in layers)
 
 
-def write_results(result: dict[str, Any], out_dir: str | Path, json_path: str | Path | None) -> Path:
+def write_results(
+    result: dict[str, Any], out_dir: str | Path, json_path: str | Path | None
+) -> Path:
     """Write `results.json` into `out_dir` (created), and a copy to `json_path` if given."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
