@@ -36,9 +36,8 @@ def compare(
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
-    from greenspike.train import CompareConfig
+    from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
-    from greenspike.train import write_results
 
     torch.set_num_threads(1)  # small matrices: one thread is fastest, and fair to neighbours
     config = CompareConfig(

@@ -11,6 +11,8 @@ integrators (one per class), trained with the cross-entropy of the membrane at e
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -74,7 +76,7 @@ def build_pair(
     snn_layers, snn_readout = synapses(image_shape, classes, hidden)  # its own initialisation
     ann: list[nn.Module] = [front()]
     snn: list[nn.Module] = [Encoder(encoding, steps), OverTime(front())]
-    for ann_layer, snn_layer in zip(ann_layers, snn_layers):
+    for ann_layer, snn_layer in zip(ann_layers, snn_layers, strict=True):
         ann += [*ann_layer, nn.ReLU()]
         snn += [OverTime(nn.Sequential(*snn_layer)), LIF(beta=BETA, threshold=1.0)]
     ann += [nn.Flatten(), ann_readout]
@@ -91,7 +93,7 @@ class _AddChannel(nn.Module):
 
 def _mlp_synapses(image_shape, classes, hidden):
     sizes = [image_shape[0] * image_shape[1], *hidden]
-    layers = [[nn.Linear(a, b)] for a, b in zip(sizes, sizes[1:])]
+    layers = [[nn.Linear(a, b)] for a, b in pairwise(sizes)]
     return layers, nn.Linear(sizes[-1], classes)
 
 
@@ -99,7 +101,7 @@ def _cnn_synapses(image_shape, classes, hidden):
     height, width = image_shape
     channels = [1, *hidden]
     layers = []
-    for a, b in zip(channels, channels[1:]):
+    for a, b in pairwise(channels):
         if height < 2 or width < 2:
             raise ValueError(
                 f"{len(hidden)} conv layers halve {image_shape[0]}x{image_shape[1]} images "
