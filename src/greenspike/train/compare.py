@@ -96,9 +96,8 @@ def compare(
     try:
         for name, network in (("relu", relu), ("spiking", spiking)):
             network.to(device)
-            result["networks"][name] = _train_and_test(
-                tracker, name, network, train, test, config, on_batch
-            )
+            entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
+            _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
     except (KeyboardInterrupt, Terminated):
         status = "interrupted"
     finally:
@@ -111,11 +110,9 @@ def compare(
     return result
 
 
-def _train_and_test(tracker, name, network, train, test, config, on_batch) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "status": "running",
-        "parameters": sum(p.numel() for p in network.parameters()),
-    }
+def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> None:
+    entry["status"] = "running"
+    entry["parameters"] = sum(p.numel() for p in network.parameters())
     started = time.perf_counter()
     try:
         with tracker.window(f"train-{name}"):
@@ -138,7 +135,6 @@ def _train_and_test(tracker, name, network, train, test, config, on_batch) -> di
     if name == "spiking":
         entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
     entry["status"] = "finished"
-    return entry
 
 
 def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:

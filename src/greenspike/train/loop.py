@@ -2,8 +2,7 @@
 
 Adam (learning rate `lr`) on minibatches in a seeded random order; the loss is the
 cross-entropy of the logits `[B, C]` (conventional) or of the readout membrane at every step
-`[T, B, C]` (spiking). A KeyboardInterrupt ends the loop after the current step and is
-re-raised, so that the caller can record what was trained.
+`[T, B, C]` (spiking).
 """
 
 from __future__ import annotations
