@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import torch
@@ -118,3 +119,18 @@ def test_cli_bad_arguments(cli, tmp_path, args, message):
     result = cli("compare", "--out", str(tmp_path), *args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
+    compare_module = sys.modules["greenspike.train.compare"]  # the name `compare` is the function
+
+    def interrupted_fit(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compare_module, "fit", interrupted_fit)
+    result = cli("compare", "--epochs", "1", "--limit", "64", "--out", str(tmp_path))
+    assert result.exit_code == 130
+    assert "Interrupted" in result.output
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["status"] == "interrupted"
+    assert written["networks"]["relu"]["training_energy"]["status"] == "interrupted"
