@@ -8,6 +8,7 @@ comparison cleanly: the result still holds everything measured, with status "int
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 
 import torch
 
+from greenspike.data import LabelledImages
 from greenspike.energy.tracker import EnergyTracker, Terminated
 from greenspike.snn import LIF, spike_stats
 from greenspike.train.datasets import load_dataset
@@ -90,12 +92,14 @@ def compare(
         "data": {"train": len(train.labels), "test": len(test.labels)},
         "networks": {},
     }
+    for network in (relu, spiking):
+        network.to(device)
+        warm_up(network, train, config.seed)
     tracker = EnergyTracker(meters, country=config.country, name="compare")
     tracker.start()
     status = "finished"
     try:
         for name, network in (("relu", relu), ("spiking", spiking)):
-            network.to(device)
             entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
             _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
     except (KeyboardInterrupt, Terminated):
@@ -135,6 +139,13 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
     if name == "spiking":
         entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
     entry["status"] = "finished"
+
+
+def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
+    """Two training steps of a throwaway copy: torch's one-time set-up costs (kernels, the
+    optimizer's first step) otherwise land in the window of whichever network trains first."""
+    sample = LabelledImages(data.images[:128], data.labels[:128])
+    fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
 
 
 def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:
