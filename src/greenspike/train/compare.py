@@ -92,13 +92,13 @@ def compare(
         "data": {"train": len(train.labels), "test": len(test.labels)},
         "networks": {},
     }
-    for network in (relu, spiking):
-        network.to(device)
-        warm_up(network, train, config.seed)
     tracker = EnergyTracker(meters, country=config.country, name="compare")
     tracker.start()
     status = "finished"
     try:
+        for network in (relu, spiking):  # in the run's total, in neither training window
+            network.to(device)
+            warm_up(network, train, config.seed)
         for name, network in (("relu", relu), ("spiking", spiking)):
             entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
             _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
