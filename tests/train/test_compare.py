@@ -38,6 +38,7 @@ def test_compare_trains_both_and_reports_consistently():
         totals = entry["training_energy"]["totals"]
         assert totals["energy_j"] > 0
         assert totals["energy_j"] <= result["energy"]["totals"]["energy_j"]
+        assert entry["training_co2e_g"] is None  # no country given
     assert 0 <= result["networks"]["spiking"]["spike_rate"] <= 1
     json.dumps(result)  # JSON-ready
 
@@ -104,6 +105,16 @@ def test_cli_writes_results_and_json_copy(cli, tmp_path):
     written = json.loads((tmp_path / "run" / "results.json").read_text())
     assert written == json.loads(copy.read_text())
     assert written["status"] == "finished"
+    assert "training CO2e" in result.output
+
+
+def test_training_co2e_is_window_energy_times_intensity():
+    result = compare(CompareConfig(**{**QUICK.__dict__, "epochs": 1, "country": "FRA"}))
+    intensity = result["energy"]["carbon_intensity"]["intensity_g_per_kwh"]
+    for entry in result["networks"].values():
+        kwh = entry["training_energy"]["totals"]["kwh"]
+        assert entry["training_co2e_g"] == pytest.approx(kwh * result["energy"]["pue"] * intensity)
+        assert 0 < entry["training_co2e_g"] <= result["energy"]["co2e_g"]
 
 
 @pytest.mark.parametrize(

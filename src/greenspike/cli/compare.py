@@ -78,6 +78,8 @@ def compare(
         result["config"]["hardware"] = hardware.split(",")
     path = write_results(result, out, json_file)
     console.print(_table(result))
+    if result["energy"]["co2e_g"] is None:
+        console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {path}", style="dim")
     if hardware:
         console.print("Per-inference energy on hardware profiles: not computed yet.", style="dim")
@@ -94,6 +96,10 @@ def _sizes(text: str) -> tuple[int, ...]:
     if any(size < 1 for size in sizes):
         raise ValueError(f"--hidden sizes must be >= 1, got {text!r}")
     return sizes
+
+
+def _grams(co2e_g: float | None) -> str:
+    return "-" if co2e_g is None else f"{co2e_g:.3g} g"
 
 
 def _table(result: dict) -> Table:
@@ -113,6 +119,7 @@ def _table(result: dict) -> Table:
     row("training energy", lambda e: f"{e['training_energy']['totals']['energy_j']:.1f} J")
     row("  measured", lambda e: f"{e['training_energy']['totals']['measured_energy_j']:.1f} J")
     row("  estimated", lambda e: f"{e['training_energy']['totals']['estimated_energy_j']:.1f} J")
+    row("training CO2e", lambda e: _grams(e.get("training_co2e_g")))
     row("hidden spike rate", lambda e: f"{e['spike_rate']:.1%}" if "spike_rate" in e else "-")
     sources = "; ".join(
         f"{c['name']}: {c['provenance']} ({c['method']})"

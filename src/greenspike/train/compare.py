@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from greenspike.data import LabelledImages
+from greenspike.energy.report import EnergyReport, WindowReport
 from greenspike.energy.tracker import EnergyTracker, Terminated
 from greenspike.snn import LIF, spike_stats
 from greenspike.train.datasets import load_dataset
@@ -108,7 +109,9 @@ def compare(
         report = tracker.stop(status)
     windows = {w.name: w for w in report.windows}
     for name, entry in result["networks"].items():
-        entry["training_energy"] = windows[f"train-{name}"].to_dict()
+        window = windows[f"train-{name}"]
+        entry["training_energy"] = window.to_dict()
+        entry["training_co2e_g"] = training_co2e_g(report, window)
     result["status"] = status
     result["energy"] = report.to_dict()
     return result
@@ -139,6 +142,13 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
     if name == "spiking":
         entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
     entry["status"] = "finished"
+
+
+def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
+    """CO2e of a window (g) = kWh x PUE x the run's carbon intensity; None without one."""
+    if report.carbon_intensity is None:
+        return None
+    return window.kwh * report.pue * report.carbon_intensity.intensity_g_per_kwh
 
 
 def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
