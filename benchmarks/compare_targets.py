@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,8 @@ from rich.table import Table
 
 from greenspike.train import CompareConfig, compare
 
-MNIST_T10K = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-t10k"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MNIST_T10K = Path(os.environ.get("GREENSPIKE_SHARED_DATA", SHARED_DATA)) / "mnist-t10k"
 MNIST_MLP = CompareConfig(dataset="mnist", model="mlp", hidden=(256,), epochs=10)
 MNIST_CNN = CompareConfig(dataset="mnist", model="cnn", hidden=(8, 16), epochs=5)
 
