@@ -98,13 +98,14 @@ def test_cli_writes_results_and_json_copy(cli, tmp_path):
     copy = tmp_path / "copy.json"
     result = cli(
         "compare", "--epochs", "1", "--limit", "128", "--hidden", "16", "--steps", "3",
-        "--out", str(tmp_path / "run"), "--json", str(copy),
+        "--out", str(tmp_path / "run"), "--json", str(copy), "--hardware", "loihi,cmos45-fp32",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "test accuracy" in result.output
     written = json.loads((tmp_path / "run" / "results.json").read_text())
     assert written == json.loads(copy.read_text())
     assert written["status"] == "finished"
+    assert written["config"]["hardware"] == ["loihi", "cmos45-fp32"]
     assert "training CO2e" in result.output
 
 
@@ -146,3 +147,18 @@ def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["status"] == "interrupted"
     assert written["networks"]["relu"]["training_energy"]["status"] == "interrupted"
+
+
+def test_failure_still_hands_the_result_to_on_end_then_raises():
+    def fail_in_relu(network, epoch, batch, loss):
+        if batch == 2:
+            raise RuntimeError("boom")
+
+    ended = []
+    with pytest.raises(RuntimeError, match="boom"):
+        compare(QUICK, on_batch=fail_in_relu, on_end=ended.append)
+    (result,) = ended
+    assert result["status"] == "failed"
+    assert result["networks"]["relu"]["status"] == "failed"
+    assert result["networks"]["relu"]["training_energy"]["status"] == "failed"
+    assert "spiking" not in result["networks"]

@@ -53,6 +53,7 @@ def compare(
         data_dir=None if data_dir is None else str(data_dir),
         country=country,
         limit=limit,
+        hardware=tuple(hardware.split(",")) if hardware else (),
     )
     config.check()
     console = Console()
@@ -73,10 +74,13 @@ def compare(
                 progress.advance(bars[network])
             progress.update(bars[network], description=f"{network} loss {loss:.3f}")
 
-        result = run_compare(config, on_batch=on_batch)
-    if hardware:
-        result["config"]["hardware"] = hardware.split(",")
-    path = write_results(result, out, json_file)
+        paths: list[Path] = []
+        result = run_compare(
+            config,
+            on_batch=on_batch,
+            on_end=lambda result: paths.append(write_results(result, out, json_file)),
+        )
+    path = paths[0]
     console.print(_table(result))
     if result["energy"]["co2e_g"] is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")

@@ -20,7 +20,7 @@ import torch
 
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
-from greenspike.energy.tracker import EnergyTracker, Terminated
+from greenspike.energy.tracker import EnergyTracker, status_of
 from greenspike.snn import LIF, spike_stats
 from greenspike.train.datasets import load_dataset
 from greenspike.train.loop import evaluate, fit
@@ -29,6 +29,7 @@ from greenspike.train.models import build_pair, check_encoding, check_model, che
 DEVICES = ("cpu", "cuda")
 RESULTS_FILE = "results.json"
 OnBatch = Callable[[str, int, int, float], None]  # (network, epoch, batch, loss)
+OnEnd = Callable[[dict[str, Any]], None]  # the result, however the run ended
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class CompareConfig:
     data_dir: str | None = None
     country: str | None = None
     limit: int | None = None  # train on the first `limit` train images only (quick runs)
+    hardware: tuple[str, ...] = ()  # recorded; per-inference energy needs the cost model
 
     def check(self) -> None:
         """ValueError naming the first bad field and what is valid."""
@@ -68,16 +70,25 @@ class CompareConfig:
 
 
 def compare(
-    config: CompareConfig, *, on_batch: OnBatch | None = None, meters: Any = "auto"
+    config: CompareConfig,
+    *,
+    on_batch: OnBatch | None = None,
+    on_end: OnEnd | None = None,
+    meters: Any = "auto",
 ) -> dict[str, Any]:
-    """Train and test both networks; returns the JSON-ready result (see README)."""
+    """Train and test both networks; returns the JSON-ready result (see README).
+
+    `on_end` gets the result however the run ends, before an error other than an interrupt
+    propagates: the place to save it. An interrupt (Ctrl-C, SIGTERM) returns the result with
+    status "interrupted".
+    """
     config.check()
     train, test = load_dataset(config.dataset, config.data_dir, config.seed)
     if config.limit is not None:
-        train = type(train)(train.images[: config.limit], train.labels[: config.limit])
+        train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     device = torch.device(config.device)
-    train = type(train)(train.images.to(device), train.labels.to(device))
-    test = type(test)(test.images.to(device), test.labels.to(device))
+    train = LabelledImages(train.images.to(device), train.labels.to(device))
+    test = LabelledImages(test.images.to(device), test.labels.to(device))
     torch.manual_seed(config.seed)
     relu, spiking = build_pair(
         config.model,
@@ -89,13 +100,17 @@ def compare(
     )
     result: dict[str, Any] = {
         "status": "running",
-        "config": {**asdict(config), "hidden": list(config.hidden)},
+        "config": {
+            **asdict(config),
+            "hidden": list(config.hidden),
+            "hardware": list(config.hardware),
+        },
         "data": {"train": len(train.labels), "test": len(test.labels)},
         "networks": {},
     }
     tracker = EnergyTracker(meters, country=config.country, name="compare")
     tracker.start()
-    status = "finished"
+    error: BaseException | None = None
     try:
         for network in (relu, spiking):  # in the run's total, in neither training window
             network.to(device)
@@ -103,17 +118,21 @@ def compare(
         for name, network in (("relu", relu), ("spiking", spiking)):
             entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
             _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
-    except (KeyboardInterrupt, Terminated):
-        status = "interrupted"
-    finally:
-        report = tracker.stop(status)
+    except BaseException as caught:  # recorded, then re-raised unless an interrupt
+        error = caught
+    report = tracker.stop(status_of(error))
     windows = {w.name: w for w in report.windows}
     for name, entry in result["networks"].items():
-        window = windows[f"train-{name}"]
-        entry["training_energy"] = window.to_dict()
-        entry["training_co2e_g"] = training_co2e_g(report, window)
-    result["status"] = status
+        if f"train-{name}" in windows:
+            window = windows[f"train-{name}"]
+            entry["training_energy"] = window.to_dict()
+            entry["training_co2e_g"] = training_co2e_g(report, window)
+    result["status"] = report.status
     result["energy"] = report.to_dict()
+    if on_end is not None:
+        on_end(result)
+    if error is not None and report.status != "interrupted":
+        raise error
     return result
 
 
@@ -132,12 +151,11 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
                 seed=config.seed,
                 on_batch=None if on_batch is None else lambda *a: on_batch(name, *a),
             )
-    except BaseException:
-        entry["status"] = "interrupted"
-        entry["train_time_s"] = time.perf_counter() - started
+    except BaseException as error:
+        entry["status"] = status_of(error)
         raise
     finally:
-        entry.setdefault("train_time_s", time.perf_counter() - started)
+        entry["train_time_s"] = time.perf_counter() - started
     entry["accuracy"] = evaluate(network, test)
     if name == "spiking":
         entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
