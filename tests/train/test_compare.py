@@ -25,7 +25,10 @@ def test_twins_have_identical_layer_shapes(model, hidden, encoding):
 
 
 def test_compare_trains_both_and_reports_consistently():
-    result = compare(QUICK)
+    calls = []
+    result = compare(QUICK, on_batch=lambda *call: calls.append(call[:4]))
+    assert calls[-1] == ("spiking", 4, 3, 4)  # 5 epochs of ceil(200 / 64) = 4 batches
+    assert len(calls) == 2 * 5 * 4
     assert result["status"] == "finished"
     assert set(result["networks"]) == {"relu", "spiking"}
     assert result["data"]["train"] == 200
@@ -51,7 +54,7 @@ def test_same_seed_same_result_on_cpu():
 
 
 def test_interrupt_mid_training_keeps_what_was_measured():
-    def stop_in_spiking(network, epoch, batch, loss):
+    def stop_in_spiking(network, epoch, batch, batches, loss):
         if network == "spiking" and batch == 1:
             raise KeyboardInterrupt
 
@@ -150,7 +153,7 @@ def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
 
 
 def test_failure_still_hands_the_result_to_on_end_then_raises():
-    def fail_in_relu(network, epoch, batch, loss):
+    def fail_in_relu(network, epoch, batch, batches, loss):
         if batch == 2:
             raise RuntimeError("boom")
 

@@ -65,14 +65,17 @@ def compare(
         console=console,
         transient=True,
     ) as progress:
-        bars: dict[str, int] = {}
+        bars: dict[str, tuple[int, int]] = {}  # network -> (epochs bar, batches bar)
 
-        def on_batch(network: str, epoch: int, batch: int, loss: float) -> None:
+        def on_batch(network: str, epoch: int, batch: int, batches: int, loss: float) -> None:
             if network not in bars:
-                bars[network] = progress.add_task(f"{network} epochs", total=epochs)
-            if batch == 0 and epoch > 0:
-                progress.advance(bars[network])
-            progress.update(bars[network], description=f"{network} loss {loss:.3f}")
+                bars[network] = (
+                    progress.add_task(f"{network} epochs", total=epochs),
+                    progress.add_task(f"{network} batches", total=batches),
+                )
+            epoch_bar, batch_bar = bars[network]
+            progress.update(batch_bar, completed=batch + 1, description=f"loss {loss:.3f}")
+            progress.update(epoch_bar, completed=epoch + (batch + 1) // batches)
 
         paths: list[Path] = []
         result = run_compare(

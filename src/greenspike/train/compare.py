@@ -28,7 +28,7 @@ from greenspike.train.models import build_pair, check_encoding, check_model, che
 
 DEVICES = ("cpu", "cuda")
 RESULTS_FILE = "results.json"
-OnBatch = Callable[[str, int, int, float], None]  # (network, epoch, batch, loss)
+OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
 OnEnd = Callable[[dict[str, Any]], None]  # the result, however the run ended
 
 

@@ -16,7 +16,7 @@ from torch.nn import functional
 from greenspike.data import LabelledImages
 from greenspike.snn import loss as snn_loss
 
-OnBatch = Callable[[int, int, float], None]  # (epoch, batch, loss)
+OnBatch = Callable[[int, int, int, float], None]  # (epoch, batch, batches per epoch, loss)
 
 
 def loss_of(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -42,6 +42,7 @@ def fit(
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     steps = 0
+    batches = -(-len(data.labels) // batch_size)
     for epoch in range(epochs):
         order = torch.randperm(len(data.labels), generator=order_rng)
         for batch, start in enumerate(range(0, len(order), batch_size)):
@@ -52,7 +53,7 @@ def fit(
             optimiser.step()
             steps += 1
             if on_batch is not None:
-                on_batch(epoch, batch, loss.item())
+                on_batch(epoch, batch, batches, loss.item())
     return steps
 
 
