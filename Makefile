@@ -27,8 +27,7 @@ install-dev: $(BIN)/python
 	$(PIP) --no-deps $(PEERS)
 
 demo: install
-	$(BIN)/greenspike carbon FRA
-	$(BIN)/greenspike carbon USA
+	$(BIN)/greenspike compare
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,69 @@
+"""One training loop for both networks: same data order, optimizer, budget and seed.
+
+Adam (learning rate `lr`) on minibatches in a seeded random order; the loss is the
+cross-entropy of the logits `[B, C]` (conventional) or of the readout membrane at every step
+`[T, B, C]` (spiking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from greenspike.data import LabelledImages
+from greenspike.snn import loss as snn_loss
+
+OnBatch = Callable[[int, int, int, float], None]  # (epoch, batch, batches per epoch, loss)
+
+
+def loss_of(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of logits `[B, C]` or of a membrane `[T, B, C]` averaged over steps."""
+    if outputs.dim() == 3:
+        return snn_loss.cross_entropy_membrane(outputs, labels)
+    return functional.cross_entropy(outputs, labels)
+
+
+def fit(
+    model: nn.Module,
+    data: LabelledImages,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    on_batch: OnBatch | None = None,
+) -> int:
+    """Train `model` on `data`; returns the number of optimizer steps taken."""
+    torch.manual_seed(seed)  # the rate encoder's spikes
+    order_rng = torch.Generator().manual_seed(seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    steps = 0
+    batches = -(-len(data.labels) // batch_size)
+    for epoch in range(epochs):
+        order = torch.randperm(len(data.labels), generator=order_rng)
+        for batch, start in enumerate(range(0, len(order), batch_size)):
+            rows = order[start : start + batch_size]
+            loss = loss_of(model(data.images[rows]), data.labels[rows])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            steps += 1
+            if on_batch is not None:
+                on_batch(epoch, batch, batches, loss.item())
+    return steps
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: LabelledImages, batch_size: int = 1000) -> float:
+    """Test accuracy (0..1): the class with the largest logit, or largest mean membrane."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(data.labels), batch_size):
+        outputs = model(data.images[start : start + batch_size])
+        scores = outputs.mean(0) if outputs.dim() == 3 else outputs
+        correct += int((scores.argmax(-1) == data.labels[start : start + batch_size]).sum())
+    return correct / len(data.labels)

@@ -1,0 +1,127 @@
+"""A conventional network and its spiking twin with identical layer shapes.
+
+Both take images `[B, H, W]` in [0, 1]. The conventional model returns logits `[B, classes]`;
+the spiking twin encodes the images into `steps` time steps, runs the same Linear/Conv layers
+with LIF neurons in place of ReLU, and returns the readout membrane `[T, B, classes]` of leaky
+integrators (one per class), trained with the cross-entropy of the membrane at every step.
+
+    mlp: Flatten -> [Linear(h_i) -> ReLU | LIF]* -> Linear(classes)
+    cnn: [Conv3x3(c_i, pad 1) -> MaxPool2 -> ReLU | LIF]* -> Flatten -> Linear(classes)
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import torch
+from torch import nn
+
+from greenspike.snn import LIF, LeakyIntegrator, encode
+
+MODELS = ("mlp", "cnn")
+ENCODINGS = ("direct", "rate", "latency")
+BETA = 0.9  # membrane decay per step of the LIF neurons and of the readout
+
+
+class OverTime(nn.Module):
+    """Applies a stateless layer to every time step of `[T, B, ...]` at once."""
+
+    def __init__(self, layer: nn.Module):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.layer(x.flatten(0, 1))
+        return out.unflatten(0, x.shape[:2])
+
+
+class Encoder(nn.Module):
+    """Images `[B, ...]` -> input `[T, B, ...]`: the pixel values as a constant current
+    (direct), Bernoulli spikes (rate) or one spike per pixel, the brighter the earlier (latency).
+    """
+
+    def __init__(self, encoding: str, steps: int):
+        super().__init__()
+        check_encoding(encoding)
+        check_steps(steps)
+        self.encoding, self.steps = encoding, steps
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.encoding == "rate":
+            return encode.rate(images, self.steps)
+        if self.encoding == "latency":
+            return encode.latency(images, self.steps)
+        return images.unsqueeze(0).expand(self.steps, *images.shape)
+
+    def extra_repr(self) -> str:
+        return f"encoding={self.encoding!r}, steps={self.steps}"
+
+
+def build_pair(
+    model: str,
+    image_shape: tuple[int, int],
+    classes: int,
+    hidden: tuple[int, ...],
+    steps: int,
+    encoding: str,
+) -> tuple[nn.Module, nn.Module]:
+    """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `hidden` holds the
+    hidden layer widths (mlp) or channel counts (cnn)."""
+    check_model(model)
+    if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
+        raise ValueError(f"hidden sizes must be positive integers, got {list(hidden)}")
+    synapses = _mlp_synapses if model == "mlp" else _cnn_synapses
+    front = nn.Flatten if model == "mlp" else _AddChannel
+    ann_layers, ann_readout = synapses(image_shape, classes, hidden)
+    snn_layers, snn_readout = synapses(image_shape, classes, hidden)  # its own initialisation
+    ann: list[nn.Module] = [front()]
+    snn: list[nn.Module] = [Encoder(encoding, steps), OverTime(front())]
+    for ann_layer, snn_layer in zip(ann_layers, snn_layers, strict=True):
+        ann += [*ann_layer, nn.ReLU()]
+        snn += [OverTime(nn.Sequential(*snn_layer)), LIF(beta=BETA, threshold=1.0)]
+    ann += [nn.Flatten(), ann_readout]
+    snn += [OverTime(nn.Flatten()), OverTime(snn_readout), LeakyIntegrator(beta=BETA)]
+    return nn.Sequential(*ann), nn.Sequential(*snn)
+
+
+class _AddChannel(nn.Module):
+    """`[B, H, W]` -> `[B, 1, H, W]`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unsqueeze(1)
+
+
+def _mlp_synapses(image_shape, classes, hidden):
+    sizes = [image_shape[0] * image_shape[1], *hidden]
+    layers = [[nn.Linear(a, b)] for a, b in pairwise(sizes)]
+    return layers, nn.Linear(sizes[-1], classes)
+
+
+def _cnn_synapses(image_shape, classes, hidden):
+    height, width = image_shape
+    channels = [1, *hidden]
+    layers = []
+    for a, b in pairwise(channels):
+        if height < 2 or width < 2:
+            raise ValueError(
+                f"{len(hidden)} conv layers halve {image_shape[0]}x{image_shape[1]} images "
+                "below 1 pixel: use fewer --hidden channels"
+            )
+        layers.append([nn.Conv2d(a, b, 3, padding=1), nn.MaxPool2d(2)])
+        height, width = height // 2, width // 2
+    return layers, nn.Linear(channels[-1] * height * width, classes)
+
+
+def check_model(model: str) -> None:
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}: use one of {', '.join(MODELS)}")
+
+
+def check_encoding(encoding: str) -> None:
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}")
+
+
+def check_steps(steps: int) -> None:
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
