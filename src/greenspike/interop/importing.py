@@ -47,7 +47,7 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     that is not a readable NIR graph.
     """
     nir = require_nir()
-    graph = _read(nir, graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
+    graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
     if not isinstance(graph, nir.NIRGraph):
         raise ValueError(
             f"from_nir expects a nir.NIRGraph or a path to a .nir file, got "
@@ -73,7 +73,9 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     return GraphNetwork(layers, edges, input_shape, dt)
 
 
-def _read(nir, path: str | Path) -> Any:
+def read_graph(path: str | Path) -> Any:
+    """Read a `.nir` file; ValueError (naming the file) when it is not a readable NIR graph."""
+    nir = require_nir()
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no NIR file at {path}")
