@@ -34,12 +34,12 @@ def export(
     ),
 ) -> None:
     """Write a greenspike model as a NIR graph (HDF5), with time constants for --dt."""
-    from greenspike.interop import DEFAULT_DT, to_nir
+    from greenspike.interop import to_nir
     from greenspike.interop.model_spec import load_model
 
     nir = _nir()
     network = load_model(model, weights)
-    graph = to_nir(network, dt=DEFAULT_DT if dt is None else dt, input_shape=_shape(input_shape))
+    graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
     nir.write(output, graph)
     Console().print(
         f"Wrote {output}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "

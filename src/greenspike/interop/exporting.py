@@ -24,8 +24,11 @@ from greenspike.snn.neuron import Neuron
 Shape = tuple[int, ...]
 
 
-def to_nir(model: nn.Module, *, dt: float = DEFAULT_DT, input_shape: Shape | None = None) -> Any:
+def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | None = None) -> Any:
     """Describe `model` as a NIR graph, with time constants for a step of `dt` seconds.
+
+    `dt` defaults to `DEFAULT_DT` (1e-4 s, the step snnTorch 1.0's importer assumes), or to a
+    `GraphNetwork`'s own `dt`. The same spikes need the importer to use the same `dt`.
 
     `model` is an `nn.Sequential` (nested ones are flattened), a `GraphNetwork` (what
     `from_nir` returns) or a single layer. Layers: `nn.Linear` (NIR `Affine`, or `Linear`
@@ -54,6 +57,8 @@ def to_nir(model: nn.Module, *, dt: float = DEFAULT_DT, input_shape: Shape | Non
     `GraphNetwork`. The graph's metadata records `dt` and the producer.
     """
     nir = require_nir()
+    if dt is None:
+        dt = model.dt if isinstance(model, GraphNetwork) else DEFAULT_DT
     dt = check_dt(dt)
     layers, edges = _layers_and_edges(model)
     if input_shape is None:
