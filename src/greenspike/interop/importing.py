@@ -80,11 +80,32 @@ def read_graph(path: str | Path) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"no NIR file at {path}")
     try:
+        _check_node_types(nir, path)
         return nir.read(path)
     except _READ_ERRORS as error:
         raise ValueError(
             f"{path} is not a readable NIR graph: {type(error).__name__}: {error}"
         ) from error
+
+
+def _check_node_types(nir, path: Path) -> None:
+    """Name the first node whose type NIR does not define (nir.read only asserts)."""
+    import h5py
+
+    def visit(name: str, item) -> None:
+        if isinstance(item, h5py.Group) and "type" in item:
+            kind = item["type"][()]
+            kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+            try:
+                nir.str2NIRNode(kind)
+            except AssertionError:
+                node = name.rsplit("/", 1)[-1]
+                raise ValueError(
+                    f"node {node!r} has type {kind!r}, which NIR {nir.version} does not define"
+                ) from None
+
+    with h5py.File(path, "r") as file:
+        file.visititems(visit)
 
 
 def _recorded_dt(graph) -> float:
