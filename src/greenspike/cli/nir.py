@@ -41,7 +41,7 @@ def export(
     network = load_model(model, weights)
     graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
     nir.write(output, graph)
-    Console().print(
+    Console(soft_wrap=True).print(
         f"Wrote {output}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
         f"dt = {graph.metadata['dt']:g} s"
     )
