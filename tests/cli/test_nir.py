@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +107,10 @@ def test_inspect_refuses_a_file_that_is_not_nir(cli, tmp_path):
     result = cli("nir", "inspect", str(tmp_path / "junk.nir"))
     assert result.exit_code == 2
     assert "is not a readable NIR graph" in result.stderr
+
+
+def test_without_nir_the_commands_name_the_extra(cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "nir", None)
+    result = cli("nir", "inspect", str(tmp_path / "any.nir"))
+    assert result.exit_code == 2
+    assert "greenspike[nir]" in result.stderr
