@@ -15,6 +15,8 @@ from greenspike.interop import from_nir, to_nir
 from greenspike.snn import functional as F
 
 nir = pytest.importorskip("nir")
+# The peers call nirtorch APIs that nirtorch 2.6 deprecates: their concern, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:nirtorch.*deprecated:DeprecationWarning")
 T, B, N_IN, N = 25, 3, 5, 8
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from greenspike import snn
-from greenspike.interop import to_nir
+from greenspike.interop import from_nir, to_nir
 from greenspike.interop.parameters import decay_to_tau, tau_to_decay
 
 nir = pytest.importorskip("nir")
@@ -142,3 +142,32 @@ def test_beta_survives_tau_and_back_in_float32(beta):
     for dt in (1e-6, 1e-4, 1e-3, 0.1):
         back = tau_to_decay(decay_to_tau(beta, dt), dt).astype(np.float32)
         np.testing.assert_array_equal(back, beta)
+
+
+def test_a_nir_lif_with_any_input_gain_reads_as_the_same_spikes():
+    """r = 1 (Norse's convention): gain dt / tau = 0.1, read as threshold / 0.1."""
+    node = nir.LIF(
+        tau=np.full(6, 1e-2),
+        r=np.ones(6),
+        v_leak=np.zeros(6),
+        v_threshold=np.full(6, 0.15),
+        v_reset=np.zeros(6),
+    )
+    network = from_nir(nir.NIRGraph.from_list(node), dt=DT)
+    assert network.layers["lif"].threshold.item() == pytest.approx(1.5)
+    x = inputs(6, high=2.0)
+    spikes = network(x)
+    assert spikes.sum() > 20
+    np.testing.assert_array_equal(euler_lif(node, x.double().numpy()), spikes)
+
+
+def test_a_nir_li_with_a_gain_reads_as_scale_then_leaky_integrator():
+    node = nir.LI(tau=np.full(6, 4e-3), r=np.full(6, 2.0), v_leak=np.zeros(6))
+    network = from_nir(nir.NIRGraph.from_list(node), dt=DT)
+    assert [type(m).__name__ for m in network.layers.values()] == ["Scale", "LeakyIntegrator"]
+    x = inputs(7)
+    v, trace = np.zeros(6), []
+    for x_t in x.double().numpy():
+        v = v + DT / node.tau * (node.v_leak - v + node.r * x_t)
+        trace.append(v)
+    np.testing.assert_allclose(network(x).double().numpy(), np.array(trace), rtol=1e-5)
