@@ -69,7 +69,7 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
             renamed[key] = f"{names[key]}_gain"
         layers[names[key]] = modules[-1]
     edges = _edges(graph.edges, names, renamed, nodes)
-    input_shape = _shape(nodes[entry].input_type.get("input"), entry)
+    input_shape = _shape(nodes[entry].input_type.get("input"), f"node {entry!r} (Input)")
     return GraphNetwork(layers, edges, input_shape, dt)
 
 
@@ -157,13 +157,13 @@ def _edges(edges, names: dict, renamed: dict, nodes: dict) -> list[tuple[str, st
 def _shape(value, where: str) -> tuple[int, ...]:
     array = _array(value, where, "shape")
     if array.ndim != 1 or array.size == 0 or np.any(array < 1) or np.any(array != np.round(array)):
-        raise ValueError(f"node {where!r}: shape must be positive integers, got {value!r}")
+        raise ValueError(f"{where}: shape must be positive integers, got {value!r}")
     return tuple(int(n) for n in array)
 
 
 def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
     """The module(s) for one node: a layer, or a `Scale` then the layer."""
-    where = f"{key}' ({type(node).__name__})"
+    where = f"node {key!r} ({type(node).__name__})"
     if isinstance(node, nir.NIRGraph):
         return [_subgraph_layer(nir, key, node, dt)]
     if isinstance(node, (nir.Affine, nir.Linear)):
@@ -191,7 +191,7 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
     if isinstance(node, nir.CubaLIF):
         return [_cuba_lif(node, where, dt)]
     raise ValueError(
-        f"node '{where} is not supported by greenspike: it reads Affine, Linear, Conv1d, "
+        f"{where} is not supported by greenspike: it reads Affine, Linear, Conv1d, "
         "Conv2d, Flatten, AvgPool2d, SumPool2d, Scale, LI, I, LIF, IF, CubaLIF and recurrent "
         "subgraphs"
     )
@@ -200,7 +200,7 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
 def _linear(node, where: str) -> nn.Linear:
     weight = _finite(node.weight, where, "weight")
     if weight.ndim != 2:
-        raise ValueError(f"node '{where}: weight must be a matrix, got shape {weight.shape}")
+        raise ValueError(f"{where}: weight must be a matrix, got shape {weight.shape}")
     bias = getattr(node, "bias", None)
     layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
     with torch.no_grad():
@@ -215,7 +215,7 @@ def _conv(nir, node, where: str) -> nn.Module:
     dims = 1 if isinstance(node, nir.Conv1d) else 2
     if weight.ndim != dims + 2:
         raise ValueError(
-            f"node '{where}: weight must have {dims + 2} dimensions (out, in, kernel), got "
+            f"{where}: weight must have {dims + 2} dimensions (out, in, kernel), got "
             f"shape {weight.shape}"
         )
     groups = _integer(node.groups, where, "groups")
@@ -236,7 +236,7 @@ def _conv(nir, node, where: str) -> nn.Module:
             groups=groups,
         )
     except (ValueError, RuntimeError) as error:
-        raise ValueError(f"node '{where}: {error}") from error
+        raise ValueError(f"{where}: {error}") from error
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
         layer.bias.copy_(_tensor(_finite_shaped(node.bias, (weight.shape[0],), where, "bias")))
@@ -298,7 +298,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     feedback `Threshold -> Scale(-beta * threshold) -> LI|I` (the subtractive reset) and
     `Threshold -> Linear|Affine -> LI|I` (recurrent weights).
     """
-    where = f"{key}' (subgraph)"
+    where = f"node {key!r} (subgraph)"
     nodes = dict(graph.nodes)
     roles: dict[str, list[str]] = {}
     for name, node in nodes.items():
@@ -306,7 +306,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     unknown = roles.pop("other", [])
     if unknown:
         kinds = ", ".join(f"{n} ({type(nodes[n]).__name__})" for n in unknown)
-        raise ValueError(f"node '{where} holds nodes greenspike cannot read: {kinds}")
+        raise ValueError(f"{where} holds nodes greenspike cannot read: {kinds}")
     entry, exit_ = _only(roles, "input", where), _only(roles, "output", where)
     feedback = roles.get("weights", []) + roles.get("scale", [])
     if "resetting" in roles:
@@ -317,8 +317,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
         )
         if isinstance(nodes[neuron], nir.CubaLIF) or "scale" in roles or "threshold" in roles:
             raise ValueError(
-                f"node '{where}: only a recurrent LIF or IF (with one weight node) has a "
-                "greenspike layer"
+                f"{where}: only a recurrent LIF or IF (with one weight node) has a greenspike layer"
             )
         beta, gain, threshold = _resetting(nir, nodes[neuron], where, dt)
         return _recurrent(nodes[weights], beta, threshold / gain, "zero", where)
@@ -327,7 +326,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     expected |= {(spike, f) for f in feedback} | {(f, membrane) for f in feedback}
     _expect_edges(graph, expected, where)
     if len(roles.get("weights", [])) > 1 or len(roles.get("scale", [])) > 1:
-        raise ValueError(f"node '{where}: at most one weight node and one Scale may feed back")
+        raise ValueError(f"{where}: at most one weight node and one Scale may feed back")
     beta, gain = _membrane(nir, nodes[membrane], where, dt)
     threshold = _finite_shaped(nodes[spike].threshold, beta.shape, where, "threshold") / gain
     _positive(threshold, where, "threshold")
@@ -363,7 +362,7 @@ def _only(roles: dict, role: str, where: str) -> str:
     names = roles.get(role, [])
     if len(names) != 1:
         raise ValueError(
-            f"node '{where} is not a recognised recurrent layer: it needs exactly one {role} "
+            f"{where} is not a recognised recurrent layer: it needs exactly one {role} "
             f"node, found {len(names)}"
         )
     return names[0]
@@ -373,7 +372,7 @@ def _expect_edges(graph, expected: set, where: str) -> None:
     edges = {tuple(edge) for edge in graph.edges}
     if edges != expected:
         raise ValueError(
-            f"node '{where} is not a recognised recurrent layer: its edges {sorted(edges)} "
+            f"{where} is not a recognised recurrent layer: its edges {sorted(edges)} "
             f"should be {sorted(expected)}"
         )
 
@@ -383,7 +382,7 @@ def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
     expected = -beta * threshold
     if not np.allclose(scale, expected, rtol=1e-6, atol=1e-12):
         raise ValueError(
-            f"node '{where}: the Scale feeding spikes back is not a subtractive reset "
+            f"{where}: the Scale feeding spikes back is not a subtractive reset "
             f"(-beta * threshold = {expected.ravel()[:3]}..., got {scale.ravel()[:3]}...)"
         )
 
@@ -393,14 +392,13 @@ def _recurrent(weights_node, beta, threshold, reset: str, where: str) -> Recurre
     features = beta.size
     if beta.ndim != 1 or weight.shape != (features, features):
         raise ValueError(
-            f"node '{where}: a recurrent layer needs a vector of neurons and a square weight, "
+            f"{where}: a recurrent layer needs a vector of neurons and a square weight, "
             f"got neurons {list(beta.shape)} and weight {list(weight.shape)}"
         )
     bias = getattr(weights_node, "bias", None)
     if bias is not None and np.any(_finite(bias, where, "recurrent bias") != 0):
         raise ValueError(
-            f"node '{where}: the recurrent bias must be 0 (a constant input belongs to the "
-            "layer before)"
+            f"{where}: the recurrent bias must be 0 (a constant input belongs to the layer before)"
         )
     layer = RecurrentLIF(features, _value(beta), _value(threshold), reset=reset)
     with torch.no_grad():
@@ -413,17 +411,17 @@ def _recurrent(weights_node, beta, threshold, reset: str, where: str) -> Recurre
 
 def _array(value, where: str, what: str) -> np.ndarray:
     if value is None:
-        raise ValueError(f"node '{where}: {what} is missing")
+        raise ValueError(f"{where}: {what} is missing")
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"node '{where}: {what} must be numbers, got {value!r:.80}") from error
+        raise ValueError(f"{where}: {what} must be numbers, got {value!r:.80}") from error
 
 
 def _finite(value, where: str, what: str) -> np.ndarray:
     array = _array(value, where, what)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"node '{where}: {what} contains NaN or infinite values")
+        raise ValueError(f"{where}: {what} contains NaN or infinite values")
     return array
 
 
@@ -431,7 +429,7 @@ def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
     array = _finite(value, where, what)
     if array.shape != shape:
         raise ValueError(
-            f"node '{where}: {what} has shape {list(array.shape)}, expected {list(shape)} "
+            f"{where}: {what} has shape {list(array.shape)}, expected {list(shape)} "
             "(one value per neuron)"
         )
     return array
@@ -439,13 +437,13 @@ def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
 
 def _positive(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array <= 0):
-        raise ValueError(f"node '{where}: {what} must be > 0, got min {array.min():g}")
+        raise ValueError(f"{where}: {what} must be > 0, got min {array.min():g}")
 
 
 def _zero(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array != 0):
         raise ValueError(
-            f"node '{where}: {what} must be 0 (greenspike neurons rest and reset at 0), "
+            f"{where}: {what} must be 0 (greenspike neurons rest and reset at 0), "
             f"got values up to {np.abs(array).max():g}"
         )
 
@@ -453,7 +451,7 @@ def _zero(array: np.ndarray, where: str, what: str) -> None:
 def _decay(tau: np.ndarray, where: str, what: str, dt: float) -> np.ndarray:
     if np.any(tau < dt):
         raise ValueError(
-            f"node '{where}: {what} must be >= dt = {dt:g} s (a decay per step in [0, 1]), "
+            f"{where}: {what} must be >= dt = {dt:g} s (a decay per step in [0, 1]), "
             f"got min {tau.min():g}; pass the dt the graph was made for: from_nir(..., dt=...)"
         )
     return tau_to_decay(tau, dt)
@@ -471,7 +469,7 @@ def _is_unit(gain: np.ndarray) -> bool:
 def _integer(value, where: str, what: str) -> int:
     array = _array(value, where, what)
     if array.size != 1 or array.ravel()[0] != round(float(array.ravel()[0])):
-        raise ValueError(f"node '{where}: {what} must be an integer, got {value!r}")
+        raise ValueError(f"{where}: {what} must be an integer, got {value!r}")
     return int(array.ravel()[0])
 
 
@@ -480,9 +478,7 @@ def _integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
     if array.size == 1:
         array = np.repeat(array, dims)
     if array.size != dims or np.any(array != np.round(array)) or np.any(array < 0):
-        raise ValueError(
-            f"node '{where}: {what} must be {dims} non-negative integers, got {value!r}"
-        )
+        raise ValueError(f"{where}: {what} must be {dims} non-negative integers, got {value!r}")
     return tuple(int(n) for n in array)
 
 
