@@ -114,3 +114,19 @@ def test_without_nir_the_commands_name_the_extra(cli, tmp_path, monkeypatch):
     result = cli("nir", "inspect", str(tmp_path / "any.nir"))
     assert result.exit_code == 2
     assert "greenspike[nir]" in result.stderr
+
+
+def test_a_failed_export_leaves_the_previous_file(cli, model_file, tmp_path, monkeypatch):
+    out = tmp_path / "net.nir"
+    out.write_bytes(b"previous export")
+
+    def fail_midway(filename, graph, **kwargs):
+        with open(filename, "wb") as partial:
+            partial.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nir, "write", fail_midway)
+    result = cli("nir", "export", f"{model_file}:build", "-o", str(out))
+    assert result.exit_code == 2 and "disk full" in result.stderr
+    assert out.read_bytes() == b"previous export"
+    assert list(tmp_path.glob(".*partial")) == []

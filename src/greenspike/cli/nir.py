@@ -40,7 +40,7 @@ def export(
     nir = _nir()
     network = load_model(model, weights)
     graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
-    nir.write(output, graph)
+    _write_atomically(nir, output, graph)
     Console(soft_wrap=True).print(
         f"Wrote {output}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
         f"dt = {graph.metadata['dt']:g} s"
@@ -90,6 +90,16 @@ def _nir():
         return require_nir()
     except ImportError as error:
         raise ValueError(str(error)) from error
+
+
+def _write_atomically(nir, output: Path, graph) -> None:
+    """Write beside `output`, then rename: an interrupted export leaves any old file intact."""
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        nir.write(partial, graph)
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _shape(text: str | None) -> tuple[int, ...] | None:
