@@ -60,10 +60,10 @@ def break_even_rate(
         )
         scaled = replace(total, effective_acs=total.dense_acs, spike_events=neuron_steps)
         rate = 1.0
-    fixed = price(replace(scaled, effective_acs=0.0, spike_events=0.0), profile).energy_j
-    varying = price(scaled, profile).energy_j - fixed
-    if fixed >= conventional_energy.energy_j:
+    fixed = price(replace(scaled, effective_acs=0.0, spike_events=0.0), profile).priced_j
+    varying = price(scaled, profile).priced_j - fixed
+    if fixed >= conventional_energy.priced_j:
         return 0.0
     if varying <= 0:
         return math.inf
-    return rate * (conventional_energy.energy_j - fixed) / varying
+    return rate * (conventional_energy.priced_j - fixed) / varying

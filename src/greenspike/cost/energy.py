@@ -39,9 +39,15 @@ class EnergyEstimate:
     provenance: str
 
     @property
-    def energy_j(self) -> float:
-        """compute + memory + neuron updates (without the unpriced terms, if any)."""
+    def priced_j(self) -> float:
+        """compute + memory + neuron updates, of the terms the profile could price."""
         return self.compute_j + self.memory_j + self.neuron_j
+
+    @property
+    def energy_j(self) -> float | None:
+        """Joules per inference; None when some operations could not be priced (see
+        `unpriced`), so that a partial sum is never mistaken for the whole."""
+        return self.priced_j if self.complete else None
 
     @property
     def complete(self) -> bool:
@@ -53,6 +59,7 @@ class EnergyEstimate:
             **asdict(self),
             "unpriced": list(self.unpriced),
             "energy_j": self.energy_j,
+            "priced_j": self.priced_j,
             "complete": self.complete,
         }
 
