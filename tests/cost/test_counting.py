@@ -256,5 +256,5 @@ def test_bad_arguments_are_named(inputs, batch_size, message):
 
 
 def test_model_without_countable_layers_is_refused():
-    with pytest.raises(ValueError, match="no layer greenspike.cost can count"):
+    with pytest.raises(ValueError, match=r"no layer greenspike\.cost can count"):
         gs.cost.profile(nn.Flatten(), torch.rand(2, 3))

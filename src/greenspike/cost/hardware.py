@@ -127,6 +127,11 @@ def _from_rows(rows: csv.DictReader, origin: str) -> dict[str, HardwareProfile]:
         raise ValueError(f"{origin}: no header row; expected columns {', '.join(COLUMNS)}")
     table: dict[str, HardwareProfile] = {}
     for row in rows:
+        if None in row:
+            raise ValueError(
+                f"{origin}, line {rows.line_num}: more cells than columns "
+                "(quote cells that contain commas)"
+            )
         profile = hardware_profile(row)
         if profile.name in table:
             raise ValueError(f"{origin}: hardware profile {profile.name!r} appears twice")
