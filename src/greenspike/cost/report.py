@@ -67,7 +67,8 @@ class LayerCost:
     """One layer's counts per inference and its activity.
 
     `kind`: "linear", "conv", "neuron" (with its recurrent synapses, if any) or "activation".
-    `input_sparsity` / `output_sparsity`: fraction of zero values. `spike_rate`: spikes per neuron
+    `input_sparsity` (synaptic layers) / `output_sparsity` (neuron and activation layers):
+    fraction of zero values, else None. `spike_rate`: spikes per neuron
     per time step (spiking neurons only, else None). `weights` and `zero_weights` count synaptic
     weights (biases excluded); `parameter_bytes` all the layer's own parameters.
     """
@@ -78,8 +79,8 @@ class LayerCost:
     steps: float
     neurons: int
     spike_rate: float | None
-    input_sparsity: float
-    output_sparsity: float
+    input_sparsity: float | None
+    output_sparsity: float | None
     weights: int
     zero_weights: int
     parameter_bytes: int
