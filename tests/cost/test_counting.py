@@ -258,3 +258,8 @@ def test_bad_arguments_are_named(inputs, batch_size, message):
 def test_model_without_countable_layers_is_refused():
     with pytest.raises(ValueError, match=r"no layer greenspike\.cost can count"):
         gs.cost.profile(nn.Flatten(), torch.rand(2, 3))
+
+
+def test_cost_is_reachable_from_the_package():
+    assert "cost" in dir(gs)
+    assert gs.cost.profile is gs.cost.counting.profile

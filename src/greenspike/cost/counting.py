@@ -60,6 +60,8 @@ def profile(
     is the batch (split into chunks of `batch_size` samples to bound memory). The number of
     samples is the batch dimension of the spiking layers' `[T, B, ...]` inputs when the model
     has any, otherwise the first dimension of the first input. Returns per-inference counts.
+    The model runs in the mode it is in: call `model.eval()` first if it has dropout or batch
+    norm, as for any evaluation.
     """
     arguments = (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
     if not arguments or not all(isinstance(a, torch.Tensor) for a in arguments):
