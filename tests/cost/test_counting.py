@@ -263,3 +263,12 @@ def test_model_without_countable_layers_is_refused():
 def test_cost_is_reachable_from_the_package():
     assert "cost" in dir(gs)
     assert gs.cost.profile is gs.cost.counting.profile
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
+def test_counts_do_not_depend_on_the_model_precision(dtype):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(144, 3))
+    x = torch.rand(5, 1, 6, 6)
+    reference = gs.cost.profile(model, x).total
+    assert gs.cost.profile(model.to(dtype), x.to(dtype)).total == reference

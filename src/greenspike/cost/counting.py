@@ -168,7 +168,7 @@ class _Counter:
 
     def _activity(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, tally: _Tally) -> None:
         spiking = isinstance(module, Neuron) and type(module).emits_spikes
-        nonzero = int(y.sum()) if spiking else int(_nonzero(y)[0].sum())
+        nonzero = round(float((y if spiking else _nonzero(y)[0]).sum(dtype=torch.float32)))
         tally.spiking = spiking
         tally.outputs += y.numel()
         tally.values += y.numel()
@@ -211,7 +211,7 @@ def _count_linear(
     layer: nn.Linear, nonzero: torch.Tensor, tally: _Tally, binary: bool
 ) -> tuple[int, int]:
     """Count one call; return (non-zero inputs, rows)."""
-    active = nonzero.reshape(-1, layer.in_features).sum(0)  # non-zero count per input
+    active = nonzero.reshape(-1, layer.in_features).sum(0, dtype=torch.float32)  # per input
     fanout = layer.weight.ne(0).sum(0)  # non-zero weights per input
     rows = nonzero.numel() // layer.in_features
     _synapses(tally, binary, rows * layer.weight.numel(), _dot(active, fanout))
@@ -237,7 +237,7 @@ def _count_conv(
             _conv_fanout(layer, layer.weight.ne(0).to(layer.weight.dtype), size, out_size),
         )
     fanout_all, fanout_nonzero = fanouts[key]
-    active = nonzero.sum(0)  # [C_in, *spatial]: non-zero count per input position
+    active = nonzero.sum(0, dtype=torch.float32)  # [C_in, *spatial]: per input position
     _synapses(
         tally,
         binary,
@@ -250,7 +250,7 @@ def _count_conv(
 def _conv_fanout(layer, weight: torch.Tensor, in_size, out_size) -> torch.Tensor:
     """Weights each input position meets: the transposed convolution of all-ones outputs,
     cropped to the unpadded input (padded positions are zeros, never counted)."""
-    ones = torch.ones(1, layer.out_channels, *out_size, dtype=weight.dtype)
+    ones = torch.ones(1, layer.out_channels, *out_size, dtype=torch.float32, device=weight.device)
     transpose = _CONVOLUTIONS[type(layer)]
     full = transpose(
         ones,
@@ -259,7 +259,7 @@ def _conv_fanout(layer, weight: torch.Tensor, in_size, out_size) -> torch.Tensor
         dilation=layer.dilation,
         groups=layer.groups,
     )[0]
-    fanout = torch.zeros(layer.in_channels, *in_size, dtype=ones.dtype)
+    fanout = torch.zeros(layer.in_channels, *in_size, dtype=ones.dtype, device=ones.device)
     region = [slice(None)]
     for dim, size in enumerate(in_size):
         left = _left_padding(layer, dim)
