@@ -272,3 +272,22 @@ def test_counts_do_not_depend_on_the_model_precision(dtype):
     x = torch.rand(5, 1, 6, 6)
     reference = gs.cost.profile(model, x).total
     assert gs.cost.profile(model.to(dtype), x.to(dtype)).total == reference
+
+
+@pytest.mark.parametrize(
+    ("neuron", "state_variables"),
+    [
+        (gs.snn.LIF(beta=0.9), 1),
+        (gs.snn.IF(), 1),
+        (gs.snn.CubaLIF(alpha=0.8, beta=0.9), 2),  # synaptic current i and membrane v
+        (
+            gs.snn.ALIF(beta=0.9, adaptation_decay=0.9, adaptation_scale=0.5),
+            2,
+        ),  # v and adaptation a
+        (gs.snn.LeakyIntegrator(beta=0.9), 1),
+    ],
+)
+def test_every_state_variable_is_read_and_written_at_every_update(neuron, state_variables):
+    report = gs.cost.profile(neuron, [torch.rand(6, 3, 4)])
+    assert report.total.neuron_updates == 6 * 4
+    assert report.total.state_accesses == 2 * state_variables * 6 * 4
