@@ -210,6 +210,24 @@ def test_conventional_model_is_one_step_of_macs():
     assert report.total.neuron_updates == 0
     relu = model[2](model[1](x.flatten(1)))
     assert report.activation_sparsity == pytest.approx((relu == 0).float().mean().item())
+    nonzero_hidden = (relu != 0).sum().item() / 5
+    assert report.layers["3"].counts.effective_macs == pytest.approx(nonzero_hidden * 2)
+
+
+def test_in_place_changes_after_an_activation_are_seen():
+    class ShiftAfterReLU(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.relu, self.fc = nn.ReLU(), nn.Linear(4, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            hidden = self.relu(x)
+            hidden += 1.0  # no zeros left
+            return self.fc(hidden.flatten(1))
+
+    report = gs.cost.profile(ShiftAfterReLU(), -torch.rand(2, 4))
+    assert report.layers["relu"].output_sparsity == 1.0
+    assert report.layers["fc"].counts.effective_acs == 4 * 3  # all ones: binary, none zero
 
 
 @settings(max_examples=10, deadline=None)

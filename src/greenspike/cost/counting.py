@@ -93,7 +93,7 @@ def profile(
                 chunk = tuple(a[start : start + step] for a in arguments)
                 first_batch += len(chunk[0])
                 model(*chunk)
-                counter.spike_storages.clear()
+                counter.end_batch()
     finally:
         for handle in handles:
             handle.remove()
@@ -115,9 +115,9 @@ def profile(
 class _Counter:
     """The forward hooks of one `profile` call and what they have counted so far.
 
-    Each tensor is scanned as few times as possible: a synaptic layer's input once for its
-    non-zero pattern (and once more to tell spikes from graded values, unless it is, or is a
-    view of, the output of a spiking layer), a neuron or activation layer's output once.
+    Each tensor is scanned at most once for its non-zero pattern: a spiking layer's output is
+    its own pattern (and any view of it is binary), and an activation layer's output, scanned
+    for its sparsity, is not scanned again when the next layer reads it (e.g. flattened).
     """
 
     def __init__(self) -> None:
@@ -126,6 +126,12 @@ class _Counter:
         # storages written by spiking layers in this batch, kept alive so that no other tensor
         # reuses their memory (and address) before the batch ends
         self.spike_storages: dict[int, torch.Tensor] = {}
+        # non-zero patterns of contiguous activation outputs in this batch, by memory location
+        self.patterns: dict[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor, bool]] = {}
+
+    def end_batch(self) -> None:
+        self.spike_storages.clear()
+        self.patterns.clear()
 
     def hook_for(self, name: str, module: nn.Module):
         if isinstance(module, nn.Linear):
@@ -152,6 +158,8 @@ class _Counter:
     def _synaptic(self, layer: nn.Module, x: torch.Tensor, y: torch.Tensor, tally: _Tally) -> None:
         if x.untyped_storage().data_ptr() in self.spike_storages:
             nonzero, binary = x, True
+        elif (pattern := self.patterns.get(_location(x))) is not None and x.is_contiguous():
+            nonzero, binary = pattern[1].reshape(x.shape), pattern[2]
         else:
             nonzero, binary = _nonzero(x)
         if isinstance(layer, nn.Linear):
@@ -168,7 +176,13 @@ class _Counter:
 
     def _activity(self, module: nn.Module, x: torch.Tensor, y: torch.Tensor, tally: _Tally) -> None:
         spiking = isinstance(module, Neuron) and type(module).emits_spikes
-        nonzero = round(float((y if spiking else _nonzero(y)[0]).sum(dtype=torch.float32)))
+        if spiking:
+            pattern = y
+        else:
+            pattern, binary = _nonzero(y)
+            if y.is_contiguous():
+                self.patterns[_location(y)] = (y, pattern, binary)
+        nonzero = round(float(pattern.sum(dtype=torch.float32)))
         tally.spiking = spiking
         tally.outputs += y.numel()
         tally.values += y.numel()
@@ -180,6 +194,12 @@ class _Counter:
             tally.counts["spike_events"] += nonzero
         if isinstance(module, Neuron):
             _count_neuron(module, x, y, tally)
+
+
+def _location(x: torch.Tensor) -> tuple[int, int, int]:
+    """Where a contiguous tensor's values start in memory, how many there are, and its version
+    (which in-place operations on it or any view of it increase)."""
+    return x.data_ptr(), x.numel(), x._version
 
 
 def _nonzero(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
