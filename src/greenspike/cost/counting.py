@@ -125,7 +125,7 @@ class _Counter:
         self.fanouts: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
         # storages written by spiking layers in this batch, kept alive so that no other tensor
         # reuses their memory (and address) before the batch ends
-        self.spike_storages: dict[int, torch.Tensor] = {}
+        self.spike_storages: dict[int, tuple[torch.Tensor, int]] = {}  # (spikes, version)
         # non-zero patterns of contiguous activation outputs in this batch, by memory location
         self.patterns: dict[tuple[int, int, int], tuple[torch.Tensor, torch.Tensor, bool]] = {}
 
@@ -156,7 +156,8 @@ class _Counter:
         return hook
 
     def _synaptic(self, layer: nn.Module, x: torch.Tensor, y: torch.Tensor, tally: _Tally) -> None:
-        if x.untyped_storage().data_ptr() in self.spike_storages:
+        spikes = self.spike_storages.get(x.untyped_storage().data_ptr())
+        if spikes is not None and spikes[1] == x._version:
             nonzero, binary = x, True
         elif (pattern := self.patterns.get(_location(x))) is not None and x.is_contiguous():
             nonzero, binary = pattern[1].reshape(x.shape), pattern[2]
@@ -190,7 +191,7 @@ class _Counter:
         tally.counts["activation_values"] += x.numel()  # input currents are words
         tally.counts["spike_values" if spiking else "activation_values"] += y.numel()
         if spiking:
-            self.spike_storages[y.untyped_storage().data_ptr()] = y
+            self.spike_storages[y.untyped_storage().data_ptr()] = (y, y._version)
             tally.counts["spike_events"] += nonzero
         if isinstance(module, Neuron):
             _count_neuron(module, x, y, tally)
