@@ -81,15 +81,19 @@ def test_conv2d_stride_and_padding():
     stride=st.integers(1, 3),
     padding=st.integers(0, 2),
     dilation=st.integers(1, 2),
+    grouped=st.booleans(),
     spikes=st.booleans(),
     seed=st.integers(0, 1000),
 )
 def test_conv_counts_match_binary_copy_of_the_layer(
-    channels, size, kernel, stride, padding, dilation, spikes, seed
+    channels, size, kernel, stride, padding, dilation, grouped, spikes, seed
 ):
     """NeuroBench's definition: effective = sum of (layer with 0/1 weights, no bias)(x != 0)."""
     generator = torch.Generator().manual_seed(seed)
-    conv = nn.Conv2d(channels, 2, kernel, stride=stride, padding=padding, dilation=dilation)
+    groups = channels if grouped else 1
+    conv = nn.Conv2d(
+        channels, 2 * groups, kernel, stride, padding, dilation=dilation, groups=groups
+    )
     if dilation * (kernel - 1) + 1 > size + 2 * padding:
         return
     with torch.no_grad():
