@@ -56,10 +56,12 @@ def profile(
 ) -> CostReport:
     """Run `model` on `inputs` without gradients and count what one inference costs.
 
-    `inputs`: a tensor, or a tuple of tensors passed as `model(*inputs)`; their first dimension
-    is the batch (split into chunks of `batch_size` samples to bound memory). The number of
-    samples is the batch dimension of the spiking layers' `[T, B, ...]` inputs when the model
-    has any, otherwise the first dimension of the first input. Returns per-inference counts.
+    `inputs`: a tensor, or a sequence of tensors passed as `model(*inputs)` (a list holding one
+    time-major tensor `[T, B, ...]` works too). `batch_size` splits every input along its first
+    dimension into chunks, to bound memory: use it only when that dimension is the batch. The
+    number of samples is the batch dimension of the spiking layers' `[T, B, ...]` inputs when
+    the model has any, otherwise the first dimension of the first input. Returns per-inference
+    counts.
     The model runs in the mode it is in: call `model.eval()` first if it has dropout or batch
     norm, as for any evaluation.
     """
