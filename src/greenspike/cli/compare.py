@@ -21,7 +21,8 @@ def compare(
     encoding: str = typer.Option("direct", help="direct, rate or latency."),
     batch_size: int = typer.Option(64, help="Minibatch size."),
     hardware: str = typer.Option(
-        None, help="Hardware profiles for per-inference energy (recorded; needs the cost model)."
+        "cmos45-fp32,cmos45-int8,loihi",
+        help="Hardware profiles for the energy per inference (greenspike.cost profiles).",
     ),
     country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
     data_dir: Path = typer.Option(
@@ -53,7 +54,7 @@ def compare(
         data_dir=None if data_dir is None else str(data_dir),
         country=country,
         limit=limit,
-        hardware=tuple(hardware.split(",")) if hardware else (),
+        hardware=tuple(name.strip() for name in hardware.split(",") if name.strip()),
     )
     config.check()
     console = Console()
@@ -88,8 +89,6 @@ def compare(
     if result["energy"]["co2e_g"] is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {path}", style="dim")
-    if hardware:
-        console.print("Per-inference energy on hardware profiles: not computed yet.", style="dim")
     if result["status"] == "interrupted":
         console.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
@@ -109,28 +108,151 @@ def _grams(co2e_g: float | None) -> str:
     return "-" if co2e_g is None else f"{co2e_g:.3g} g"
 
 
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _ops(counts: dict, kind: str) -> str:
+    """`{kind}_macs` and `{kind}_acs` as e.g. "5,265 MAC + 5,757 AC"."""
+    parts = [
+        f"{_count(counts[f'{kind}_{op}s'])} {op.upper()}"
+        for op in ("mac", "ac")
+        if counts[f"{kind}_{op}s"]
+    ]
+    return " + ".join(parts) or "0"
+
+
+def _bytes(value: float) -> str:
+    for unit, size in (("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.3g} B"
+
+
+def _joules(value: float) -> str:
+    for unit, size in (("J", 1.0), ("mJ", 1e-3), ("µJ", 1e-6), ("nJ", 1e-9)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value / 1e-12:.3g} pJ"
+
+
+def _split(energy: dict) -> str:
+    """compute / memory / neurons in the unit of the largest ("-" if nothing was priced)."""
+    if not energy["priced_j"]:
+        return "-"
+    parts = (energy["compute_j"], energy["memory_j"], energy["neuron_j"])
+    unit = _joules(max(parts)).split()[-1]
+    size = {"J": 1.0, "mJ": 1e-3, "µJ": 1e-6, "nJ": 1e-9, "pJ": 1e-12}[unit]
+    return " / ".join(f"{part / size:.3g}" for part in parts) + f" {unit}"
+
+
+def _break_even(entry: dict) -> str:
+    verdict = entry["verdict"]
+    if verdict == "unpriced":
+        return "-"
+    if verdict == "never":
+        return "0 (never)"
+    if entry["spike_rate"] is None:
+        return "∞ (always)"
+    return f"{entry['spike_rate']:.1%}"
+
+
 def _table(result: dict) -> Table:
     networks = result["networks"]
-    table = Table(title=f"{result['config']['model']} on {result['config']['dataset']}")
+    table = Table(
+        title=f"{result['config']['model']} on {result['config']['dataset']}",
+        caption_justify="left",
+    )
     table.add_column("")
     for name in networks:
         table.add_column(name, justify="right")
 
-    def row(label: str, cell) -> None:
-        table.add_row(label, *(cell(entry) for entry in networks.values()))
+    def row(label: str, cell, when: str | None = None) -> None:
+        table.add_row(
+            label,
+            *(cell(entry) if (when or "status") in entry else "-" for entry in networks.values()),
+        )
 
     row("status", lambda e: e["status"])
-    row("test accuracy", lambda e: f"{e['accuracy']:.1%}" if "accuracy" in e else "-")
+    row("test accuracy", lambda e: f"{e['accuracy']:.1%}", "accuracy")
     row("parameters", lambda e: f"{e['parameters']:,}")
     row("training time", lambda e: f"{e['train_time_s']:.1f} s")
     row("training energy", lambda e: f"{e['training_energy']['totals']['energy_j']:.1f} J")
     row("  measured", lambda e: f"{e['training_energy']['totals']['measured_energy_j']:.1f} J")
     row("  estimated", lambda e: f"{e['training_energy']['totals']['estimated_energy_j']:.1f} J")
     row("training CO2e", lambda e: _grams(e.get("training_co2e_g")))
-    row("hidden spike rate", lambda e: f"{e['spike_rate']:.1%}" if "spike_rate" in e else "-")
+    table.add_section()
+    row("per inference: ops", lambda e: _ops(e["inference"]["total"], "effective"), "inference")
+    row("  dense ops", lambda e: _ops(e["inference"]["total"], "dense"), "inference")
+    row(
+        "  neuron updates",
+        lambda e: _count(e["inference"]["total"]["neuron_updates"]),
+        "inference",
+    )
+    row(
+        "  memory moved (32-bit)",
+        lambda e: _bytes(e["inference"]["memory_bytes_at_32_bit"]),
+        "inference",
+    )
+    row("hidden spike rate", lambda e: f"{e['spike_rate']:.1%}", "spike_rate")
+    notes = []
+    for hardware in result["config"]["hardware"]:
+        table.add_section()
+
+        def energy(e: dict, hardware: str = hardware) -> dict:
+            return e["inference"]["energy"][hardware]
+
+        row(
+            f"energy on {hardware}",
+            lambda e, energy=energy: (
+                _joules(energy(e)["energy_j"]) if energy(e)["complete"] else "no total"
+            ),
+            "inference",
+        )
+        row(
+            "  compute / memory / neurons",
+            lambda e, energy=energy: _split(energy(e)),
+            "inference",
+        )
+        if hardware in result.get("break_even", {}):
+            table.add_row(
+                "  break-even spike rate",
+                *(
+                    _break_even(result["break_even"][hardware]) if name == "spiking" else ""
+                    for name in networks
+                ),
+            )
+        for name, entry in networks.items():
+            if "inference" in entry and not energy(entry)["complete"]:
+                notes.append(_unpriced_note(name, hardware, energy(entry), result["config"]))
+    table.caption = "\n".join([*notes, *_captions(result)])
+    return table
+
+
+def _unpriced_note(network: str, hardware: str, energy: dict, config: dict) -> str:
+    note = (
+        f"{hardware}, {network}: no total: {'; '.join(energy['unpriced'])} in layer(s) "
+        f"{', '.join(energy['unpriced_layers'])}; the split holds what it could price"
+    )
+    if network == "spiking" and config["encoding"] == "direct":
+        note += " (the first layer gets pixel values; --encoding rate or latency feeds it spikes)"
+    return note
+
+
+def _captions(result: dict) -> list[str]:
+    lines = []
+    if result.get("break_even"):
+        lines.append(
+            "Break-even: the spike rate below which the spiking twin costs less per inference "
+            "than the ReLU twin on that profile (0: never, even silent; ∞: at any rate; "
+            "-: a network has operations the profile cannot price)."
+        )
     sources = "; ".join(
         f"{c['name']}: {c['provenance']} ({c['method']})"
         for c in result["energy"].get("components", [])
     )
-    table.caption = f"Energy by {sources}" if sources else None
-    return table
+    if sources:
+        lines.append(f"Training energy by {sources}.")
+    if result["config"]["hardware"]:
+        lines.append("Energy per inference: estimated by greenspike.cost (see README).")
+    return lines

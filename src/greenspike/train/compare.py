@@ -2,7 +2,10 @@
 
 Both networks get the same data, data order, optimizer, budget and seed; each trains inside its
 own window of one `EnergyTracker` run ("train-relu", "train-spiking"), so its training energy
-carries the provenance of the meter that measured it. A KeyboardInterrupt or SIGTERM stops the
+carries the provenance of the meter that measured it. Each trained network is then tested and
+profiled on the test images (`greenspike.train.inference`): operations, memory traffic and
+energy per inference on each hardware profile, and the break-even spike rate per profile once
+both are trained. A KeyboardInterrupt or SIGTERM stops the
 comparison cleanly: the result still holds everything measured, with status "interrupted".
 """
 
@@ -18,11 +21,18 @@ from typing import Any
 
 import torch
 
+from greenspike.cost import CostReport
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
 from greenspike.energy.tracker import EnergyTracker, status_of
-from greenspike.snn import LIF, spike_stats
 from greenspike.train.datasets import load_dataset
+from greenspike.train.inference import (
+    DEFAULT_HARDWARE,
+    break_even,
+    check_hardware,
+    inference_entry,
+    profile_network,
+)
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import build_pair, check_encoding, check_model, check_steps
 
@@ -49,7 +59,7 @@ class CompareConfig:
     data_dir: str | None = None
     country: str | None = None
     limit: int | None = None  # train on the first `limit` train images only (quick runs)
-    hardware: tuple[str, ...] = ()  # recorded; per-inference energy needs the cost model
+    hardware: tuple[str, ...] = DEFAULT_HARDWARE  # profiles of greenspike.cost
 
     def check(self) -> None:
         """ValueError naming the first bad field and what is valid."""
@@ -67,6 +77,7 @@ class CompareConfig:
             raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 train images, got {self.limit!r}")
+        check_hardware(self.hardware)
 
 
 def compare(
@@ -115,9 +126,16 @@ def compare(
         for network in (relu, spiking):  # in the run's total, in neither training window
             network.to(device)
             warm_up(network, train, config.seed)
+        costs = {}
         for name, network in (("relu", relu), ("spiking", spiking)):
             entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
-            _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
+            costs[name] = _train_and_test(
+                entry, tracker, name, network, train, test, config, on_batch
+            )
+        result["break_even"] = {
+            hardware: break_even(costs["spiking"], costs["relu"], hardware)
+            for hardware in config.hardware
+        }
     except BaseException as caught:  # recorded, then re-raised unless an interrupt
         error = caught
     report = tracker.stop(status_of(error))
@@ -136,7 +154,8 @@ def compare(
     return result
 
 
-def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> None:
+def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> CostReport:
+    """Train, test and profile one network into `entry`; returns its per-inference counts."""
     entry["status"] = "running"
     entry["parameters"] = sum(p.numel() for p in network.parameters())
     started = time.perf_counter()
@@ -157,9 +176,12 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
     finally:
         entry["train_time_s"] = time.perf_counter() - started
     entry["accuracy"] = evaluate(network, test)
-    if name == "spiking":
-        entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
+    cost = profile_network(network, test.images, config.seed)
+    if cost.spike_rate is not None:
+        entry["spike_rate"] = cost.spike_rate
+    entry["inference"] = inference_entry(cost, config.hardware)
     entry["status"] = "finished"
+    return cost
 
 
 def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
@@ -174,16 +196,6 @@ def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
     optimizer's first step) otherwise land in the window of whichever network trains first."""
     sample = LabelledImages(data.images[:128], data.labels[:128])
     fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
-
-
-def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:
-    """Spikes per hidden LIF neuron per time step (0..1), over all hidden neurons."""
-    network.eval()
-    stats = spike_stats(network, images)
-    lif_names = {n for n, m in network.named_modules() if isinstance(m, LIF)}
-    layers = [s for n, s in stats.items() if n in lif_names]
-    spikes = sum(s.spikes for s in layers)
-    return spikes / sum(s.neurons * s.sample_steps for s in layers)
 
 
 def write_results(
