@@ -13,6 +13,15 @@ from typer.testing import CliRunner
 from greenspike.cli import app
 
 
+@pytest.fixture(autouse=True)
+def ledger_url(tmp_path_factory, monkeypatch) -> str:
+    """Every test keeps its runs in a ledger of its own in a temporary folder, never in the
+    home directory: $GREENSPIKE_LEDGER points there. The URL is returned for tests that read it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
+    monkeypatch.setenv("GREENSPIKE_LEDGER", url)
+    return url
+
+
 @pytest.fixture
 def cli():
     """Invoke the `greenspike` command in-process: `cli("carbon", "FRA")` -> click Result."""

@@ -1,10 +1,13 @@
-"""A number a run logged beside its energy: accuracy, loss, energy per inference..."""
+"""What a run records beside its energy: metrics (accuracy, loss...), tags and metadata."""
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,25 @@ def checked_metric(name: object, value: object, step: object, unix_s: float) -> 
     if isinstance(value, (str, bytes)) or not math.isfinite(number):
         raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
     return Metric(name, number, None if step is None else int(step), unix_s)
+
+
+def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
+    """Tags as str -> str; ValueError for an empty name or a None value."""
+    checked = {}
+    for key, value in (tags or {}).items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"a tag needs a non-empty name, got {key!r}")
+        if value is None:
+            raise ValueError(f"tag {key!r} needs a value, got None")
+        checked[key] = str(value)
+    return checked
+
+
+def metadata_json(metadata: Mapping[str, Any] | None) -> str:
+    """Metadata as JSON; ValueError when it cannot be written as JSON."""
+    try:
+        return json.dumps(dict(metadata or {}), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"metadata must be JSON-serialisable (str, finite numbers, lists, dicts): {error}"
+        ) from error

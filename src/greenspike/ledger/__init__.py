@@ -9,7 +9,7 @@ carbon figures, tags, metadata and metrics, in SQLite (default) or PostgreSQL.
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
 from greenspike.ledger.migrations import SCHEMA_VERSION, LedgerVersionError
 from greenspike.ledger.records import RunRecord, Sample
-from greenspike.ledger.store import Ledger
+from greenspike.ledger.store import Ledger, shared_ledger
 
 __all__ = [
     "ENV_VAR",
@@ -20,4 +20,5 @@ __all__ = [
     "Sample",
     "default_ledger_path",
     "ledger_url",
+    "shared_ledger",
 ]

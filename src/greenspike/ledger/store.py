@@ -25,7 +25,7 @@ import psutil
 from sqlalchemy import Engine, and_, delete, exists, insert, select, update
 
 from greenspike import __version__
-from greenspike.energy.metric import Metric, checked_metric
+from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
 from greenspike.energy.report import STATUSES, ComponentEnergy, EnergyReport
 from greenspike.ledger import tables
 from greenspike.ledger.engine import connect
@@ -78,8 +78,8 @@ class Ledger:
         world_size: int | None = None,
     ) -> int:
         """Write a new run, status "running", with no energy yet; return its id."""
-        metadata_json = _json_of(metadata or {}, "metadata")
-        tag_rows = _tag_rows(tags or {})
+        metadata_text = metadata_json(metadata)
+        tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         now = time.time()
         with self.engine.begin() as connection:
             run_id = connection.execute(
@@ -100,7 +100,7 @@ class Ledger:
                     measured_energy_j=0.0,
                     estimated_energy_j=0.0,
                     pue=pue,
-                    metadata_json=metadata_json,
+                    metadata_json=metadata_text,
                     greenspike_version=__version__,
                 )
                 .returning(tables.runs.c.id)
@@ -189,7 +189,7 @@ class Ledger:
 
     def set_tags(self, run_id: int, tags: Mapping[str, object]) -> None:
         """Add tags to a run, replacing the value of any key it already has."""
-        rows = _tag_rows(tags)
+        rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         if not rows:
             return
         with self.engine.begin() as connection:
@@ -228,7 +228,7 @@ class Ledger:
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
         if name is not None:
             query = query.where(r.c.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
-        for key, value in _tag_pairs(tags or {}):
+        for key, value in checked_tags(tags).items():
             t = tables.tags
             query = query.where(
                 exists().where(and_(t.c.run_id == r.c.id, t.c.key == key, t.c.value == value))
@@ -365,28 +365,6 @@ def _intensity_source(intensity) -> str:
     return where + intensity.source
 
 
-def _json_of(value: Mapping[str, Any], what: str) -> str:
-    try:
-        return json.dumps(dict(value), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{what} must be JSON-serialisable (str, numbers, lists, dicts): {error}")
-
-
-def _tag_pairs(tags: Mapping[str, object]) -> list[tuple[str, str]]:
-    pairs = []
-    for key, value in tags.items():
-        if not isinstance(key, str) or not key.strip():
-            raise ValueError(f"a tag needs a non-empty name, got {key!r}")
-        if value is None:
-            raise ValueError(f"tag {key!r} needs a value, got None")
-        pairs.append((key, str(value)))
-    return pairs
-
-
-def _tag_rows(tags: Mapping[str, object]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in _tag_pairs(tags)]
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -394,3 +372,15 @@ def _escape_like(text: str) -> str:
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+_OPEN: dict[tuple[str, int], Ledger] = {}
+
+
+def shared_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
+    """The Ledger at `url` (default: $GREENSPIKE_LEDGER or the user's file), opened once per
+    process and then reused, as trackers do."""
+    key = (ledger_url(url), os.getpid())
+    if key not in _OPEN:
+        _OPEN[key] = Ledger(key[0])
+    return _OPEN[key]
