@@ -89,6 +89,7 @@ class Ledger:
                     command=command,
                     host=socket.gethostname(),
                     pid=os.getpid(),
+                    pid_created_unix_s=psutil.Process().create_time(),
                     rank=rank,
                     world_size=world_size,
                     status="running",
@@ -345,19 +346,20 @@ def _is_stale(row, now: float, host: str) -> bool:
     """A running run whose process (on this host) is gone, or that went quiet for too long."""
     if row["status"] != "running":
         return False
-    if row["host"] == host and not _alive(row["pid"], row["start_unix_s"]):
+    if row["host"] == host and not _alive(row["pid"], row["pid_created_unix_s"]):
         return True
     quiet_s = max(STALE_AFTER_S, STALE_AFTER_INTERVALS * row["interval_s"])
     return now - row["updated_unix_s"] > quiet_s
 
 
-def _alive(pid: int, start_unix_s: float) -> bool:
-    """Is `pid` the process that started the run (not a later one that reused the number)?"""
+def _alive(pid: int, created_unix_s: float) -> bool:
+    """Is `pid` the process that wrote the run (not a later one that reused the number)?"""
     try:
-        created = psutil.Process(pid).create_time()
+        process = psutil.Process(pid)
+        same = abs(process.create_time() - created_unix_s) < 0.01
+        return same and process.status() != psutil.STATUS_ZOMBIE
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
-    return created <= start_unix_s + 1.0
 
 
 def _intensity_source(intensity) -> str:

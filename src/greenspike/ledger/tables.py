@@ -1,7 +1,8 @@
 """The ledger's tables (SQLAlchemy Core), as of the latest schema version.
 
 - runs: one row per tracked run, written at its start and updated while it goes on; the totals
-  are copied out of the report so that runs can be listed and filtered without parsing it.
+  are copied out of the report so that runs can be listed and filtered without parsing it;
+  host, pid and the creation time of that process tell whether a "running" run is still alive.
 - components: joules per component of a run, with provenance, method and source.
 - samples: cumulative joules per component at each update, for plots over time.
 - tags: free-form key/value labels (`group=mnist-compare`), searchable.
@@ -38,6 +39,7 @@ runs = Table(
     Column("command", Text),
     Column("host", String(255), nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("pid_created_unix_s", Float, nullable=False),
     Column("rank", Integer),
     Column("world_size", Integer),
     Column("status", String(16), nullable=False),
