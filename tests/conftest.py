@@ -81,10 +81,12 @@ def energy_report(
         end_unix_s=None if status == "running" else start_unix_s + duration_s,
         duration_s=duration_s,
         components=(
-            ComponentEnergy("cpu:package-0", "measured", "energy counter", "rapl:package-0",
-                            energy_j=cpu_j),
-            ComponentEnergy("ram", "estimated", "memory model", "memory-model: 0.37 W/GB x 2 GB",
-                            energy_j=ram_j),
+            ComponentEnergy(
+                "cpu:package-0", "measured", "energy counter", "rapl:package-0", energy_j=cpu_j
+            ),
+            ComponentEnergy(
+                "ram", "estimated", "memory model", "memory-model: 0.37 W/GB x 2 GB", energy_j=ram_j
+            ),
         ),
         carbon_intensity=None if intensity is None else CarbonIntensity(intensity, "given"),
         windows=windows,

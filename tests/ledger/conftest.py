@@ -49,8 +49,17 @@ def postgres_server():
         subprocess.run([*as_postgres, *argv], check=True, capture_output=True, timeout=120)
 
     try:
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "-E", "UTF8", "--no-sync")
+        run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         options = f"-p 5432 -k {folder} -c listen_addresses='' -c fsync=off -c max_connections=60"
         run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start")
     except (subprocess.CalledProcessError, OSError) as error:
@@ -60,8 +69,11 @@ def postgres_server():
     try:
         yield f"postgresql+psycopg://postgres@/postgres?host={folder}&port=5432"
     finally:
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 

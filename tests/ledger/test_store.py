@@ -21,8 +21,15 @@ def start(ledger: Ledger, name: str | None = "run", start_unix_s: float = 1.7e9,
 
 
 def test_a_run_is_kept_from_start_to_end(ledger, make_report):
-    run_id = start(ledger, "train", command="python train.py", tags={"group": "g"},
-                   metadata={"lr": 0.1, "layers": [2, 3]}, rank=1, world_size=4)
+    run_id = start(
+        ledger,
+        "train",
+        command="python train.py",
+        tags={"group": "g"},
+        metadata={"lr": 0.1, "layers": [2, 3]},
+        rank=1,
+        world_size=4,
+    )
     run = ledger.run(run_id)
     assert (run.status, run.energy_j, run.components, run.report) == ("running", 0.0, (), None)
     assert (run.rank, run.world_size, run.command) == (1, 4, "python train.py")
@@ -63,7 +70,9 @@ def test_metrics_and_tags(ledger):
     ledger.set_tags(run_id, {"group": "b", "model": "snn"})
     run = ledger.run(run_id)
     assert [(m.name, m.value, m.step) for m in run.metrics] == [
-        ("accuracy", 0.5, 0), ("loss", 2.0, 0), ("accuracy", 0.75, 1),
+        ("accuracy", 0.5, 0),
+        ("loss", 2.0, 0),
+        ("accuracy", 0.75, 1),
         ("energy_per_inference_j", 1e-6, None),
     ]
     assert run.last_metric("accuracy") == 0.75 and run.last_metric("f1") is None

@@ -19,8 +19,12 @@ def default_ledger_path() -> Path:
 
 def ledger_url(url: str | os.PathLike[str] | None = None) -> str:
     """The SQLAlchemy URL of the ledger: `url` (a URL or a file path), $GREENSPIKE_LEDGER, or
-    the default file. A plain path becomes `sqlite:///PATH`; `postgresql://` uses psycopg 3."""
-    chosen = url if url is not None else os.environ.get(ENV_VAR) or default_ledger_path()
+    the default file (its folder is created). A plain path becomes `sqlite:///PATH`;
+    `postgresql://` uses psycopg 3."""
+    chosen = url if url is not None else os.environ.get(ENV_VAR)
+    if chosen is None or not os.fspath(chosen):
+        chosen = default_ledger_path()
+        chosen.parent.mkdir(parents=True, exist_ok=True)
     text = os.fspath(chosen).strip()
     if not text:
         raise ValueError("empty ledger URL; give a file path, sqlite:///PATH or postgresql://...")

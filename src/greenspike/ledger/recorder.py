@@ -44,9 +44,9 @@ def distributed_rank() -> tuple[int | None, int | None]:
 class RunRecorder:
     """One run in `ledger`: `begin()`, then `update()` as often as wanted, metrics and tags."""
 
-    def __init__(self, ledger: Ledger, every_s: float = EVERY_S):
+    def __init__(self, ledger: Ledger, every_s: float | None = None):
         self.ledger = ledger
-        self.every_s = every_s
+        self.every_s = EVERY_S if every_s is None else every_s
         self.run_id: int | None = None
         self._last_s = -float("inf")
         self._lock = threading.Lock()
