@@ -35,7 +35,7 @@ def _add_notes_column(connection: Connection) -> None:
 
 def test_an_older_ledger_is_migrated_and_keeps_its_runs(any_url):
     with Ledger(any_url) as ledger:
-        run_id = ledger.start_run(name="old", start_unix_s=1.0, interval_s=1.0)
+        ledger.start_run(name="old", start_unix_s=1.0, interval_s=1.0)
     engine = connect(any_url)
     newer = (*MIGRATIONS, _add_notes_column)
     assert migrate(engine, newer) == SCHEMA_VERSION
