@@ -93,7 +93,7 @@ def energy_report(
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_report():
     """`make_report(name=..., status=..., cpu_j=..., ram_j=...)` -> an EnergyReport."""
     return energy_report
