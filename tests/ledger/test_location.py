@@ -50,3 +50,17 @@ def test_the_default_ledger_is_made_in_the_user_data_directory(monkeypatch, tmp_
 def test_tests_keep_their_runs_in_a_temporary_ledger(ledger_url):
     path = Path(ledger_url.removeprefix("sqlite:///"))
     assert ledger_url.startswith("sqlite:///") and not path.is_relative_to(Path.home())
+
+
+def test_the_ledger_and_report_import_without_torch_and_the_cli_without_sqlalchemy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, greenspike.cli, greenspike.energy; heavy = 'sqlalchemy' in sys.modules; "
+        "import greenspike as gs, greenspike.report; gs.Ledger; "
+        "print(heavy, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
