@@ -46,7 +46,9 @@ def postgres_server():
     data, log = folder / "data", folder / "server.log"
 
     def run(*argv: str) -> None:
-        subprocess.run([*as_postgres, *argv], check=True, capture_output=True, timeout=120)
+        subprocess.run(  # from a folder the postgres user may enter
+            [*as_postgres, *argv], check=True, capture_output=True, timeout=120, cwd=folder
+        )
 
     try:
         run(
@@ -73,6 +75,7 @@ def postgres_server():
             [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
             capture_output=True,
             timeout=60,
+            cwd=folder,
         )
         shutil.rmtree(folder, ignore_errors=True)
 
