@@ -64,3 +64,14 @@ def test_the_ledger_and_report_import_without_torch_and_the_cli_without_sqlalche
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_a_password_is_never_shown(tmp_path):
+    from greenspike.ledger.engine import connect
+
+    engine = connect("postgresql://me:s3cret@db.example/ledger")
+    assert "s3cret" not in engine.url.render_as_string(hide_password=True)
+    with Ledger(tmp_path / "l.db") as ledger:
+        assert ledger.where == f"sqlite:///{tmp_path / 'l.db'}" and repr(ledger).startswith(
+            "Ledger("
+        )

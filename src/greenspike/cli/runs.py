@@ -76,7 +76,7 @@ def list_runs(
     if not runs:
         console.print("No runs match.")
         return
-    console.print(runs_table(runs, title=f"Runs in {store.url}"))
+    console.print(runs_table(runs, title=f"Runs in {store.where}"))
 
 
 @app.command("show")

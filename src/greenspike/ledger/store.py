@@ -51,7 +51,12 @@ class Ledger:
             raise
 
     def __repr__(self) -> str:
-        return f"Ledger({self.engine.url.render_as_string(hide_password=True)!r})"
+        return f"Ledger({self.where!r})"
+
+    @property
+    def where(self) -> str:
+        """The URL, its password hidden: safe to print."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -263,7 +268,7 @@ class Ledger:
                 .first()
             )
             if row is None:
-                raise ValueError(f"no run {run_id} in the ledger {self._where()}")
+                raise ValueError(f"no run {run_id} in the ledger {self.where}")
             return self._records(connection, [row])[0]
 
     def samples(self, run_id: int) -> list[Sample]:
@@ -276,13 +281,10 @@ class Ledger:
 
     # -- inside ---------------------------------------------------------------------------
 
-    def _where(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
-
     def _check_exists(self, connection, run_id: int) -> None:
         found = connection.execute(select(tables.runs.c.id).where(tables.runs.c.id == run_id))
         if found.first() is None:
-            raise ValueError(f"no run {run_id} in the ledger {self._where()}")
+            raise ValueError(f"no run {run_id} in the ledger {self.where}")
 
     def _records(self, connection, rows) -> list[RunRecord]:
         ids = [row["id"] for row in rows]
