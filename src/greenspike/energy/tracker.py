@@ -378,7 +378,10 @@ class EnergyTracker(ContextDecorator):
                     if not self._running:
                         return
                     self._latest_s, self._latest_j = self._read()
-                    publish = self.on_update is not None or self._recorder is not None
+                    recorder = self._recorder
+                    publish = self.on_update is not None or (
+                        recorder is not None and recorder.due()
+                    )
                     report = self._build("running") if publish else None
             except Exception as error:  # keep reading: a counter must not wrap unseen
                 self._note_once(f"sampling failed: {error!r}")

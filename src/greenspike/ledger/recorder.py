@@ -76,15 +76,18 @@ class RunRecorder:
         self.update(report)
         return self.run_id
 
+    def due(self) -> bool:
+        """Has `every_s` passed since the last store, so that a running report would be kept?"""
+        return time.monotonic() - self._last_s >= self.every_s
+
     def update(self, report: EnergyReport) -> None:
         """Store the report: a final one always, a running one if `every_s` has passed."""
         if self.run_id is None:
             raise RuntimeError("begin() the run before updating it")
-        now = time.monotonic()
         with self._lock:
-            if report.status == "running" and now - self._last_s < self.every_s:
+            if report.status == "running" and not self.due():
                 return
-            self._last_s = now
+            self._last_s = time.monotonic()
             self.ledger.record(self.run_id, report)
 
     def log_metrics(self, metrics: Iterable[Metric]) -> None:
