@@ -106,7 +106,7 @@ def export(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Export runs as CSV (summary per run) or JSON (everything, full energy reports)."""
-    from greenspike.report.export import runs_to_csv, runs_to_json
+    from greenspike.report.export import runs_to_csv, runs_to_json, write_atomically
 
     writers = {"csv": runs_to_csv, "json": runs_to_json}
     if format not in writers:
@@ -118,7 +118,7 @@ def export(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_atomically(output, text)
         Console(stderr=True).print(f"Written to {output}", style="dim")
 
 

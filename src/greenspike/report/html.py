@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from greenspike.energy.report import WindowReport
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger
 from greenspike.report import plots
+from greenspike.report.export import write_atomically
 
 
 @dataclass(frozen=True)
@@ -99,15 +99,7 @@ def write_html_report(
     text = render_html_report(
         runs, {run.id: ledger.samples(run.id) for run in runs}, title=title, metric=metric
     )
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, text)
 
 
 def _default_title(runs: Sequence[RunRecord]) -> str:
