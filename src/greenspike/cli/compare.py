@@ -9,7 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from greenspike.cli.options import LEDGER_OPTION
+
 INTERRUPTED_EXIT_CODE = 130
+REPORT_FILE = "report.html"
 
 
 def compare(
@@ -28,11 +31,17 @@ def compare(
     data_dir: Path = typer.Option(
         None, help="Directory with the IDX files of mnist/fashion-mnist."
     ),
-    out: Path = typer.Option(Path("greenspike-compare"), help="Directory for results.json."),
+    out: Path = typer.Option(
+        Path("greenspike-compare"), help="Directory for results.json and report.html."
+    ),
     json_file: Path = typer.Option(None, "--json", help="Also write the results to this file."),
     seed: int = typer.Option(0, help="Seed for initialisation, data order and spikes."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     limit: int = typer.Option(None, help="Train on the first N train images only."),
+    ledger: str = LEDGER_OPTION,
+    no_ledger: bool = typer.Option(
+        False, "--no-ledger", help="Keep the runs out of the ledger (then no report.html)."
+    ),
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
@@ -83,15 +92,37 @@ def compare(
             config,
             on_batch=on_batch,
             on_end=lambda result: paths.append(write_results(result, out, json_file)),
+            ledger=None if no_ledger else ledger or "default",
         )
     path = paths[0]
     console.print(_table(result))
-    if result["energy"]["co2e_g"] is None:
+    if country is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {path}", style="dim")
+    run_ids = [e["run_id"] for e in result["networks"].values() if e.get("run_id") is not None]
+    if run_ids:
+        report = _write_report(result, run_ids, ledger or "default", out / REPORT_FILE)
+        console.print(
+            f"Ledger: runs {', '.join(map(str, run_ids))} (tag compare={result['group']}) "
+            f"in {report[1]}\nReport: {report[0]}",
+            style="dim",
+        )
+    elif not no_ledger:
+        console.print("No report: the runs were not kept in the ledger (see above).", style="dim")
     if result["status"] == "interrupted":
         console.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+def _write_report(result: dict, run_ids: list[int], ledger: str, path: Path) -> tuple[Path, str]:
+    """report.html of the comparison's runs (accuracy against energy); (its path, the ledger)."""
+    from greenspike.ledger.recorder import open_ledger
+    from greenspike.report import write_html_report
+
+    store = open_ledger(ledger)
+    config = result["config"]
+    title = f"greenspike compare {result['group']}: {config['model']} on {config['dataset']}"
+    return write_html_report(store, run_ids, path, title=title), store.where
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -247,9 +278,10 @@ def _captions(result: dict) -> list[str]:
             "than the ReLU twin on that profile (0: never, even silent; ∞: at any rate; "
             "-: a network has operations the profile cannot price)."
         )
+    energies = [e["energy"] for e in result["networks"].values() if "energy" in e]
     sources = "; ".join(
         f"{c['name']}: {c['provenance']} ({c['method']})"
-        for c in result["energy"].get("components", [])
+        for c in (energies[0]["components"] if energies else [])
     )
     if sources:
         lines.append(f"Training energy by {sources}.")
