@@ -101,12 +101,16 @@ def compare(
     console.print(f"Results: {path}", style="dim")
     run_ids = [e["run_id"] for e in result["networks"].values() if e.get("run_id") is not None]
     if run_ids:
-        report = _write_report(result, run_ids, ledger or "default", out / REPORT_FILE)
+        from greenspike.ledger.recorder import open_ledger
+
+        store = open_ledger(ledger or "default")  # the one the runs went to, opened once
         console.print(
             f"Ledger: runs {', '.join(map(str, run_ids))} (tag compare={result['group']}) "
-            f"in {report[1]}\nReport: {report[0]}",
+            f"in {store.where}",
             style="dim",
         )
+        report = _write_report(result, store, run_ids, out / REPORT_FILE)
+        console.print(f"Report: {report}", style="dim")
     elif not no_ledger:
         console.print("No report: the runs were not kept in the ledger (see above).", style="dim")
     if result["status"] == "interrupted":
@@ -114,15 +118,13 @@ def compare(
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
 
 
-def _write_report(result: dict, run_ids: list[int], ledger: str, path: Path) -> tuple[Path, str]:
-    """report.html of the comparison's runs (accuracy against energy); (its path, the ledger)."""
-    from greenspike.ledger.recorder import open_ledger
+def _write_report(result: dict, ledger, run_ids: list[int], path: Path) -> Path:
+    """report.html of the comparison's runs, test accuracy against energy included."""
     from greenspike.report import write_html_report
 
-    store = open_ledger(ledger)
     config = result["config"]
     title = f"greenspike compare {result['group']}: {config['model']} on {config['dataset']}"
-    return write_html_report(store, run_ids, path, title=title), store.where
+    return write_html_report(ledger, run_ids, path, title=title)
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -137,6 +139,10 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def _grams(co2e_g: float | None) -> str:
     return "-" if co2e_g is None else f"{co2e_g:.3g} g"
+
+
+def _training_j(entry: dict, total: str) -> str:
+    return f"{entry['training_energy']['totals'][total]:.1f} J"
 
 
 def _count(value: float) -> str:
@@ -206,12 +212,15 @@ def _table(result: dict) -> Table:
 
     row("status", lambda e: e["status"])
     row("test accuracy", lambda e: f"{e['accuracy']:.1%}", "accuracy")
-    row("parameters", lambda e: f"{e['parameters']:,}")
-    row("training time", lambda e: f"{e['train_time_s']:.1f} s")
-    row("training energy", lambda e: f"{e['training_energy']['totals']['energy_j']:.1f} J")
-    row("  measured", lambda e: f"{e['training_energy']['totals']['measured_energy_j']:.1f} J")
-    row("  estimated", lambda e: f"{e['training_energy']['totals']['estimated_energy_j']:.1f} J")
-    row("training CO2e", lambda e: _grams(e.get("training_co2e_g")))
+    row("parameters", lambda e: f"{e['parameters']:,}", "parameters")
+    row("training time", lambda e: f"{e['train_time_s']:.1f} s", "train_time_s")
+    for label, total in (
+        ("training energy", "energy_j"),
+        ("  measured", "measured_energy_j"),
+        ("  estimated", "estimated_energy_j"),
+    ):
+        row(label, lambda e, t=total: _training_j(e, t), "training_energy")
+    row("training CO2e", lambda e: _grams(e["training_co2e_g"]), "training_co2e_g")
     table.add_section()
     row("per inference: ops", lambda e: _ops(e["inference"]["total"], "effective"), "inference")
     row("  dense ops", lambda e: _ops(e["inference"]["total"], "dense"), "inference")
@@ -229,35 +238,33 @@ def _table(result: dict) -> Table:
     notes = []
     for hardware in result["config"]["hardware"]:
         table.add_section()
-
-        def energy(e: dict, hardware: str = hardware) -> dict:
-            return e["inference"]["energy"][hardware]
-
-        row(
-            f"energy on {hardware}",
-            lambda e, energy=energy: (
-                _joules(energy(e)["energy_j"]) if energy(e)["complete"] else "no total"
-            ),
-            "inference",
-        )
-        row(
-            "  compute / memory / neurons",
-            lambda e, energy=energy: _split(energy(e)),
-            "inference",
-        )
-        if hardware in result.get("break_even", {}):
-            table.add_row(
-                "  break-even spike rate",
-                *(
-                    _break_even(result["break_even"][hardware]) if name == "spiking" else ""
-                    for name in networks
-                ),
-            )
-        for name, entry in networks.items():
-            if "inference" in entry and not energy(entry)["complete"]:
-                notes.append(_unpriced_note(name, hardware, energy(entry), result["config"]))
+        notes += _profile_rows(table, row, result, hardware)
     table.caption = "\n".join([*notes, *_captions(result)])
     return table
+
+
+def _profile_rows(table: Table, row, result: dict, hardware: str) -> list[str]:
+    """Energy per inference on `hardware`, its split and the break-even rate; returns the notes
+    on the networks it cannot price in full."""
+
+    def energy(entry: dict) -> dict:
+        return entry["inference"]["energy"][hardware]
+
+    def total(entry: dict) -> str:
+        return _joules(energy(entry)["energy_j"]) if energy(entry)["complete"] else "no total"
+
+    row(f"energy on {hardware}", total, "inference")
+    row("  compute / memory / neurons", lambda e: _split(energy(e)), "inference")
+    networks = result["networks"]
+    if hardware in result.get("break_even", {}):
+        rate = _break_even(result["break_even"][hardware])
+        cells = [rate if name == "spiking" else "" for name in networks]
+        table.add_row("  break-even spike rate", *cells)
+    return [
+        _unpriced_note(name, hardware, energy(entry), result["config"])
+        for name, entry in networks.items()
+        if "inference" in entry and not energy(entry)["complete"]
+    ]
 
 
 def _unpriced_note(network: str, hardware: str, energy: dict, config: dict) -> str:
