@@ -85,10 +85,15 @@ def test_interrupted_spiking_run_is_kept_as_interrupted(ledger_url):
     assert result["networks"]["spiking"]["run_id"] == runs["spiking"].id
 
 
-@pytest.mark.skipif(
-    signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, reason="SIGTERM has a handler"
-)
-def test_sigterm_while_no_run_is_open_is_an_interrupt(monkeypatch):
+@pytest.fixture
+def default_sigterm():
+    """SIGTERM at its default for the test (another test may leave a handler), then restored."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_while_no_run_is_open_is_an_interrupt(monkeypatch, default_sigterm):
     compare_module = sys.modules["greenspike.train.compare"]
 
     def terminated(*args):  # the warm-up runs before either network's run opens

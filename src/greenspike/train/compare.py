@@ -3,11 +3,12 @@
 Both networks get the same data, data order, optimizer, budget and seed. Each is one
 `EnergyTracker` run of its own ("compare relu", "compare spiking"), kept in the run ledger and
 tagged `compare=<group id>`: it trains inside the run's window "train", so its training energy
-carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch,
-then is tested and profiled on the test images (`greenspike.train.inference`: operations, memory
-traffic and energy per inference on each hardware profile). Once both are trained, the
-break-even spike rate per profile. A KeyboardInterrupt or SIGTERM stops the comparison cleanly:
-the result still holds everything measured, with status "interrupted".
+carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
+(once the window has closed), then is tested and profiled on the test images
+(`greenspike.train.inference`: operations, memory traffic and energy per inference on each
+hardware profile). Once both are trained, the break-even spike rate per profile. A
+KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
+measured, with status "interrupted".
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def _run(entry, tracker, name, network, train, test, config, on_batch) -> CostRe
 
 
 def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> CostReport:
+    epochs: list[tuple[int, float, float]] = []  # logged after the window: a write takes ms
     started = time.perf_counter()
     try:
         with tracker.window(TRAIN_WINDOW):
@@ -221,12 +223,12 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
                 lr=config.lr,
                 seed=config.seed,
                 on_batch=None if on_batch is None else lambda *a: on_batch(name, *a),
-                on_epoch=lambda epoch, loss, accuracy: tracker.log_metrics(
-                    step=epoch, train_loss=loss, train_accuracy=accuracy
-                ),
+                on_epoch=lambda *epoch: epochs.append(epoch),
             )
     finally:
         entry["train_time_s"] = time.perf_counter() - started
+        for epoch, loss, accuracy in epochs:
+            tracker.log_metrics(step=epoch, train_loss=loss, train_accuracy=accuracy)
     entry["accuracy"] = evaluate(network, test)
     cost = profile_network(network, test.images, config.seed)
     if cost.spike_rate is not None:
