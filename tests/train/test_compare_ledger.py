@@ -105,3 +105,19 @@ def test_sigterm_while_no_run_is_open_is_an_interrupt(monkeypatch, default_sigte
     assert result["status"] == "interrupted"
     assert ended == [result]  # still handed over to be saved
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+
+
+def test_a_diverged_network_still_gets_its_finite_metrics_kept(monkeypatch, ledger_url):
+    loop = sys.modules["greenspike.train.loop"]
+    real_loss = loop.loss_of
+
+    def nan_for_relu(outputs, labels):  # the ReLU network's weights turn NaN
+        return real_loss(outputs, labels) * (float("nan") if outputs.dim() == 2 else 1.0)
+
+    monkeypatch.setattr(loop, "loss_of", nan_for_relu)
+    result = compare(QUICK)
+    assert result["status"] == "finished"
+    (relu,) = Ledger(ledger_url).runs(tags={"network": "relu"})
+    names = {m.name for m in relu.metrics}
+    assert {"train_accuracy", "accuracy"} <= names
+    assert "train_loss" not in names

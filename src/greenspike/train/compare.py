@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import secrets
 import signal
 import threading
@@ -227,15 +228,20 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
             )
     finally:
         entry["train_time_s"] = time.perf_counter() - started
-        for epoch, loss, accuracy in epochs:
-            tracker.log_metrics(step=epoch, train_loss=loss, train_accuracy=accuracy)
+        for epoch, loss, accuracy in epochs:  # a diverged (NaN) loss is not a metric
+            tracker.log_metrics(step=epoch, **_finite(train_loss=loss, train_accuracy=accuracy))
     entry["accuracy"] = evaluate(network, test)
     cost = profile_network(network, test.images, config.seed)
     if cost.spike_rate is not None:
         entry["spike_rate"] = cost.spike_rate
     entry["inference"] = inference_entry(cost, config.hardware)
-    tracker.log_metrics(**_final_metrics(entry))
+    tracker.log_metrics(**_finite(**_final_metrics(entry)))
     return cost
+
+
+def _finite(**metrics: float) -> dict[str, float]:
+    """The metrics a ledger takes: finite numbers (a diverged network gives NaN)."""
+    return {name: value for name, value in metrics.items() if math.isfinite(value)}
 
 
 def _final_metrics(entry: dict[str, Any]) -> dict[str, float]:
