@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from greenspike.train import CompareConfig, build_pair, compare, load_dataset
+from greenspike.train.models import Encoder, OverTime
 
 QUICK = CompareConfig(epochs=5, limit=200, hidden=(32,), steps=4)
 
@@ -22,6 +23,23 @@ def test_twins_have_identical_layer_shapes(model, hidden, encoding):
     images = torch.rand(3, 8, 8)
     assert relu(images).shape == (3, 10)
     assert spiking(images).shape == (5, 3, 10)
+
+
+@pytest.mark.parametrize(("model", "hidden"), [("mlp", (32, 16)), ("cnn", (4, 8))])
+def test_direct_encoding_runs_the_first_layer_once_with_the_same_result(model, hidden):
+    _, spiking = build_pair(model, (8, 8), 10, hidden, 5, "direct")
+    spiking = spiking.double()
+    images = torch.rand(3, 8, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    encoder_at = next(i for i, m in enumerate(spiking) if isinstance(m, Encoder))
+    first_layer = spiking[encoder_at - 1 if model == "mlp" else encoder_at - 2]
+    calls = []
+    first_layer.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+    out = spiking(images)
+    assert calls == [3]  # one call on the 3 images, not on 5 x 3 repeated ones
+    # the same as feeding the pixels to the first layer at every step
+    every_step = Encoder("direct", 5)(images)
+    every_step = OverTime(spiking[:encoder_at])(every_step)
+    assert torch.equal(spiking[encoder_at + 1 :](every_step), out)
 
 
 def test_compare_trains_both_and_reports_consistently():

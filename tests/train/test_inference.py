@@ -62,7 +62,7 @@ def test_json_energy_is_the_cost_model_of_the_trained_networks(built, encoding):
     assert "multiply-accumulates" in loihi["relu"]["unpriced"][0]
     if encoding == "direct":
         assert loihi["spiking"]["energy_j"] is None
-        assert loihi["spiking"]["unpriced_layers"] == ["2.layer.0"]  # the first Linear
+        assert loihi["spiking"]["unpriced_layers"] == ["1"]  # the first Linear
         assert loihi["spiking"]["priced_j"] > 0
     else:
         assert loihi["spiking"]["complete"]
