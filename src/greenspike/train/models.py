@@ -64,9 +64,13 @@ def build_pair(
     hidden: tuple[int, ...],
     steps: int,
     encoding: str,
+    *,
+    beta: float = BETA,
+    threshold: float = 1.0,
 ) -> tuple[nn.Module, nn.Module]:
     """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `hidden` holds the
-    hidden layer widths (mlp) or channel counts (cnn)."""
+    hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are those of the
+    spiking twin's hidden LIF neurons (its readout decays with `beta` too)."""
     check_model(model)
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
         raise ValueError(f"hidden sizes must be positive integers, got {list(hidden)}")
@@ -78,9 +82,9 @@ def build_pair(
     snn: list[nn.Module] = [Encoder(encoding, steps), OverTime(front())]
     for ann_layer, snn_layer in zip(ann_layers, snn_layers, strict=True):
         ann += [*ann_layer, nn.ReLU()]
-        snn += [OverTime(nn.Sequential(*snn_layer)), LIF(beta=BETA, threshold=1.0)]
+        snn += [OverTime(nn.Sequential(*snn_layer)), LIF(beta=beta, threshold=threshold)]
     ann += [nn.Flatten(), ann_readout]
-    snn += [OverTime(nn.Flatten()), OverTime(snn_readout), LeakyIntegrator(beta=BETA)]
+    snn += [OverTime(nn.Flatten()), OverTime(snn_readout), LeakyIntegrator(beta=beta)]
     return nn.Sequential(*ann), nn.Sequential(*snn)
 
 

@@ -1,0 +1,88 @@
+"""What a search is asked to do: data, objectives, budgets, storage and workers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from greenspike.search.space import SearchSpace
+
+# Objective name -> the direction Optuna optimises it in.
+OBJECTIVES = {
+    "accuracy": "maximize",  # validation accuracy after the last epoch (0..1)
+    "training-energy": "minimize",  # joules of the trial's training window
+}
+SAMPLERS = ("tpe", "nsga2")
+DEFAULT_STUDY = "greenspike-search"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """A study: `trials` candidates from `space`, each trained `epochs` epochs on `dataset`.
+
+    - objectives: names from OBJECTIVES; two or more make a multi-objective study whose result
+      is a Pareto front.
+    - energy_budget_kj / time_budget_min: stop starting trials once the trials of the study have
+      used that much energy (all workers together) / once this invocation ran that long.
+    - storage: an Optuna RDB URL (sqlite:///file.db, postgresql+psycopg://...); None: a SQLite
+      file in `out`. `study` names the study in it; an existing study is resumed.
+    - workers: local processes that share the study.
+    - validation: fraction of the train images held out to score trials (test images are only
+      reported, never used to choose).
+    """
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    trials: int = 20
+    objectives: tuple[str, ...] = ("accuracy", "training-energy")
+    energy_budget_kj: float | None = None
+    time_budget_min: float | None = None
+    storage: str | None = None
+    study: str = DEFAULT_STUDY
+    workers: int = 1
+    epochs: int = 5
+    batch_size: int = 64
+    limit: int | None = None
+    validation: float = 0.2
+    seed: int = 0
+    sampler: str = "tpe"
+    prune: bool = True
+    startup_trials: int = 3
+    country: str | None = None
+    out: str = "greenspike-search"
+    space: SearchSpace = field(default_factory=SearchSpace)
+
+    def check(self) -> None:
+        """ValueError naming the first bad field and what is valid."""
+        if not self.objectives:
+            raise ValueError(f"give at least one objective: {', '.join(OBJECTIVES)}")
+        for name in self.objectives:
+            if name not in OBJECTIVES:
+                raise ValueError(f"unknown objective {name!r}: use one of {', '.join(OBJECTIVES)}")
+        if len(set(self.objectives)) != len(self.objectives):
+            raise ValueError(f"objectives repeat: {','.join(self.objectives)}")
+        for name in ("trials", "workers", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.startup_trials, bool) or not (
+            isinstance(self.startup_trials, int) and self.startup_trials >= 0
+        ):
+            raise ValueError(f"startup_trials must be an integer >= 0, got {self.startup_trials!r}")
+        for name, unit in (("energy_budget_kj", "kJ"), ("time_budget_min", "min")):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number of {unit} > 0, got {value!r}")
+        if self.limit is not None and self.limit < 2:
+            raise ValueError(f"limit must be >= 2 train images, got {self.limit!r}")
+        if not 0 < self.validation < 1:
+            raise ValueError(f"validation must be a fraction in (0, 1), got {self.validation!r}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}")
+        if not self.study.strip():
+            raise ValueError("the study needs a non-empty name")
+        self.space.check()
+
+    @property
+    def directions(self) -> list[str]:
+        return [OBJECTIVES[name] for name in self.objectives]

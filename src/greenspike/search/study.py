@@ -1,0 +1,212 @@
+"""Run a study: Optuna over an RDB storage, one or several local worker processes.
+
+Every worker runs `optimize` on the same stored study (Optuna hands each trial a unique number
+in the database), so workers on one machine or many share one search. Between trials each
+worker checks, against the storage:
+
+- the trial count: it stops once `trials` trials are complete, pruned or running;
+- the energy budget: it stops once the energy of all the study's trials reaches it;
+- the time budget: Optuna's `timeout`, counted from this invocation's start.
+
+A worker killed mid-trial leaves its trial "running" without a heartbeat; Optuna's heartbeat
+(every HEARTBEAT_S) lets the next worker to start a trial mark it failed after GRACE_S, so a
+resumed study (same storage and name) counts it and runs a replacement.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from greenspike.search.config import SearchConfig
+
+HEARTBEAT_S = 5
+GRACE_S = 20
+STORAGE_FILE = "study.db"
+SQLITE_TIMEOUT_S = 60  # how long a SQLite writer waits for another worker's lock
+
+
+def storage_url(config: SearchConfig) -> str:
+    """`config.storage`, or a SQLite file in `config.out` (created)."""
+    if config.storage:
+        return config.storage
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(out / STORAGE_FILE).resolve()}"
+
+
+def open_storage(url: str):
+    """Optuna's RDB storage at `url`, with heartbeats; ValueError for a bad URL."""
+    import optuna
+    import sqlalchemy.exc
+
+    engine_kwargs = (
+        {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite") else {}
+    )
+    try:
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 4 and 5
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+            )
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
+        raise ValueError(
+            f"bad --storage {url!r}: use an RDB URL such as sqlite:///search.db or "
+            f"postgresql+psycopg://user@host/db ({error})"
+        ) from error
+    except sqlalchemy.exc.OperationalError as error:
+        raise ValueError(f"cannot open --storage {url!r}: {error.orig}") from error
+
+
+def open_study(config: SearchConfig, url: str):
+    """Create the study in the storage, or load it (resume) when it exists with the same
+    objectives; ValueError when it exists with other objectives."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = (
+        optuna.samplers.TPESampler(seed=config.seed, n_startup_trials=config.startup_trials)
+        if config.sampler == "tpe"
+        else optuna.samplers.NSGAIISampler(seed=config.seed)
+    )
+    study = optuna.create_study(
+        storage=open_storage(url),
+        study_name=config.study,
+        directions=config.directions,
+        sampler=sampler,
+        load_if_exists=True,
+    )
+    stored = study.user_attrs.get("objectives")
+    if stored is None:
+        study.set_user_attr("objectives", list(config.objectives))
+    elif list(stored) != list(config.objectives):
+        raise ValueError(
+            f"study {config.study!r} in {url} searches {','.join(stored)}, not "
+            f"{','.join(config.objectives)}: give the same --objectives or another --study"
+        )
+    return study
+
+
+def counted_trials(study) -> int:
+    """Trials that count towards the trial target: complete, pruned or running."""
+    from optuna.trial import TrialState
+
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def spent_j(study) -> float:
+    """Joules used by all the study's trials so far (every worker), as each one recorded."""
+    return sum(t.user_attrs.get("energy_j", 0.0) for t in study.get_trials(deepcopy=False))
+
+
+def stop_reason(study, config: SearchConfig) -> str | None:
+    """Why no further trial should start (trial target or energy budget reached), or None."""
+    if counted_trials(study) >= config.trials:
+        return f"{config.trials} trials reached"
+    if config.energy_budget_kj is not None and spent_j(study) >= config.energy_budget_kj * 1e3:
+        return f"energy budget of {config.energy_budget_kj:g} kJ reached"
+    return None
+
+
+def run_worker(config: SearchConfig, url: str, meters: Any = "auto", on_trial=None) -> str:
+    """Run trials of the stored study until a stop reason; returns that reason."""
+    import optuna
+    import torch
+
+    from greenspike.search.trial import TrialRunner, load_search_data
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
+    study = open_study(config, url)
+    runner = TrialRunner(config, load_search_data(config), meters)
+    reason: list[str] = []
+
+    def check(study, trial) -> None:
+        if on_trial is not None:
+            on_trial(trial)
+        why = stop_reason(study, config)
+        if why is not None:
+            reason.append(why)
+            study.stop()
+
+    started = time.monotonic()
+    timeout_s = None if config.time_budget_min is None else config.time_budget_min * 60
+    why = stop_reason(study, config)
+    if why is not None:
+        return why
+    study.optimize(runner, n_trials=config.trials, timeout=timeout_s, callbacks=[check])
+    if reason:
+        return reason[0]
+    if timeout_s is not None and time.monotonic() - started >= timeout_s:
+        return f"time budget of {config.time_budget_min:g} min reached"
+    return f"{config.trials} trials run by this worker"
+
+
+def _worker_process(config: SearchConfig, url: str) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends the trial as failed, then exits
+    try:
+        run_worker(config, url)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict[str, Any]:
+    """Run the study of `config` to a stop reason and summarise it (see `summarise`).
+
+    With `workers` > 1, that many processes run trials side by side (this one waits for
+    them); Ctrl-C or SIGTERM stops them all, each marking its running trial failed.
+    """
+    from greenspike.search.summary import summarise
+
+    config.check()
+    url = storage_url(config)
+    study = open_study(config, url)  # create it once, before the workers race to
+    if config.workers == 1:
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            reason = run_worker(config, url, meters, on_trial)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    else:
+        reason = _run_processes(config, url)
+    return summarise(study, config, url, reason)
+
+
+def _run_processes(config: SearchConfig, url: str) -> str:
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_worker_process, args=(replace(config), url), name=f"worker-{i}")
+        for i in range(config.workers)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.join()
+    except KeyboardInterrupt:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join()
+        return "interrupted"
+    failed = [w.name for w in workers if w.exitcode not in (0, None)]
+    if failed:
+        return f"workers ended with an error: {', '.join(failed)}"
+    return "all workers finished"

@@ -1,0 +1,102 @@
+"""What a study found and what it cost: the Pareto front, the bill, and what pruning saved.
+
+The bill is the sum of the trials' tracker runs (every worker's), split by provenance; the
+sampler's own bookkeeping between trials is not in it. What pruning saved is an estimate, and
+labelled as one:
+
+    saved_j ≈ (training joules per epoch, mean over complete trials)
+              x (epochs the pruned trials did not run)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from greenspike.energy.report import J_PER_KWH
+from greenspike.search.config import SearchConfig
+
+SAVING_METHOD = (
+    "estimate: mean training energy per epoch of the complete trials x the epochs the pruned "
+    "trials did not run"
+)
+
+
+def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[str, Any]:
+    """The JSON-ready result of a study, read back from its storage (all workers' trials)."""
+    import optuna
+    from sqlalchemy.engine import make_url
+
+    study = optuna.load_study(study_name=study.study_name, storage=study._storage)
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pareto = {t.number for t in study.best_trials} if complete else set()
+    return {
+        "study": study.study_name,
+        "storage": make_url(url).render_as_string(hide_password=True),
+        "objectives": list(config.objectives),
+        "directions": config.directions,
+        "stopped_by": stopped_by,
+        "counts": {
+            state.name.lower(): sum(t.state == state for t in trials)
+            for state in optuna.trial.TrialState
+        },
+        "energy": bill(trials),
+        "pruning": pruning_saving(trials, config.epochs),
+        "pareto": sorted(pareto),
+        "trials": [_trial(t, t.number in pareto) for t in trials],
+    }
+
+
+def bill(trials) -> dict[str, Any]:
+    """Energy of all trials (J, kWh), measured and estimated apart, CO2e and sources."""
+    attrs = [t.user_attrs for t in trials if "energy_j" in t.user_attrs]
+    energy_j = sum(a["energy_j"] for a in attrs)
+    co2e = [a.get("co2e_g") for a in attrs]
+    return {
+        "energy_j": energy_j,
+        "measured_energy_j": sum(a["measured_energy_j"] for a in attrs),
+        "estimated_energy_j": sum(a["estimated_energy_j"] for a in attrs),
+        "kwh": energy_j / J_PER_KWH,
+        "co2e_g": sum(co2e) if co2e and None not in co2e else None,
+        "sources": sorted({source for a in attrs for source in _kinds(a["energy_sources"])}),
+        "trials_measured": len(attrs),
+    }
+
+
+def pruning_saving(trials, epochs: int) -> dict[str, Any]:
+    """Pruned trials, the epochs they skipped, and the estimated joules that saved."""
+    import optuna
+
+    states = optuna.trial.TrialState
+    pruned = [t for t in trials if t.state == states.PRUNED and "epochs_run" in t.user_attrs]
+    skipped = sum(epochs - t.user_attrs["epochs_run"] for t in pruned)
+    complete = [t for t in trials if t.state == states.COMPLETE and "epochs_run" in t.user_attrs]
+    epochs_done = sum(t.user_attrs["epochs_run"] for t in complete)
+    per_epoch_j = (
+        sum(t.user_attrs["training_energy_j"] for t in complete) / epochs_done
+        if epochs_done
+        else None
+    )
+    return {
+        "pruned_trials": len(pruned),
+        "epochs_skipped": skipped,
+        "estimated_saved_j": None if per_epoch_j is None else per_epoch_j * skipped,
+        "training_j_per_epoch": per_epoch_j,
+        "method": SAVING_METHOD if per_epoch_j is not None else "no complete trial to scale from",
+    }
+
+
+def _kinds(sources: list[str]) -> list[str]:
+    """ "cpu: estimated, tdp-utilisation: 12 W x 37 %" -> "cpu: estimated" (the figures vary)."""
+    return [source.split(",")[0] for source in sources]
+
+
+def _trial(trial, on_front: bool) -> dict[str, Any]:
+    return {
+        "number": trial.number,
+        "state": trial.state.name.lower(),
+        "pareto": on_front,
+        "values": trial.values,
+        "params": trial.params,
+        **trial.user_attrs,
+    }

@@ -1,0 +1,169 @@
+"""One trial of a search: draw a candidate, train it inside an energy tracker, score it.
+
+The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
+feeds pruning) and a window "evaluate" (test accuracy). Whatever ends the trial (finished,
+pruned, failed, Ctrl-C), its energy with provenance is written to the study's storage as user
+attributes before Optuna records the trial's state, so a search never loses what it measured.
+
+The first ReLU and the first spiking trial of a worker are preceded by two throwaway training
+steps outside any tracker (`greenspike.train.compare.warm_up`): torch's one-time set-up would
+otherwise inflate whichever trial comes first.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+import torch
+
+from greenspike.data import LabelledImages
+from greenspike.energy.report import EnergyReport, WindowReport
+from greenspike.energy.tracker import EnergyTracker, status_of
+from greenspike.search.config import SearchConfig
+from greenspike.search.pruning import MedianRule
+from greenspike.search.space import Candidate, build, suggest
+from greenspike.train.compare import warm_up
+from greenspike.train.datasets import load_dataset, split
+from greenspike.train.loop import evaluate, fit
+
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+@dataclass(frozen=True)
+class SearchData:
+    """Train images split into `fit` (to train) and `validation` (to score), and `test`."""
+
+    fit: LabelledImages
+    validation: LabelledImages
+    test: LabelledImages
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(self.fit.images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def classes(self) -> int:
+        return int(max(self.fit.labels.max(), self.test.labels.max())) + 1
+
+
+def load_search_data(config: SearchConfig) -> SearchData:
+    """The data set of `config`, its train images split by `config.validation` and seed."""
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    if config.limit is not None:
+        train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
+    n_validation = max(1, round(len(train.labels) * config.validation))
+    fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
+    return SearchData(fit_part, validation, test)
+
+
+class TrialRunner:
+    """The objective function Optuna calls: `runner(trial)` -> objective values."""
+
+    def __init__(self, config: SearchConfig, data: SearchData, meters: Any = "auto"):
+        self.config = config
+        self.data = data
+        self.meters = meters
+        self.rule = MedianRule(startup_trials=config.startup_trials) if config.prune else None
+        self._warmed: set[str] = set()
+
+    def __call__(self, trial: optuna.Trial) -> list[float]:
+        candidate = suggest(trial, self.config.space)
+        if candidate.network not in self._warmed:  # torch's one-time set-up, in no trial's bill
+            warm_up(build(candidate, self.data.image_shape, self.data.classes), self.data.fit, 0)
+            self._warmed.add(candidate.network)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        tracker = EnergyTracker(
+            self.meters,
+            country=self.config.country,
+            name=f"{trial.study.study_name}-{trial.number}",
+        )
+        tracker.start()
+        outcome: dict[str, Any] = {"accuracy_curve": []}
+        error: BaseException | None = None
+        try:
+            self._train_and_score(trial, candidate, tracker, outcome)
+        except BaseException as caught:  # recorded below, then re-raised
+            error = caught
+        pruned = isinstance(error, optuna.TrialPruned)
+        report = tracker.stop("finished" if pruned else status_of(error))
+        for name, value in energy_attributes(report, outcome).items():
+            trial.set_user_attr(name, value)
+        if error is not None:
+            raise error
+        return [self._value(name, outcome, report) for name in self.config.objectives]
+
+    def _train_and_score(self, trial, candidate: Candidate, tracker, outcome) -> None:
+        data, config = self.data, self.config
+        torch.manual_seed(config.seed + trial.number)
+        network = build(candidate, data.image_shape, data.classes)
+        curve: list[float] = outcome["accuracy_curve"]
+
+        def after_batch(epoch: int, batch: int, batches: int, loss: float) -> None:
+            if not math.isfinite(loss):
+                raise optuna.TrialPruned(f"loss became {loss} at epoch {epoch}")
+            if batch + 1 < batches:
+                return
+            curve.append(evaluate(network, data.validation))
+            network.train()
+            trial.set_user_attr("accuracy_curve", curve)
+            if self.rule is not None and epoch + 1 < config.epochs:
+                others = finished_curves(trial.study, exclude=trial.number)
+                if self.rule.should_prune(epoch, curve[-1], others):
+                    median = self.rule.median_at(epoch, others)
+                    raise optuna.TrialPruned(
+                        f"validation accuracy {curve[-1]:.3f} below the median {median:.3f} "
+                        f"of finished trials at epoch {epoch + 1}"
+                    )
+
+        with tracker.window("train"):
+            fit(
+                network,
+                data.fit,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=candidate.lr,
+                seed=config.seed + trial.number,
+                on_batch=after_batch,
+            )
+        with tracker.window("evaluate"):
+            outcome["test_accuracy"] = evaluate(network, data.test)
+
+    def _value(self, name: str, outcome: dict[str, Any], report: EnergyReport) -> float:
+        if name == "accuracy":
+            return outcome["accuracy_curve"][-1]
+        return window(report, "train").energy_j
+
+
+def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
+    """Per-epoch validation accuracies of the study's complete and pruned trials."""
+    return [
+        t.user_attrs["accuracy_curve"]
+        for t in study.get_trials(deepcopy=False, states=FINISHED)
+        if t.number != exclude and t.user_attrs.get("accuracy_curve")
+    ]
+
+
+def window(report: EnergyReport, name: str) -> WindowReport:
+    return next(w for w in report.windows if w.name == name)
+
+
+def energy_attributes(report: EnergyReport, outcome: dict[str, Any]) -> dict[str, Any]:
+    """What a trial keeps in the study storage: its energy split by provenance, and scores."""
+    train = [w for w in report.windows if w.name == "train"]
+    return {
+        **outcome,
+        "epochs_run": len(outcome["accuracy_curve"]),
+        "energy_j": report.energy_j,
+        "measured_energy_j": report.measured_energy_j,
+        "estimated_energy_j": report.estimated_energy_j,
+        "training_energy_j": train[0].energy_j if train else 0.0,
+        "co2e_g": report.co2e_g,
+        "duration_s": report.duration_s,
+        "energy_status": report.status,
+        "energy_sources": [f"{c.name}: {c.label}, {c.source}" for c in report.components],
+    }
