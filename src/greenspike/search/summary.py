@@ -29,7 +29,12 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
     study = optuna.load_study(study_name=study.study_name, storage=study._storage)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    pareto = {t.number for t in study.best_trials} if complete else set()
+    if not complete:
+        pareto = set()
+    elif len(config.objectives) == 1:
+        pareto = {study.best_trial.number}
+    else:
+        pareto = {t.number for t in study.best_trials}
     return {
         "study": study.study_name,
         "storage": make_url(url).render_as_string(hide_password=True),
