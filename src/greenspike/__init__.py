@@ -14,7 +14,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 # Sub-packages reachable as attributes (`gs.energy`, ...).
-_SUBPACKAGES: tuple[str, ...] = ("energy", "snn", "data", "train", "search")
+_SUBPACKAGES: tuple[str, ...] = ("energy", "snn", "data", "cost", "train", "interop", "search")
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
     "EnergyReport": "greenspike.energy.report",

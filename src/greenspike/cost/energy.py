@@ -1,0 +1,104 @@
+"""Pricing counted operations on a hardware profile: joules per inference, by component.
+
+With figures in pJ, b = word_bits / 8 bytes per value, and the counts of `report.Counts`:
+
+    compute = MACs x mac_pj + ACs x ac_pj   (effective ops if the profile skips zeros, else dense)
+    neurons = neuron_updates x neuron_update_pj
+    memory  = weight_reads x b x weight_read_pj_per_byte + state_accesses x b x state_pj_per_byte
+              + (activation_values x b + spike_values / 8) x activation_pj_per_byte
+              + spike_events x spike_event_pj
+    energy_j = (compute + neurons + memory) x 1e-12
+
+A term whose count is non-zero but whose figure the profile lacks (e.g. MACs on Loihi) is not
+priced as 0 J: it is listed in `unpriced` and the estimate is marked incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from greenspike.cost.hardware import HardwareProfile, find_profile
+
+if TYPE_CHECKING:
+    from greenspike.cost.report import Counts
+
+PJ = 1e-12  # joules per picojoule
+
+
+@dataclass(frozen=True)
+class EnergyEstimate:
+    """Estimated joules per inference on one hardware profile, with where the figure comes from."""
+
+    hardware: str
+    compute_j: float
+    memory_j: float
+    neuron_j: float
+    unpriced: tuple[str, ...]
+    provenance: str
+
+    @property
+    def priced_j(self) -> float:
+        """compute + memory + neuron updates, of the terms the profile could price."""
+        return self.compute_j + self.memory_j + self.neuron_j
+
+    @property
+    def energy_j(self) -> float | None:
+        """Joules per inference; None when some operations could not be priced (see
+        `unpriced`), so that a partial sum is never mistaken for the whole."""
+        return self.priced_j if self.complete else None
+
+    @property
+    def complete(self) -> bool:
+        """Whether every counted operation had a figure in the profile."""
+        return not self.unpriced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "unpriced": list(self.unpriced),
+            "energy_j": self.energy_j,
+            "priced_j": self.priced_j,
+            "complete": self.complete,
+        }
+
+
+def price(counts: Counts, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:
+    """Joules per inference for `counts` on `hardware` (name, profile or dict); see the module."""
+    profile = find_profile(hardware)
+    unpriced: list[str] = []
+
+    def cost(count: float, figure: float | None, what: str) -> float:
+        if not count:
+            return 0.0
+        if figure is None:
+            unpriced.append(f"{count:g} {what} (no figure in profile {profile.name!r})")
+            return 0.0
+        return count * figure
+
+    word_bytes = profile.word_bits / 8
+    macs = counts.effective_macs if profile.skips_zeros else counts.dense_macs
+    acs = counts.effective_acs if profile.skips_zeros else counts.dense_acs
+    compute = cost(macs, profile.mac_pj, "multiply-accumulates") + cost(
+        acs, profile.ac_pj, "accumulates"
+    )
+    neurons = cost(counts.neuron_updates, profile.neuron_update_pj, "neuron updates")
+    memory = (
+        cost(counts.weight_reads * word_bytes, profile.weight_read_pj_per_byte, "weight bytes read")
+        + cost(counts.state_accesses * word_bytes, profile.state_pj_per_byte, "state bytes moved")
+        + cost(
+            counts.activation_values * word_bytes + counts.spike_values / 8,
+            profile.activation_pj_per_byte,
+            "activation bytes moved",
+        )
+        + cost(counts.spike_events, profile.spike_event_pj, "spike events")
+    )
+    return EnergyEstimate(
+        hardware=profile.name,
+        compute_j=compute * PJ,
+        memory_j=memory * PJ,
+        neuron_j=neurons * PJ,
+        unpriced=tuple(unpriced),
+        provenance=f"estimated by greenspike.cost with profile {profile.name} ({profile.source})",
+    )

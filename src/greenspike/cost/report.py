@@ -1,0 +1,161 @@
+"""What one inference does: operations, neuron updates and memory traffic, per layer and in total.
+
+Synaptic operations follow NeuroBench (Yik et al., Nature Communications 2025): `dense` counts
+every weight times every input, zero or not (bias excluded); `effective` counts only the pairs
+where both the input and the weight are non-zero; an effective operation is an accumulate (AC)
+when the layer's input is binary (spikes), a multiply-accumulate (MAC) otherwise.
+All counts are per inference (per sample), so they may be fractional averages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from greenspike.cost.energy import EnergyEstimate, price
+from greenspike.cost.hardware import HardwareProfile
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Per-inference operation and traffic counts (a layer's, or a model's total).
+
+    Memory traffic is in values moved: `weight_reads` (weights and biases read, once per time
+    step the layer runs), `state_accesses` (neuron state values read plus written, every neuron
+    every step), `activation_values` (non-binary inputs read and outputs written by each layer),
+    `spike_values` (binary ones: one bit each), and `spike_events` (spikes emitted).
+    """
+
+    dense_macs: float = 0.0
+    dense_acs: float = 0.0
+    effective_macs: float = 0.0
+    effective_acs: float = 0.0
+    neuron_updates: float = 0.0
+    weight_reads: float = 0.0
+    state_accesses: float = 0.0
+    activation_values: float = 0.0
+    spike_values: float = 0.0
+    spike_events: float = 0.0
+
+    @property
+    def dense_ops(self) -> float:
+        """NeuroBench's dense synaptic operations: MACs and ACs, zeros included."""
+        return self.dense_macs + self.dense_acs
+
+    @property
+    def effective_ops(self) -> float:
+        """NeuroBench's effective synaptic operations (zeros skipped): MACs + ACs."""
+        return self.effective_macs + self.effective_acs
+
+    def memory_bytes(self, word_bits: int = 32) -> float:
+        """Bytes moved with `word_bits`-bit weights, state and activations, 1-bit spikes."""
+        words = self.weight_reads + self.state_accesses + self.activation_values
+        return words * word_bits / 8 + self.spike_values / 8
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def to_dict(self) -> dict[str, float]:
+        return {**asdict(self), "dense_ops": self.dense_ops, "effective_ops": self.effective_ops}
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's counts per inference and its activity.
+
+    `kind`: "linear", "conv", "neuron" (with its recurrent synapses, if any) or "activation".
+    `input_sparsity` (synaptic layers) / `output_sparsity` (neuron and activation layers):
+    fraction of zero values, else None. `spike_rate`: spikes per neuron
+    per time step (spiking neurons only, else None). `weights` and `zero_weights` count synaptic
+    weights (biases excluded); `parameter_bytes` all the layer's own parameters.
+    """
+
+    name: str
+    kind: str
+    counts: Counts
+    steps: float
+    neurons: int
+    spike_rate: float | None
+    input_sparsity: float | None
+    output_sparsity: float | None
+    weights: int
+    zero_weights: int
+    parameter_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "counts": self.counts.to_dict()}
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """The cost of one inference of a model, measured on real inputs by `gs.cost.profile`.
+
+    `layers` in the order they first ran; `samples` the inferences profiled; `steps` the time
+    steps per inference (1 for a conventional network).
+    """
+
+    model: str
+    samples: int
+    steps: int
+    layers: Mapping[str, LayerCost]
+    parameter_bytes: int
+
+    @property
+    def total(self) -> Counts:
+        """The counts of all layers, per inference."""
+        total = Counts()
+        for layer in self.layers.values():
+            total = total + layer.counts
+        return total
+
+    @property
+    def spike_rate(self) -> float | None:
+        """Spikes per neuron per time step over all spiking layers (None without any)."""
+        spiking = [layer for layer in self.layers.values() if layer.spike_rate is not None]
+        neuron_steps = sum(layer.neurons * layer.steps for layer in spiking)
+        if not neuron_steps:
+            return None
+        return sum(layer.counts.spike_events for layer in spiking) / neuron_steps
+
+    @property
+    def activation_sparsity(self) -> float | None:
+        """NeuroBench activation sparsity: the fraction of zero outputs of all neuron and
+        activation (ReLU, ...) layers, over all steps and samples (None without any)."""
+        active = [layer for layer in self.layers.values() if layer.kind in ("neuron", "activation")]
+        values = sum(layer.neurons * layer.steps for layer in active)
+        if not values:
+            return None
+        zeros = sum(layer.output_sparsity * layer.neurons * layer.steps for layer in active)
+        return zeros / values
+
+    @property
+    def connection_sparsity(self) -> float | None:
+        """Fraction of zero synaptic weights (biases excluded), as NeuroBench's documentation
+        defines it: sum of zero weights / sum of weights over the synaptic layers."""
+        weights = sum(layer.weights for layer in self.layers.values())
+        if not weights:
+            return None
+        return sum(layer.zero_weights for layer in self.layers.values()) / weights
+
+    def energy(self, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:
+        """Joules per inference on `hardware` (a bundled profile name, a HardwareProfile or a
+        dict), with its compute / memory / neuron-update breakdown and provenance."""
+        return price(self.total, hardware)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain JSON-serialisable values."""
+        return {
+            "model": self.model,
+            "samples": self.samples,
+            "steps": self.steps,
+            "parameter_bytes": self.parameter_bytes,
+            "spike_rate": self.spike_rate,
+            "activation_sparsity": self.activation_sparsity,
+            "connection_sparsity": self.connection_sparsity,
+            "memory_bytes_at_32_bit": self.total.memory_bytes(32),
+            "total": self.total.to_dict(),
+            "layers": [layer.to_dict() for layer in self.layers.values()],
+        }

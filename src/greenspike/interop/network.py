@@ -1,0 +1,135 @@
+"""`GraphNetwork`: a spiking network as a graph of layers, run over time-major sequences."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from greenspike.snn.neuron import Neuron
+
+
+class SumPool2d(nn.Module):
+    """Sum pooling over 2-D windows (NIR's `SumPool2d`): average pooling times the window size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        self.kernel_size = _pair(kernel_size)
+        self.stride = self.kernel_size if stride is None else _pair(stride)
+        self.padding = _pair(padding)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, divisor_override=1
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Scale(nn.Module):
+    """Element-wise scaling `y = x * scale` (NIR's `Scale`); `scale` has the shape of one sample."""
+
+    def __init__(self, scale: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.get_default_dtype()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
+# Layers that see one time step [B, ...]: the network folds time into the batch for them.
+STEP_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, SumPool2d)
+
+
+class GraphNetwork(nn.Module):
+    """Layers connected by edges, the form in which `from_nir` returns a NIR graph.
+
+    `network(x)` maps `x` `[T, B, *input_shape]` to the output `[T, B, ...]`, starting from
+    zero state. Layers run in topological order over the whole sequence; a layer with several
+    incoming edges gets their sum (NIR's convention). Stateless layers (`nn.Linear`, `nn.Conv1d`,
+    `nn.Conv2d`, `nn.Flatten`, pooling) see one step `[B, ...]`: time is folded into the batch
+    for them, so an `nn.Flatten(start_dim=1)` flattens each sample. Neuron layers see `[T, B, ...]`.
+
+    Attributes: `layers` (an `nn.ModuleDict`), `edges` (pairs of layer names, plus the names
+    "input" and "output"), `input_shape` (one sample, without time and batch), `dt` (seconds
+    per time step, the one used to convert time constants).
+    """
+
+    def __init__(
+        self,
+        layers: dict[str, nn.Module],
+        edges: list[tuple[str, str]],
+        input_shape: tuple[int, ...],
+        dt: float,
+    ) -> None:
+        super().__init__()
+        self.layers = nn.ModuleDict(layers)
+        self.edges = [(str(a), str(b)) for a, b in edges]
+        self.input_shape = tuple(int(n) for n in input_shape)
+        self.dt = float(dt)
+        self._order = topological_order(list(self.layers), self.edges)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 2 or tuple(x.shape[2:]) != self.input_shape:
+            raise ValueError(
+                f"GraphNetwork expects inputs [T, B, {', '.join(map(str, self.input_shape))}], "
+                f"got shape {list(x.shape)}"
+            )
+        outputs = {"input": x}
+        for name in [*self._order, "output"]:
+            sources = [a for a, b in self.edges if b == name]
+            total = outputs[sources[0]]
+            for source in sources[1:]:
+                total = total + outputs[source]
+            if name != "output":
+                outputs[name] = run_layer(self.layers[name], total)
+        return total
+
+    def extra_repr(self) -> str:
+        return f"input_shape={self.input_shape}, dt={self.dt:g}, edges={self.edges}"
+
+
+def run_layer(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Run `layer` over `x` `[T, B, ...]`: per step (time folded into batch) or as a sequence."""
+    if isinstance(layer, STEP_LAYERS):
+        return layer(x.flatten(0, 1)).unflatten(0, x.shape[:2])
+    if isinstance(layer, (Neuron, Scale)):
+        return layer(x)
+    raise ValueError(f"GraphNetwork cannot run a {type(layer).__name__} layer")
+
+
+def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """The layer names in an order where each comes after all its sources (Kahn's algorithm).
+
+    Raises ValueError for an edge to an unknown name, a cycle (recurrence must stay inside a
+    recurrent layer), a layer nothing feeds, or no path to "output".
+    """
+    known = {"input", "output", *names}
+    for a, b in edges:
+        if a not in known or b not in known or a == "output" or b == "input":
+            raise ValueError(f"edge ({a!r}, {b!r}) does not connect two layers of the graph")
+    fed = {b for _, b in edges}
+    for name in [*names, "output"]:
+        if name not in fed:
+            raise ValueError(f"nothing feeds {name!r}: every layer and the output need an input")
+    pending = {name: {a for a, b in edges if b == name} for name in names}
+    done, order = {"input"}, []
+    while pending:
+        ready = sorted(name for name, sources in pending.items() if sources <= done)
+        if not ready:
+            raise ValueError(
+                f"the graph has a cycle through {sorted(pending)}: only a recurrent layer "
+                "(a NIR subgraph) may feed back into itself"
+            )
+        for name in ready:
+            del pending[name]
+            done.add(name)
+            order.append(name)
+    return order
+
+
+def _pair(value) -> tuple[int, int]:
+    values = tuple(int(v) for v in (value if hasattr(value, "__len__") else (value, value)))
+    if len(values) != 2:
+        raise ValueError(f"expected one or two integers, got {value!r}")
+    return values
