@@ -27,7 +27,12 @@ def enqueue(config: SearchConfig, *params: dict) -> None:
 
 
 def test_small_study_on_digits_end_to_end(tmp_path):
-    config = quick(tmp_path, space=SearchSpace(max_depth=1, steps=(2, 3)))
+    config = quick(
+        tmp_path,
+        objectives=("accuracy", "inference-energy", "training-energy"),
+        hardware=("cmos45-fp32", "loihi"),
+        space=SearchSpace(max_depth=1, steps=(2, 3)),
+    )
     seen = []
     result = search(config, on_trial=seen.append)
     assert result["stopped_by"] == "3 trials reached"
@@ -40,16 +45,29 @@ def test_small_study_on_digits_end_to_end(tmp_path):
     assert bill["kwh"] == pytest.approx(bill["energy_j"] / 3.6e6)
     assert bill["sources"]  # every joule says where it comes from
     for trial in result["trials"]:
-        accuracy, energy = trial["values"]
+        accuracy, inference_j, training_j = trial["values"]
         assert accuracy == trial["accuracy_curve"][-1]
         assert 0 <= accuracy <= 1 and 0 <= trial["test_accuracy"] <= 1
-        assert 0 < energy == trial["training_energy_j"] <= trial["energy_j"]
+        assert 0 < training_j == trial["training_energy_j"] <= trial["energy_j"]
         assert trial["energy_sources"] and trial["energy_status"] == "finished"
+        cmos, loihi = trial["inference_energy"]["cmos45-fp32"], trial["inference_energy"]["loihi"]
+        assert 0 < inference_j == trial["inference_energy_j"] == cmos["energy_j"]
+        assert "Horowitz" in cmos["provenance"]
+        if trial["params"]["network"] == "relu":  # Loihi has no MAC figure: no partial sum
+            assert loihi["energy_j"] is None and loihi["unpriced"]
     front = [t for t in result["trials"] if t["pareto"]]
     assert front and {t["number"] for t in front} == set(result["pareto"])
-    for t in result["trials"]:  # nothing off the front beats a front trial on both objectives
+    for t in result["trials"]:  # no trial dominates one on the front
         for f in front:
-            assert not (t["values"][0] > f["values"][0] and t["values"][1] < f["values"][1])
+            better = [
+                t["values"][0] > f["values"][0],
+                *(a < b for a, b in zip(t["values"][1:], f["values"][1:], strict=True)),
+            ]
+            no_worse = [
+                t["values"][0] >= f["values"][0],
+                *(a <= b for a, b in zip(t["values"][1:], f["values"][1:], strict=True)),
+            ]
+            assert not (all(no_worse) and any(better))
     json.dumps(result)
 
 
@@ -113,7 +131,7 @@ def test_ctrl_c_fails_the_trial_keeps_its_energy_and_the_study_resumes(tmp_path,
 
 def test_resuming_with_other_objectives_is_refused(tmp_path):
     search(quick(tmp_path, trials=1))
-    with pytest.raises(ValueError, match="searches accuracy,training-energy, not accuracy"):
+    with pytest.raises(ValueError, match="searches accuracy,inference-energy, not accuracy"):
         search(quick(tmp_path, trials=2, objectives=("accuracy",)))
 
 
@@ -139,6 +157,8 @@ def test_single_objective_study_has_one_best_trial(tmp_path):
         ({"space": SearchSpace(beta=(0.5, 1.5))}, "beta range must be"),
         ({"storage": "nosuchdb://x"}, "bad --storage 'nosuchdb://x'"),
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
+        ({"hardware": ("tpu-v9",)}, "unknown hardware profile 'tpu-v9'"),
+        ({"hardware": ("loihi",)}, "'loihi', which has no figure for multiply-accumulates"),
     ],
 )
 def test_bad_settings_are_clear_value_errors(tmp_path, change, message):
@@ -154,6 +174,9 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Pareto front of greenspike-search" in result.output
     assert "Search cost:" in result.output and "g CO2e" in result.output
+    assert "µJ/inference: estimated on cmos45-fp32 by greenspike.cost" in " ".join(
+        result.output.split()
+    )
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["counts"]["complete"] == 2
     assert written["energy"]["co2e_g"] > 0

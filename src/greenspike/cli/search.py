@@ -17,7 +17,12 @@ def search(
     data_dir: Path = typer.Option(None, help="Directory with the IDX files of mnist."),
     trials: int = typer.Option(20, help="Trials in the study (all workers, resumed ones too)."),
     objectives: str = typer.Option(
-        "accuracy,training-energy", help="Comma-separated: accuracy, training-energy."
+        "accuracy,inference-energy",
+        help="Comma-separated: accuracy, inference-energy, training-energy.",
+    ),
+    hardware: str = typer.Option(
+        "cmos45-fp32",
+        help="Cost-model profiles for inference energy; the objective uses the first.",
     ),
     energy_budget_kj: float = typer.Option(
         None, help="Stop once the study's trials used this many kJ (all workers)."
@@ -60,6 +65,7 @@ def search(
         seed=seed,
         sampler=sampler,
         prune=prune,
+        hardware=_names(hardware),
         country=country,
         out=str(out),
         space=SearchSpace(networks=_names(networks), models=_names(models), max_depth=max_depth),
@@ -96,8 +102,14 @@ def _names(text: str) -> tuple[str, ...]:
 def pareto_table(result: dict) -> Table:
     """The Pareto-optimal trials, one row each, best accuracy first."""
     table = Table(title=f"Pareto front of {result['study']} ({', '.join(result['objectives'])})")
-    for column in ("trial", "network", "shape", "validation acc.", "test acc.", "training J"):
+    profile = result["hardware"][0]
+    bill_sources = ", ".join(result["energy"]["sources"]) or "not measured"
+    columns = ("trial", "network", "shape", "validation acc.", "test acc.", "training J")
+    for column in (*columns, "µJ/inference"):
         table.add_column(column, justify="left" if column in ("network", "shape") else "right")
+    table.caption = (
+        f"µJ/inference: estimated on {profile} by greenspike.cost; training J: {bill_sources}"
+    )
     front = [t for t in result["trials"] if t["pareto"]]
     for t in sorted(front, key=lambda t: -t["accuracy_curve"][-1]):
         params = t["params"]
@@ -111,6 +123,7 @@ def pareto_table(result: dict) -> Table:
             f"{t['accuracy_curve'][-1]:.1%}",
             f"{t['test_accuracy']:.1%}",
             f"{t['training_energy_j']:.2f}",
+            f"{t['inference_energy_j'] * 1e6:.3g}",
         )
     return table
 

@@ -10,6 +10,7 @@ from greenspike.search.space import SearchSpace
 # Objective name -> the direction Optuna optimises it in.
 OBJECTIVES = {
     "accuracy": "maximize",  # validation accuracy after the last epoch (0..1)
+    "inference-energy": "minimize",  # joules per inference on hardware[0] (greenspike.cost)
     "training-energy": "minimize",  # joules of the trial's training window
 }
 SAMPLERS = ("tpe", "nsga2")
@@ -27,6 +28,8 @@ class SearchConfig:
     - storage: an Optuna RDB URL (sqlite:///file.db, postgresql+psycopg://...); None: a SQLite
       file in `out`. `study` names the study in it; an existing study is resumed.
     - workers: local processes that share the study.
+    - hardware: `greenspike.cost` profiles each trial's inference energy is priced on; the
+      "inference-energy" objective uses the first, which must price every kind of operation.
     - validation: fraction of the train images held out to score trials (test images are only
       reported, never used to choose).
     """
@@ -34,7 +37,7 @@ class SearchConfig:
     dataset: str = "digits"
     data_dir: str | None = None
     trials: int = 20
-    objectives: tuple[str, ...] = ("accuracy", "training-energy")
+    objectives: tuple[str, ...] = ("accuracy", "inference-energy")
     energy_budget_kj: float | None = None
     time_budget_min: float | None = None
     storage: str | None = None
@@ -48,6 +51,7 @@ class SearchConfig:
     sampler: str = "tpe"
     prune: bool = True
     startup_trials: int = 3
+    hardware: tuple[str, ...] = ("cmos45-fp32",)
     country: str | None = None
     out: str = "greenspike-search"
     space: SearchSpace = field(default_factory=SearchSpace)
@@ -82,6 +86,30 @@ class SearchConfig:
         if not self.study.strip():
             raise ValueError("the study needs a non-empty name")
         self.space.check()
+        self._check_hardware()
+
+    def _check_hardware(self) -> None:
+        from greenspike.cost import find_profile
+
+        if not self.hardware:
+            raise ValueError("give at least one hardware profile, e.g. cmos45-fp32")
+        profiles = [find_profile(name) for name in self.hardware]
+        first = profiles[0]
+        lacking = [
+            what
+            for what, figure in (
+                ("multiply-accumulates", first.mac_pj),
+                ("accumulates", first.ac_pj),
+                ("neuron updates", first.neuron_update_pj),
+            )
+            if figure is None
+        ]
+        if "inference-energy" in self.objectives and lacking:
+            raise ValueError(
+                f"the inference-energy objective is priced on {first.name!r}, which has no "
+                f"figure for {', '.join(lacking)}: put a profile that prices every operation "
+                "(e.g. cmos45-fp32) first in hardware"
+            )
 
     @property
     def directions(self) -> list[str]:

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 # Objective -> (the trial attribute plotted on the x axis, its label).
 ENERGY_AXES = {
+    "inference-energy": ("inference_energy_j", "energy per inference (J)"),
     "training-energy": ("training_energy_j", "training energy per trial (J)"),
 }
 MARKERS = {"relu": "s", "spiking": "o"}
@@ -22,7 +23,10 @@ def pareto_figure(result: dict[str, Any]) -> Figure | None:
     done = [t for t in result["trials"] if t["state"] == "complete" and key in t]
     if not done:
         return None
-    kinds = sorted({s.split(": ")[1] for s in result["energy"]["sources"]})
+    if energy == "inference-energy":
+        source = f"estimated on {result['hardware'][0]} by greenspike.cost"
+    else:
+        source = " + ".join(sorted({s.split(": ")[1] for s in result["energy"]["sources"]}))
     figure = Figure(figsize=(6.4, 4.0))
     axes = figure.subplots()
     for network, marker in MARKERS.items():
@@ -43,7 +47,7 @@ def pareto_figure(result: dict[str, Any]) -> Figure | None:
     for t in front:
         axes.annotate(str(t["number"]), (t[key], t["accuracy_curve"][-1]), fontsize=8)
     axes.set_xscale("log")
-    axes.set_xlabel(f"{label}, {' + '.join(kinds) or 'no energy source'}")
+    axes.set_xlabel(f"{label}, {source or 'no energy source'}")
     axes.set_ylabel("validation accuracy")
     axes.set_title(f"study {result['study']}: {len(done)} complete trials".replace("$", r"\$"))
     axes.legend(fontsize=8)

@@ -40,6 +40,7 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
         "storage": make_url(url).render_as_string(hide_password=True),
         "objectives": list(config.objectives),
         "directions": config.directions,
+        "hardware": list(config.hardware),
         "stopped_by": stopped_by,
         "counts": {
             state.name.lower(): sum(t.state == state for t in trials)

@@ -1,9 +1,12 @@
 """One trial of a search: draw a candidate, train it inside an energy tracker, score it.
 
 The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
-feeds pruning) and a window "evaluate" (test accuracy). Whatever ends the trial (finished,
-pruned, failed, Ctrl-C), its energy with provenance is written to the study's storage as user
-attributes before Optuna records the trial's state, so a search never loses what it measured.
+feeds pruning) and a window "evaluate" (test accuracy, and the operation counts of
+`greenspike.cost.profile` on up to PROFILE_IMAGES validation images, priced per inference on
+each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
+trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
+storage as user attributes before Optuna records the trial's state, so a search never loses
+what it measured.
 
 The first ReLU and the first spiking trial of a worker are preceded by two throwaway training
 steps outside any tracker (`greenspike.train.compare.warm_up`): torch's one-time set-up would
@@ -31,6 +34,7 @@ from greenspike.train.compare import warm_up
 from greenspike.train.datasets import load_dataset, split
 from greenspike.train.loop import evaluate, fit
 
+PROFILE_IMAGES = 256
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -132,11 +136,36 @@ class TrialRunner:
             )
         with tracker.window("evaluate"):
             outcome["test_accuracy"] = evaluate(network, data.test)
+            outcome.update(inference_energy(network, data.validation.images, config.hardware))
 
     def _value(self, name: str, outcome: dict[str, Any], report: EnergyReport) -> float:
         if name == "accuracy":
             return outcome["accuracy_curve"][-1]
+        if name == "inference-energy":
+            return outcome["inference_energy_j"]
         return window(report, "train").energy_j
+
+
+def inference_energy(network, images: torch.Tensor, hardware: tuple[str, ...]) -> dict[str, Any]:
+    """Joules per inference of `network` on each profile (None where some operation has no
+    figure), and on the first one as `inference_energy_j`; ValueError if that one is None."""
+    from greenspike.cost import profile
+
+    network.eval()
+    counted = profile(network, images[:PROFILE_IMAGES])
+    estimates = {name: counted.energy(name) for name in hardware}
+    first = estimates[hardware[0]]
+    if first.energy_j is None:
+        raise ValueError(
+            f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
+            "put a profile that prices every operation (e.g. cmos45-fp32) first"
+        )
+    return {
+        "inference_energy_j": first.energy_j,
+        "inference_energy": {name: e.to_dict() for name, e in estimates.items()},
+        "spike_rate": counted.spike_rate,
+        "synaptic_ops": counted.total.effective_ops,
+    }
 
 
 def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
