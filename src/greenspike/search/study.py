@@ -1,10 +1,13 @@
 """Run a study: Optuna over an RDB storage, one or several local worker processes.
 
 Every worker runs `optimize` on the same stored study (Optuna hands each trial a unique number
-in the database), so workers on one machine or many share one search. Between trials each
-worker checks, against the storage:
+in the database), so workers on one machine or many share one search. The trials still to run
+(`trials` minus those complete, pruned or running) are shared out among the local workers
+before they start, so that they run exactly that many. Between trials each worker checks,
+against the storage, what other processes (other machines) may have done:
 
-- the trial count: it stops once `trials` trials are complete, pruned or running;
+- the trial count: it stops once `trials` trials are complete, pruned or running (separate
+  `greenspike search` processes may overshoot by one trial each);
 - the energy budget: it stops once the energy of all the study's trials reaches it;
 - the time budget: Optuna's `timeout`, counted from this invocation's start.
 
@@ -19,7 +22,6 @@ import multiprocessing
 import signal
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +119,16 @@ def stop_reason(study, config: SearchConfig) -> str | None:
     return None
 
 
-def run_worker(config: SearchConfig, url: str, meters: Any = "auto", on_trial=None) -> str:
-    """Run trials of the stored study until a stop reason; returns that reason."""
+def shares(remaining: int, workers: int) -> list[int]:
+    """`remaining` trials shared out among `workers` as evenly as can be."""
+    return [remaining // workers + (i < remaining % workers) for i in range(workers)]
+
+
+def run_worker(
+    config: SearchConfig, url: str, n_trials: int, meters: Any = "auto", on_trial=None
+) -> str:
+    """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
+    it stopped."""
     import optuna
     import torch
 
@@ -143,18 +153,18 @@ def run_worker(config: SearchConfig, url: str, meters: Any = "auto", on_trial=No
     why = stop_reason(study, config)
     if why is not None:
         return why
-    study.optimize(runner, n_trials=config.trials, timeout=timeout_s, callbacks=[check])
+    study.optimize(runner, n_trials=n_trials, timeout=timeout_s, callbacks=[check])
     if reason:
         return reason[0]
     if timeout_s is not None and time.monotonic() - started >= timeout_s:
         return f"time budget of {config.time_budget_min:g} min reached"
-    return f"{config.trials} trials run by this worker"
+    return f"its {n_trials} trials run"
 
 
-def _worker_process(config: SearchConfig, url: str) -> None:
+def _worker_process(config: SearchConfig, url: str, n_trials: int) -> None:
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends the trial as failed, then exits
     try:
-        run_worker(config, url)
+        run_worker(config, url, n_trials)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
 
@@ -174,25 +184,31 @@ def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict
     config.check()
     url = storage_url(config)
     study = open_study(config, url)  # create it once, before the workers race to
-    if config.workers == 1:
+    reason = stop_reason(study, config)
+    if reason is not None:
+        return summarise(study, config, url, reason)
+    counts = [n for n in shares(config.trials - counted_trials(study), config.workers) if n]
+    if len(counts) == 1:
         previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, _interrupt)
         try:
-            reason = run_worker(config, url, meters, on_trial)
+            reason = run_worker(config, url, counts[0], meters, on_trial)
         except KeyboardInterrupt:
             reason = "interrupted"
         finally:
             signal.signal(signal.SIGTERM, previous)
     else:
-        reason = _run_processes(config, url)
+        reason = _run_processes(config, url, counts)
+    if reason != "interrupted":  # the workers' own reasons, or what the storage says now
+        reason = stop_reason(study, config) or reason
     return summarise(study, config, url, reason)
 
 
-def _run_processes(config: SearchConfig, url: str) -> str:
+def _run_processes(config: SearchConfig, url: str, counts: list[int]) -> str:
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker_process, args=(replace(config), url), name=f"worker-{i}")
-        for i in range(config.workers)
+        context.Process(target=_worker_process, args=(config, url, n), name=f"worker-{i}")
+        for i, n in enumerate(counts)
     ]
     for worker in workers:
         worker.start()
