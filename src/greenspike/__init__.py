@@ -14,11 +14,22 @@ from typing import Any
 __version__ = "0.1.0"
 
 # Sub-packages reachable as attributes (`gs.energy`, ...).
-_SUBPACKAGES: tuple[str, ...] = ("energy", "snn", "data", "cost", "train", "interop", "search")
+_SUBPACKAGES: tuple[str, ...] = (
+    "energy",
+    "snn",
+    "data",
+    "cost",
+    "ledger",
+    "report",
+    "train",
+    "interop",
+    "search",
+)
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
     "EnergyReport": "greenspike.energy.report",
     "EnergyTracker": "greenspike.energy.tracker",
+    "Ledger": "greenspike.ledger.store",
     "estimate_footprint": "greenspike.energy.footprint",
     "track": "greenspike.energy.tracker",
 }

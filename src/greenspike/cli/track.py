@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from greenspike.cli.options import number_or_name
+from greenspike.cli.options import LEDGER_OPTION, key_values, number_or_name
 
 
 def track(
@@ -36,6 +36,11 @@ def track(
         dir_okay=False,
     ),
     name: str = typer.Option(None, "--name", help="Name of the run (default: the command)."),
+    tags: list[str] = typer.Option(
+        None, "--tag", help="A label KEY=VALUE kept with the run in the ledger (repeatable)."
+    ),
+    ledger: str = LEDGER_OPTION,
+    no_ledger: bool = typer.Option(False, "--no-ledger", help="Do not keep the run in the ledger."),
 ) -> None:
     """Run a command, measure the energy it uses, print the report; exit with its status.
 
@@ -56,9 +61,13 @@ def track(
         name=name,
         cpu_tdp_w=cpu_tdp_w,
         on_update=None if json_path is None else lambda report: report.write_json(json_path),
+        ledger=None if no_ledger else ledger or "default",
+        tags=key_values(tags or [], "--tag"),
     )
     exit_code, report = run_command(command or [], tracker)
     Console(stderr=True).print(report)
     if json_path is not None:
         Console(stderr=True).print(f"Report written to {json_path}", style="dim")
+    if tracker.run_id is not None:
+        Console(stderr=True).print(f"Kept in the ledger as run {tracker.run_id}", style="dim")
     raise typer.Exit(exit_code)

@@ -27,6 +27,8 @@ def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, Energ
         raise ValueError("no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]...")
     if tracker.name is None:
         tracker.name = shlex.join(argv)
+    if tracker.command is None:
+        tracker.command = shlex.join(argv)
     received: list[int] = []
     pending: list[int] = []  # received before the child existed
     child: list[subprocess.Popen] = []

@@ -18,6 +18,11 @@ built, kept in `tracker.report` and passed to `on_update`. While a tracker runs 
 thread and no other SIGTERM handler is installed, SIGTERM raises `Terminated` (a SystemExit with
 status 143) so that `with` blocks and `finally` clauses run; a tracker still running when the
 interpreter exits is stopped as "interrupted".
+
+Every run is kept in the run ledger (`greenspike.ledger`) unless `ledger=None`: written when it
+starts, updated about every second from the sampling thread, and given its final status at
+`stop()`; `log_metrics()` and `set_tags()` add to it. The ledger is the one layer above this one
+that the tracker reaches, lazily, so that a run is kept without the caller wiring it up.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import check_tdp_w
+from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
 from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.energy.report import (
     Component,
@@ -45,6 +51,12 @@ from greenspike.energy.report import (
     Status,
     WindowReport,
 )
+
+if TYPE_CHECKING:
+    import os
+
+    from greenspike.ledger import Ledger
+    from greenspike.ledger.recorder import RunRecorder
 
 OnUpdate = Callable[[EnergyReport], None]
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
@@ -140,6 +152,11 @@ class EnergyTracker(ContextDecorator):
     - cpu_tdp_w: power of the CPUs this process may use at full load, for the CPU estimate.
     - on_update: called with the running report after every reading by the sampling thread, and
       with the final report at `stop()`; exceptions it raises are logged and noted, not raised.
+    - ledger: where the run is kept: "default" ($GREENSPIKE_LEDGER, else the user's
+      ~/.greenspike/ledger.db), a URL or file path, a `Ledger`, or None to keep nothing. The
+      default ledger failing is logged and noted, never raised; another one is opened here.
+    - tags / metadata: labels (str -> str, e.g. {"group": "mnist-compare"}) and JSON-ready
+      details stored with the run; `command` is what ran (default: this process's argv).
 
     Usable as a context manager (`with tracker:`) and as a decorator (each call is one run).
     """
@@ -155,6 +172,10 @@ class EnergyTracker(ContextDecorator):
         *,
         cpu_tdp_w: float | None = None,
         on_update: OnUpdate | None = None,
+        ledger: Ledger | str | os.PathLike[str] | None = "default",
+        tags: Mapping[str, object] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        command: str | None = None,
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
             raise ValueError(f"interval must be a finite number of seconds, got {interval_s!r}")
@@ -170,6 +191,20 @@ class EnergyTracker(ContextDecorator):
         self.name = name
         self.cpu_tdp_w = cpu_tdp_w
         self.on_update = on_update
+        self.tags = checked_tags(tags)
+        metadata_json(metadata)
+        self.metadata = dict(metadata or {})
+        self.command = command
+        self.ledger = ledger
+        if ledger is not None and ledger != "default":
+            from greenspike.ledger.recorder import open_ledger
+
+            self.ledger = open_ledger(ledger)
+        #: The id of this run in the ledger, from `start()`; None when it is not kept.
+        self.run_id: int | None = None
+        #: Metrics logged with `log_metrics()`, in order.
+        self.metrics: list[Metric] = []
+        self._recorder: RunRecorder | None = None
         #: The final report, once `stop()` has run.
         self.report: EnergyReport | None = None
         self._lock = threading.RLock()
@@ -207,6 +242,9 @@ class EnergyTracker(ContextDecorator):
         self._start_unix_s, self._start_s = time.time(), time.monotonic()
         self._latest_j = {}
         self._latest_s, self._latest_j = self._read()
+        self.metrics, self.run_id, self._recorder = [], None, None
+        if self.ledger is not None:
+            self._begin_record()
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._sample_every, args=(poll_s,), name="greenspike-energy", daemon=True
@@ -256,6 +294,26 @@ class EnergyTracker(ContextDecorator):
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             return self._build("running")
+
+    def log_metrics(self, step: int | None = None, **metrics: float) -> list[Metric]:
+        """Record numbers for this run, e.g. `log_metrics(step=epoch, accuracy=0.97, loss=0.1)`;
+        `step` None: they describe the run as a whole. Kept in `metrics` and in the ledger,
+        also after `stop()`. ValueError for a value that is not a finite number."""
+        if not self._running and self.report is None:
+            raise RuntimeError("start the tracker before logging metrics")
+        now = time.time()
+        logged = [checked_metric(name, value, step, now) for name, value in metrics.items()]
+        self.metrics.extend(logged)
+        self._to_ledger(lambda recorder: recorder.log_metrics(logged), "log metrics")
+        return logged
+
+    def set_tags(self, **tags: object) -> None:
+        """Add tags to this run (`set_tags(group="mnist", model="snn")`), in `tags` and the
+        ledger; a key it already has takes the new value."""
+        checked = checked_tags(tags)
+        self.tags.update(checked)
+        if self._running or self.report is not None:
+            self._to_ledger(lambda recorder: recorder.set_tags(checked), "set tags")
 
     def window(self, name: str) -> Window:
         """A named window, nested in the window open in this thread, if any."""
@@ -320,14 +378,45 @@ class EnergyTracker(ContextDecorator):
                     if not self._running:
                         return
                     self._latest_s, self._latest_j = self._read()
-                    report = self._build("running") if self.on_update else None
+                    recorder = self._recorder
+                    publish = self.on_update is not None or (
+                        recorder is not None and recorder.due()
+                    )
+                    report = self._build("running") if publish else None
             except Exception as error:  # keep reading: a counter must not wrap unseen
                 self._note_once(f"sampling failed: {error!r}")
                 continue
             if report is not None:
                 self._publish(report)
 
+    def _begin_record(self) -> None:
+        from greenspike.ledger.recorder import RunRecorder, open_ledger
+
+        try:
+            recorder = RunRecorder(open_ledger(self.ledger))
+            self.run_id = recorder.begin(
+                self._build("running"),
+                interval_s=self.interval_s,
+                command=self.command,
+                tags=self.tags,
+                metadata=self.metadata,
+            )
+            self._recorder = recorder
+        except Exception as error:  # keeping the record must not stop the measurement
+            _log.warning("greenspike: the run is not kept in the ledger: %s", error)
+            self._note_once(f"not kept in the ledger: {error}")
+
+    def _to_ledger(self, write: Callable[[RunRecorder], None], what: str) -> None:
+        if self._recorder is None:
+            return
+        try:
+            write(self._recorder)
+        except Exception as error:
+            _log.warning("greenspike: could not %s in the ledger: %r", what, error)
+            self._note_once(f"ledger: could not {what}: {error!r}")
+
     def _publish(self, report: EnergyReport) -> None:
+        self._to_ledger(lambda recorder: recorder.update(report), "store the report")
         if self.on_update is None:
             return
         try:

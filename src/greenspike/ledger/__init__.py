@@ -1,0 +1,24 @@
+"""Where runs are kept: every tracked run, its energy per component and window with provenance,
+carbon figures, tags, metadata and metrics, in SQLite (default) or PostgreSQL.
+
+    from greenspike.ledger import Ledger
+    for run in Ledger().runs(tags={"group": "mnist"}):
+        print(run.id, run.name, run.energy_j, run.last_metric("accuracy"))
+"""
+
+from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
+from greenspike.ledger.migrations import SCHEMA_VERSION, LedgerVersionError
+from greenspike.ledger.records import RunRecord, Sample
+from greenspike.ledger.store import Ledger, shared_ledger
+
+__all__ = [
+    "ENV_VAR",
+    "SCHEMA_VERSION",
+    "Ledger",
+    "LedgerVersionError",
+    "RunRecord",
+    "Sample",
+    "default_ledger_path",
+    "ledger_url",
+    "shared_ledger",
+]

@@ -1,0 +1,133 @@
+"""A run as read back from the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from greenspike.energy.metric import Metric
+from greenspike.energy.report import ComponentEnergy, EnergyReport, Status
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Cumulative joules of one component `elapsed_s` seconds into the run."""
+
+    elapsed_s: float
+    component: str
+    energy_j: float
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run: who ran what where, its status and energy totals, tags, metadata and metrics.
+
+    `stale` is True for a run still marked "running" whose process is gone (same host) or that
+    has not been updated for a while: it was killed (e.g. `kill -9`) and its figures are those of
+    its last update, `updated_unix_s`. `report` is the full energy report as of that update.
+    """
+
+    id: int
+    name: str | None
+    command: str | None
+    host: str
+    pid: int
+    rank: int | None
+    world_size: int | None
+    status: Status
+    stale: bool
+    start_unix_s: float
+    end_unix_s: float | None
+    updated_unix_s: float
+    duration_s: float
+    energy_j: float
+    measured_energy_j: float
+    estimated_energy_j: float
+    co2e_g: float | None
+    pue: float
+    intensity_g_per_kwh: float | None
+    intensity_source: str | None
+    greenspike_version: str
+    components: tuple[ComponentEnergy, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[Metric, ...] = ()
+    report: EnergyReport | None = None
+
+    @property
+    def display_status(self) -> str:
+        """The status, with "(stale)" for a running run whose process is gone."""
+        return f"{self.status} (stale)" if self.stale else self.status
+
+    @property
+    def provenance(self) -> str:
+        """measured, estimated, measured+estimated, or none (no component was read)."""
+        kinds = [
+            k for k in ("measured", "estimated") if any(c.provenance == k for c in self.components)
+        ]
+        return "+".join(kinds) or "none"
+
+    @property
+    def started(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.start_unix_s, dt.timezone.utc)
+
+    def last_metric(self, name: str) -> float | None:
+        """The value of `name` at its highest step (the last one logged), None if never logged."""
+        found = [m for m in self.metrics if m.name == name]
+        if not found:
+            return None
+        return max(found, key=lambda m: (-1 if m.step is None else m.step, m.unix_s)).value
+
+    def summary(self) -> dict[str, Any]:
+        """The flat fields, for tables and CSV."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.display_status,
+            "start_utc": self.started.isoformat(timespec="seconds"),
+            "duration_s": self.duration_s,
+            "energy_j": self.energy_j,
+            "measured_energy_j": self.measured_energy_j,
+            "estimated_energy_j": self.estimated_energy_j,
+            "provenance": self.provenance,
+            "co2e_g": self.co2e_g,
+            "pue": self.pue,
+            "intensity_g_per_kwh": self.intensity_g_per_kwh,
+            "host": self.host,
+            "rank": self.rank,
+            "world_size": self.world_size,
+            "command": self.command,
+            "tags": ";".join(f"{k}={v}" for k, v in sorted(self.tags.items())),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready: the summary, components, tags, metadata, metrics, report."""
+        return {
+            **self.summary(),
+            "status": self.status,
+            "stale": self.stale,
+            "pid": self.pid,
+            "start_unix_s": self.start_unix_s,
+            "end_unix_s": self.end_unix_s,
+            "updated_unix_s": self.updated_unix_s,
+            "intensity_source": self.intensity_source,
+            "greenspike_version": self.greenspike_version,
+            "components": [
+                {
+                    "name": c.name,
+                    "provenance": c.provenance,
+                    "method": c.method,
+                    "source": c.source,
+                    "energy_j": c.energy_j,
+                }
+                for c in self.components
+            ],
+            "tags": dict(self.tags),
+            "metadata": self.metadata,
+            "metrics": [
+                {"name": m.name, "value": m.value, "step": m.step, "unix_s": m.unix_s}
+                for m in self.metrics
+            ],
+            "report": None if self.report is None else self.report.to_dict(),
+        }

@@ -1,0 +1,390 @@
+"""`Ledger`: write runs as they go and read them back, in SQLite or PostgreSQL.
+
+    ledger = Ledger()                       # $GREENSPIKE_LEDGER or ~/.greenspike/ledger.db
+    run_id = ledger.start_run(name="train", start_unix_s=time.time(), interval_s=1.0)
+    ledger.record(run_id, tracker.snapshot())          # totals while it runs
+    ledger.log_metrics(run_id, {"accuracy": 0.97}, step=3)
+    ledger.record(run_id, tracker.stop())              # final status and totals
+    for run in ledger.runs(tags={"group": "mnist"}, status="finished"): ...
+
+Every write is one short transaction. A run's totals only ever move forward: once its status is
+final (finished, failed, interrupted), later "running" updates are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+import psutil
+from sqlalchemy import Engine, and_, delete, exists, insert, select, update
+
+from greenspike import __version__
+from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.report import STATUSES, ComponentEnergy, EnergyReport
+from greenspike.ledger import tables
+from greenspike.ledger.engine import connect
+from greenspike.ledger.location import ledger_url
+from greenspike.ledger.migrations import migrate
+from greenspike.ledger.records import RunRecord, Sample
+
+# A running run not updated for this long (and this many intervals) is stale.
+STALE_AFTER_S = 300.0
+STALE_AFTER_INTERVALS = 10
+
+
+class Ledger:
+    """The runs stored at `url` (see `ledger_url`); the schema is created or migrated on open."""
+
+    def __init__(self, url: str | os.PathLike[str] | None = None):
+        self.url = ledger_url(url)
+        self.engine: Engine = connect(self.url)
+        try:
+            migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.where!r})"
+
+    @property
+    def where(self) -> str:
+        """The URL, its password hidden: safe to print."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        *,
+        name: str | None,
+        start_unix_s: float,
+        interval_s: float,
+        command: str | None = None,
+        pue: float = 1.0,
+        tags: Mapping[str, object] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        rank: int | None = None,
+        world_size: int | None = None,
+    ) -> int:
+        """Write a new run, status "running", with no energy yet; return its id."""
+        metadata_text = metadata_json(metadata)
+        tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
+        now = time.time()
+        with self.engine.begin() as connection:
+            run_id = connection.execute(
+                insert(tables.runs)
+                .values(
+                    name=name,
+                    command=command,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    pid_created_unix_s=psutil.Process().create_time(),
+                    rank=rank,
+                    world_size=world_size,
+                    status="running",
+                    start_unix_s=start_unix_s,
+                    updated_unix_s=now,
+                    interval_s=interval_s,
+                    duration_s=0.0,
+                    energy_j=0.0,
+                    measured_energy_j=0.0,
+                    estimated_energy_j=0.0,
+                    pue=pue,
+                    metadata_json=metadata_text,
+                    greenspike_version=__version__,
+                )
+                .returning(tables.runs.c.id)
+            ).scalar_one()
+            if tag_rows:
+                connection.execute(insert(tables.tags), [{"run_id": run_id, **r} for r in tag_rows])
+        return int(run_id)
+
+    def record(self, run_id: int, report: EnergyReport) -> bool:
+        """Store `report` as the state of the run: totals, components, a sample, the status.
+
+        Returns False (and changes nothing) when the run has already ended."""
+        intensity = report.carbon_intensity
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(tables.runs)
+                .where(tables.runs.c.id == run_id, tables.runs.c.status == "running")
+                .values(
+                    status=report.status,
+                    end_unix_s=report.end_unix_s,
+                    updated_unix_s=time.time(),
+                    duration_s=report.duration_s,
+                    energy_j=report.energy_j,
+                    measured_energy_j=report.measured_energy_j,
+                    estimated_energy_j=report.estimated_energy_j,
+                    co2e_g=report.co2e_g,
+                    pue=report.pue,
+                    intensity_g_per_kwh=intensity and intensity.intensity_g_per_kwh,
+                    intensity_source=intensity and _intensity_source(intensity),
+                    report_json=report.to_json(indent=None),
+                )
+            ).rowcount
+            if not changed:
+                self._check_exists(connection, run_id)
+                return False
+            connection.execute(
+                delete(tables.components).where(tables.components.c.run_id == run_id)
+            )
+            if report.components:
+                connection.execute(
+                    insert(tables.components),
+                    [
+                        {
+                            "run_id": run_id,
+                            "name": c.name,
+                            "provenance": c.provenance,
+                            "method": c.method,
+                            "source": c.source,
+                            "energy_j": c.energy_j,
+                        }
+                        for c in report.components
+                    ],
+                )
+                connection.execute(
+                    insert(tables.samples),
+                    [
+                        {
+                            "run_id": run_id,
+                            "elapsed_s": report.duration_s,
+                            "component": c.name,
+                            "energy_j": c.energy_j,
+                        }
+                        for c in report.components
+                    ],
+                )
+        return True
+
+    def log_metrics(
+        self,
+        run_id: int,
+        metrics: Mapping[str, object] | Iterable[Metric],
+        step: int | None = None,
+    ) -> list[Metric]:
+        """Store metrics (a mapping name -> number at `step`, or Metric objects); return them."""
+        if isinstance(metrics, Mapping):
+            now = time.time()
+            metrics = [checked_metric(n, v, step, now) for n, v in metrics.items()]
+        checked = [checked_metric(m.name, m.value, m.step, m.unix_s) for m in metrics]
+        if checked:
+            with self.engine.begin() as connection:
+                self._check_exists(connection, run_id)
+                connection.execute(
+                    insert(tables.metrics), [{"run_id": run_id, **asdict(m)} for m in checked]
+                )
+        return checked
+
+    def set_tags(self, run_id: int, tags: Mapping[str, object]) -> None:
+        """Add tags to a run, replacing the value of any key it already has."""
+        rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
+        if not rows:
+            return
+        with self.engine.begin() as connection:
+            self._check_exists(connection, run_id)
+            connection.execute(
+                delete(tables.tags).where(
+                    tables.tags.c.run_id == run_id, tables.tags.c.key.in_([r["key"] for r in rows])
+                )
+            )
+            connection.execute(insert(tables.tags), [{"run_id": run_id, **r} for r in rows])
+
+    def delete_run(self, run_id: int) -> None:
+        """Remove a run and everything recorded for it."""
+        with self.engine.begin() as connection:
+            self._check_exists(connection, run_id)
+            for table in (tables.samples, tables.components, tables.tags, tables.metrics):
+                connection.execute(delete(table).where(table.c.run_id == run_id))
+            connection.execute(delete(tables.runs).where(tables.runs.c.id == run_id))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def runs(
+        self,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        status: str | None = None,
+        since_unix_s: float | None = None,
+        until_unix_s: float | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first: `name` matches a part of the name (any case), every tag must
+        match, `status` is one of running, finished, failed, interrupted or stale, and the
+        run started in [since, until)."""
+        r = tables.runs
+        query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
+        if name is not None:
+            query = query.where(r.c.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
+        for key, value in checked_tags(tags).items():
+            t = tables.tags
+            query = query.where(
+                exists().where(and_(t.c.run_id == r.c.id, t.c.key == key, t.c.value == value))
+            )
+        if status is not None:
+            if status not in (*STATUSES, "stale"):
+                raise ValueError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}, stale")
+            query = query.where(r.c.status == ("running" if status == "stale" else status))
+        if since_unix_s is not None:
+            query = query.where(r.c.start_unix_s >= since_unix_s)
+        if until_unix_s is not None:
+            query = query.where(r.c.start_unix_s < until_unix_s)
+        if limit is not None:
+            if limit < 1:
+                raise ValueError(f"limit must be >= 1, got {limit}")
+            if status != "stale":
+                query = query.limit(limit)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+            found = self._records(connection, rows)
+        if status == "stale":
+            found = [run for run in found if run.stale][:limit]
+        return found
+
+    def run(self, run_id: int) -> RunRecord:
+        """The run with this id; ValueError when there is none."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(select(tables.runs).where(tables.runs.c.id == run_id))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise ValueError(f"no run {run_id} in the ledger {self.where}")
+            return self._records(connection, [row])[0]
+
+    def samples(self, run_id: int) -> list[Sample]:
+        """Cumulative joules per component at each update of the run, in time order."""
+        s = tables.samples
+        query = select(s.c.elapsed_s, s.c.component, s.c.energy_j).where(s.c.run_id == run_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(s.c.elapsed_s, s.c.id)).all()
+        return [Sample(*row) for row in rows]
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _check_exists(self, connection, run_id: int) -> None:
+        found = connection.execute(select(tables.runs.c.id).where(tables.runs.c.id == run_id))
+        if found.first() is None:
+            raise ValueError(f"no run {run_id} in the ledger {self.where}")
+
+    def _records(self, connection, rows) -> list[RunRecord]:
+        ids = [row["id"] for row in rows]
+        components: dict[int, list[ComponentEnergy]] = {i: [] for i in ids}
+        run_tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        run_metrics: dict[int, list[Metric]] = {i: [] for i in ids}
+        for chunk in _chunks(ids, 500):
+            c, t, m = tables.components, tables.tags, tables.metrics
+            for row in connection.execute(select(c).where(c.c.run_id.in_(chunk))).mappings():
+                components[row["run_id"]].append(
+                    ComponentEnergy(
+                        row["name"],
+                        row["provenance"],
+                        row["method"],
+                        row["source"],
+                        energy_j=row["energy_j"],
+                    )
+                )
+            for row in connection.execute(select(t).where(t.c.run_id.in_(chunk))).mappings():
+                run_tags[row["run_id"]][row["key"]] = row["value"]
+            query = select(m).where(m.c.run_id.in_(chunk)).order_by(m.c.id)
+            for row in connection.execute(query).mappings():
+                run_metrics[row["run_id"]].append(
+                    Metric(row["name"], row["value"], row["step"], row["unix_s"])
+                )
+        now, host = time.time(), socket.gethostname()
+        return [
+            RunRecord(
+                id=row["id"],
+                name=row["name"],
+                command=row["command"],
+                host=row["host"],
+                pid=row["pid"],
+                rank=row["rank"],
+                world_size=row["world_size"],
+                status=row["status"],
+                stale=_is_stale(row, now, host),
+                start_unix_s=row["start_unix_s"],
+                end_unix_s=row["end_unix_s"],
+                updated_unix_s=row["updated_unix_s"],
+                duration_s=row["duration_s"],
+                energy_j=row["energy_j"],
+                measured_energy_j=row["measured_energy_j"],
+                estimated_energy_j=row["estimated_energy_j"],
+                co2e_g=row["co2e_g"],
+                pue=row["pue"],
+                intensity_g_per_kwh=row["intensity_g_per_kwh"],
+                intensity_source=row["intensity_source"],
+                greenspike_version=row["greenspike_version"],
+                components=tuple(components[row["id"]]),
+                tags=run_tags[row["id"]],
+                metadata=json.loads(row["metadata_json"]),
+                metrics=tuple(run_metrics[row["id"]]),
+                report=row["report_json"] and EnergyReport.from_json(row["report_json"]),
+            )
+            for row in rows
+        ]
+
+
+def _is_stale(row, now: float, host: str) -> bool:
+    """A running run whose process (on this host) is gone, or that went quiet for too long."""
+    if row["status"] != "running":
+        return False
+    if row["host"] == host and not _alive(row["pid"], row["pid_created_unix_s"]):
+        return True
+    quiet_s = max(STALE_AFTER_S, STALE_AFTER_INTERVALS * row["interval_s"])
+    return now - row["updated_unix_s"] > quiet_s
+
+
+def _alive(pid: int, created_unix_s: float) -> bool:
+    """Is `pid` the process that wrote the run (not a later one that reused the number)?"""
+    try:
+        process = psutil.Process(pid)
+        same = abs(process.create_time() - created_unix_s) < 0.01
+        return same and process.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def _intensity_source(intensity) -> str:
+    where = f"{intensity.region}, {intensity.year}; " if intensity.region else ""
+    return where + intensity.source
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_OPEN: dict[tuple[str, int], Ledger] = {}
+
+
+def shared_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
+    """The Ledger at `url` (default: $GREENSPIKE_LEDGER or the user's file), opened once per
+    process and then reused, as trackers do."""
+    key = (ledger_url(url), os.getpid())
+    if key not in _OPEN:
+        _OPEN[key] = Ledger(key[0])
+    return _OPEN[key]

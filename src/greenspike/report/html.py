@@ -1,0 +1,129 @@
+"""The HTML report of one or more runs: one self-contained file (CSS inline, plots as base64
+PNG, no script, nothing fetched), rendered by jinja2 with autoescape on, so that a run's name,
+tags or metrics cannot inject HTML.
+
+It shows a summary table of the runs, then for each run its components with provenance and
+source (measured and estimated marked apart, missing ones with the reason), energy over time,
+energy per window, its metrics and notes; with two or more runs that logged `metric`, a
+metric-vs-energy plot compares them (what `greenspike compare` writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from greenspike import __version__
+from greenspike.energy.report import WindowReport
+from greenspike.ledger.records import RunRecord, Sample
+from greenspike.ledger.store import Ledger
+from greenspike.report import plots
+from greenspike.report.export import write_atomically
+
+
+@dataclass(frozen=True)
+class _WindowRow:
+    depth: int
+    window: WindowReport
+
+
+@dataclass(frozen=True)
+class _RunView:
+    run: RunRecord
+    over_time: str | None
+    per_window: str | None
+    windows: list[_WindowRow]
+    metric_names: list[str]
+    metric_rows: list[tuple[int | None, dict[str, float]]]
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("greenspike.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["joules"] = lambda j: "" if j is None else f"{j:,.1f}"
+    environment.filters["grams"] = lambda g: "" if g is None else f"{g:,.3g}"
+    environment.filters["utc"] = lambda s: (
+        ""
+        if s is None
+        else dt.datetime.fromtimestamp(s, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
+    return environment
+
+
+def render_html_report(
+    runs: Sequence[RunRecord],
+    samples: Mapping[int, Sequence[Sample]] | None = None,
+    *,
+    title: str | None = None,
+    metric: str = "accuracy",
+) -> str:
+    """The report as an HTML string; `samples` maps run id -> its samples (for plots)."""
+    if not runs:
+        raise ValueError("no runs to report on")
+    samples = samples or {}
+    views = [_view(run, samples.get(run.id, ())) for run in runs]
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        title=title or _default_title(runs),
+        views=views,
+        metric=metric,
+        comparison=plots.metric_vs_energy(runs, metric),
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+    )
+
+
+def write_html_report(
+    ledger: Ledger,
+    run_ids: Sequence[int],
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    metric: str = "accuracy",
+) -> Path:
+    """Write the report of these runs to `path` (atomically); ValueError for an unknown id."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"cannot write the report to {path}: no directory {path.parent}")
+    runs = [ledger.run(run_id) for run_id in dict.fromkeys(run_ids)]
+    text = render_html_report(
+        runs, {run.id: ledger.samples(run.id) for run in runs}, title=title, metric=metric
+    )
+    return write_atomically(path, text)
+
+
+def _default_title(runs: Sequence[RunRecord]) -> str:
+    if len(runs) == 1:
+        return f"Energy report: run {runs[0].id} {runs[0].name or ''}".rstrip()
+    return f"Energy report: {len(runs)} runs"
+
+
+def _view(run: RunRecord, samples: Sequence[Sample]) -> _RunView:
+    windows = run.report.windows if run.report else ()
+    by_step: dict[int | None, dict[str, float]] = {}
+    for m in run.metrics:
+        by_step.setdefault(m.step, {})[m.name] = m.value
+    return _RunView(
+        run=run,
+        over_time=plots.energy_over_time(run, samples),
+        per_window=plots.energy_per_window(run, windows),
+        windows=list(_flatten(windows, 0)),
+        metric_names=list(dict.fromkeys(m.name for m in run.metrics)),
+        metric_rows=sorted(by_step.items(), key=lambda kv: -1 if kv[0] is None else kv[0]),
+    )
+
+
+def _flatten(windows: Sequence[WindowReport], depth: int):
+    for window in windows:
+        yield _WindowRow(depth, window)
+        yield from _flatten(window.windows, depth + 1)
