@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenspike.cli.options import LEDGER_OPTION
+
 INTERRUPTED_EXIT_CODE = 130
 
 
@@ -42,12 +44,14 @@ def search(
     sampler: str = typer.Option("tpe", help="tpe (multi-objective TPE) or nsga2."),
     prune: bool = typer.Option(True, help="Stop trials below the median accuracy early."),
     country: str = typer.Option(None, help="Country for the CO2e of the search."),
+    ledger: str = LEDGER_OPTION,
     out: Path = typer.Option(Path("greenspike-search"), help="Directory for the results."),
     seed: int = typer.Option(0, help="Seed of the sampler, the data split and the networks."),
 ) -> None:
     """Search ReLU and spiking networks for accuracy and energy; print the Pareto front."""
     from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
     from greenspike.search import search as run_search
+    from greenspike.search.report import write_search_report
 
     config = SearchConfig(
         dataset=dataset,
@@ -67,6 +71,7 @@ def search(
         prune=prune,
         hardware=_names(hardware),
         country=country,
+        ledger=ledger or "default",
         out=str(out),
         space=SearchSpace(networks=_names(networks), models=_names(models), max_depth=max_depth),
     )
@@ -87,9 +92,11 @@ def search(
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     plot = write_pareto_plot(result, out / "pareto.png")
+    report = write_search_report(result, config.ledger, out / "report.html")
     console.print(pareto_table(result))
     console.print(bill_text(result))
-    console.print(f"Results: {out / 'results.json'}" + (f", plot: {plot}" if plot else ""))
+    written = [out / "results.json", plot, report]
+    console.print("Written: " + ", ".join(str(path) for path in written if path), style="dim")
     if result["stopped_by"] == "interrupted":
         console.print("[yellow]Interrupted[/]: resume with the same --storage and --study.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)

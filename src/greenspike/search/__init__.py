@@ -12,6 +12,7 @@ workers share.
 from greenspike.search.config import OBJECTIVES, SAMPLERS, SearchConfig
 from greenspike.search.plot import pareto_figure, write_pareto_plot
 from greenspike.search.pruning import MedianRule
+from greenspike.search.report import write_search_report
 from greenspike.search.space import Candidate, SearchSpace
 from greenspike.search.study import search
 
@@ -25,4 +26,5 @@ __all__ = [
     "pareto_figure",
     "search",
     "write_pareto_plot",
+    "write_search_report",
 ]

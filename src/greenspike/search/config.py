@@ -28,6 +28,8 @@ class SearchConfig:
     - storage: an Optuna RDB URL (sqlite:///file.db, postgresql+psycopg://...); None: a SQLite
       file in `out`. `study` names the study in it; an existing study is resumed.
     - workers: local processes that share the study.
+    - ledger: where every trial's run is kept ("default": $GREENSPIKE_LEDGER or the user's
+      file; a path or URL, e.g. postgresql+psycopg://... shared by machines; None: not kept).
     - hardware: `greenspike.cost` profiles each trial's inference energy is priced on; the
       "inference-energy" objective uses the first, which must price every kind of operation.
     - validation: fraction of the train images held out to score trials (test images are only
@@ -53,6 +55,7 @@ class SearchConfig:
     startup_trials: int = 3
     hardware: tuple[str, ...] = ("cmos45-fp32",)
     country: str | None = None
+    ledger: str | None = "default"
     out: str = "greenspike-search"
     space: SearchSpace = field(default_factory=SearchSpace)
 

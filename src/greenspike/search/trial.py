@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
@@ -84,7 +84,10 @@ class TrialRunner:
         tracker = EnergyTracker(
             self.meters,
             country=self.config.country,
-            name=f"{trial.study.study_name}-{trial.number}",
+            name=f"search {trial.study.study_name} trial {trial.number}",
+            ledger=self.config.ledger,
+            tags={"search": trial.study.study_name, "trial": trial.number, **trial.params},
+            metadata={"candidate": asdict(candidate), "objectives": list(self.config.objectives)},
         )
         tracker.start()
         outcome: dict[str, Any] = {"accuracy_curve": []}
@@ -95,8 +98,10 @@ class TrialRunner:
             error = caught
         pruned = isinstance(error, optuna.TrialPruned)
         report = tracker.stop("finished" if pruned else status_of(error))
+        tracker.set_tags(trial_state="pruned" if pruned else "fail" if error else "complete")
         for name, value in energy_attributes(report, outcome).items():
             trial.set_user_attr(name, value)
+        trial.set_user_attr("ledger_run_id", tracker.run_id)
         if error is not None:
             raise error
         return [self._value(name, outcome, report) for name in self.config.objectives]
@@ -114,6 +119,7 @@ class TrialRunner:
                 return
             curve.append(evaluate(network, data.validation))
             network.train()
+            tracker.log_metrics(step=epoch, accuracy=curve[-1])
             trial.set_user_attr("accuracy_curve", curve)
             if self.rule is not None and epoch + 1 < config.epochs:
                 others = finished_curves(trial.study, exclude=trial.number)
@@ -137,6 +143,10 @@ class TrialRunner:
         with tracker.window("evaluate"):
             outcome["test_accuracy"] = evaluate(network, data.test)
             outcome.update(inference_energy(network, data.validation.images, config.hardware))
+        tracker.log_metrics(
+            test_accuracy=outcome["test_accuracy"],
+            inference_energy_j=outcome["inference_energy_j"],
+        )
 
     def _value(self, name: str, outcome: dict[str, Any], report: EnergyReport) -> float:
         if name == "accuracy":
