@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from greenspike.ledger import Ledger
 from greenspike.search import SearchConfig, SearchSpace, search
 from greenspike.search.study import open_study, storage_url
 
@@ -26,7 +27,7 @@ def enqueue(config: SearchConfig, *params: dict) -> None:
         study.enqueue_trial(point)
 
 
-def test_small_study_on_digits_end_to_end(tmp_path):
+def test_small_study_on_digits_end_to_end(tmp_path, ledger_url):
     config = quick(
         tmp_path,
         objectives=("accuracy", "inference-energy", "training-energy"),
@@ -69,6 +70,15 @@ def test_small_study_on_digits_end_to_end(tmp_path):
             ]
             assert not (all(no_worse) and any(better))
     json.dumps(result)
+    with Ledger(ledger_url) as ledger:  # every trial is a run in the ledger
+        runs = {run.id: run for run in ledger.runs(tags={"search": "greenspike-search"})}
+    assert sorted(runs) == sorted(t["ledger_run_id"] for t in result["trials"])
+    for trial in result["trials"]:
+        run = runs[trial["ledger_run_id"]]
+        assert run.energy_j == pytest.approx(trial["energy_j"])
+        assert run.tags["network"] == trial["params"]["network"]
+        assert run.last_metric("accuracy") == trial["accuracy_curve"][-1]
+        assert run.last_metric("inference_energy_j") == trial["inference_energy_j"]
 
 
 def test_pruning_stops_a_trial_below_the_median(tmp_path):
@@ -181,6 +191,8 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     assert written["counts"]["complete"] == 2
     assert written["energy"]["co2e_g"] > 0
     assert (tmp_path / "pareto.png").read_bytes().startswith(b"\x89PNG")
+    html = (tmp_path / "report.html").read_text()
+    assert "<h2>Pareto front</h2>" in html and "search greenspike-search trial 1" in html
 
 
 @pytest.mark.parametrize(
