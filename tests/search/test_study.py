@@ -45,6 +45,7 @@ def test_small_study_on_digits_end_to_end(tmp_path, ledger_url):
     assert bill["energy_j"] == pytest.approx(bill["measured_energy_j"] + bill["estimated_energy_j"])
     assert bill["kwh"] == pytest.approx(bill["energy_j"] / 3.6e6)
     assert bill["sources"]  # every joule says where it comes from
+    assert result["notes"] == []  # one worker: no overlapping figures
     for trial in result["trials"]:
         accuracy, inference_j, training_j = trial["values"]
         assert accuracy == trial["accuracy_curve"][-1]

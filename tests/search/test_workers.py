@@ -35,6 +35,8 @@ def test_two_workers_share_one_study_on_postgresql(postgres_url, tmp_path):
     assert result["counts"]["complete"] == 6 and result["stopped_by"] == "6 trials reached"
     workers = {t["worker"] for t in trials}
     assert len(workers) == 2  # three trials each
+    (note,) = result["notes"]  # both on this host: their energy figures overlap
+    assert "2 worker processes ran trials" in note and "may overcount" in note
 
     with Ledger(postgres_url) as ledger:
         runs = ledger.runs(tags={"search": "shared"})

@@ -148,6 +148,7 @@ def bill_text(result: dict) -> str:
         f"(measured {energy['measured_energy_j']:.1f} J, estimated "
         f"{energy['estimated_energy_j']:.1f} J; {', '.join(energy['sources'])}), {co2e}.",
     ]
+    lines += [f"Note: {note}." for note in result["notes"]]
     if pruning["pruned_trials"]:
         saved = pruning["estimated_saved_j"]
         lines.append(

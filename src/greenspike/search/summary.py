@@ -47,6 +47,7 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
             for state in optuna.trial.TrialState
         },
         "energy": bill(trials),
+        "notes": overlap_notes(trials),
         "pruning": pruning_saving(trials, config.epochs),
         "pareto": sorted(pareto),
         "trials": [_trial(t, t.number in pareto) for t in trials],
@@ -67,6 +68,22 @@ def bill(trials) -> dict[str, Any]:
         "sources": sorted({source for a in attrs for source in _kinds(a["energy_sources"])}),
         "trials_measured": len(attrs),
     }
+
+
+def overlap_notes(trials) -> list[str]:
+    """A warning when several workers shared a host: RAPL counters and the CPU-time estimate
+    charge the whole CPU, so each side-by-side trial's figure includes its neighbours' draw."""
+    pids: dict[str, set[str]] = {}
+    for t in trials:
+        host, _, pid = t.user_attrs.get("worker", "").rpartition(":")
+        pids.setdefault(host, set()).add(pid)
+    return [
+        f"{len(found)} worker processes ran trials on {host}: where they ran side by side, each "
+        "trial's energy includes its neighbours' (the CPU meters charge the whole CPU), so the "
+        "bill may overcount; run one worker per machine for a bill you can add up"
+        for host, found in sorted(pids.items())
+        if host and len(found) > 1
+    ]
 
 
 def pruning_saving(trials, epochs: int) -> dict[str, Any]:
