@@ -49,6 +49,12 @@ def search(
     seed: int = typer.Option(0, help="Seed of the sampler, the data split and the networks."),
 ) -> None:
     """Search ReLU and spiking networks for accuracy and energy; print the Pareto front."""
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("optuna") is None:
+        raise ValueError("greenspike search needs Optuna: pip install 'greenspike[search]'")
     from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
     from greenspike.search import search as run_search
     from greenspike.search.report import write_search_report
@@ -76,6 +82,7 @@ def search(
         space=SearchSpace(networks=_names(networks), models=_names(models), max_depth=max_depth),
     )
     config.check()
+    torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     console = Console()
 
     def on_trial(trial) -> None:

@@ -18,8 +18,10 @@ resumed study (same storage and name) counts it and runs a replacement.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -130,12 +132,10 @@ def run_worker(
     """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
     it stopped."""
     import optuna
-    import torch
 
     from greenspike.search.trial import TrialRunner, load_search_data
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     study = open_study(config, url)
     runner = TrialRunner(config, load_search_data(config), meters)
     reason: list[str] = []
@@ -162,6 +162,9 @@ def run_worker(
 
 
 def _worker_process(config: SearchConfig, url: str, n_trials: int) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends the trial as failed, then exits
     try:
         run_worker(config, url, n_trials)
@@ -171,6 +174,20 @@ def _worker_process(config: SearchConfig, url: str, n_trials: int) -> None:
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt meanwhile (main thread only, where signals go), so the
+    running trial ends as failed with its energy recorded, as with Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict[str, Any]:
@@ -188,17 +205,14 @@ def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict
     if reason is not None:
         return summarise(study, config, url, reason)
     counts = [n for n in shares(config.trials - counted_trials(study), config.workers) if n]
-    if len(counts) == 1:
-        previous = signal.getsignal(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            reason = run_worker(config, url, counts[0], meters, on_trial)
-        except KeyboardInterrupt:
-            reason = "interrupted"
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-    else:
-        reason = _run_processes(config, url, counts)
+    try:
+        with _sigterm_as_interrupt():
+            if len(counts) == 1:
+                reason = run_worker(config, url, counts[0], meters, on_trial)
+            else:
+                reason = _run_processes(config, url, counts)
+    except KeyboardInterrupt:
+        reason = "interrupted"
     if reason != "interrupted":  # the workers' own reasons, or what the storage says now
         reason = stop_reason(study, config) or reason
     return summarise(study, config, url, reason)
@@ -218,10 +232,10 @@ def _run_processes(config: SearchConfig, url: str, counts: list[int]) -> str:
     except KeyboardInterrupt:
         for worker in workers:
             if worker.is_alive():
-                worker.terminate()
+                worker.terminate()  # SIGTERM: each fails its running trial, energy kept
         for worker in workers:
             worker.join()
-        return "interrupted"
+        raise
     failed = [w.name for w in workers if w.exitcode not in (0, None)]
     if failed:
         return f"workers ended with an error: {', '.join(failed)}"
