@@ -87,3 +87,35 @@ def _started_trials(storage: str) -> int:
         return 0
     running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
     return sum("worker" in t.user_attrs for t in running)
+
+
+@pytest.mark.slow
+def test_a_killed_workers_trial_is_failed_on_resume_and_its_energy_is_in_the_ledger(
+    tmp_path, ledger_url, monkeypatch
+):
+    import greenspike.search.study as study_module
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    command = [
+        sys.executable, "-m", "greenspike", "search", "--trials", "2", "--epochs", "500",
+        "--no-prune", "--storage", storage, "--out", str(tmp_path),
+    ]  # fmt: skip
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _started_trials(storage) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # the ledger has an update of the running trial
+    finally:
+        worker.kill()  # SIGKILL: no chance to record anything
+        worker.wait(timeout=30)
+    monkeypatch.setattr(study_module, "GRACE_S", 1)  # a heartbeat older than 1 s is stale
+    time.sleep(1.5)
+    result = search(SearchConfig(trials=2, epochs=1, limit=120, storage=storage, out=str(tmp_path)))
+    assert [t["state"] for t in result["trials"]] == ["fail", "complete", "complete"]
+    killed = result["trials"][0]
+    assert "energy_j" not in killed  # the worker died before writing it to the study...
+    with Ledger(ledger_url) as ledger:  # ...but the ledger kept the run up to its last update
+        run = ledger.run(killed["ledger_run_id"])
+    assert run.stale and run.energy_j > 0 and run.tags["trial"] == "0"
+    assert any(f"ledger's run {run.id} holds it" in note for note in result["notes"])

@@ -12,8 +12,8 @@ against the storage, what other processes (other machines) may have done:
 - the time budget: Optuna's `timeout`, counted from this invocation's start.
 
 A worker killed mid-trial leaves its trial "running" without a heartbeat; Optuna's heartbeat
-(every HEARTBEAT_S) lets the next worker to start a trial mark it failed after GRACE_S, so a
-resumed study (same storage and name) counts it and runs a replacement.
+(every HEARTBEAT_S) lets the next worker that opens the study or starts a trial mark it failed
+after GRACE_S, so a resumed study (same storage and name) runs a replacement.
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ def open_study(config: SearchConfig, url: str):
         sampler=sampler,
         load_if_exists=True,
     )
+    with warnings.catch_warnings():  # a killed worker's trial: failed, so it is not counted
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
     stored = study.user_attrs.get("objectives")
     if stored is None:
         study.set_user_attr("objectives", list(config.objectives))

@@ -47,7 +47,7 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
             for state in optuna.trial.TrialState
         },
         "energy": bill(trials),
-        "notes": overlap_notes(trials),
+        "notes": overlap_notes(trials) + unbilled_notes(trials),
         "pruning": pruning_saving(trials, config.epochs),
         "pareto": sorted(pareto),
         "trials": [_trial(t, t.number in pareto) for t in trials],
@@ -83,6 +83,17 @@ def overlap_notes(trials) -> list[str]:
         "bill may overcount; run one worker per machine for a bill you can add up"
         for host, found in sorted(pids.items())
         if host and len(found) > 1
+    ]
+
+
+def unbilled_notes(trials) -> list[str]:
+    """Trials whose worker was killed before it could record their energy in the study."""
+    return [
+        f"trial {t.number} ended without recording its energy (its worker was killed): the "
+        f"ledger's run {t.user_attrs['ledger_run_id']} holds it up to its last update, this "
+        "bill does not"
+        for t in trials
+        if "energy_j" not in t.user_attrs and t.user_attrs.get("ledger_run_id") is not None
     ]
 
 

@@ -90,6 +90,7 @@ class TrialRunner:
             metadata={"candidate": asdict(candidate), "objectives": list(self.config.objectives)},
         )
         tracker.start()
+        trial.set_user_attr("ledger_run_id", tracker.run_id)  # where a killed trial's energy is
         outcome: dict[str, Any] = {"accuracy_curve": []}
         error: BaseException | None = None
         try:
@@ -101,7 +102,6 @@ class TrialRunner:
         tracker.set_tags(trial_state="pruned" if pruned else "fail" if error else "complete")
         for name, value in energy_attributes(report, outcome).items():
             trial.set_user_attr(name, value)
-        trial.set_user_attr("ledger_run_id", tracker.run_id)
         if error is not None:
             raise error
         return [self._value(name, outcome, report) for name in self.config.objectives]
