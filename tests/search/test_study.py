@@ -168,6 +168,10 @@ def test_single_objective_study_has_one_best_trial(tmp_path):
         ({"space": SearchSpace(beta=(0.5, 1.5))}, "beta range must be"),
         ({"storage": "nosuchdb://x"}, "bad --storage 'nosuchdb://x'"),
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
+        (
+            {"space": SearchSpace(models=("cnn",), max_depth=4)},
+            "max depth 4 is too deep for a cnn on 8x8 images .* use at most 3",
+        ),
         ({"hardware": ("tpu-v9",)}, "unknown hardware profile 'tpu-v9'"),
         ({"hardware": ("loihi",)}, "'loihi', which has no figure for multiply-accumulates"),
     ],

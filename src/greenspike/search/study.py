@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from greenspike.search.config import SearchConfig
+from greenspike.search.trial import SearchData, TrialRunner, load_search_data
 
 HEARTBEAT_S = 5
 GRACE_S = 20
@@ -130,17 +131,20 @@ def shares(remaining: int, workers: int) -> list[int]:
 
 
 def run_worker(
-    config: SearchConfig, url: str, n_trials: int, meters: Any = "auto", on_trial=None
+    config: SearchConfig,
+    url: str,
+    n_trials: int,
+    meters: Any = "auto",
+    on_trial=None,
+    data: SearchData | None = None,
 ) -> str:
     """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
-    it stopped."""
+    it stopped. `data`: the loaded data set (default: loaded here)."""
     import optuna
-
-    from greenspike.search.trial import TrialRunner, load_search_data
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(config, url)
-    runner = TrialRunner(config, load_search_data(config), meters)
+    runner = TrialRunner(config, data or load_search_data(config), meters)
     reason: list[str] = []
 
     def check(study, trial) -> None:
@@ -202,6 +206,7 @@ def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict
     from greenspike.search.summary import summarise
 
     config.check()
+    data = load_search_data(config)  # bad data or a space it cannot hold: an error before any trial
     url = storage_url(config)
     study = open_study(config, url)  # create it once, before the workers race to
     reason = stop_reason(study, config)
@@ -211,7 +216,7 @@ def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict
     try:
         with _sigterm_as_interrupt():
             if len(counts) == 1:
-                reason = run_worker(config, url, counts[0], meters, on_trial)
+                reason = run_worker(config, url, counts[0], meters, on_trial, data)
             else:
                 reason = _run_processes(config, url, counts)
     except KeyboardInterrupt:

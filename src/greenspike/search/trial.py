@@ -62,7 +62,15 @@ def load_search_data(config: SearchConfig) -> SearchData:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     n_validation = max(1, round(len(train.labels) * config.validation))
     fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
-    return SearchData(fit_part, validation, test)
+    data = SearchData(fit_part, validation, test)
+    smallest = min(data.image_shape)
+    if "cnn" in config.space.models and 2**config.space.max_depth > smallest:
+        raise ValueError(
+            f"max depth {config.space.max_depth} is too deep for a cnn on "
+            f"{data.image_shape[0]}x{data.image_shape[1]} images (each conv layer halves them): "
+            f"use at most {smallest.bit_length() - 1}"
+        )
+    return data
 
 
 class TrialRunner:
