@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from greenspike.search.config import SearchConfig
-from greenspike.search.trial import SearchData, TrialRunner, load_search_data
+from greenspike.search.trial import SearchData, TrialRunner, load_search_data, record_of
 
 HEARTBEAT_S = 5
 GRACE_S = 20
@@ -113,7 +113,8 @@ def counted_trials(study) -> int:
 
 def spent_j(study) -> float:
     """Joules used by all the study's trials so far (every worker), as each one recorded."""
-    return sum(t.user_attrs.get("energy_j", 0.0) for t in study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    return sum(record_of(t).get("energy_j", 0.0) for t in trials)
 
 
 def stop_reason(study, config: SearchConfig) -> str | None:

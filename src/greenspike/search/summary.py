@@ -14,6 +14,7 @@ from typing import Any
 
 from greenspike.energy.report import J_PER_KWH
 from greenspike.search.config import SearchConfig
+from greenspike.search.trial import record_of
 
 SAVING_METHOD = (
     "estimate: mean training energy per epoch of the complete trials x the epochs the pruned "
@@ -56,7 +57,7 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
 
 def bill(trials) -> dict[str, Any]:
     """Energy of all trials (J, kWh), measured and estimated apart, CO2e and sources."""
-    attrs = [t.user_attrs for t in trials if "energy_j" in t.user_attrs]
+    attrs = [record_of(t) for t in trials if "energy_j" in record_of(t)]
     energy_j = sum(a["energy_j"] for a in attrs)
     co2e = [a.get("co2e_g") for a in attrs]
     return {
@@ -90,10 +91,10 @@ def unbilled_notes(trials) -> list[str]:
     """Trials whose worker was killed before it could record their energy in the study."""
     return [
         f"trial {t.number} ended without recording its energy (its worker was killed): the "
-        f"ledger's run {t.user_attrs['ledger_run_id']} holds it up to its last update, this "
+        f"ledger's run {record['ledger_run_id']} holds it up to its last update, this "
         "bill does not"
-        for t in trials
-        if "energy_j" not in t.user_attrs and t.user_attrs.get("ledger_run_id") is not None
+        for t, record in ((t, record_of(t)) for t in trials)
+        if "energy_j" not in record and record.get("ledger_run_id") is not None
     ]
 
 
@@ -102,14 +103,13 @@ def pruning_saving(trials, epochs: int) -> dict[str, Any]:
     import optuna
 
     states = optuna.trial.TrialState
-    pruned = [t for t in trials if t.state == states.PRUNED and "epochs_run" in t.user_attrs]
-    skipped = sum(epochs - t.user_attrs["epochs_run"] for t in pruned)
-    complete = [t for t in trials if t.state == states.COMPLETE and "epochs_run" in t.user_attrs]
-    epochs_done = sum(t.user_attrs["epochs_run"] for t in complete)
+    records = [(t.state, record_of(t)) for t in trials]
+    pruned = [r for state, r in records if state == states.PRUNED and "epochs_run" in r]
+    skipped = sum(epochs - r["epochs_run"] for r in pruned)
+    complete = [r for state, r in records if state == states.COMPLETE and "epochs_run" in r]
+    epochs_done = sum(r["epochs_run"] for r in complete)
     per_epoch_j = (
-        sum(t.user_attrs["training_energy_j"] for t in complete) / epochs_done
-        if epochs_done
-        else None
+        sum(r["training_energy_j"] for r in complete) / epochs_done if epochs_done else None
     )
     return {
         "pruned_trials": len(pruned),
@@ -132,5 +132,5 @@ def _trial(trial, on_front: bool) -> dict[str, Any]:
         "pareto": on_front,
         "values": trial.values,
         "params": trial.params,
-        **trial.user_attrs,
+        **record_of(trial),
     }

@@ -5,7 +5,7 @@ feeds pruning) and a window "evaluate" (test accuracy, and the operation counts 
 `greenspike.cost.profile` on up to PROFILE_IMAGES validation images, priced per inference on
 each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
 trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
-storage as user attributes before Optuna records the trial's state, so a search never loses
+storage (user attribute RECORD) before Optuna records the trial's state, so a search never loses
 what it measured.
 
 The first ReLU and the first spiking trial of a worker are preceded by two throwaway training
@@ -35,6 +35,7 @@ from greenspike.train.datasets import load_dataset, split
 from greenspike.train.loop import evaluate, fit
 
 PROFILE_IMAGES = 256
+RECORD = "record"  # the user attribute holding what a trial measured, written once at its end
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -108,8 +109,7 @@ class TrialRunner:
         pruned = isinstance(error, optuna.TrialPruned)
         report = tracker.stop("finished" if pruned else status_of(error))
         tracker.set_tags(trial_state="pruned" if pruned else "fail" if error else "complete")
-        for name, value in energy_attributes(report, outcome).items():
-            trial.set_user_attr(name, value)
+        trial.set_user_attr(RECORD, energy_attributes(report, outcome))  # one write
         if error is not None:
             raise error
         return [self._value(name, outcome, report) for name in self.config.objectives]
@@ -193,6 +193,12 @@ def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
         for t in study.get_trials(deepcopy=False, states=FINISHED)
         if t.number != exclude and t.user_attrs.get("accuracy_curve")
     ]
+
+
+def record_of(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """A stored trial's user attributes, with what it measured (RECORD) spread among them."""
+    attrs = {k: v for k, v in trial.user_attrs.items() if k != RECORD}
+    return {**attrs, **trial.user_attrs.get(RECORD, {})}
 
 
 def window(report: EnergyReport, name: str) -> WindowReport:
