@@ -194,6 +194,10 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     )
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["counts"]["complete"] == 2
+    for trial in written["trials"]:  # one line per trial as it ends, with its energy
+        accuracy, energy = trial["accuracy_curve"][-1], trial["energy_j"]
+        line = f"trial {trial['number']}: complete, relu, validation accuracy {accuracy:.1%}, "
+        assert line + f"{energy:.3g} J" in result.output
     assert written["energy"]["co2e_g"] > 0
     assert (tmp_path / "pareto.png").read_bytes().startswith(b"\x89PNG")
     html = (tmp_path / "report.html").read_text()

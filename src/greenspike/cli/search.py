@@ -58,6 +58,7 @@ def search(
     from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
     from greenspike.search import search as run_search
     from greenspike.search.report import write_search_report
+    from greenspike.search.trial import record_of
 
     config = SearchConfig(
         dataset=dataset,
@@ -86,11 +87,14 @@ def search(
     console = Console()
 
     def on_trial(trial) -> None:
-        attrs = trial.user_attrs
-        accuracy = attrs.get("accuracy_curve") or [float("nan")]
+        record = record_of(trial)
+        accuracy = record.get("accuracy_curve") or [float("nan")]
+        energy = "energy not recorded"
+        if "energy_j" in record:
+            energy = f"{record['energy_j']:.3g} J"
         console.print(
             f"trial {trial.number}: {trial.state.name.lower()}, {trial.params.get('network')}, "
-            f"validation accuracy {accuracy[-1]:.1%}, {attrs.get('energy_j', 0):.1f} J",
+            f"validation accuracy {accuracy[-1]:.1%}, {energy}",
             style="dim",
         )
 
