@@ -167,6 +167,7 @@ def test_single_objective_study_has_one_best_trial(tmp_path):
         ({"space": SearchSpace(lr=(0.1, 0.01))}, "learning rate range must be low <= high"),
         ({"space": SearchSpace(beta=(0.5, 1.5))}, "beta range must be"),
         ({"storage": "nosuchdb://x"}, "bad --storage 'nosuchdb://x'"),
+        ({"storage": "postgresql+nosuchdriver://u:secret@h/db"}, r"bad --storage .*u:\*\*\*@h"),
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
         (
             {"space": SearchSpace(models=("cnn",), max_depth=4)},

@@ -64,11 +64,26 @@ def open_storage(url: str):
             )
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
         raise ValueError(
-            f"bad --storage {url!r}: use an RDB URL such as sqlite:///search.db or "
+            f"bad --storage {shown(url)!r}: use an RDB URL such as sqlite:///search.db or "
             f"postgresql+psycopg://user@host/db ({error})"
         ) from error
+    except ImportError as error:
+        raise ValueError(
+            f"--storage {shown(url)!r} needs a database driver that is not installed ({error}): "
+            "for PostgreSQL, pip install 'greenspike[postgres]' and use postgresql+psycopg://"
+        ) from error
     except sqlalchemy.exc.OperationalError as error:
-        raise ValueError(f"cannot open --storage {url!r}: {error.orig}") from error
+        raise ValueError(f"cannot open --storage {shown(url)!r}: {error.orig}") from error
+
+
+def shown(url: str) -> str:
+    """`url` with its password, if any, replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: nothing to hide
+        return url
 
 
 def open_study(config: SearchConfig, url: str):
@@ -97,7 +112,7 @@ def open_study(config: SearchConfig, url: str):
         study.set_user_attr("objectives", list(config.objectives))
     elif list(stored) != list(config.objectives):
         raise ValueError(
-            f"study {config.study!r} in {url} searches {','.join(stored)}, not "
+            f"study {config.study!r} in {shown(url)} searches {','.join(stored)}, not "
             f"{','.join(config.objectives)}: give the same --objectives or another --study"
         )
     return study

@@ -25,7 +25,8 @@ SAVING_METHOD = (
 def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[str, Any]:
     """The JSON-ready result of a study, read back from its storage (all workers' trials)."""
     import optuna
-    from sqlalchemy.engine import make_url
+
+    from greenspike.search.study import shown
 
     study = optuna.load_study(study_name=study.study_name, storage=study._storage)
     trials = study.get_trials(deepcopy=False)
@@ -38,7 +39,7 @@ def summarise(study, config: SearchConfig, url: str, stopped_by: str) -> dict[st
         pareto = {t.number for t in study.best_trials}
     return {
         "study": study.study_name,
-        "storage": make_url(url).render_as_string(hide_password=True),
+        "storage": shown(url),
         "objectives": list(config.objectives),
         "directions": config.directions,
         "hardware": list(config.hardware),
