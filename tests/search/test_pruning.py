@@ -1,4 +1,5 @@
-"""The median rule that prunes trials of (multi-objective) studies."""
+"""The median rule that prunes trials of (multi-objective) studies, and how workers share
+trials."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def test_warmup_epochs_are_never_pruned():
 def test_bad_settings_are_value_errors(field):
     with pytest.raises(ValueError, match=f"{field} must be an integer >= 0, got -1"):
         MedianRule(**{field: -1})
+
+
+@given(st.integers(0, 1000), st.integers(1, 64))
+def test_workers_share_the_remaining_trials_exactly_and_evenly(remaining, workers):
+    from greenspike.search.study import shares
+
+    counts = shares(remaining, workers)
+    assert len(counts) == workers and sum(counts) == remaining
+    assert max(counts) - min(counts) <= 1
