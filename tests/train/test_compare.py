@@ -32,15 +32,17 @@ def test_compare_trains_both_and_reports_consistently():
     assert result["status"] == "finished"
     assert set(result["networks"]) == {"relu", "spiking"}
     assert result["data"]["train"] == 200
-    windows = {w["name"]: w for w in result["energy"]["windows"]}
     for name, entry in result["networks"].items():
         assert entry["status"] == "finished"
         assert 0.3 < entry["accuracy"] <= 1  # 5 epochs on 200 digits: above chance (0.1)
         assert entry["optimizer_steps"] == 5 * 4  # ceil(200 / 64) batches per epoch
-        assert entry["training_energy"] == windows[f"train-{name}"]
+        assert entry["energy"]["name"] == f"compare {name}"  # each network a run of its own
+        (window,) = entry["energy"]["windows"]
+        assert entry["training_energy"] == window
+        assert window["name"] == "train"
         totals = entry["training_energy"]["totals"]
         assert totals["energy_j"] > 0
-        assert totals["energy_j"] <= result["energy"]["totals"]["energy_j"]
+        assert totals["energy_j"] <= entry["energy"]["totals"]["energy_j"]
         assert entry["training_co2e_g"] is None  # no country given
     assert 0 <= result["networks"]["spiking"]["spike_rate"] <= 1
     json.dumps(result)  # JSON-ready
@@ -65,7 +67,8 @@ def test_interrupt_mid_training_keeps_what_was_measured():
     assert spiking["status"] == "interrupted"
     assert "accuracy" not in spiking
     assert spiking["training_energy"]["status"] == "interrupted"
-    assert result["energy"]["status"] == "interrupted"
+    assert spiking["energy"]["status"] == "interrupted"
+    assert result["networks"]["relu"]["energy"]["status"] == "finished"
 
 
 @pytest.mark.parametrize(
@@ -114,11 +117,12 @@ def test_cli_writes_results_and_json_copy(cli, tmp_path):
 
 def test_training_co2e_is_window_energy_times_intensity():
     result = compare(CompareConfig(**{**QUICK.__dict__, "epochs": 1, "country": "FRA"}))
-    intensity = result["energy"]["carbon_intensity"]["intensity_g_per_kwh"]
     for entry in result["networks"].values():
+        run = entry["energy"]
+        intensity = run["carbon_intensity"]["intensity_g_per_kwh"]
         kwh = entry["training_energy"]["totals"]["kwh"]
-        assert entry["training_co2e_g"] == pytest.approx(kwh * result["energy"]["pue"] * intensity)
-        assert 0 < entry["training_co2e_g"] <= result["energy"]["co2e_g"]
+        assert entry["training_co2e_g"] == pytest.approx(kwh * run["pue"] * intensity)
+        assert 0 < entry["training_co2e_g"] <= run["co2e_g"]
 
 
 @pytest.mark.parametrize(

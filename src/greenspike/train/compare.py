@@ -1,33 +1,52 @@
 """Train a conventional network and its spiking twin on the same task and compare them.
 
-Both networks get the same data, data order, optimizer, budget and seed; each trains inside its
-own window of one `EnergyTracker` run ("train-relu", "train-spiking"), so its training energy
-carries the provenance of the meter that measured it. A KeyboardInterrupt or SIGTERM stops the
-comparison cleanly: the result still holds everything measured, with status "interrupted".
+Both networks get the same data, data order, optimizer, budget and seed. Each is one
+`EnergyTracker` run of its own ("compare relu", "compare spiking"), kept in the run ledger and
+tagged `compare=<group id>`: it trains inside the run's window "train", so its training energy
+carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
+(once the window has closed), then is tested and profiled on the test images
+(`greenspike.train.inference`: operations, memory traffic and energy per inference on each
+hardware profile). Once both are trained, the break-even spike rate per profile. A
+KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
+measured, with status "interrupted".
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
+import secrets
+import signal
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from greenspike.cost import CostReport
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
-from greenspike.energy.tracker import EnergyTracker, status_of
-from greenspike.snn import LIF, spike_stats
+from greenspike.energy.tracker import EnergyTracker, Terminated, status_of
 from greenspike.train.datasets import load_dataset
+from greenspike.train.inference import (
+    DEFAULT_HARDWARE,
+    break_even,
+    check_hardware,
+    inference_entry,
+    profile_network,
+)
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import build_pair, check_encoding, check_model, check_steps
 
 DEVICES = ("cpu", "cuda")
 RESULTS_FILE = "results.json"
+GROUP_TAG = "compare"  # the ledger tag holding a comparison's group id
+TRAIN_WINDOW = "train"
 OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
 OnEnd = Callable[[dict[str, Any]], None]  # the result, however the run ended
 
@@ -49,7 +68,7 @@ class CompareConfig:
     data_dir: str | None = None
     country: str | None = None
     limit: int | None = None  # train on the first `limit` train images only (quick runs)
-    hardware: tuple[str, ...] = ()  # recorded; per-inference energy needs the cost model
+    hardware: tuple[str, ...] = DEFAULT_HARDWARE  # profiles of greenspike.cost
 
     def check(self) -> None:
         """ValueError naming the first bad field and what is valid."""
@@ -67,6 +86,7 @@ class CompareConfig:
             raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"limit must be >= 1 train images, got {self.limit!r}")
+        check_hardware(self.hardware)
 
 
 def compare(
@@ -75,9 +95,12 @@ def compare(
     on_batch: OnBatch | None = None,
     on_end: OnEnd | None = None,
     meters: Any = "auto",
+    ledger: Any = "default",
 ) -> dict[str, Any]:
     """Train and test both networks; returns the JSON-ready result (see README).
 
+    Each network is one run of its own in `ledger` (as for `EnergyTracker`: "default", a URL
+    or path, a `Ledger`, or None to keep nothing), tagged with the comparison's `group`.
     `on_end` gets the result however the run ends, before an error other than an interrupt
     propagates: the place to save it. An interrupt (Ctrl-C, SIGTERM) returns the result with
     status "interrupted".
@@ -100,6 +123,7 @@ def compare(
     )
     result: dict[str, Any] = {
         "status": "running",
+        "group": group_id(),
         "config": {
             **asdict(config),
             "hidden": list(config.hidden),
@@ -108,40 +132,90 @@ def compare(
         "data": {"train": len(train.labels), "test": len(test.labels)},
         "networks": {},
     }
-    tracker = EnergyTracker(meters, country=config.country, name="compare")
-    tracker.start()
+    ledger = _opened(ledger)
     error: BaseException | None = None
-    try:
-        for network in (relu, spiking):  # in the run's total, in neither training window
-            network.to(device)
-            warm_up(network, train, config.seed)
-        for name, network in (("relu", relu), ("spiking", spiking)):
-            entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
-            _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
-    except BaseException as caught:  # recorded, then re-raised unless an interrupt
-        error = caught
-    report = tracker.stop(status_of(error))
-    windows = {w.name: w for w in report.windows}
-    for name, entry in result["networks"].items():
-        if f"train-{name}" in windows:
-            window = windows[f"train-{name}"]
-            entry["training_energy"] = window.to_dict()
-            entry["training_co2e_g"] = training_co2e_g(report, window)
-    result["status"] = report.status
-    result["energy"] = report.to_dict()
+    with _sigterm_interrupts():
+        try:
+            for network in (relu, spiking):  # before either run: not charged to either
+                network.to(device)
+                warm_up(network, train, config.seed)
+            costs = {}
+            for name, network in (("relu", relu), ("spiking", spiking)):
+                entry = result["networks"][name] = {}  # filled as it goes, kept if interrupted
+                tracker = EnergyTracker(
+                    meters,
+                    country=config.country,
+                    name=f"compare {name}",
+                    ledger=ledger,
+                    tags={GROUP_TAG: result["group"], "network": name},
+                    metadata={"config": result["config"]},
+                )
+                costs[name] = _run(entry, tracker, name, network, train, test, config, on_batch)
+            result["break_even"] = {
+                hardware: break_even(costs["spiking"], costs["relu"], hardware)
+                for hardware in config.hardware
+            }
+        except BaseException as caught:  # recorded, then re-raised unless an interrupt
+            error = caught
+    result["status"] = status_of(error)
     if on_end is not None:
         on_end(result)
-    if error is not None and report.status != "interrupted":
+    if error is not None and result["status"] != "interrupted":
         raise error
     return result
 
 
-def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> None:
+def _opened(ledger: Any) -> Any:
+    """The ledger opened now, so that opening it is not charged to the first network's run.
+
+    A URL or path that cannot be opened raises, as in `EnergyTracker`; the default ledger
+    failing is left to the trackers, which note it in the runs and go on."""
+    if ledger is None:
+        return None
+    from greenspike.ledger.recorder import DEFAULT, open_ledger  # as the tracker does: lazily
+
+    try:
+        return open_ledger(ledger)
+    except Exception:
+        if ledger != DEFAULT:
+            raise
+        return ledger
+
+
+def group_id() -> str:
+    """A new comparison's id, e.g. "20261123T104712-3fa2c1": UTC time and 6 random hex digits."""
+    return f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
+
+
+def _run(entry, tracker, name, network, train, test, config, on_batch) -> CostReport:
+    """One network's run: train (in the window "train"), test and profile it into `entry`,
+    logging metrics as they come; returns its per-inference counts."""
     entry["status"] = "running"
     entry["parameters"] = sum(p.numel() for p in network.parameters())
+    try:
+        with tracker:
+            entry["run_id"] = tracker.run_id
+            cost = _train_and_test(entry, tracker, name, network, train, test, config, on_batch)
+    except BaseException as error:
+        entry["status"] = status_of(error)
+        raise
+    finally:
+        report = tracker.report
+        if report is not None:
+            window = next((w for w in report.windows if w.name == TRAIN_WINDOW), None)
+            if window is not None:
+                entry["training_energy"] = window.to_dict()
+                entry["training_co2e_g"] = training_co2e_g(report, window)
+            entry["energy"] = report.to_dict()
+    entry["status"] = "finished"
+    return cost
+
+
+def _train_and_test(entry, tracker, name, network, train, test, config, on_batch) -> CostReport:
+    epochs: list[tuple[int, float, float]] = []  # logged after the window: a write takes ms
     started = time.perf_counter()
     try:
-        with tracker.window(f"train-{name}"):
+        with tracker.window(TRAIN_WINDOW):
             entry["optimizer_steps"] = fit(
                 network,
                 train,
@@ -150,16 +224,60 @@ def _train_and_test(entry, tracker, name, network, train, test, config, on_batch
                 lr=config.lr,
                 seed=config.seed,
                 on_batch=None if on_batch is None else lambda *a: on_batch(name, *a),
+                on_epoch=lambda *epoch: epochs.append(epoch),
             )
-    except BaseException as error:
-        entry["status"] = status_of(error)
-        raise
     finally:
         entry["train_time_s"] = time.perf_counter() - started
+        for epoch, loss, accuracy in epochs:  # a diverged (NaN) loss is not a metric
+            tracker.log_metrics(step=epoch, **_finite(train_loss=loss, train_accuracy=accuracy))
     entry["accuracy"] = evaluate(network, test)
-    if name == "spiking":
-        entry["spike_rate"] = hidden_spike_rate(network, test.images[:1000])
-    entry["status"] = "finished"
+    cost = profile_network(network, test.images, config.seed)
+    if cost.spike_rate is not None:
+        entry["spike_rate"] = cost.spike_rate
+    entry["inference"] = inference_entry(cost, config.hardware)
+    tracker.log_metrics(**_finite(**_final_metrics(entry)))
+    return cost
+
+
+def _finite(**metrics: float) -> dict[str, float]:
+    """The metrics a ledger takes: finite numbers (a diverged network gives NaN)."""
+    return {name: value for name, value in metrics.items() if math.isfinite(value)}
+
+
+def _final_metrics(entry: dict[str, Any]) -> dict[str, float]:
+    """Test accuracy, spike rate, effective ops and each complete energy per inference."""
+    metrics = {
+        "accuracy": entry["accuracy"],
+        "effective_ops_per_inference": entry["inference"]["total"]["effective_ops"],
+    }
+    if "spike_rate" in entry:
+        metrics["spike_rate"] = entry["spike_rate"]
+    for hardware, energy in entry["inference"]["energy"].items():
+        if energy["complete"]:
+            metrics[f"energy_per_inference_j:{hardware}"] = energy["energy_j"]
+    return metrics
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM raises `Terminated` (an interrupt) for the whole comparison, between the two
+    runs too, where no tracker is running; only in the main thread, and only if no other
+    handler is installed."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated(128 + signum)
 
 
 def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
@@ -174,16 +292,6 @@ def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
     optimizer's first step) otherwise land in the window of whichever network trains first."""
     sample = LabelledImages(data.images[:128], data.labels[:128])
     fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
-
-
-def hidden_spike_rate(network: torch.nn.Module, images: torch.Tensor) -> float:
-    """Spikes per hidden LIF neuron per time step (0..1), over all hidden neurons."""
-    network.eval()
-    stats = spike_stats(network, images)
-    lif_names = {n for n, m in network.named_modules() if isinstance(m, LIF)}
-    layers = [s for n, s in stats.items() if n in lif_names]
-    spikes = sum(s.spikes for s in layers)
-    return spikes / sum(s.neurons * s.sample_steps for s in layers)
 
 
 def write_results(

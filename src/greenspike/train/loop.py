@@ -17,6 +17,7 @@ from greenspike.data import LabelledImages
 from greenspike.snn import loss as snn_loss
 
 OnBatch = Callable[[int, int, int, float], None]  # (epoch, batch, batches per epoch, loss)
+OnEpoch = Callable[[int, float, float], None]  # (epoch, mean loss, train accuracy)
 
 
 def loss_of(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -24,6 +25,12 @@ def loss_of(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     if outputs.dim() == 3:
         return snn_loss.cross_entropy_membrane(outputs, labels)
     return functional.cross_entropy(outputs, labels)
+
+
+def predictions(outputs: torch.Tensor) -> torch.Tensor:
+    """The class with the largest logit `[B, C]`, or the largest mean membrane `[T, B, C]`."""
+    scores = outputs.mean(0) if outputs.dim() == 3 else outputs
+    return scores.argmax(-1)
 
 
 def fit(
@@ -35,8 +42,12 @@ def fit(
     lr: float,
     seed: int,
     on_batch: OnBatch | None = None,
+    on_epoch: OnEpoch | None = None,
 ) -> int:
-    """Train `model` on `data`; returns the number of optimizer steps taken."""
+    """Train `model` on `data`; returns the number of optimizer steps taken.
+
+    `on_epoch` gets each epoch's mean minibatch loss and its train accuracy: the share of the
+    epoch's images the model classified right as it trained on them (no extra forward pass)."""
     torch.manual_seed(seed)  # the rate encoder's spikes
     order_rng = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -45,15 +56,22 @@ def fit(
     batches = -(-len(data.labels) // batch_size)
     for epoch in range(epochs):
         order = torch.randperm(len(data.labels), generator=order_rng)
+        loss_sum, correct = 0.0, 0
         for batch, start in enumerate(range(0, len(order), batch_size)):
             rows = order[start : start + batch_size]
-            loss = loss_of(model(data.images[rows]), data.labels[rows])
+            outputs = model(data.images[rows])
+            loss = loss_of(outputs, data.labels[rows])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             steps += 1
+            value = loss.item()
+            loss_sum += value
+            correct += int((predictions(outputs.detach()) == data.labels[rows]).sum())
             if on_batch is not None:
-                on_batch(epoch, batch, batches, loss.item())
+                on_batch(epoch, batch, batches, value)
+        if on_epoch is not None:
+            on_epoch(epoch, loss_sum / batches, correct / len(order))
     return steps
 
 
@@ -64,6 +82,5 @@ def evaluate(model: nn.Module, data: LabelledImages, batch_size: int = 1000) -> 
     correct = 0
     for start in range(0, len(data.labels), batch_size):
         outputs = model(data.images[start : start + batch_size])
-        scores = outputs.mean(0) if outputs.dim() == 3 else outputs
-        correct += int((scores.argmax(-1) == data.labels[start : start + batch_size]).sum())
+        correct += int((predictions(outputs) == data.labels[start : start + batch_size]).sum())
     return correct / len(data.labels)
