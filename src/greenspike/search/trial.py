@@ -2,7 +2,7 @@
 
 The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
 feeds pruning) and a window "evaluate" (test accuracy, and the operation counts of
-`greenspike.cost.profile` on up to PROFILE_IMAGES validation images, priced per inference on
+`greenspike.cost` on up to 1,000 validation images, priced per inference on
 each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
 trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
 storage (user attribute RECORD) before Optuna records the trial's state, so a search never loses
@@ -32,9 +32,9 @@ from greenspike.search.pruning import MedianRule
 from greenspike.search.space import Candidate, build, suggest
 from greenspike.train.compare import warm_up
 from greenspike.train.datasets import load_dataset, split
+from greenspike.train.inference import profile_network
 from greenspike.train.loop import evaluate, fit
 
-PROFILE_IMAGES = 256
 RECORD = "record"  # the user attribute holding what a trial measured, written once at its end
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
@@ -120,14 +120,14 @@ class TrialRunner:
         network = build(candidate, data.image_shape, data.classes)
         curve: list[float] = outcome["accuracy_curve"]
 
-        def after_batch(epoch: int, batch: int, batches: int, loss: float) -> None:
+        def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
             if not math.isfinite(loss):
-                raise optuna.TrialPruned(f"loss became {loss} at epoch {epoch}")
-            if batch + 1 < batches:
-                return
+                raise optuna.TrialPruned(f"the loss diverged ({loss}) in epoch {epoch + 1}")
             curve.append(evaluate(network, data.validation))
             network.train()
-            tracker.log_metrics(step=epoch, accuracy=curve[-1])
+            tracker.log_metrics(
+                step=epoch, accuracy=curve[-1], loss=loss, train_accuracy=train_accuracy
+            )
             trial.set_user_attr("accuracy_curve", curve)
             if self.rule is not None and epoch + 1 < config.epochs:
                 others = finished_curves(trial.study, exclude=trial.number)
@@ -146,11 +146,13 @@ class TrialRunner:
                 batch_size=config.batch_size,
                 lr=candidate.lr,
                 seed=config.seed + trial.number,
-                on_batch=after_batch,
+                on_epoch=after_epoch,
             )
         with tracker.window("evaluate"):
             outcome["test_accuracy"] = evaluate(network, data.test)
-            outcome.update(inference_energy(network, data.validation.images, config.hardware))
+            outcome.update(
+                inference_energy(network, data.validation.images, config.hardware, config.seed)
+            )
         tracker.log_metrics(
             test_accuracy=outcome["test_accuracy"],
             inference_energy_j=outcome["inference_energy_j"],
@@ -164,13 +166,13 @@ class TrialRunner:
         return window(report, "train").energy_j
 
 
-def inference_energy(network, images: torch.Tensor, hardware: tuple[str, ...]) -> dict[str, Any]:
+def inference_energy(
+    network, images: torch.Tensor, hardware: tuple[str, ...], seed: int
+) -> dict[str, Any]:
     """Joules per inference of `network` on each profile (None where some operation has no
-    figure), and on the first one as `inference_energy_j`; ValueError if that one is None."""
-    from greenspike.cost import profile
-
-    network.eval()
-    counted = profile(network, images[:PROFILE_IMAGES])
+    figure), and on the first one as `inference_energy_j`; ValueError if that one is None.
+    Counted as `greenspike compare` counts (`greenspike.train.inference.profile_network`)."""
+    counted = profile_network(network, images, seed)
     estimates = {name: counted.energy(name) for name in hardware}
     first = estimates[hardware[0]]
     if first.energy_j is None:
