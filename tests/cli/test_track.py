@@ -51,9 +51,11 @@ def test_the_exit_status_of_the_command_is_kept(cli, tmp_path):
     ],
 )
 def test_bad_input_is_one_clear_error(cli, args, message):
+    sigterm_handler = signal.getsignal(signal.SIGTERM)
     result = cli("track", *args)
     assert result.exit_code == 2
     assert "Error:" in result.stderr and message in result.stderr
+    assert signal.getsignal(signal.SIGTERM) is sigterm_handler  # no handler left behind
 
 
 CHILD = """

@@ -142,7 +142,12 @@ def _grams(co2e_g: float | None) -> str:
 
 
 def _training_j(entry: dict, total: str) -> str:
-    return f"{entry['training_energy']['totals'][total]:.1f} J"
+    """A total in joules; "-" for a part no component contributes to (nothing measured is not
+    a measurement of 0 J)."""
+    totals = entry["training_energy"]["totals"]
+    if total != "energy_j" and totals[total] == 0 and totals["energy_j"] > 0:
+        return "-"
+    return f"{totals[total]:.1f} J"
 
 
 def _count(value: float) -> str:

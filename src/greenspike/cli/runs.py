@@ -106,7 +106,8 @@ def export(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Export runs as CSV (summary per run) or JSON (everything, full energy reports)."""
-    from greenspike.report.export import runs_to_csv, runs_to_json, write_atomically
+    from greenspike._files import write_atomically
+    from greenspike.report.export import runs_to_csv, runs_to_json
 
     writers = {"csv": runs_to_csv, "json": runs_to_json}
     if format not in writers:

@@ -45,21 +45,27 @@ def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, Energ
             pending.append(signum)
 
     tracker.start()
+    # Our handlers sit above the tracker's; they come off before it stops, so it can take its own.
     previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
-        try:
-            child.append(subprocess.Popen(list(argv)))
-        except OSError as error:
-            tracker.stop("failed", f"could not start the command: {error}")
-            raise OSError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+        child.append(subprocess.Popen(list(argv)))
+    except OSError as error:
+        _restore(previous)
+        tracker.stop("failed", f"could not start the command: {error}")
+        raise OSError(f"cannot run {argv[0]!r}: {error.strerror or error}") from error
+    try:
         for signum in pending:
             deliver(signum)
         returncode = child[0].wait()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore(previous)
     status, note = _ending(returncode, received)
     return (128 - returncode if returncode < 0 else returncode), tracker.stop(status, note)
+
+
+def _restore(handlers: dict[int, object]) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def _ending(returncode: int, received: list[int]) -> tuple[Status, str | None]:

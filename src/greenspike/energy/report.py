@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any, Literal
 
+from greenspike._files import write_atomically
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
 
 Status = Literal["running", "finished", "failed", "interrupted"]
@@ -245,15 +244,7 @@ class EnergyReport(_Totals):
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON atomically: readers see the previous report or this one, never half."""
-        path = Path(path)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "w") as file:
-                file.write(self.to_json())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, self.to_json())
 
     def __rich__(self):
         from greenspike.energy.summary import report_summary

@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from greenspike.ledger.records import RunRecord
 
@@ -46,17 +43,3 @@ def runs_to_csv(runs: Sequence[RunRecord]) -> str:
 def runs_to_json(runs: Sequence[RunRecord]) -> str:
     """A JSON list of `RunRecord.to_dict()`."""
     return json.dumps([run.to_dict() for run in runs], indent=2)
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path

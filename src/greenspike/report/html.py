@@ -19,11 +19,11 @@ from pathlib import Path
 import jinja2
 
 from greenspike import __version__
+from greenspike._files import write_atomically
 from greenspike.energy.report import WindowReport
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger
 from greenspike.report import plots
-from greenspike.report.export import write_atomically
 
 
 @dataclass(frozen=True)
