@@ -55,6 +55,7 @@ def search(
 
     if importlib.util.find_spec("optuna") is None:
         raise ValueError("greenspike search needs Optuna: pip install 'greenspike[search]'")
+    from greenspike._files import write_atomically
     from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
     from greenspike.search import search as run_search
     from greenspike.search.report import write_search_report
@@ -101,7 +102,7 @@ def search(
     with console.status(f"searching ({workers} worker{'s' * (workers > 1)})"):
         result = run_search(config, on_trial=on_trial)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_atomically(out / "results.json", json.dumps(result, indent=2) + "\n")
     plot = write_pareto_plot(result, out / "pareto.png")
     report = write_search_report(result, config.ledger, out / "report.html")
     console.print(pareto_table(result))
