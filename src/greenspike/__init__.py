@@ -23,6 +23,7 @@ _SUBPACKAGES: tuple[str, ...] = (
     "report",
     "train",
     "interop",
+    "search",
 )
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {

@@ -8,7 +8,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from greenspike import __version__
-from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, track
+from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, search, track
 
 BAD_INPUT_EXIT_CODE = 2
 
@@ -65,6 +65,7 @@ app.command(name="doctor")(doctor.doctor)
 app.add_typer(runs.app, name="runs")
 app.command(name="compare")(compare.compare)
 app.add_typer(nir.app, name="nir")
+app.command(name="search")(search.search)
 
 
 def main() -> None:

@@ -66,8 +66,11 @@ def render_html_report(
     *,
     title: str | None = None,
     metric: str = "accuracy",
+    figures: Mapping[str, str] | None = None,
 ) -> str:
-    """The report as an HTML string; `samples` maps run id -> its samples (for plots)."""
+    """The report as an HTML string; `samples` maps run id -> its samples (for plots);
+    `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `plots.data_uri`),
+    shown after the summary (e.g. the Pareto front of a search)."""
     if not runs:
         raise ValueError("no runs to report on")
     samples = samples or {}
@@ -78,6 +81,7 @@ def render_html_report(
         views=views,
         metric=metric,
         comparison=plots.metric_vs_energy(runs, metric),
+        figures=dict(figures or {}),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
@@ -90,6 +94,7 @@ def write_html_report(
     *,
     title: str | None = None,
     metric: str = "accuracy",
+    figures: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the report of these runs to `path` (atomically); ValueError for an unknown id."""
     path = Path(path)
@@ -97,7 +102,11 @@ def write_html_report(
         raise ValueError(f"cannot write the report to {path}: no directory {path.parent}")
     runs = [ledger.run(run_id) for run_id in dict.fromkeys(run_ids)]
     text = render_html_report(
-        runs, {run.id: ledger.samples(run.id) for run in runs}, title=title, metric=metric
+        runs,
+        {run.id: ledger.samples(run.id) for run in runs},
+        title=title,
+        metric=metric,
+        figures=figures,
     )
     return write_atomically(path, text)
 

@@ -68,9 +68,13 @@ def build_pair(
     hidden: tuple[int, ...],
     steps: int,
     encoding: str,
+    *,
+    beta: float = BETA,
+    threshold: float = 1.0,
 ) -> tuple[nn.Module, nn.Module]:
     """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `hidden` holds the
-    hidden layer widths (mlp) or channel counts (cnn)."""
+    hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are those of the
+    spiking twin's hidden LIF neurons (its readout decays with `beta` too)."""
     check_model(model)
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
         raise ValueError(f"hidden sizes must be positive integers, got {list(hidden)}")
@@ -81,22 +85,22 @@ def build_pair(
     ann: list[nn.Module] = [front()]
     for ann_layer in ann_layers:
         ann += [*ann_layer, nn.ReLU()]
+
+    def lif() -> LIF:
+        return LIF(beta=beta, threshold=threshold)
+
     if encoding == "direct":
         # A constant input gives the first layer the same output at every step: compute it
         # once and repeat its output, as an efficient implementation would (and gs.cost counts).
-        snn: list[nn.Module] = [front(), *snn_layers[0], Encoder(encoding, steps), _lif()]
+        snn: list[nn.Module] = [front(), *snn_layers[0], Encoder(encoding, steps), lif()]
         snn_layers = snn_layers[1:]
     else:
         snn = [Encoder(encoding, steps), OverTime(front())]
     for snn_layer in snn_layers:
-        snn += [OverTime(nn.Sequential(*snn_layer)), _lif()]
+        snn += [OverTime(nn.Sequential(*snn_layer)), lif()]
     ann += [nn.Flatten(), ann_readout]
-    snn += [OverTime(nn.Flatten()), OverTime(snn_readout), LeakyIntegrator(beta=BETA)]
+    snn += [OverTime(nn.Flatten()), OverTime(snn_readout), LeakyIntegrator(beta=beta)]
     return nn.Sequential(*ann), nn.Sequential(*snn)
-
-
-def _lif() -> LIF:
-    return LIF(beta=BETA, threshold=1.0)
 
 
 class _AddChannel(nn.Module):

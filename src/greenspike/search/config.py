@@ -1,0 +1,119 @@
+"""What a search is asked to do: data, objectives, budgets, storage and workers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from greenspike.search.space import SearchSpace
+
+# Objective name -> the direction Optuna optimises it in.
+OBJECTIVES = {
+    "accuracy": "maximize",  # validation accuracy after the last epoch (0..1)
+    "inference-energy": "minimize",  # joules per inference on hardware[0] (greenspike.cost)
+    "training-energy": "minimize",  # joules of the trial's training window
+}
+SAMPLERS = ("tpe", "nsga2")
+DEFAULT_STUDY = "greenspike-search"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """A study: `trials` candidates from `space`, each trained `epochs` epochs on `dataset`.
+
+    - objectives: names from OBJECTIVES; two or more make a multi-objective study whose result
+      is a Pareto front.
+    - energy_budget_kj / time_budget_min: stop starting trials once the trials of the study have
+      used that much energy (all workers together) / once this invocation ran that long.
+    - storage: an Optuna RDB URL (sqlite:///file.db, postgresql+psycopg://...); None: a SQLite
+      file in `out`. `study` names the study in it; an existing study is resumed.
+    - workers: local processes that share the study.
+    - ledger: where every trial's run is kept ("default": $GREENSPIKE_LEDGER or the user's
+      file; a path or URL, e.g. postgresql+psycopg://... shared by machines; None: not kept).
+    - hardware: `greenspike.cost` profiles each trial's inference energy is priced on; the
+      "inference-energy" objective uses the first, which must price every kind of operation.
+    - validation: fraction of the train images held out to score trials (test images are only
+      reported, never used to choose).
+    """
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    trials: int = 20
+    objectives: tuple[str, ...] = ("accuracy", "inference-energy")
+    energy_budget_kj: float | None = None
+    time_budget_min: float | None = None
+    storage: str | None = None
+    study: str = DEFAULT_STUDY
+    workers: int = 1
+    epochs: int = 5
+    batch_size: int = 64
+    limit: int | None = None
+    validation: float = 0.2
+    seed: int = 0
+    sampler: str = "tpe"
+    prune: bool = True
+    startup_trials: int = 3
+    hardware: tuple[str, ...] = ("cmos45-fp32",)
+    country: str | None = None
+    ledger: str | None = "default"
+    out: str = "greenspike-search"
+    space: SearchSpace = field(default_factory=SearchSpace)
+
+    def check(self) -> None:
+        """ValueError naming the first bad field and what is valid."""
+        if not self.objectives:
+            raise ValueError(f"give at least one objective: {', '.join(OBJECTIVES)}")
+        for name in self.objectives:
+            if name not in OBJECTIVES:
+                raise ValueError(f"unknown objective {name!r}: use one of {', '.join(OBJECTIVES)}")
+        if len(set(self.objectives)) != len(self.objectives):
+            raise ValueError(f"objectives repeat: {','.join(self.objectives)}")
+        for name in ("trials", "workers", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if isinstance(self.startup_trials, bool) or not (
+            isinstance(self.startup_trials, int) and self.startup_trials >= 0
+        ):
+            raise ValueError(f"startup_trials must be an integer >= 0, got {self.startup_trials!r}")
+        for name, unit in (("energy_budget_kj", "kJ"), ("time_budget_min", "min")):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a number of {unit} > 0, got {value!r}")
+        if self.limit is not None and self.limit < 2:
+            raise ValueError(f"limit must be >= 2 train images, got {self.limit!r}")
+        if not 0 < self.validation < 1:
+            raise ValueError(f"validation must be a fraction in (0, 1), got {self.validation!r}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}")
+        if not self.study.strip():
+            raise ValueError("the study needs a non-empty name")
+        self.space.check()
+        self._check_hardware()
+
+    def _check_hardware(self) -> None:
+        from greenspike.cost import find_profile
+
+        if not self.hardware:
+            raise ValueError("give at least one hardware profile, e.g. cmos45-fp32")
+        profiles = [find_profile(name) for name in self.hardware]
+        first = profiles[0]
+        lacking = [
+            what
+            for what, figure in (
+                ("multiply-accumulates", first.mac_pj),
+                ("accumulates", first.ac_pj),
+                ("neuron updates", first.neuron_update_pj),
+            )
+            if figure is None
+        ]
+        if "inference-energy" in self.objectives and lacking:
+            raise ValueError(
+                f"the inference-energy objective is priced on {first.name!r}, which has no "
+                f"figure for {', '.join(lacking)}: put a profile that prices every operation "
+                "(e.g. cmos45-fp32) first in hardware"
+            )
+
+    @property
+    def directions(self) -> list[str]:
+        return [OBJECTIVES[name] for name in self.objectives]

@@ -1,0 +1,118 @@
+"""What the search may try: conventional and spiking networks, their shape and training.
+
+One candidate is a point of this space, drawn by an Optuna trial:
+
+    network    relu | spiking           (the two twins of `greenspike.train.build_pair`)
+    model      mlp | cnn
+    depth      hidden layers, 1..max_depth
+    width      units (mlp) or channels (cnn) of every hidden layer, log-uniform
+    lr         Adam learning rate, log-uniform
+    spiking only: steps (time steps per image), beta (membrane decay per step),
+                  threshold (firing threshold), encoding (direct | rate | latency)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from greenspike.train.models import ENCODINGS, MODELS
+
+NETWORKS = ("relu", "spiking")
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Ranges of the search (inclusive); tuples are the categorical choices."""
+
+    networks: tuple[str, ...] = NETWORKS
+    models: tuple[str, ...] = ("mlp",)
+    max_depth: int = 2
+    width: tuple[int, int] = (8, 128)
+    lr: tuple[float, float] = (1e-3, 3e-2)
+    steps: tuple[int, int] = (2, 12)
+    beta: tuple[float, float] = (0.5, 0.99)
+    threshold: tuple[float, float] = (0.5, 2.0)
+    encodings: tuple[str, ...] = ENCODINGS
+
+    def check(self) -> None:
+        """ValueError naming the first bad range or choice and what is valid."""
+        _choices("network", self.networks, NETWORKS)
+        _choices("model", self.models, MODELS)
+        _choices("encoding", self.encodings, ENCODINGS)
+        if not isinstance(self.max_depth, int) or self.max_depth < 1:
+            raise ValueError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
+        _range("width", self.width, 1)
+        _range("steps", self.steps, 1)
+        _range("learning rate", self.lr, 0, open_low=True)
+        _range("threshold", self.threshold, 0, open_low=True)
+        _range("beta", self.beta, 0, high_limit=1)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One network to train: a point of a SearchSpace (spiking fields None for relu)."""
+
+    network: str
+    model: str
+    hidden: tuple[int, ...]
+    lr: float
+    steps: int | None = None
+    beta: float | None = None
+    threshold: float | None = None
+    encoding: str | None = None
+
+
+def suggest(trial, space: SearchSpace) -> Candidate:
+    """The candidate an Optuna trial (`optuna.trial.Trial`) draws from `space`."""
+    network = trial.suggest_categorical("network", space.networks)
+    model = trial.suggest_categorical("model", space.models)
+    depth = trial.suggest_int("depth", 1, space.max_depth)
+    width = trial.suggest_int("width", *space.width, log=True)
+    lr = trial.suggest_float("lr", *space.lr, log=True)
+    if network == "relu":
+        return Candidate(network, model, (width,) * depth, lr)
+    return Candidate(
+        network,
+        model,
+        (width,) * depth,
+        lr,
+        steps=trial.suggest_int("steps", *space.steps),
+        beta=trial.suggest_float("beta", *space.beta),
+        threshold=trial.suggest_float("threshold", *space.threshold),
+        encoding=trial.suggest_categorical("encoding", space.encodings),
+    )
+
+
+def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
+    """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`."""
+    from greenspike.train.models import BETA, build_pair
+
+    relu, spiking = build_pair(
+        candidate.model,
+        image_shape,
+        classes,
+        candidate.hidden,
+        candidate.steps or 1,
+        candidate.encoding or "direct",
+        beta=BETA if candidate.beta is None else candidate.beta,
+        threshold=candidate.threshold or 1.0,
+    )
+    return relu if candidate.network == "relu" else spiking
+
+
+def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
+    if not chosen:
+        raise ValueError(f"choose at least one {what}: {', '.join(valid)}")
+    for choice in chosen:
+        if choice not in valid:
+            raise ValueError(f"unknown {what} {choice!r}: use one of {', '.join(valid)}")
+
+
+def _range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
+    low, high = bounds
+    too_low = low <= low_limit if open_low else low < low_limit
+    if too_low or low > high or (high_limit is not None and high > high_limit):
+        limit = f"> {low_limit}" if open_low else f">= {low_limit}"
+        if high_limit is not None:
+            limit += f" and <= {high_limit}"
+        raise ValueError(f"{what} range must be low <= high, both {limit}; got {low}..{high}")

@@ -1,0 +1,224 @@
+"""One trial of a search: draw a candidate, train it inside an energy tracker, score it.
+
+The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
+feeds pruning) and a window "evaluate" (test accuracy, and the operation counts of
+`greenspike.cost` on up to 1,000 validation images, priced per inference on
+each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
+trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
+storage (user attribute RECORD) before Optuna records the trial's state, so a search never loses
+what it measured.
+
+The first ReLU and the first spiking trial of a worker are preceded by two throwaway training
+steps outside any tracker (`greenspike.train.compare.warm_up`): torch's one-time set-up would
+otherwise inflate whichever trial comes first.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import optuna
+import torch
+
+from greenspike.data import LabelledImages
+from greenspike.energy.report import EnergyReport, WindowReport
+from greenspike.energy.tracker import EnergyTracker, status_of
+from greenspike.search.config import SearchConfig
+from greenspike.search.pruning import MedianRule
+from greenspike.search.space import Candidate, build, suggest
+from greenspike.train.compare import warm_up
+from greenspike.train.datasets import load_dataset, split
+from greenspike.train.inference import profile_network
+from greenspike.train.loop import evaluate, fit
+
+RECORD = "record"  # the user attribute holding what a trial measured, written once at its end
+FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+@dataclass(frozen=True)
+class SearchData:
+    """Train images split into `fit` (to train) and `validation` (to score), and `test`."""
+
+    fit: LabelledImages
+    validation: LabelledImages
+    test: LabelledImages
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(self.fit.images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def classes(self) -> int:
+        return int(max(self.fit.labels.max(), self.test.labels.max())) + 1
+
+
+def load_search_data(config: SearchConfig) -> SearchData:
+    """The data set of `config`, its train images split by `config.validation` and seed."""
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    if config.limit is not None:
+        train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
+    n_validation = max(1, round(len(train.labels) * config.validation))
+    fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
+    data = SearchData(fit_part, validation, test)
+    smallest = min(data.image_shape)
+    if "cnn" in config.space.models and 2**config.space.max_depth > smallest:
+        raise ValueError(
+            f"max depth {config.space.max_depth} is too deep for a cnn on "
+            f"{data.image_shape[0]}x{data.image_shape[1]} images (each conv layer halves them): "
+            f"use at most {smallest.bit_length() - 1}"
+        )
+    return data
+
+
+class TrialRunner:
+    """The objective function Optuna calls: `runner(trial)` -> objective values."""
+
+    def __init__(self, config: SearchConfig, data: SearchData, meters: Any = "auto"):
+        self.config = config
+        self.data = data
+        self.meters = meters
+        self.rule = MedianRule(startup_trials=config.startup_trials) if config.prune else None
+        self._warmed: set[str] = set()
+
+    def __call__(self, trial: optuna.Trial) -> list[float]:
+        candidate = suggest(trial, self.config.space)
+        if candidate.network not in self._warmed:  # torch's one-time set-up, in no trial's bill
+            warm_up(build(candidate, self.data.image_shape, self.data.classes), self.data.fit, 0)
+            self._warmed.add(candidate.network)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        tracker = EnergyTracker(
+            self.meters,
+            country=self.config.country,
+            name=f"search {trial.study.study_name} trial {trial.number}",
+            ledger=self.config.ledger,
+            tags={"search": trial.study.study_name, "trial": trial.number, **trial.params},
+            metadata={"candidate": asdict(candidate), "objectives": list(self.config.objectives)},
+        )
+        tracker.start()
+        trial.set_user_attr("ledger_run_id", tracker.run_id)  # where a killed trial's energy is
+        outcome: dict[str, Any] = {"accuracy_curve": []}
+        error: BaseException | None = None
+        try:
+            self._train_and_score(trial, candidate, tracker, outcome)
+        except BaseException as caught:  # recorded below, then re-raised
+            error = caught
+        pruned = isinstance(error, optuna.TrialPruned)
+        report = tracker.stop("finished" if pruned else status_of(error))
+        tracker.set_tags(trial_state="pruned" if pruned else "fail" if error else "complete")
+        trial.set_user_attr(RECORD, energy_attributes(report, outcome))  # one write
+        if error is not None:
+            raise error
+        return [self._value(name, outcome, report) for name in self.config.objectives]
+
+    def _train_and_score(self, trial, candidate: Candidate, tracker, outcome) -> None:
+        data, config = self.data, self.config
+        torch.manual_seed(config.seed + trial.number)
+        network = build(candidate, data.image_shape, data.classes)
+        curve: list[float] = outcome["accuracy_curve"]
+
+        def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
+            if not math.isfinite(loss):
+                raise optuna.TrialPruned(f"the loss diverged ({loss}) in epoch {epoch + 1}")
+            curve.append(evaluate(network, data.validation))
+            network.train()
+            tracker.log_metrics(
+                step=epoch, accuracy=curve[-1], loss=loss, train_accuracy=train_accuracy
+            )
+            trial.set_user_attr("accuracy_curve", curve)
+            if self.rule is not None and epoch + 1 < config.epochs:
+                others = finished_curves(trial.study, exclude=trial.number)
+                if self.rule.should_prune(epoch, curve[-1], others):
+                    median = self.rule.median_at(epoch, others)
+                    raise optuna.TrialPruned(
+                        f"validation accuracy {curve[-1]:.3f} below the median {median:.3f} "
+                        f"of finished trials at epoch {epoch + 1}"
+                    )
+
+        with tracker.window("train"):
+            fit(
+                network,
+                data.fit,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=candidate.lr,
+                seed=config.seed + trial.number,
+                on_epoch=after_epoch,
+            )
+        with tracker.window("evaluate"):
+            outcome["test_accuracy"] = evaluate(network, data.test)
+            outcome.update(
+                inference_energy(network, data.validation.images, config.hardware, config.seed)
+            )
+        tracker.log_metrics(
+            test_accuracy=outcome["test_accuracy"],
+            inference_energy_j=outcome["inference_energy_j"],
+        )
+
+    def _value(self, name: str, outcome: dict[str, Any], report: EnergyReport) -> float:
+        if name == "accuracy":
+            return outcome["accuracy_curve"][-1]
+        if name == "inference-energy":
+            return outcome["inference_energy_j"]
+        return window(report, "train").energy_j
+
+
+def inference_energy(
+    network, images: torch.Tensor, hardware: tuple[str, ...], seed: int
+) -> dict[str, Any]:
+    """Joules per inference of `network` on each profile (None where some operation has no
+    figure), and on the first one as `inference_energy_j`; ValueError if that one is None.
+    Counted as `greenspike compare` counts (`greenspike.train.inference.profile_network`)."""
+    counted = profile_network(network, images, seed)
+    estimates = {name: counted.energy(name) for name in hardware}
+    first = estimates[hardware[0]]
+    if first.energy_j is None:
+        raise ValueError(
+            f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
+            "put a profile that prices every operation (e.g. cmos45-fp32) first"
+        )
+    return {
+        "inference_energy_j": first.energy_j,
+        "inference_energy": {name: e.to_dict() for name, e in estimates.items()},
+        "spike_rate": counted.spike_rate,
+        "synaptic_ops": counted.total.effective_ops,
+    }
+
+
+def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
+    """Per-epoch validation accuracies of the study's complete and pruned trials."""
+    return [
+        t.user_attrs["accuracy_curve"]
+        for t in study.get_trials(deepcopy=False, states=FINISHED)
+        if t.number != exclude and t.user_attrs.get("accuracy_curve")
+    ]
+
+
+def record_of(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """A stored trial's user attributes, with what it measured (RECORD) spread among them."""
+    attrs = {k: v for k, v in trial.user_attrs.items() if k != RECORD}
+    return {**attrs, **trial.user_attrs.get(RECORD, {})}
+
+
+def window(report: EnergyReport, name: str) -> WindowReport:
+    return next(w for w in report.windows if w.name == name)
+
+
+def energy_attributes(report: EnergyReport, outcome: dict[str, Any]) -> dict[str, Any]:
+    """What a trial keeps in the study storage: its energy split by provenance, and scores."""
+    train = [w for w in report.windows if w.name == "train"]
+    return {
+        **outcome,
+        "epochs_run": len(outcome["accuracy_curve"]),
+        "energy_j": report.energy_j,
+        "measured_energy_j": report.measured_energy_j,
+        "estimated_energy_j": report.estimated_energy_j,
+        "training_energy_j": train[0].energy_j if train else 0.0,
+        "co2e_g": report.co2e_g,
+        "duration_s": report.duration_s,
+        "energy_status": report.status,
+        "energy_sources": [f"{c.name}: {c.label}, {c.source}" for c in report.components],
+    }
