@@ -29,7 +29,7 @@ from greenspike.train import CompareConfig, compare
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_T10K = Path(os.environ.get("GREENSPIKE_SHARED_DATA", SHARED_DATA)) / "mnist-t10k"
 MNIST_MLP = CompareConfig(dataset="mnist", model="mlp", hidden=(256,), epochs=10)
-MNIST_CNN = CompareConfig(dataset="mnist", model="cnn", hidden=(8, 16), epochs=5)
+MNIST_CNN = CompareConfig(dataset="mnist", model="cnn", hidden=(16, 32), epochs=5)
 
 
 def default_digits() -> list[tuple[str, str, str, bool]]:

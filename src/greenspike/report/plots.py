@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from greenspike.energy.report import WindowReport
 from greenspike.ledger.records import RunRecord, Sample
@@ -112,6 +113,7 @@ def metric_vs_energy(runs: Sequence[RunRecord], metric: str = "accuracy") -> str
     energies = [run.energy_j for run, _ in points]
     if min(energies) > 0 and max(energies) / min(energies) > 30:
         axes.set_xscale("log")
+        axes.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
     axes.set_xlabel("energy of the run (J)")
     axes.set_ylabel(plain(metric))
     axes.legend(fontsize="small")

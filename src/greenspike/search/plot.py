@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, NullFormatter
 
 # Objective -> (the trial attribute plotted on the x axis, its label).
 ENERGY_AXES = {
@@ -46,7 +47,11 @@ def pareto_figure(result: dict[str, Any]) -> Figure | None:
     axes.plot([t[key] for t in front], [t["accuracy_curve"][-1] for t in front], color="#1b9e77")
     for t in front:
         axes.annotate(str(t["number"]), (t[key], t["accuracy_curve"][-1]), fontsize=8)
-    axes.set_xscale("log")
+    energies = [t[key] for t in done]
+    if min(energies) > 0 and max(energies) / min(energies) > 30:  # a log axis shows a decade
+        axes.set_xscale("log")
+        axes.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
+    axes.xaxis.set_major_formatter(EngFormatter(unit="J"))  # 200 nJ, not 2e-7 with an offset
     axes.set_xlabel(f"{label}, {source or 'no energy source'}")
     axes.set_ylabel("validation accuracy")
     axes.set_title(f"study {result['study']}: {len(done)} complete trials".replace("$", r"\$"))
