@@ -122,8 +122,11 @@ def test_both_twins_learn_from_event_data(fake_events, tmp_path):
         assert entry["accuracy"] >= 0.8  # chance: 1/3
     spiking = result["networks"]["spiking"]["inference"]
     # the first layer takes binary event spikes: accumulates, not multiply-accumulates
-    first = next(iter(spiking["layers"].values()))
-    assert first["counts"]["effective_acs"] > 0 and first["counts"]["effective_macs"] == 0
+    first = spiking["layers"][0]
+    assert first["kind"] == "linear"
+    assert first["counts"]["effective_acs"] > 0 and first["counts"]["dense_macs"] == 0
+    relu_first = result["networks"]["relu"]["inference"]["layers"][0]
+    assert relu_first["counts"]["dense_macs"] > 0  # the count image is not binary
 
 
 def test_cli_without_tonic_says_what_to_install(cli, monkeypatch, tmp_path):
