@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -137,3 +138,19 @@ def test_cli_without_tonic_says_what_to_install(cli, monkeypatch, tmp_path):
     result = cli("compare", "--dataset", "nmnist", "--data-dir", str(tmp_path), "--no-ledger")
     assert result.exit_code == 2
     assert "pip install tonic" in result.output and "NMNIST" in result.output
+
+
+def test_cli_compares_on_event_data_and_writes_the_report(cli, fake_events, tmp_path):
+    out = tmp_path / "out"
+    result = cli(
+        "compare", "--dataset", "fake", "--data-dir", str(tmp_path), "--hidden", "16",
+        "--epochs", "2", "--steps", "4", "--batch-size", "8", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["config"]["encoding"] == "events"
+    assert set(saved["networks"]) == {"relu", "spiking"}
+    assert (out / "report.html").stat().st_size > 0
+    refused = cli("compare", "--dataset", "fake", "--data-dir", str(tmp_path), "--encoding", "rate")
+    assert refused.exit_code == 2
+    assert "fake is event data, already spikes" in refused.output
