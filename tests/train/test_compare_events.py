@@ -99,6 +99,7 @@ def test_cnn_needs_two_dimensional_frames():
     [
         ({"dataset": "nmnist", "encoding": "rate"}, "nmnist is event data, already spikes"),
         ({"dataset": "digits", "encoding": "events"}, "'events' is for the event data sets"),
+        ({"dataset": "shd", "model": "cnn"}, r"shd frames are 1-D \(700 channels\)"),
     ],
 )
 def test_encoding_must_fit_the_data(kwargs, message):

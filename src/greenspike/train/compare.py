@@ -95,6 +95,12 @@ class CompareConfig:
                 f"{self.dataset} is event data, already spikes: use encoding {EVENTS!r} "
                 f"(the default for it), not {self.encoding!r}"
             )
+        source = EVENT_SOURCES.get(self.dataset)
+        if self.model == "cnn" and source is not None and len(source.frame_shape) == 1:
+            raise ValueError(
+                f"{self.dataset} frames are 1-D ({source.frame_shape[0]} channels), the cnn "
+                "needs 2-D ones: use --model mlp"
+            )
         check_steps(self.steps)
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
