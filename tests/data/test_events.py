@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +118,20 @@ def test_tonic_layouts_match_ours():
     for source in (tonic.datasets.NMNIST, tonic.datasets.SHD):
         sample = np.zeros(3, dtype=source.dtype)
         assert bin_events(sample, tuple(source.sensor_size), 2, 10).sum() == 1
+
+
+def test_tonic_reads_and_downloads_into_the_data_dir(monkeypatch, tmp_path):
+    """read_tonic builds tonic's data set with save_to=data_dir (tonic then reads DIR/NAME, or
+    downloads there): checked with a stand-in tonic module."""
+    calls = []
+
+    class NMNIST:
+        def __init__(self, save_to, train):
+            calls.append((save_to, train))
+
+    fake = types.ModuleType("tonic")
+    fake.__spec__ = importlib.machinery.ModuleSpec("tonic", None)
+    fake.datasets = types.SimpleNamespace(NMNIST=NMNIST)
+    monkeypatch.setitem(sys.modules, "tonic", fake)
+    assert isinstance(read_tonic("NMNIST", tmp_path, train=False), NMNIST)
+    assert calls == [(str(tmp_path), False)]
