@@ -112,9 +112,18 @@ def test_encoding_defaults_to_events_for_event_data_only():
     assert CompareConfig(dataset="digits").encoding == "direct"
 
 
-def test_both_twins_learn_from_event_data(fake_events, tmp_path):
+@pytest.mark.parametrize(
+    ("model", "hidden", "kind"), [("mlp", (16,), "linear"), ("cnn", (4,), "conv")]
+)
+def test_both_twins_learn_from_event_data(fake_events, tmp_path, model, hidden, kind):
     config = CompareConfig(
-        dataset="fake", data_dir=str(tmp_path), hidden=(16,), epochs=20, steps=4, batch_size=8
+        dataset="fake",
+        data_dir=str(tmp_path),
+        model=model,
+        hidden=hidden,
+        epochs=20,
+        steps=4,
+        batch_size=8,
     )
     result = compare(config, meters=[], ledger=None)
     assert result["status"] == "finished"
@@ -125,7 +134,7 @@ def test_both_twins_learn_from_event_data(fake_events, tmp_path):
     spiking = result["networks"]["spiking"]["inference"]
     # the first layer takes binary event spikes: accumulates, not multiply-accumulates
     first = spiking["layers"][0]
-    assert first["kind"] == "linear"
+    assert first["kind"] == kind
     assert first["counts"]["effective_acs"] > 0 and first["counts"]["dense_macs"] == 0
     relu_first = result["networks"]["relu"]["inference"]["layers"][0]
     assert relu_first["counts"]["dense_macs"] > 0  # the count image is not binary
