@@ -16,12 +16,16 @@ REPORT_FILE = "report.html"
 
 
 def compare(
-    dataset: str = typer.Option("digits", help="digits (bundled), mnist or fashion-mnist."),
+    dataset: str = typer.Option(
+        "digits", help="digits (bundled), mnist, fashion-mnist, or nmnist, shd (through tonic)."
+    ),
     model: str = typer.Option("mlp", help="mlp or cnn."),
     hidden: str = typer.Option("128", help="Hidden widths (mlp) or channels (cnn), e.g. 128,128."),
     epochs: int = typer.Option(20, help="Training epochs, the same for both networks."),
     steps: int = typer.Option(8, help="Time steps per image for the spiking network."),
-    encoding: str = typer.Option("direct", help="direct, rate or latency."),
+    encoding: str = typer.Option(
+        None, help="direct (default), rate or latency; events for nmnist and shd (their default)."
+    ),
     batch_size: int = typer.Option(64, help="Minibatch size."),
     hardware: str = typer.Option(
         "cmos45-fp32,cmos45-int8,loihi",
@@ -29,7 +33,7 @@ def compare(
     ),
     country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
     data_dir: Path = typer.Option(
-        None, help="Directory with the IDX files of mnist/fashion-mnist."
+        None, help="Directory with the files of mnist/fashion-mnist, or tonic's of nmnist/shd."
     ),
     out: Path = typer.Option(
         Path("greenspike-compare"), help="Directory for results.json and report.html."

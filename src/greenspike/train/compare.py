@@ -32,7 +32,7 @@ from greenspike.cost import CostReport
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
 from greenspike.energy.tracker import EnergyTracker, Terminated, status_of
-from greenspike.train.datasets import load_dataset
+from greenspike.train.datasets import EVENT_SOURCES, load_dataset
 from greenspike.train.inference import (
     DEFAULT_HARDWARE,
     break_even,
@@ -41,7 +41,13 @@ from greenspike.train.inference import (
     profile_network,
 )
 from greenspike.train.loop import evaluate, fit
-from greenspike.train.models import build_pair, check_encoding, check_model, check_steps
+from greenspike.train.models import (
+    EVENTS,
+    build_pair,
+    check_encoding,
+    check_model,
+    check_steps,
+)
 
 DEVICES = ("cpu", "cuda")
 RESULTS_FILE = "results.json"
@@ -60,7 +66,7 @@ class CompareConfig:
     hidden: tuple[int, ...] = (128,)
     epochs: int = 20
     steps: int = 8
-    encoding: str = "direct"
+    encoding: str | None = None  # None: "events" for event data sets, else "direct"
     batch_size: int = 64
     lr: float = 2e-3
     seed: int = 0
@@ -70,10 +76,31 @@ class CompareConfig:
     limit: int | None = None  # train on the first `limit` train images only (quick runs)
     hardware: tuple[str, ...] = DEFAULT_HARDWARE  # profiles of greenspike.cost
 
+    def __post_init__(self) -> None:
+        if self.encoding is None:
+            events = self.dataset in EVENT_SOURCES
+            object.__setattr__(self, "encoding", EVENTS if events else "direct")
+
     def check(self) -> None:
         """ValueError naming the first bad field and what is valid."""
         check_model(self.model)
         check_encoding(self.encoding)
+        if (self.dataset in EVENT_SOURCES) != (self.encoding == EVENTS):
+            if self.encoding == EVENTS:
+                raise ValueError(
+                    f"encoding {EVENTS!r} is for the event data sets ({', '.join(EVENT_SOURCES)}), "
+                    f"not {self.dataset!r}: use direct, rate or latency"
+                )
+            raise ValueError(
+                f"{self.dataset} is event data, already spikes: use encoding {EVENTS!r} "
+                f"(the default for it), not {self.encoding!r}"
+            )
+        source = EVENT_SOURCES.get(self.dataset)
+        if self.model == "cnn" and source is not None and len(source.frame_shape) == 1:
+            raise ValueError(
+                f"{self.dataset} frames are 1-D ({source.frame_shape[0]} channels), the cnn "
+                "needs 2-D ones: use --model mlp"
+            )
         check_steps(self.steps)
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
@@ -106,7 +133,7 @@ def compare(
     status "interrupted".
     """
     config.check()
-    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
     if config.limit is not None:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     device = torch.device(config.device)
@@ -115,7 +142,7 @@ def compare(
     torch.manual_seed(config.seed)
     relu, spiking = build_pair(
         config.model,
-        tuple(train.images.shape[1:]),
+        tuple(train.images.shape[2 if config.encoding == EVENTS else 1 :]),
         int(max(train.labels.max(), test.labels.max())) + 1,
         config.hidden,
         config.steps,

@@ -4,27 +4,58 @@
 - mnist, fashion-mnist: the IDX files in `data_dir` (train-* and t10k-*, gzipped or not), or
   downloaded by torchvision into `data_dir` when it is installed. With only the t10k files (as
   in /work/shared/data/mnist-t10k), the test set is split 8,000 train / 2,000 test by `seed`.
+- nmnist, shd: event recordings read through tonic (optional, GPL-3.0) from `data_dir`, or
+  downloaded there; each sample binned into `steps` binary frames (`greenspike.data.events`):
+  N-MNIST's 300 ms (three 100 ms saccades) into `[steps, 2, 34, 34]` (polarity first), SHD's
+  first second into `[steps, 700]`. Their `LabelledImages.images` are `[N, steps, ...]` uint8.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from greenspike.data import LabelledImages, load_digits, load_mnist
+from greenspike.data.events import Sensor, bin_events, read_tonic
 
-DATASETS = ("digits", "mnist", "fashion-mnist")
+
+@dataclass(frozen=True)
+class EventSource:
+    """An event data set: its sensor, the window binned (us), the shape of one frame, and how
+    to read its (events, label) samples from a directory (train or test)."""
+
+    sensor: Sensor
+    window_us: float
+    frame_shape: tuple[int, ...]
+    read: Callable[[Path, bool], Sequence[tuple[np.ndarray, int]]]
+
+
+EVENT_SOURCES: dict[str, EventSource] = {
+    "nmnist": EventSource(
+        (34, 34, 2), 300_000, (2, 34, 34), lambda path, train: read_tonic("NMNIST", path, train)
+    ),
+    "shd": EventSource(
+        (700, 1, 1), 1_000_000, (700,), lambda path, train: read_tonic("SHD", path, train)
+    ),
+}
+DATASETS = ("digits", "mnist", "fashion-mnist", *EVENT_SOURCES)
 T10K_TRAIN = 8000  # train images taken from a t10k-only directory; the other 2,000 test
 
 
 def load_dataset(
-    name: str, data_dir: str | Path | None = None, seed: int = 0
+    name: str, data_dir: str | Path | None = None, seed: int = 0, steps: int | None = None
 ) -> tuple[LabelledImages, LabelledImages]:
-    """(train, test) of data set `name`; see the module docstring for where each comes from."""
+    """(train, test) of data set `name`; see the module docstring for where each comes from.
+    `steps`: the frames each sample of an event data set is binned into."""
     if name == "digits":
         return load_digits("train"), load_digits("test")
+    if name in EVENT_SOURCES:
+        return load_events(name, data_dir, steps)
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
     if data_dir is None:
@@ -42,6 +73,34 @@ def load_dataset(
             return load_mnist(directory, "train"), test
         return split(test, T10K_TRAIN, seed)
     return _download(name, directory)
+
+
+def load_events(
+    name: str, data_dir: str | Path | None, steps: int | None
+) -> tuple[LabelledImages, LabelledImages]:
+    """(train, test) of event data set `name`, each sample binned into `steps` frames."""
+    source = EVENT_SOURCES[name]
+    if steps is None:
+        raise ValueError(f"{name} holds events: give the number of time steps to bin them into")
+    if data_dir is None:
+        raise ValueError(
+            f"{name} needs --data-dir: the directory tonic (pip install tonic) reads it from, "
+            "or downloads it into"
+        )
+    directory = Path(data_dir)
+    if not directory.is_dir():
+        raise ValueError(f"--data-dir {str(directory)!r} is not a directory")
+    sets = []
+    for train in (True, False):
+        frames, labels = [], []
+        for events, label in source.read(directory, train):
+            frames.append(bin_events(events, source.sensor, steps, source.window_us))
+            labels.append(int(label))
+        if not frames:
+            raise ValueError(f"no {name} samples in {str(directory)!r}")
+        images = torch.stack(frames).reshape(len(frames), steps, *source.frame_shape)
+        sets.append(LabelledImages(images, torch.tensor(labels)))
+    return sets[0], sets[1]
 
 
 def split(data: LabelledImages, n_train: int, seed: int) -> tuple[LabelledImages, LabelledImages]:

@@ -8,12 +8,18 @@ With direct encoding (the pixels as a constant current) the first layer runs onc
 output is repeated over the steps: the same result as running it at every step, for 1/T of
 the work.
 
+Event data (encoding "events") comes already binned into binary frames `[B, T, ...]`: the
+spiking twin takes them as its input spikes, one frame per step; the conventional model takes
+the event-count image, the frames averaged over time (the share of bins with an event, in
+[0, 1]). Frames `[C, H, W]` (e.g. N-MNIST's 2 polarities) give the cnn C input channels.
+
     mlp: Flatten -> [Linear(h_i) -> ReLU | LIF]* -> Linear(classes)
     cnn: [Conv3x3(c_i, pad 1) -> MaxPool2 -> ReLU | LIF]* -> Flatten -> Linear(classes)
 """
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 import torch
@@ -22,7 +28,8 @@ from torch import nn
 from greenspike.snn import LIF, LeakyIntegrator, encode
 
 MODELS = ("mlp", "cnn")
-ENCODINGS = ("direct", "rate", "latency")
+ENCODINGS = ("direct", "rate", "latency")  # of images
+EVENTS = "events"  # the encoding of event data: already spikes
 BETA = 0.9  # membrane decay per step of the LIF neurons and of the readout
 
 
@@ -42,6 +49,7 @@ class Encoder(nn.Module):
     """Images `[B, ...]` -> input `[T, B, ...]`: the pixel values as a constant current
     (direct), Bernoulli spikes (rate) or one spike per pixel, the brighter the earlier (latency).
     Direct encoding repeats whatever it is given, so it also repeats a first layer's output.
+    Event frames `[B, T, ...]` (events) are already spikes: only made time-first and float.
     """
 
     def __init__(self, encoding: str, steps: int):
@@ -51,6 +59,13 @@ class Encoder(nn.Module):
         self.encoding, self.steps = encoding, steps
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.encoding == EVENTS:
+            if images.dim() < 3 or images.shape[1] != self.steps:
+                raise ValueError(
+                    f"event frames must be [B, {self.steps}, ...] for {self.steps} steps, "
+                    f"got {list(images.shape)}"
+                )
+            return images.transpose(0, 1).float()
         if self.encoding == "rate":
             return encode.rate(images, self.steps)
         if self.encoding == "latency":
@@ -63,7 +78,7 @@ class Encoder(nn.Module):
 
 def build_pair(
     model: str,
-    image_shape: tuple[int, int],
+    image_shape: tuple[int, ...],
     classes: int,
     hidden: tuple[int, ...],
     steps: int,
@@ -72,17 +87,20 @@ def build_pair(
     beta: float = BETA,
     threshold: float = 1.0,
 ) -> tuple[nn.Module, nn.Module]:
-    """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `hidden` holds the
-    hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are those of the
-    spiking twin's hidden LIF neurons (its readout decays with `beta` too)."""
+    """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `image_shape` is (H, W)
+    of an image, or with encoding "events" the shape of one frame ((C, H, W) or (N,)); `hidden`
+    holds the hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are
+    those of the spiking twin's hidden LIF neurons (its readout decays with `beta` too)."""
     check_model(model)
+    check_encoding(encoding)
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
         raise ValueError(f"hidden sizes must be positive integers, got {list(hidden)}")
     synapses = _mlp_synapses if model == "mlp" else _cnn_synapses
-    front = nn.Flatten if model == "mlp" else _AddChannel
+    add_channel = _AddChannel if len(image_shape) == 2 else nn.Identity  # frames have channels
+    front = nn.Flatten if model == "mlp" else add_channel
     ann_layers, ann_readout = synapses(image_shape, classes, hidden)
     snn_layers, snn_readout = synapses(image_shape, classes, hidden)  # its own initialisation
-    ann: list[nn.Module] = [front()]
+    ann: list[nn.Module] = [EventCounts(), front()] if encoding == EVENTS else [front()]
     for ann_layer in ann_layers:
         ann += [*ann_layer, nn.ReLU()]
 
@@ -103,6 +121,13 @@ def build_pair(
     return nn.Sequential(*ann), nn.Sequential(*snn)
 
 
+class EventCounts(nn.Module):
+    """Binary event frames `[B, T, ...]` -> the share of the T bins with an event `[B, ...]`."""
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return frames.float().mean(1)
+
+
 class _AddChannel(nn.Module):
     """`[B, H, W]` -> `[B, 1, H, W]`."""
 
@@ -111,19 +136,24 @@ class _AddChannel(nn.Module):
 
 
 def _mlp_synapses(image_shape, classes, hidden):
-    sizes = [image_shape[0] * image_shape[1], *hidden]
+    sizes = [math.prod(image_shape), *hidden]
     layers = [[nn.Linear(a, b)] for a, b in pairwise(sizes)]
     return layers, nn.Linear(sizes[-1], classes)
 
 
 def _cnn_synapses(image_shape, classes, hidden):
-    height, width = image_shape
-    channels = [1, *hidden]
+    if len(image_shape) not in (2, 3):
+        raise ValueError(
+            f"cnn needs images or frames [C, H, W], got 1-D inputs of {image_shape[0]} "
+            "channels (e.g. shd): use --model mlp"
+        )
+    *channel, height, width = image_shape
+    channels = [*(channel or [1]), *hidden]
     layers = []
     for a, b in pairwise(channels):
         if height < 2 or width < 2:
             raise ValueError(
-                f"{len(hidden)} conv layers halve {image_shape[0]}x{image_shape[1]} images "
+                f"{len(hidden)} conv layers halve {image_shape[-2]}x{image_shape[-1]} images "
                 "below 1 pixel: use fewer --hidden channels"
             )
         layers.append([nn.Conv2d(a, b, 3, padding=1), nn.MaxPool2d(2)])
@@ -137,8 +167,11 @@ def check_model(model: str) -> None:
 
 
 def check_encoding(encoding: str) -> None:
-    if encoding not in ENCODINGS:
-        raise ValueError(f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}")
+    if encoding not in (*ENCODINGS, EVENTS):
+        raise ValueError(
+            f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)} (images) "
+            f"or {EVENTS} (event data sets)"
+        )
 
 
 def check_steps(steps: int) -> None:
