@@ -169,6 +169,7 @@ def test_single_objective_study_has_one_best_trial(tmp_path):
         ({"storage": "nosuchdb://x"}, "bad --storage 'nosuchdb://x'"),
         ({"storage": "postgresql+nosuchdriver://u:secret@h/db"}, r"bad --storage .*u:\*\*\*@h"),
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
+        ({"dataset": "nmnist"}, "search takes image data sets, not the event data set 'nmnist'"),
         (
             {"space": SearchSpace(models=("cnn",), max_depth=4)},
             "max depth 4 is too deep for a cnn on 8x8 images .* use at most 3",

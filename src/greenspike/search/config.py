@@ -88,8 +88,18 @@ class SearchConfig:
             raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}")
         if not self.study.strip():
             raise ValueError("the study needs a non-empty name")
+        self._check_dataset()
         self.space.check()
         self._check_hardware()
+
+    def _check_dataset(self) -> None:
+        from greenspike.train.datasets import EVENT_SOURCES
+
+        if self.dataset in EVENT_SOURCES:  # binned once, so the steps could not be searched
+            raise ValueError(
+                f"greenspike search takes image data sets, not the event data set "
+                f"{self.dataset!r} (yet): use greenspike compare for it"
+            )
 
     def _check_hardware(self) -> None:
         from greenspike.cost import find_profile
