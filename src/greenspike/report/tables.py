@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -21,27 +22,30 @@ def status_text(run: RunRecord) -> Text:
 
 def runs_table(runs: Sequence[RunRecord], title: str = "Runs") -> Table:
     """One row per run: energy, CO2e, duration and provenance at a glance."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("id", justify="right")
-    table.add_column("name", overflow="fold", max_width=40)
-    table.add_column("status")
-    table.add_column("started (UTC)")
-    table.add_column("duration (s)", justify="right")
-    table.add_column("energy (J)", justify="right")
-    table.add_column("CO2e (g)", justify="right")
-    table.add_column("provenance")
-    table.add_column("tags", overflow="fold", max_width=30)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # Figures keep one line; the name, with the tags under it, takes what a terminal has left.
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("name, tags", overflow="fold", min_width=10)
+    table.add_column("status", no_wrap=True)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("s", justify="right", no_wrap=True)
+    table.add_column("J", justify="right", no_wrap=True)
+    table.add_column("gCO2e", justify="right", no_wrap=True)
+    table.add_column("provenance", no_wrap=True)
     for run in runs:
+        name = Text(run.name or "")
+        if run.tags:
+            tags = ", ".join(f"{k}={v}" for k, v in sorted(run.tags.items()))
+            name.append(f"\n{tags}", style="dim")
         table.add_row(
             str(run.id),
-            escape(run.name or ""),
+            name,
             status_text(run),
-            run.started.strftime("%Y-%m-%d %H:%M:%S"),
+            run.started.strftime("%Y-%m-%d %H:%M"),
             f"{run.duration_s:.1f}",
             joules(run.energy_j),
             "n/a" if run.co2e_g is None else f"{run.co2e_g:.3g}",
             run.provenance,
-            escape(", ".join(f"{k}={v}" for k, v in sorted(run.tags.items()))),
         )
     return table
 
