@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from greenspike.ledger import SCHEMA_VERSION, Ledger, LedgerVersionError
-from greenspike.ledger.engine import connect
+from greenspike.ledger.engine import _switch_to_wal, connect
 from greenspike.ledger.migrations import MIGRATIONS, migrate, schema_version_of
 
 
@@ -65,3 +65,23 @@ def test_sqlite_ledgers_use_wal_and_a_busy_timeout(sqlite_url):
     with Ledger(sqlite_url) as ledger, ledger.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+
+
+class _RefusingCursor:
+    """Refuses the journal switch `refusals` times with `message`, then accepts it."""
+
+    def __init__(self, refusals: int, message: str = "database is locked"):
+        self.refusals, self.message, self.calls = refusals, message, 0
+
+    def execute(self, sql: str) -> None:
+        self.calls += 1
+        if self.calls <= self.refusals:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_the_switch_to_wal_is_retried_while_a_new_file_is_locked():
+    cursor = _RefusingCursor(refusals=3)
+    _switch_to_wal(cursor)
+    assert cursor.calls == 4
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        _switch_to_wal(_RefusingCursor(refusals=1, message="disk I/O error"))  # not retried

@@ -9,6 +9,8 @@ Connections are not pooled: each transaction opens its own, which is safe across
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -48,7 +50,7 @@ def _sqlite(url: str, database: str | None) -> Engine:
         dbapi_connection.isolation_level = None  # transactions begin where we say
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable across crashes of the process
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -58,3 +60,21 @@ def _sqlite(url: str, database: str | None) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """`PRAGMA journal_mode = WAL`, retried while the file is new and another process holds it.
+
+    A new file starts in rollback-journal mode, where a connection that reads the header
+    (shared lock) while another commits its first tables can be refused at once, without the
+    busy timeout (SQLite's deadlock avoidance). Once the file is in WAL mode, this never waits.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
