@@ -9,21 +9,24 @@ from typer.core import TyperGroup
 
 from greenspike import __version__
 from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, search, track
+from greenspike.errors import GreenspikeError
 
 BAD_INPUT_EXIT_CODE = 2
 
 
 class _Commands(TyperGroup):
-    """Shows the library's ValueError / OSError as one `Error: ...` line, not a traceback.
+    """Shows greenspike's own errors and OSError as one `Error: ...` line, not a traceback.
 
-    The library raises these at its boundaries with a message that names the bad value and
-    what would be valid (DESIGN.md), so the message is all the user needs.
+    The library raises `GreenspikeError`s (greenspike.errors) at its boundaries with a message
+    that names the bad value and what would be valid, and an OSError names the file or command
+    it could not use, so the message is all the user needs. Anything else is a bug: it keeps its
+    traceback.
     """
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except (ValueError, OSError) as error:
+        except (GreenspikeError, OSError) as error:
             Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {escape(str(error))}")
             raise typer.Exit(BAD_INPUT_EXIT_CODE) from error
 

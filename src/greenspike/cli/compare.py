@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from greenspike.cli.options import LEDGER_OPTION
+from greenspike.errors import InvalidInputError
 
 INTERRUPTED_EXIT_CODE = 130
 REPORT_FILE = "report.html"
@@ -135,9 +136,11 @@ def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ValueError(f"--hidden must be comma-separated integers, got {text!r}") from None
+        raise InvalidInputError(
+            f"--hidden must be comma-separated integers, got {text!r}"
+        ) from None
     if any(size < 1 for size in sizes):
-        raise ValueError(f"--hidden sizes must be >= 1, got {text!r}")
+        raise InvalidInputError(f"--hidden sizes must be >= 1, got {text!r}")
     return sizes
 
 

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenspike.errors import InvalidInputError
+
 app = typer.Typer(
     help="Exchange models with neuromorphic hardware and other SNN libraries through NIR.",
     no_args_is_help=True,
@@ -35,9 +37,10 @@ def export(
 ) -> None:
     """Write a greenspike model as a NIR graph (HDF5), with time constants for --dt."""
     from greenspike.interop import to_nir
+    from greenspike.interop._nir import require_nir
     from greenspike.interop.model_spec import load_model
 
-    nir = _nir()
+    nir = require_nir()
     network = load_model(model, weights)
     graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
     _write_atomically(nir, output, graph)
@@ -51,9 +54,10 @@ def export(
 def inspect(file: Path = typer.Argument(..., help="A .nir file.")) -> None:
     """Show the nodes, parameters and edges of a NIR file, and whether greenspike can run it."""
     from greenspike.interop import from_nir
+    from greenspike.interop._nir import require_nir
     from greenspike.interop.importing import read_graph
 
-    _nir()
+    require_nir()
     graph = read_graph(file)
     console = Console()
     nodes = Table(title=f"NIR graph {file.name}")
@@ -83,15 +87,6 @@ def inspect(file: Path = typer.Argument(..., help="A .nir file.")) -> None:
         console.print("greenspike can run it: greenspike.interop.from_nir(path)")
 
 
-def _nir():
-    from greenspike.interop._nir import require_nir
-
-    try:
-        return require_nir()
-    except ImportError as error:
-        raise ValueError(str(error)) from error
-
-
 def _write_atomically(nir, output: Path, graph) -> None:
     """Write beside `output`, then rename: an interrupted export leaves any old file intact."""
     partial = output.with_name(f".{output.name}.partial")
@@ -108,7 +103,7 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"--input-shape must be integers separated by commas, e.g. 2,34,34; got {text!r}"
         ) from error
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from greenspike.errors import InvalidInputError
+
 LEDGER_OPTION = typer.Option(
     None,
     "--ledger",
@@ -26,6 +28,6 @@ def key_values(pairs: list[str], option: str) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"{option} takes KEY=VALUE, got {pair!r}")
+            raise InvalidInputError(f"{option} takes KEY=VALUE, got {pair!r}")
         found[key.strip()] = value
     return found

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from greenspike.cli.options import LEDGER_OPTION, key_values
+from greenspike.errors import InvalidInputError
 
 app = typer.Typer(
     name="runs",
@@ -38,7 +39,7 @@ def _unix_s(text: str | None, option: str) -> float | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
+        raise InvalidInputError(
             f"{option} takes a date or time such as 2026-01-31 or 2026-01-31T12:00, got {text!r}"
         ) from None
     if moment.tzinfo is None:
@@ -111,9 +112,9 @@ def export(
 
     writers = {"csv": runs_to_csv, "json": runs_to_json}
     if format not in writers:
-        raise ValueError(f"unknown export format {format!r}; valid: csv, json")
+        raise InvalidInputError(f"unknown export format {format!r}; valid: csv, json")
     if output is not None and not output.parent.is_dir():
-        raise ValueError(f"cannot write {output}: no directory {output.parent}")
+        raise InvalidInputError(f"cannot write {output}: no directory {output.parent}")
     with _ledger(ledger) as store:
         text = writers[format](_select(store, name, tags, status, since, until))
     if output is None:
@@ -147,6 +148,6 @@ def report(
             tagged = store.runs(tags=key_values(tags, "--tag"))
             ids += [run.id for run in reversed(tagged)]
         if not ids:
-            raise ValueError("no runs to report on: give run ids or --tag KEY=VALUE")
+            raise InvalidInputError("no runs to report on: give run ids or --tag KEY=VALUE")
         path = write_html_report(store, ids, output, title=title, metric=metric)
     Console(stderr=True).print(f"Report of {len(dict.fromkeys(ids))} runs written to {path}")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from greenspike.cli.options import LEDGER_OPTION
+from greenspike.errors import MissingExtraError
 
 INTERRUPTED_EXIT_CODE = 130
 
@@ -54,7 +55,7 @@ def search(
     import torch
 
     if importlib.util.find_spec("optuna") is None:
-        raise ValueError("greenspike search needs Optuna: pip install 'greenspike[search]'")
+        raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
     from greenspike._files import write_atomically
     from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
     from greenspike.search import search as run_search

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from greenspike.cli.options import LEDGER_OPTION, key_values, number_or_name
+from greenspike.errors import InvalidInputError
 
 
 def track(
@@ -52,7 +53,9 @@ def track(
     from greenspike.energy.tracker import EnergyTracker
 
     if json_path is not None and not json_path.parent.is_dir():
-        raise ValueError(f"cannot write the report to {json_path}: no directory {json_path.parent}")
+        raise InvalidInputError(
+            f"cannot write the report to {json_path}: no directory {json_path.parent}"
+        )
     tracker = EnergyTracker(
         interval_s=interval,
         country=country,

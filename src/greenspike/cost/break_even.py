@@ -21,6 +21,7 @@ from typing import Any
 from greenspike.cost.energy import price
 from greenspike.cost.hardware import HardwareProfile, find_profile
 from greenspike.cost.report import CostReport
+from greenspike.errors import InvalidInputError
 
 
 def break_even_rate(
@@ -38,14 +39,14 @@ def break_even_rate(
     profile = find_profile(hardware)
     rate = spiking.spike_rate
     if rate is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"{spiking.model}: the spiking report has no spiking layer, so no spike rate"
         )
     conventional_energy = price(conventional.total, profile)
     spiking_energy = price(spiking.total, profile)
     for report, estimate in ((conventional, conventional_energy), (spiking, spiking_energy)):
         if not estimate.complete:
-            raise ValueError(
+            raise InvalidInputError(
                 f"profile {profile.name!r} cannot price all of {report.model}: "
                 + "; ".join(estimate.unpriced)
             )

@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from greenspike.cost.report import CostReport, Counts, LayerCost
+from greenspike.errors import InvalidInputError
 from greenspike.snn.neuron import Neuron
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh)
@@ -67,13 +68,15 @@ def profile(
     """
     arguments = (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
     if not arguments or not all(isinstance(a, torch.Tensor) for a in arguments):
-        raise ValueError(f"inputs must be a tensor or a sequence of tensors, got {inputs!r}")
+        raise InvalidInputError(f"inputs must be a tensor or a sequence of tensors, got {inputs!r}")
     if arguments[0].dim() == 0 or len(arguments[0]) == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"inputs need a non-empty batch dimension, got shape {tuple(arguments[0].shape)}"
         )
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        raise InvalidInputError(
+            f"batch_size must be a positive integer or None, got {batch_size!r}"
+        )
     counter = _Counter()
     modules = dict(model.named_modules())
     handles = [
@@ -82,7 +85,7 @@ def profile(
         if (hook := counter.hook_for(name or type(module).__name__, module)) is not None
     ]
     if not handles:
-        raise ValueError(
+        raise InvalidInputError(
             f"{type(model).__name__} has no layer greenspike.cost can count: it counts nn.Linear, "
             "nn.Conv1d, nn.Conv2d, greenspike.snn neurons and activations (ReLU, ...)"
         )
@@ -303,7 +306,7 @@ def _left_padding(layer, dim: int) -> int:
 
 def _count_neuron(neuron: Neuron, x: torch.Tensor, y: torch.Tensor, tally: _Tally) -> None:
     if x.dim() < 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"{type(neuron).__name__} got input of shape {tuple(x.shape)}; neurons take [T, B, ...]"
         )
     steps, batch = x.shape[:2]

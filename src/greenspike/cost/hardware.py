@@ -16,6 +16,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from greenspike.errors import InvalidInputError
+
 # Figures in picojoules; None means the hardware has no such operation.
 FIGURES = (
     "mac_pj",
@@ -63,25 +65,27 @@ def hardware_profile(values: Mapping[str, Any]) -> HardwareProfile:
     Raises ValueError naming the bad field and what is valid.
     """
     if not isinstance(values, Mapping):
-        raise ValueError(f"a hardware profile is a mapping of {', '.join(COLUMNS)}; got {values!r}")
+        raise InvalidInputError(
+            f"a hardware profile is a mapping of {', '.join(COLUMNS)}; got {values!r}"
+        )
     unknown = sorted(set(values) - set(COLUMNS))
     missing = [column for column in COLUMNS if column not in values and column != "description"]
     label = values.get("name", "?")
     if unknown:
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile {label!r}: unknown field(s) {unknown}; valid: {', '.join(COLUMNS)}"
         )
     if missing:
-        raise ValueError(f"hardware profile {label!r}: missing field(s) {missing}")
+        raise InvalidInputError(f"hardware profile {label!r}: missing field(s) {missing}")
     name = str(values["name"]).strip()
     if not _NAME.match(name):
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile name {values['name']!r} is not valid: use lower-case letters, "
             "digits, '.', '_' or '-'"
         )
     source = str(values["source"] or "").strip()
     if not source:
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile {name!r}: 'source' is empty; say where figures come from"
         )
     return HardwareProfile(
@@ -115,7 +119,7 @@ def find_profile(hardware: str | HardwareProfile | Mapping[str, Any]) -> Hardwar
         return hardware_profile(hardware)
     known = profiles()
     if hardware not in known:
-        raise ValueError(
+        raise InvalidInputError(
             f"unknown hardware profile {hardware!r}; known: {', '.join(known)} "
             "(or pass a HardwareProfile, a dict, or load a CSV with gs.cost.load_profiles)"
         )
@@ -124,20 +128,20 @@ def find_profile(hardware: str | HardwareProfile | Mapping[str, Any]) -> Hardwar
 
 def _from_rows(rows: csv.DictReader, origin: str) -> dict[str, HardwareProfile]:
     if rows.fieldnames is None:
-        raise ValueError(f"{origin}: no header row; expected columns {', '.join(COLUMNS)}")
+        raise InvalidInputError(f"{origin}: no header row; expected columns {', '.join(COLUMNS)}")
     table: dict[str, HardwareProfile] = {}
     for row in rows:
         if None in row:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{origin}, line {rows.line_num}: more cells than columns "
                 "(quote cells that contain commas)"
             )
         profile = hardware_profile(row)
         if profile.name in table:
-            raise ValueError(f"{origin}: hardware profile {profile.name!r} appears twice")
+            raise InvalidInputError(f"{origin}: hardware profile {profile.name!r} appears twice")
         table[profile.name] = profile
     if not table:
-        raise ValueError(f"{origin}: no hardware profiles")
+        raise InvalidInputError(f"{origin}: no hardware profiles")
     return table
 
 
@@ -147,7 +151,7 @@ def _word_bits(name: str, value: Any) -> int:
     except (TypeError, ValueError):
         bits = 0
     if bits < 1 or str(value).strip() != str(bits):
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile {name!r}: word_bits must be a positive integer, got {value!r}"
         )
     return bits
@@ -159,7 +163,9 @@ def _flag(name: str, value: Any) -> bool:
     text = str(value).strip().lower()
     if text in ("true", "false"):
         return text == "true"
-    raise ValueError(f"hardware profile {name!r}: skips_zeros must be true or false, got {value!r}")
+    raise InvalidInputError(
+        f"hardware profile {name!r}: skips_zeros must be true or false, got {value!r}"
+    )
 
 
 def _figure(name: str, field: str, value: Any) -> float | None:
@@ -170,7 +176,7 @@ def _figure(name: str, field: str, value: Any) -> float | None:
     except (TypeError, ValueError):
         figure = math.nan
     if isinstance(value, bool) or not math.isfinite(figure) or figure < 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile {name!r}: {field} must be a non-negative number of picojoules "
             f"(or empty if the hardware has no such operation), got {value!r}"
         )

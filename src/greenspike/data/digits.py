@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from greenspike.data.labelled import LabelledImages
+from greenspike.errors import InvalidInputError
 
 DIGITS_FILE = "digits.csv.gz"
 DIGITS_COUNT = 1797
@@ -30,7 +31,7 @@ def load_digits(split: str = "train") -> LabelledImages:
     in file order.
     """
     if split not in SPLITS:
-        raise ValueError(f"unknown digits split {split!r}: use one of {', '.join(SPLITS)}")
+        raise InvalidInputError(f"unknown digits split {split!r}: use one of {', '.join(SPLITS)}")
     table = _read_table()
     labels = table[:, -1].astype(np.int64)
     images = table[:, :-1].reshape(-1, 8, 8).astype(np.float32) / 16.0

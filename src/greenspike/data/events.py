@@ -20,19 +20,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from greenspike.errors import InvalidInputError
+
 Sensor = tuple[int, int, int]  # (width, height, polarities), tonic's sensor_size
 
 
 def bin_events(events: np.ndarray, sensor: Sensor, steps: int, window_us: float) -> torch.Tensor:
     """Binary frames `[steps, polarities, height, width]` (uint8) of `events` (see module)."""
     if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        raise InvalidInputError(f"steps must be an integer >= 1, got {steps!r}")
     if not window_us > 0:
-        raise ValueError(f"the time window must be > 0 microseconds, got {window_us!r}")
+        raise InvalidInputError(f"the time window must be > 0 microseconds, got {window_us!r}")
     width, height, polarities = sensor
     names = events.dtype.names or ()
     if "t" not in names or "x" not in names:
-        raise ValueError(f"events need fields 't' and 'x' (and 'y', 'p'), got {names}")
+        raise InvalidInputError(f"events need fields 't' and 'x' (and 'y', 'p'), got {names}")
     zeros = np.zeros(len(events), dtype=np.int64)
     t = np.asarray(events["t"], dtype=np.float64)
     inside = (t >= 0) & (t < window_us)
@@ -41,7 +43,7 @@ def bin_events(events: np.ndarray, sensor: Sensor, steps: int, window_us: float)
         values = np.asarray(events[field], dtype=np.int64) if field in names else zeros
         values = values[inside]
         if values.size and (values.min() < 0 or values.max() >= size):
-            raise ValueError(
+            raise InvalidInputError(
                 f"event {field} values must lie in 0..{size - 1} for sensor {sensor}, "
                 f"got {values.min()}..{values.max()}"
             )
@@ -56,7 +58,7 @@ def read_tonic(name: str, data_dir: Path, train: bool) -> Sequence[tuple[np.ndar
     """The (events, label) samples of tonic's data set class `name` (e.g. "NMNIST", "SHD"),
     read from `data_dir/name`, downloaded there first if missing (needs the network)."""
     if importlib.util.find_spec("tonic") is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"reading {name} needs tonic, which is not installed: pip install tonic "
             f"(GPL-3.0, so an optional extra of greenspike); it keeps the files in "
             f"{str(data_dir / name)!r}, downloading them there when they are missing"

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from greenspike.errors import InvalidInputError
+
 IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
@@ -34,17 +36,17 @@ def read_idx(path: str | Path) -> torch.Tensor:
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"{path} is not an IDX file: its magic number is {raw[:4].hex() or 'missing'}, "
             "an IDX file starts with 0000 then a type code and a dimension count"
         )
     type_code, ndim = raw[2], raw[3]
     if type_code not in IDX_TYPES:
         known = ", ".join(f"0x{code:02X}" for code in IDX_TYPES)
-        raise ValueError(f"{path}: unknown IDX type code 0x{type_code:02X} (known: {known})")
+        raise InvalidInputError(f"{path}: unknown IDX type code 0x{type_code:02X} (known: {known})")
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
-        raise ValueError(
+        raise InvalidInputError(
             f"{path} is truncated: its header declares {ndim} dimensions "
             f"({header_size} bytes) but the file has {len(raw)} bytes"
         )
@@ -53,7 +55,7 @@ def read_idx(path: str | Path) -> torch.Tensor:
     expected = header_size + math.prod(shape) * dtype.itemsize
     if len(raw) != expected:
         problem = "is truncated" if len(raw) < expected else "has extra bytes after its data"
-        raise ValueError(
+        raise InvalidInputError(
             f"{path} {problem}: shape {list(shape)} of {dtype.name} needs {expected} bytes, "
             f"the file has {len(raw)}"
         )
@@ -69,4 +71,4 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return gzip.decompress(path.read_bytes())
     except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"{path} is not a readable gzip file: {error}") from error
+        raise InvalidInputError(f"{path} is not a readable gzip file: {error}") from error

@@ -8,6 +8,7 @@ import torch
 
 from greenspike.data.idx import read_idx
 from greenspike.data.labelled import LabelledImages
+from greenspike.errors import InvalidInputError
 
 # File stems per split, as the original distribution names them.
 MNIST_FILES = {
@@ -24,18 +25,18 @@ def load_mnist(directory: str | Path, split: str = "test") -> LabelledImages:
     Images are float32, the stored bytes 0..255 divided by 255; labels are int64.
     """
     if split not in MNIST_FILES:
-        raise ValueError(f"unknown MNIST split {split!r}: use 'train' or 'test'")
+        raise InvalidInputError(f"unknown MNIST split {split!r}: use 'train' or 'test'")
     directory = Path(directory)
     images_stem, labels_stem = MNIST_FILES[split]
     images = read_idx(_find(directory, images_stem))
     labels = read_idx(_find(directory, labels_stem))
     if images.dtype != torch.uint8 or images.dim() != 3:
-        raise ValueError(
+        raise InvalidInputError(
             f"{images_stem} in {directory} should hold uint8 images [N, H, W], "
             f"found {images.dtype} of shape {list(images.shape)}"
         )
     if labels.dtype != torch.uint8 or labels.dim() != 1 or labels.shape[0] != images.shape[0]:
-        raise ValueError(
+        raise InvalidInputError(
             f"{labels_stem} in {directory} should hold {images.shape[0]} uint8 labels, "
             f"found {labels.dtype} of shape {list(labels.shape)}"
         )

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from greenspike.errors import InvalidInputError
+
 OWID_SOURCE = (
     "Our World in Data, carbon intensity of electricity (Ember 2025; "
     "Energy Institute Statistical Review of World Energy 2024), CC BY 4.0"
@@ -90,13 +92,13 @@ def carbon_intensity(
     matches), for a negative or non-finite intensity, and when both are given.
     """
     if country is not None and intensity_g_per_kwh is not None:
-        raise ValueError(
+        raise InvalidInputError(
             f"give a country ({country!r}) or an explicit intensity "
             f"({intensity_g_per_kwh} g/kWh), not both"
         )
     if intensity_g_per_kwh is not None:
         if not math.isfinite(intensity_g_per_kwh) or intensity_g_per_kwh < 0:
-            raise ValueError(
+            raise InvalidInputError(
                 f"carbon intensity must be a finite number >= 0 g/kWh, got {intensity_g_per_kwh}"
             )
         return CarbonIntensity(float(intensity_g_per_kwh), "given by the user")
@@ -104,7 +106,7 @@ def carbon_intensity(
         return None
     row = _index().get(country.strip().casefold())
     if row is None:
-        raise ValueError(_unknown_country_message(country))
+        raise InvalidInputError(_unknown_country_message(country))
     return row.intensity
 
 

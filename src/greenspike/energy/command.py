@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from greenspike.energy.report import EnergyReport, Status
 from greenspike.energy.tracker import EnergyTracker
+from greenspike.errors import InvalidInputError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -24,7 +25,9 @@ def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, Energ
     """Run `argv` under `tracker`; return its exit status (128 + N if killed by signal N) and
     the report. Raises ValueError for an empty command, OSError when it cannot be started."""
     if not argv:
-        raise ValueError("no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]...")
+        raise InvalidInputError(
+            "no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]..."
+        )
     if tracker.name is None:
         tracker.name = shlex.join(argv)
     if tracker.command is None:

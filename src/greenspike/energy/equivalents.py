@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
 
+from greenspike.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Equivalent:
@@ -55,5 +57,5 @@ def equivalence_factors() -> tuple[Equivalent, ...]:
 def equivalents(co2e_kg: float) -> tuple[Equivalent, ...]:
     """What `co2e_kg` kilograms of CO2e amount to in each bundled everyday unit."""
     if not math.isfinite(co2e_kg) or co2e_kg < 0:
-        raise ValueError(f"CO2e must be a finite number >= 0 kg, got {co2e_kg}")
+        raise InvalidInputError(f"CO2e must be a finite number >= 0 kg, got {co2e_kg}")
     return tuple(replace(f, amount=co2e_kg / f.co2e_kg_per_unit) for f in equivalence_factors())

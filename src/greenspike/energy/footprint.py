@@ -26,6 +26,7 @@ from greenspike.energy.hardware import (
     find_hardware,
 )
 from greenspike.energy.pue import power_usage_effectiveness
+from greenspike.errors import InvalidInputError
 
 GIVEN = "given by the user"
 
@@ -214,7 +215,7 @@ def _device_power(
     n = format_number(devices)
     if power_w is not None:
         if utilisation is not None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"give the average power per device (power_w={power_w}) or a utilisation of "
                 f"the TDP (utilisation={utilisation}), not both"
             )
@@ -227,7 +228,7 @@ def _device_power(
             (Assumption(label, float(power_w), "W", GIVEN),),
         )
     if model is None:
-        raise ValueError(
+        raise InvalidInputError(
             "name the hardware (e.g. 'V100'; `greenspike estimate --list-hardware` lists them) "
             "or give the average power per device (power_w)"
         )
@@ -252,7 +253,7 @@ def _cpu_power(
     """Power of the CPU cores the run used, its term in the formula, and the assumptions."""
     if cpu is None:
         if cores is not None or utilisation is not None:
-            raise ValueError(
+            raise InvalidInputError(
                 "cpu_cores and cpu_utilisation need the CPU model (cpu=..., or 'any' for a "
                 "generic 12 W core)"
             )
@@ -260,7 +261,9 @@ def _cpu_power(
     try:
         model = find_hardware(cpu, kind="cpu")
     except ValueError as error:
-        raise ValueError(f"{error} For a CPU not listed, give cpu='any' (12 W per core).") from None
+        raise InvalidInputError(
+            f"{error} For a CPU not listed, give cpu='any' (12 W per core)."
+        ) from None
     if cores is None:
         cores, cores_source = model.cores or 1, f"assumed: all cores of one {model.model}"
     else:
@@ -300,7 +303,7 @@ def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption
 def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str, ...]]:
     """Hours of the run, and the conversion line for the formula when given in days."""
     if (hours is None) == (days is None):
-        raise ValueError(
+        raise InvalidInputError(
             f"give the duration as hours or as days, exactly one (hours={hours}, days={days})"
         )
     if days is not None:
@@ -316,19 +319,21 @@ def _positive(name: str, value: float, unit: str) -> float:
         or not isinstance(value, (int, float))
         or not (math.isfinite(value) and value > 0)
     ):
-        raise ValueError(f"{name} must be a finite number > 0{unit}, got {value!r}")
+        raise InvalidInputError(f"{name} must be a finite number > 0{unit}, got {value!r}")
     return float(value)
 
 
 def _fraction(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be a fraction in (0, 1] (1 = always at TDP), got {value!r}")
+        raise InvalidInputError(
+            f"{name} must be a fraction in (0, 1] (1 = always at TDP), got {value!r}"
+        )
     return float(value)
 
 
 def _count(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        raise InvalidInputError(f"{name} must be a whole number >= 1, got {value!r}")
     return value
 
 

@@ -20,6 +20,8 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Literal
 
+from greenspike.errors import InvalidInputError
+
 # Power drawn by DRAM per GB installed (or allocated), the Green Algorithms reference value.
 MEMORY_POWER_W_PER_GB = 0.3725
 MEMORY_POWER_SOURCE = (
@@ -92,10 +94,12 @@ def find_hardware(name: str, kind: Kind | None = None) -> Hardware:
     resolves). Raises ValueError when no model or several fit.
     """
     if kind is not None and kind not in KINDS:
-        raise ValueError(f"unknown hardware kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+        raise InvalidInputError(f"unknown hardware kind {kind!r}; valid kinds: {', '.join(KINDS)}")
     query = _words(name)
     if not query:
-        raise ValueError(f"hardware name {name!r} names no model; try e.g. 'V100' or 'A100 SXM4'")
+        raise InvalidInputError(
+            f"hardware name {name!r} names no model; try e.g. 'V100' or 'A100 SXM4'"
+        )
     names = _names(kind)
     same = [hw for known, hw in names.items() if known.replace(" ", "") == query.replace(" ", "")]
     if same:
@@ -109,12 +113,12 @@ def find_hardware(name: str, kind: Kind | None = None) -> Hardware:
     if holding:
         options = [f"{h.model} ({h.tdp_w:g} W)" for h in sorted(holding, key=_by_model)]
         more = f" and {len(options) - 8} more" if len(options) > 8 else ""
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware name {name!r} is ambiguous: it may be {', '.join(options[:8])}{more}"
         )
     close = difflib.get_close_matches(query, names, n=5, cutoff=0.5)
     hint = f"; close matches: {', '.join(sorted({names[k].model for k in close}))}" if close else ""
-    raise ValueError(
+    raise InvalidInputError(
         f"unknown hardware {name!r}{hint}. `greenspike estimate --list-hardware` lists the "
         "known models; for another one give its power directly (e.g. --power-w)."
     )

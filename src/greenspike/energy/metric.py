@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from greenspike.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -24,17 +26,17 @@ class Metric:
 def checked_metric(name: object, value: object, step: object, unix_s: float) -> Metric:
     """A Metric, or ValueError naming the bad name, value or step."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"a metric needs a non-empty name, got {name!r}")
+        raise InvalidInputError(f"a metric needs a non-empty name, got {name!r}")
     if step is not None and (
         isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0
     ):
-        raise ValueError(f"step must be an integer >= 0 or None, got {step!r}")
+        raise InvalidInputError(f"step must be an integer >= 0 or None, got {step!r}")
     try:
         number = float(value)  # type: ignore[arg-type]  # numpy and torch scalars too
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, (str, bytes)) or not math.isfinite(number):
-        raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
+        raise InvalidInputError(f"metric {name!r} must be a finite number, got {value!r}")
     return Metric(name, number, None if step is None else int(step), unix_s)
 
 
@@ -43,9 +45,9 @@ def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
     checked = {}
     for key, value in (tags or {}).items():
         if not isinstance(key, str) or not key.strip():
-            raise ValueError(f"a tag needs a non-empty name, got {key!r}")
+            raise InvalidInputError(f"a tag needs a non-empty name, got {key!r}")
         if value is None:
-            raise ValueError(f"tag {key!r} needs a value, got None")
+            raise InvalidInputError(f"tag {key!r} needs a value, got None")
         checked[key] = str(value)
     return checked
 
@@ -55,6 +57,6 @@ def metadata_json(metadata: Mapping[str, Any] | None) -> str:
     try:
         return json.dumps(dict(metadata or {}), allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"metadata must be JSON-serialisable (str, finite numbers, lists, dicts): {error}"
         ) from error

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from greenspike.errors import InvalidInputError
+
 DEFAULT_PROVIDER = "unknown"
 
 
@@ -57,13 +59,13 @@ def power_usage_effectiveness(pue: float | str | None = None) -> Pue:
     if isinstance(pue, str):
         found = known_pues().get(pue.strip().casefold())
         if found is None:
-            raise ValueError(
+            raise InvalidInputError(
                 f"unknown PUE provider {pue!r}; give a number >= 1 or one of: "
                 f"{', '.join(known_pues())}"
             )
         return found
     if isinstance(pue, bool) or not math.isfinite(pue) or pue < 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"PUE must be a finite number >= 1 (facility energy / IT energy), got {pue}"
         )
     return Pue(float(pue), "given by the user")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from greenspike._files import write_atomically
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
+from greenspike.errors import InvalidInputError
 
 Status = Literal["running", "finished", "failed", "interrupted"]
 STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "interrupted")
@@ -208,7 +209,9 @@ class EnergyReport(_Totals):
     def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
         """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed."""
         if data.get("schema") != SCHEMA:
-            raise ValueError(f"not a greenspike energy report (schema {data.get('schema')!r})")
+            raise InvalidInputError(
+                f"not a greenspike energy report (schema {data.get('schema')!r})"
+            )
         component_fields = {f.name for f in fields(ComponentEnergy)}
         components = tuple(
             ComponentEnergy(
@@ -254,5 +257,5 @@ class EnergyReport(_Totals):
 
 def _status(value: str) -> Status:
     if value not in STATUSES:
-        raise ValueError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
+        raise InvalidInputError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
     return value  # type: ignore[return-value]

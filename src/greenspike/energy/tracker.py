@@ -51,6 +51,7 @@ from greenspike.energy.report import (
     Status,
     WindowReport,
 )
+from greenspike.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import os
@@ -178,12 +179,14 @@ class EnergyTracker(ContextDecorator):
         command: str | None = None,
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
-            raise ValueError(f"interval must be a finite number of seconds, got {interval_s!r}")
+            raise InvalidInputError(
+                f"interval must be a finite number of seconds, got {interval_s!r}"
+            )
         if interval_s <= 0:
-            raise ValueError(f"interval must be > 0 s, got {interval_s:g} s")
+            raise InvalidInputError(f"interval must be > 0 s, got {interval_s:g} s")
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
-            raise ValueError(f"meters must be 'auto' or a list of meters, got {meters!r}")
+            raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
         self.meters = meters
         self.interval_s = float(interval_s)
         self.carbon_intensity = carbon_intensity(country, intensity_g_per_kwh)
@@ -261,7 +264,7 @@ class EnergyTracker(ContextDecorator):
         `status` is "finished", "failed" or "interrupted"; `note` says why, in the report.
         """
         if status not in ("finished", "failed", "interrupted"):
-            raise ValueError(f"a run ends finished, failed or interrupted, not {status!r}")
+            raise InvalidInputError(f"a run ends finished, failed or interrupted, not {status!r}")
         if not self._running:
             if self.report is None:
                 raise RuntimeError("the tracker was not started")
@@ -358,7 +361,9 @@ class EnergyTracker(ContextDecorator):
         if doubled:
             for meter in self._active:
                 meter.close()
-            raise ValueError(f"several meters report {', '.join(doubled)}: that would count twice")
+            raise InvalidInputError(
+                f"several meters report {', '.join(doubled)}: that would count twice"
+            )
 
     def _read(self) -> tuple[float, dict[str, float]]:
         """(monotonic time, joules per component since start); a failing meter keeps its last."""

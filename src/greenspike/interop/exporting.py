@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from greenspike import __version__
+from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
 from greenspike.interop.network import (
     STEP_LAYERS,
@@ -78,10 +79,10 @@ def _layers_and_edges(model: nn.Module) -> tuple[dict[str, nn.Module], list[tupl
     if isinstance(model, GraphNetwork):
         return dict(model.layers.items()), list(model.edges)
     if not isinstance(model, nn.Module):
-        raise ValueError(f"to_nir exports a torch nn.Module, got {type(model).__name__}")
+        raise InvalidInputError(f"to_nir exports a torch nn.Module, got {type(model).__name__}")
     layers = dict(_flatten(model, "")) if isinstance(model, nn.Sequential) else {"0": model}
     if not layers:
-        raise ValueError("to_nir got an empty nn.Sequential: there is nothing to export")
+        raise InvalidInputError("to_nir got an empty nn.Sequential: there is nothing to export")
     names = ["input", *layers, "output"]
     return layers, list(itertools.pairwise(names))
 
@@ -101,7 +102,7 @@ def _infer_input_shape(model, layers, edges) -> Shape:
     first = layers[next(b for a, b in edges if a == "input")]
     if isinstance(first, nn.Linear):
         return (first.in_features,)
-    raise ValueError(
+    raise InvalidInputError(
         f"to_nir needs input_shape (one sample, without time and batch) for a model that "
         f"starts with {type(first).__name__}, e.g. input_shape=(2, 34, 34)"
     )
@@ -111,18 +112,18 @@ def _check_shape(shape) -> Shape:
     try:
         shape = tuple(int(n) for n in shape)
     except (TypeError, ValueError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"input_shape must be a tuple of positive integers, got {shape!r}"
         ) from error
     if not shape or min(shape) < 1:
-        raise ValueError(f"input_shape must be a tuple of positive integers, got {shape!r}")
+        raise InvalidInputError(f"input_shape must be a tuple of positive integers, got {shape!r}")
     return shape
 
 
 def _incoming_shape(name: str, edges, shapes: dict[str, Shape]) -> Shape:
     incoming = {shapes[a] for a, b in edges if b == name}
     if len(incoming) != 1:
-        raise ValueError(f"the inputs of {name!r} have different shapes: {sorted(incoming)}")
+        raise InvalidInputError(f"the inputs of {name!r} have different shapes: {sorted(incoming)}")
     return incoming.pop()
 
 
@@ -134,7 +135,7 @@ def _node(nir, name: str, layer: nn.Module, shape: Shape, dt: float) -> tuple[An
     if isinstance(layer, STEP_LAYERS):
         out_shape = _step_output_shape(name, layer, shape)
         return _step_node(nir, name, layer, shape), out_shape
-    raise ValueError(
+    raise InvalidInputError(
         f"layer {name!r} ({type(layer).__name__}) has no NIR equivalent; supported: nn.Linear, "
         "nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, SumPool2d, Scale, LIF, IF, CubaLIF, "
         "RecurrentLIF, LeakyIntegrator"
@@ -146,7 +147,7 @@ def _step_output_shape(name: str, layer: nn.Module, shape: Shape) -> Shape:
         with torch.no_grad():
             return tuple(layer(torch.zeros(1, *shape)).shape[1:])
     except RuntimeError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} ({type(layer).__name__}) cannot take one step of shape "
             f"{list(shape)}: {error}"
         ) from error
@@ -155,7 +156,7 @@ def _step_output_shape(name: str, layer: nn.Module, shape: Shape) -> Shape:
 def _step_node(nir, name: str, layer: nn.Module, shape: Shape) -> Any:
     if isinstance(layer, nn.Linear):
         if len(shape) != 1:
-            raise ValueError(
+            raise InvalidInputError(
                 f"layer {name!r} (nn.Linear) gets inputs of shape {list(shape)}; NIR's Affine "
                 "maps vectors: flatten first"
             )
@@ -173,7 +174,7 @@ def _step_node(nir, name: str, layer: nn.Module, shape: Shape) -> Any:
         )
     if isinstance(layer, nn.AvgPool2d):
         if layer.ceil_mode or not layer.count_include_pad or layer.divisor_override:
-            raise ValueError(
+            raise InvalidInputError(
                 f"layer {name!r} (nn.AvgPool2d) uses ceil_mode, count_include_pad=False or "
                 "divisor_override, which NIR's AvgPool2d cannot express"
             )
@@ -192,7 +193,7 @@ def _step_node(nir, name: str, layer: nn.Module, shape: Shape) -> Any:
 
 def _conv_node(nir, name: str, layer: nn.Conv1d | nn.Conv2d, shape: Shape) -> Any:
     if layer.padding_mode != "zeros":
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} ({type(layer).__name__}) pads with {layer.padding_mode!r}; NIR "
             "convolutions pad with zeros"
         )
@@ -218,7 +219,7 @@ def _conv_node(nir, name: str, layer: nn.Conv1d | nn.Conv2d, shape: Shape) -> An
 
 def _neuron_node(nir, name: str, layer: Neuron, shape: Shape, dt: float) -> Any:
     if isinstance(layer, ALIF):
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} (ALIF) has no NIR equivalent: NIR has no adaptive-threshold neuron"
         )
     if isinstance(layer, LeakyIntegrator):
@@ -228,7 +229,7 @@ def _neuron_node(nir, name: str, layer: Neuron, shape: Shape, dt: float) -> Any:
         return _cuba_lif_node(nir, name, layer, shape, dt)
     if isinstance(layer, (LIF, RecurrentLIF)):
         return _lif_node(nir, name, layer, shape, dt)
-    raise ValueError(f"layer {name!r} ({type(layer).__name__}) has no NIR equivalent")
+    raise InvalidInputError(f"layer {name!r} ({type(layer).__name__}) has no NIR equivalent")
 
 
 def _lif_node(nir, name: str, layer: LIF | RecurrentLIF, shape: Shape, dt: float) -> Any:
@@ -278,7 +279,7 @@ def _membrane(nir, name: str, beta, dt: float) -> Any:
 
 def _cuba_lif_node(nir, name: str, layer: CubaLIF, shape: Shape, dt: float) -> Any:
     if layer.reset != "zero":
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} (CubaLIF) resets with {layer.reset!r}; NIR's CubaLIF resets the "
             "membrane to zero: export it with reset='zero' (no exact NIR form of the other resets)"
         )
@@ -300,7 +301,7 @@ def _cuba_lif_node(nir, name: str, layer: CubaLIF, shape: Shape, dt: float) -> A
 
 def _check_leaky(name: str, decay: np.ndarray, what: str = "beta") -> None:
     if np.any(decay == 1):
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} has {what} = 1 for some neurons and < 1 for others (or {what} = 1 "
             f"in a neuron NIR only has with a leak): NIR's time constant would be infinite; "
             f"use {what} < 1 everywhere, or an IF layer"
@@ -313,7 +314,7 @@ def _per_neuron(value: torch.Tensor, shape: Shape, name: str, what: str) -> np.n
     try:
         return np.broadcast_to(array, shape).copy()
     except ValueError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r}: {what} of shape {list(array.shape)} does not broadcast to its "
             f"neurons {list(shape)}"
         ) from error
@@ -325,7 +326,7 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
 
 def _without_batch(name: str, dim: int) -> int:
     if dim == 0:
-        raise ValueError(
+        raise InvalidInputError(
             f"layer {name!r} (nn.Flatten) flattens the batch dimension (start_dim=0); NIR "
             "shapes have no batch: use start_dim >= 1"
         )

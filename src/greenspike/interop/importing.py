@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
 from greenspike.interop.network import GraphNetwork, Scale, SumPool2d
 from greenspike.interop.parameters import DEFAULT_DT, check_dt, input_gain, tau_to_decay
@@ -49,7 +50,7 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     nir = require_nir()
     graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
     if not isinstance(graph, nir.NIRGraph):
-        raise ValueError(
+        raise InvalidInputError(
             f"from_nir expects a nir.NIRGraph or a path to a .nir file, got "
             f"{type(graph_or_path).__name__}"
         )
@@ -83,7 +84,7 @@ def read_graph(path: str | Path) -> Any:
         _check_node_types(nir, path)
         return nir.read(path)
     except _READ_ERRORS as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"{path} is not a readable NIR graph: {type(error).__name__}: {error}"
         ) from error
 
@@ -100,7 +101,7 @@ def _check_node_types(nir, path: Path) -> None:
                 nir.str2NIRNode(kind)
             except AssertionError:
                 node = name.rsplit("/", 1)[-1]
-                raise ValueError(
+                raise InvalidInputError(
                     f"node {node!r} has type {kind!r}, which NIR {nir.version} does not define"
                 ) from None
 
@@ -115,7 +116,7 @@ def _recorded_dt(graph) -> float:
     try:
         return float(np.asarray(metadata["dt"]))
     except (TypeError, ValueError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"the graph's metadata has dt = {metadata['dt']!r}, not a number"
         ) from error
 
@@ -123,7 +124,9 @@ def _recorded_dt(graph) -> float:
 def _single(kind, nodes: dict, what: str) -> str:
     keys = [key for key, node in nodes.items() if isinstance(node, kind)]
     if len(keys) != 1:
-        raise ValueError(f"a NIR graph needs exactly one {what} node here, found {len(keys)}")
+        raise InvalidInputError(
+            f"a NIR graph needs exactly one {what} node here, found {len(keys)}"
+        )
     return keys[0]
 
 
@@ -146,7 +149,7 @@ def _edges(edges, names: dict, renamed: dict, nodes: dict) -> list[tuple[str, st
     result = []
     for edge in edges:
         if len(edge) != 2 or edge[0] not in nodes or edge[1] not in nodes:
-            raise ValueError(f"edge {tuple(edge)!r} does not connect two nodes of the graph")
+            raise InvalidInputError(f"edge {tuple(edge)!r} does not connect two nodes of the graph")
         a, b = edge
         result.append((names[a], renamed.get(b, names[b])))
     for key, gain in renamed.items():
@@ -157,7 +160,7 @@ def _edges(edges, names: dict, renamed: dict, nodes: dict) -> list[tuple[str, st
 def _shape(value, where: str) -> tuple[int, ...]:
     array = _array(value, where, "shape")
     if array.ndim != 1 or array.size == 0 or np.any(array < 1) or np.any(array != np.round(array)):
-        raise ValueError(f"{where}: shape must be positive integers, got {value!r}")
+        raise InvalidInputError(f"{where}: shape must be positive integers, got {value!r}")
     return tuple(int(n) for n in array)
 
 
@@ -190,7 +193,7 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
         return [_lif(beta, threshold / gain, "zero")]
     if isinstance(node, nir.CubaLIF):
         return [_cuba_lif(node, where, dt)]
-    raise ValueError(
+    raise InvalidInputError(
         f"{where} is not supported by greenspike: it reads Affine, Linear, Conv1d, "
         "Conv2d, Flatten, AvgPool2d, SumPool2d, Scale, LI, I, LIF, IF, CubaLIF and recurrent "
         "subgraphs"
@@ -200,7 +203,7 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
 def _linear(node, where: str) -> nn.Linear:
     weight = _finite(node.weight, where, "weight")
     if weight.ndim != 2:
-        raise ValueError(f"{where}: weight must be a matrix, got shape {weight.shape}")
+        raise InvalidInputError(f"{where}: weight must be a matrix, got shape {weight.shape}")
     bias = getattr(node, "bias", None)
     layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
     with torch.no_grad():
@@ -214,7 +217,7 @@ def _conv(nir, node, where: str) -> nn.Module:
     weight = _finite(node.weight, where, "weight")
     dims = 1 if isinstance(node, nir.Conv1d) else 2
     if weight.ndim != dims + 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: weight must have {dims + 2} dimensions (out, in, kernel), got "
             f"shape {weight.shape}"
         )
@@ -236,7 +239,7 @@ def _conv(nir, node, where: str) -> nn.Module:
             groups=groups,
         )
     except (ValueError, RuntimeError) as error:
-        raise ValueError(f"{where}: {error}") from error
+        raise InvalidInputError(f"{where}: {error}") from error
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
         layer.bias.copy_(_tensor(_finite_shaped(node.bias, (weight.shape[0],), where, "bias")))
@@ -306,7 +309,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     unknown = roles.pop("other", [])
     if unknown:
         kinds = ", ".join(f"{n} ({type(nodes[n]).__name__})" for n in unknown)
-        raise ValueError(f"{where} holds nodes greenspike cannot read: {kinds}")
+        raise InvalidInputError(f"{where} holds nodes greenspike cannot read: {kinds}")
     entry, exit_ = _only(roles, "input", where), _only(roles, "output", where)
     feedback = roles.get("weights", []) + roles.get("scale", [])
     if "resetting" in roles:
@@ -316,7 +319,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
             graph, {(entry, neuron), (neuron, weights), (weights, neuron), (neuron, exit_)}, where
         )
         if isinstance(nodes[neuron], nir.CubaLIF) or "scale" in roles or "threshold" in roles:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{where}: only a recurrent LIF or IF (with one weight node) has a greenspike layer"
             )
         beta, gain, threshold = _resetting(nir, nodes[neuron], where, dt)
@@ -326,7 +329,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     expected |= {(spike, f) for f in feedback} | {(f, membrane) for f in feedback}
     _expect_edges(graph, expected, where)
     if len(roles.get("weights", [])) > 1 or len(roles.get("scale", [])) > 1:
-        raise ValueError(f"{where}: at most one weight node and one Scale may feed back")
+        raise InvalidInputError(f"{where}: at most one weight node and one Scale may feed back")
     beta, gain = _membrane(nir, nodes[membrane], where, dt)
     threshold = _finite_shaped(nodes[spike].threshold, beta.shape, where, "threshold") / gain
     _positive(threshold, where, "threshold")
@@ -361,7 +364,7 @@ def _role(nir, node) -> str:
 def _only(roles: dict, role: str, where: str) -> str:
     names = roles.get(role, [])
     if len(names) != 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"{where} is not a recognised recurrent layer: it needs exactly one {role} "
             f"node, found {len(names)}"
         )
@@ -371,7 +374,7 @@ def _only(roles: dict, role: str, where: str) -> str:
 def _expect_edges(graph, expected: set, where: str) -> None:
     edges = {tuple(edge) for edge in graph.edges}
     if edges != expected:
-        raise ValueError(
+        raise InvalidInputError(
             f"{where} is not a recognised recurrent layer: its edges {sorted(edges)} "
             f"should be {sorted(expected)}"
         )
@@ -381,7 +384,7 @@ def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
     scale = _finite_shaped(scale_node.scale, beta.shape, where, "reset scale")
     expected = -beta * threshold
     if not np.allclose(scale, expected, rtol=1e-6, atol=1e-12):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: the Scale feeding spikes back is not a subtractive reset "
             f"(-beta * threshold = {expected.ravel()[:3]}..., got {scale.ravel()[:3]}...)"
         )
@@ -391,13 +394,13 @@ def _recurrent(weights_node, beta, threshold, reset: str, where: str) -> Recurre
     weight = _finite(weights_node.weight, where, "recurrent weight")
     features = beta.size
     if beta.ndim != 1 or weight.shape != (features, features):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: a recurrent layer needs a vector of neurons and a square weight, "
             f"got neurons {list(beta.shape)} and weight {list(weight.shape)}"
         )
     bias = getattr(weights_node, "bias", None)
     if bias is not None and np.any(_finite(bias, where, "recurrent bias") != 0):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: the recurrent bias must be 0 (a constant input belongs to the layer before)"
         )
     layer = RecurrentLIF(features, _value(beta), _value(threshold), reset=reset)
@@ -411,24 +414,24 @@ def _recurrent(weights_node, beta, threshold, reset: str, where: str) -> Recurre
 
 def _array(value, where: str, what: str) -> np.ndarray:
     if value is None:
-        raise ValueError(f"{where}: {what} is missing")
+        raise InvalidInputError(f"{where}: {what} is missing")
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: {what} must be numbers, got {value!r:.80}") from error
+        raise InvalidInputError(f"{where}: {what} must be numbers, got {value!r:.80}") from error
 
 
 def _finite(value, where: str, what: str) -> np.ndarray:
     array = _array(value, where, what)
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{where}: {what} contains NaN or infinite values")
+        raise InvalidInputError(f"{where}: {what} contains NaN or infinite values")
     return array
 
 
 def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
     array = _finite(value, where, what)
     if array.shape != shape:
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: {what} has shape {list(array.shape)}, expected {list(shape)} "
             "(one value per neuron)"
         )
@@ -437,12 +440,12 @@ def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
 
 def _positive(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array <= 0):
-        raise ValueError(f"{where}: {what} must be > 0, got min {array.min():g}")
+        raise InvalidInputError(f"{where}: {what} must be > 0, got min {array.min():g}")
 
 
 def _zero(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array != 0):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: {what} must be 0 (greenspike neurons rest and reset at 0), "
             f"got values up to {np.abs(array).max():g}"
         )
@@ -450,7 +453,7 @@ def _zero(array: np.ndarray, where: str, what: str) -> None:
 
 def _decay(tau: np.ndarray, where: str, what: str, dt: float) -> np.ndarray:
     if np.any(tau < dt):
-        raise ValueError(
+        raise InvalidInputError(
             f"{where}: {what} must be >= dt = {dt:g} s (a decay per step in [0, 1]), "
             f"got min {tau.min():g}; pass the dt the graph was made for: from_nir(..., dt=...)"
         )
@@ -469,7 +472,7 @@ def _is_unit(gain: np.ndarray) -> bool:
 def _integer(value, where: str, what: str) -> int:
     array = _array(value, where, what)
     if array.size != 1 or array.ravel()[0] != round(float(array.ravel()[0])):
-        raise ValueError(f"{where}: {what} must be an integer, got {value!r}")
+        raise InvalidInputError(f"{where}: {what} must be an integer, got {value!r}")
     return int(array.ravel()[0])
 
 
@@ -478,7 +481,9 @@ def _integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
     if array.size == 1:
         array = np.repeat(array, dims)
     if array.size != dims or np.any(array != np.round(array)) or np.any(array < 0):
-        raise ValueError(f"{where}: {what} must be {dims} non-negative integers, got {value!r}")
+        raise InvalidInputError(
+            f"{where}: {what} must be {dims} non-negative integers, got {value!r}"
+        )
     return tuple(int(n) for n in array)
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from greenspike.errors import InvalidInputError
+
 
 def load_model(spec: str, weights: Path | None = None) -> nn.Module:
     """The `nn.Module` named by `spec`, with the state_dict in `weights` loaded when given.
@@ -26,11 +28,11 @@ def load_model(spec: str, weights: Path | None = None) -> nn.Module:
             raise FileNotFoundError(f"no weights file at {weights}")
         state = torch.load(weights, map_location="cpu", weights_only=True)
         if not isinstance(state, dict):
-            raise ValueError(f"{weights} holds a {type(state).__name__}, not a state_dict")
+            raise InvalidInputError(f"{weights} holds a {type(state).__name__}, not a state_dict")
         try:
             model.load_state_dict(state)
         except RuntimeError as error:
-            raise ValueError(f"{weights} does not fit the model: {error}") from error
+            raise InvalidInputError(f"{weights} does not fit the model: {error}") from error
     return model
 
 
@@ -38,7 +40,7 @@ def _from_file(path: Path) -> nn.Module:
     try:
         model = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:  # unpickling can raise anything; the user needs the reason
-        raise ValueError(
+        raise InvalidInputError(
             f"cannot load a model from {path}: {type(error).__name__}: {error}"
         ) from error
     return _module(model, str(path))
@@ -47,7 +49,7 @@ def _from_file(path: Path) -> nn.Module:
 def _from_python(spec: str) -> nn.Module:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise ValueError(
+        raise InvalidInputError(
             f"model {spec!r} is neither a file nor 'module:name' (e.g. mypkg.models:build or "
             "models.py:net)"
         )
@@ -57,9 +59,9 @@ def _from_python(spec: str) -> nn.Module:
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:
-            raise ValueError(f"cannot import {module_name!r}: {error}") from error
+            raise InvalidInputError(f"cannot import {module_name!r}: {error}") from error
     if not hasattr(module, attribute):
-        raise ValueError(f"{module_name!r} has no attribute {attribute!r}")
+        raise InvalidInputError(f"{module_name!r} has no attribute {attribute!r}")
     found = getattr(module, attribute)
     if callable(found) and not isinstance(found, nn.Module):
         found = found()
@@ -79,5 +81,5 @@ def _run_file(path: Path):
 
 def _module(found, spec: str) -> nn.Module:
     if not isinstance(found, nn.Module):
-        raise ValueError(f"{spec!r} gives a {type(found).__name__}, not a torch nn.Module")
+        raise InvalidInputError(f"{spec!r} gives a {type(found).__name__}, not a torch nn.Module")
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn.neuron import Neuron
 
 
@@ -71,7 +72,7 @@ class GraphNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2 or tuple(x.shape[2:]) != self.input_shape:
-            raise ValueError(
+            raise InvalidInputError(
                 f"GraphNetwork expects inputs [T, B, {', '.join(map(str, self.input_shape))}], "
                 f"got shape {list(x.shape)}"
             )
@@ -95,7 +96,7 @@ def run_layer(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return layer(x.flatten(0, 1)).unflatten(0, x.shape[:2])
     if isinstance(layer, (Neuron, Scale)):
         return layer(x)
-    raise ValueError(f"GraphNetwork cannot run a {type(layer).__name__} layer")
+    raise InvalidInputError(f"GraphNetwork cannot run a {type(layer).__name__} layer")
 
 
 def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[str]:
@@ -107,17 +108,19 @@ def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[st
     known = {"input", "output", *names}
     for a, b in edges:
         if a not in known or b not in known or a == "output" or b == "input":
-            raise ValueError(f"edge ({a!r}, {b!r}) does not connect two layers of the graph")
+            raise InvalidInputError(f"edge ({a!r}, {b!r}) does not connect two layers of the graph")
     fed = {b for _, b in edges}
     for name in [*names, "output"]:
         if name not in fed:
-            raise ValueError(f"nothing feeds {name!r}: every layer and the output need an input")
+            raise InvalidInputError(
+                f"nothing feeds {name!r}: every layer and the output need an input"
+            )
     pending = {name: {a for a, b in edges if b == name} for name in names}
     done, order = {"input"}, []
     while pending:
         ready = sorted(name for name, sources in pending.items() if sources <= done)
         if not ready:
-            raise ValueError(
+            raise InvalidInputError(
                 f"the graph has a cycle through {sorted(pending)}: only a recurrent layer "
                 "(a NIR subgraph) may feed back into itself"
             )
@@ -131,5 +134,5 @@ def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[st
 def _pair(value) -> tuple[int, int]:
     values = tuple(int(v) for v in (value if hasattr(value, "__len__") else (value, value)))
     if len(values) != 2:
-        raise ValueError(f"expected one or two integers, got {value!r}")
+        raise InvalidInputError(f"expected one or two integers, got {value!r}")
     return values

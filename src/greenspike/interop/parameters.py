@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from greenspike.errors import InvalidInputError
+
 # The time step of an export when none is given: snnTorch 1.0's importer assumes it.
 DEFAULT_DT = 1e-4
 
@@ -40,7 +42,7 @@ def input_gain(tau: np.ndarray, r: np.ndarray, dt: float) -> np.ndarray:
 def check_dt(dt: float) -> float:
     """`dt` is a finite time step in seconds, > 0."""
     if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating)):
-        raise ValueError(f"dt must be a time step in seconds (a number > 0), got {dt!r}")
+        raise InvalidInputError(f"dt must be a time step in seconds (a number > 0), got {dt!r}")
     if not np.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt must be a finite time step in seconds, > 0, got {dt!r}")
+        raise InvalidInputError(f"dt must be a finite time step in seconds, > 0, got {dt!r}")
     return float(dt)

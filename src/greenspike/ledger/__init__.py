@@ -6,8 +6,9 @@ carbon figures, tags, metadata and metrics, in SQLite (default) or PostgreSQL.
         print(run.id, run.name, run.energy_j, run.last_metric("accuracy"))
 """
 
+from greenspike.errors import LedgerVersionError
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
-from greenspike.ledger.migrations import SCHEMA_VERSION, LedgerVersionError
+from greenspike.ledger.migrations import SCHEMA_VERSION
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger, shared_ledger
 

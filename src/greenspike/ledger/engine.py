@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import NullPool
 
+from greenspike.errors import InvalidInputError
+
 BUSY_TIMEOUT_S = 60.0
 
 
@@ -26,23 +28,25 @@ def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as error:
-        raise ValueError(f"bad ledger URL {url!r}: {error}") from error
+        raise InvalidInputError(f"bad ledger URL {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
         return _sqlite(url, parsed.database)
     try:
         return create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"a PostgreSQL ledger needs psycopg: pip install 'greenspike[postgres]' ({error})"
         ) from error
 
 
 def _sqlite(url: str, database: str | None) -> Engine:
     if not database or database == ":memory:":
-        raise ValueError(f"the ledger must be a file, not {url!r} (an in-memory one is lost)")
+        raise InvalidInputError(
+            f"the ledger must be a file, not {url!r} (an in-memory one is lost)"
+        )
     folder = Path(database).parent
     if not folder.is_dir():
-        raise ValueError(f"cannot open the ledger {database}: no directory {folder}")
+        raise InvalidInputError(f"cannot open the ledger {database}: no directory {folder}")
     engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

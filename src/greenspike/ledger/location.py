@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from greenspike.errors import InvalidInputError
+
 ENV_VAR = "GREENSPIKE_LEDGER"
 SUPPORTED = ("sqlite", "postgresql")
 
@@ -27,7 +29,9 @@ def ledger_url(url: str | os.PathLike[str] | None = None) -> str:
         chosen.parent.mkdir(parents=True, exist_ok=True)
     text = os.fspath(chosen).strip()
     if not text:
-        raise ValueError("empty ledger URL; give a file path, sqlite:///PATH or postgresql://...")
+        raise InvalidInputError(
+            "empty ledger URL; give a file path, sqlite:///PATH or postgresql://..."
+        )
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
     scheme, rest = text.split("://", 1)
@@ -35,7 +39,7 @@ def ledger_url(url: str | os.PathLike[str] | None = None) -> str:
     if dialect in ("postgres", "postgresql"):
         return f"postgresql+{driver or 'psycopg'}://{rest}"
     if dialect != "sqlite":
-        raise ValueError(
+        raise InvalidInputError(
             f"unsupported ledger URL {text!r}; valid: a file path, sqlite:///PATH, "
             "postgresql://USER@HOST/DB"
         )

@@ -13,11 +13,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, inspect, select, text
 
+from greenspike.errors import LedgerVersionError
 from greenspike.ledger import tables
-
-
-class LedgerVersionError(ValueError):
-    """The ledger was written by a newer greenspike, or is not a greenspike ledger."""
 
 
 def _create_v1(connection: Connection) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, and_, delete, exists, insert, select, update
 from greenspike import __version__
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
 from greenspike.energy.report import STATUSES, ComponentEnergy, EnergyReport
+from greenspike.errors import InvalidInputError
 from greenspike.ledger import tables
 from greenspike.ledger.engine import connect
 from greenspike.ledger.location import ledger_url
@@ -241,7 +242,9 @@ class Ledger:
             )
         if status is not None:
             if status not in (*STATUSES, "stale"):
-                raise ValueError(f"unknown status {status!r}; valid: {', '.join(STATUSES)}, stale")
+                raise InvalidInputError(
+                    f"unknown status {status!r}; valid: {', '.join(STATUSES)}, stale"
+                )
             query = query.where(r.c.status == ("running" if status == "stale" else status))
         if since_unix_s is not None:
             query = query.where(r.c.start_unix_s >= since_unix_s)
@@ -249,7 +252,7 @@ class Ledger:
             query = query.where(r.c.start_unix_s < until_unix_s)
         if limit is not None:
             if limit < 1:
-                raise ValueError(f"limit must be >= 1, got {limit}")
+                raise InvalidInputError(f"limit must be >= 1, got {limit}")
             if status != "stale":
                 query = query.limit(limit)
         with self.engine.connect() as connection:
@@ -268,7 +271,7 @@ class Ledger:
                 .first()
             )
             if row is None:
-                raise ValueError(f"no run {run_id} in the ledger {self.where}")
+                raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
             return self._records(connection, [row])[0]
 
     def samples(self, run_id: int) -> list[Sample]:
@@ -284,7 +287,7 @@ class Ledger:
     def _check_exists(self, connection, run_id: int) -> None:
         found = connection.execute(select(tables.runs.c.id).where(tables.runs.c.id == run_id))
         if found.first() is None:
-            raise ValueError(f"no run {run_id} in the ledger {self.where}")
+            raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
 
     def _records(self, connection, rows) -> list[RunRecord]:
         ids = [row["id"] for row in rows]

@@ -21,6 +21,7 @@ import jinja2
 from greenspike import __version__
 from greenspike._files import write_atomically
 from greenspike.energy.report import WindowReport
+from greenspike.errors import InvalidInputError
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger
 from greenspike.report import plots
@@ -72,7 +73,7 @@ def render_html_report(
     `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `plots.data_uri`),
     shown after the summary (e.g. the Pareto front of a search)."""
     if not runs:
-        raise ValueError("no runs to report on")
+        raise InvalidInputError("no runs to report on")
     samples = samples or {}
     views = [_view(run, samples.get(run.id, ())) for run in runs]
     template = _environment().get_template("report.html.j2")
@@ -99,7 +100,7 @@ def write_html_report(
     """Write the report of these runs to `path` (atomically); ValueError for an unknown id."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise ValueError(f"cannot write the report to {path}: no directory {path.parent}")
+        raise InvalidInputError(f"cannot write the report to {path}: no directory {path.parent}")
     runs = [ledger.run(run_id) for run_id in dict.fromkeys(run_ids)]
     text = render_html_report(
         runs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from greenspike.errors import InvalidInputError
 from greenspike.search.space import SearchSpace
 
 # Objective name -> the direction Optuna optimises it in.
@@ -62,32 +63,40 @@ class SearchConfig:
     def check(self) -> None:
         """ValueError naming the first bad field and what is valid."""
         if not self.objectives:
-            raise ValueError(f"give at least one objective: {', '.join(OBJECTIVES)}")
+            raise InvalidInputError(f"give at least one objective: {', '.join(OBJECTIVES)}")
         for name in self.objectives:
             if name not in OBJECTIVES:
-                raise ValueError(f"unknown objective {name!r}: use one of {', '.join(OBJECTIVES)}")
+                raise InvalidInputError(
+                    f"unknown objective {name!r}: use one of {', '.join(OBJECTIVES)}"
+                )
         if len(set(self.objectives)) != len(self.objectives):
-            raise ValueError(f"objectives repeat: {','.join(self.objectives)}")
+            raise InvalidInputError(f"objectives repeat: {','.join(self.objectives)}")
         for name in ("trials", "workers", "epochs", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+                raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
         if isinstance(self.startup_trials, bool) or not (
             isinstance(self.startup_trials, int) and self.startup_trials >= 0
         ):
-            raise ValueError(f"startup_trials must be an integer >= 0, got {self.startup_trials!r}")
+            raise InvalidInputError(
+                f"startup_trials must be an integer >= 0, got {self.startup_trials!r}"
+            )
         for name, unit in (("energy_budget_kj", "kJ"), ("time_budget_min", "min")):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a number of {unit} > 0, got {value!r}")
+                raise InvalidInputError(f"{name} must be a number of {unit} > 0, got {value!r}")
         if self.limit is not None and self.limit < 2:
-            raise ValueError(f"limit must be >= 2 train images, got {self.limit!r}")
+            raise InvalidInputError(f"limit must be >= 2 train images, got {self.limit!r}")
         if not 0 < self.validation < 1:
-            raise ValueError(f"validation must be a fraction in (0, 1), got {self.validation!r}")
+            raise InvalidInputError(
+                f"validation must be a fraction in (0, 1), got {self.validation!r}"
+            )
         if self.sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}")
+            raise InvalidInputError(
+                f"unknown sampler {self.sampler!r}: use one of {', '.join(SAMPLERS)}"
+            )
         if not self.study.strip():
-            raise ValueError("the study needs a non-empty name")
+            raise InvalidInputError("the study needs a non-empty name")
         self._check_dataset()
         self.space.check()
         self._check_hardware()
@@ -96,7 +105,7 @@ class SearchConfig:
         from greenspike.train.datasets import EVENT_SOURCES
 
         if self.dataset in EVENT_SOURCES:  # binned once, so the steps could not be searched
-            raise ValueError(
+            raise InvalidInputError(
                 f"greenspike search takes image data sets, not the event data set "
                 f"{self.dataset!r} (yet): use greenspike compare for it"
             )
@@ -105,7 +114,7 @@ class SearchConfig:
         from greenspike.cost import find_profile
 
         if not self.hardware:
-            raise ValueError("give at least one hardware profile, e.g. cmos45-fp32")
+            raise InvalidInputError("give at least one hardware profile, e.g. cmos45-fp32")
         profiles = [find_profile(name) for name in self.hardware]
         first = profiles[0]
         lacking = [
@@ -118,7 +127,7 @@ class SearchConfig:
             if figure is None
         ]
         if "inference-energy" in self.objectives and lacking:
-            raise ValueError(
+            raise InvalidInputError(
                 f"the inference-energy objective is priced on {first.name!r}, which has no "
                 f"figure for {', '.join(lacking)}: put a profile that prices every operation "
                 "(e.g. cmos45-fp32) first in hardware"

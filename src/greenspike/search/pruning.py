@@ -19,6 +19,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from greenspike.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class MedianRule:
@@ -31,7 +33,7 @@ class MedianRule:
         for name in ("startup_trials", "warmup_epochs"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+                raise InvalidInputError(f"{name} must be an integer >= 0, got {value!r}")
 
     def median_at(self, epoch: int, curves: Sequence[Sequence[float]]) -> float | None:
         """The median accuracy at `epoch` of the finished `curves`; None while too few."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from greenspike.errors import InvalidInputError
 from greenspike.train.models import ENCODINGS, MODELS
 
 NETWORKS = ("relu", "spiking")
@@ -40,7 +41,7 @@ class SearchSpace:
         _choices("model", self.models, MODELS)
         _choices("encoding", self.encodings, ENCODINGS)
         if not isinstance(self.max_depth, int) or self.max_depth < 1:
-            raise ValueError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
+            raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
         _range("width", self.width, 1)
         _range("steps", self.steps, 1)
         _range("learning rate", self.lr, 0, open_low=True)
@@ -102,10 +103,10 @@ def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
 
 def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
     if not chosen:
-        raise ValueError(f"choose at least one {what}: {', '.join(valid)}")
+        raise InvalidInputError(f"choose at least one {what}: {', '.join(valid)}")
     for choice in chosen:
         if choice not in valid:
-            raise ValueError(f"unknown {what} {choice!r}: use one of {', '.join(valid)}")
+            raise InvalidInputError(f"unknown {what} {choice!r}: use one of {', '.join(valid)}")
 
 
 def _range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
@@ -115,4 +116,6 @@ def _range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
         limit = f"> {low_limit}" if open_low else f">= {low_limit}"
         if high_limit is not None:
             limit += f" and <= {high_limit}"
-        raise ValueError(f"{what} range must be low <= high, both {limit}; got {low}..{high}")
+        raise InvalidInputError(
+            f"{what} range must be low <= high, both {limit}; got {low}..{high}"
+        )

@@ -27,6 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from greenspike.errors import InvalidInputError
 from greenspike.search.config import SearchConfig
 from greenspike.search.trial import SearchData, TrialRunner, load_search_data, record_of
 
@@ -63,17 +64,17 @@ def open_storage(url: str):
                 grace_period=GRACE_S,
             )
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError) as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"bad --storage {shown(url)!r}: use an RDB URL such as sqlite:///search.db or "
             f"postgresql+psycopg://user@host/db ({error})"
         ) from error
     except ImportError as error:
-        raise ValueError(
+        raise InvalidInputError(
             f"--storage {shown(url)!r} needs a database driver that is not installed ({error}): "
             "for PostgreSQL, pip install 'greenspike[postgres]' and use postgresql+psycopg://"
         ) from error
     except sqlalchemy.exc.OperationalError as error:
-        raise ValueError(f"cannot open --storage {shown(url)!r}: {error.orig}") from error
+        raise InvalidInputError(f"cannot open --storage {shown(url)!r}: {error.orig}") from error
 
 
 def shown(url: str) -> str:
@@ -111,7 +112,7 @@ def open_study(config: SearchConfig, url: str):
     if stored is None:
         study.set_user_attr("objectives", list(config.objectives))
     elif list(stored) != list(config.objectives):
-        raise ValueError(
+        raise InvalidInputError(
             f"study {config.study!r} in {shown(url)} searches {','.join(stored)}, not "
             f"{','.join(config.objectives)}: give the same --objectives or another --study"
         )

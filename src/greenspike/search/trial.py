@@ -27,6 +27,7 @@ import torch
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
 from greenspike.energy.tracker import EnergyTracker, status_of
+from greenspike.errors import InvalidInputError
 from greenspike.search.config import SearchConfig
 from greenspike.search.pruning import MedianRule
 from greenspike.search.space import Candidate, build, suggest
@@ -66,7 +67,7 @@ def load_search_data(config: SearchConfig) -> SearchData:
     data = SearchData(fit_part, validation, test)
     smallest = min(data.image_shape)
     if "cnn" in config.space.models and 2**config.space.max_depth > smallest:
-        raise ValueError(
+        raise InvalidInputError(
             f"max depth {config.space.max_depth} is too deep for a cnn on "
             f"{data.image_shape[0]}x{data.image_shape[1]} images (each conv layer halves them): "
             f"use at most {smallest.bit_length() - 1}"
@@ -176,7 +177,7 @@ def inference_energy(
     estimates = {name: counted.energy(name) for name in hardware}
     first = estimates[hardware[0]]
     if first.energy_j is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
             "put a profile that prices every operation (e.g. cmos45-fp32) first"
         )

@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn.functional._checks import check_finite
 
 
@@ -48,10 +49,10 @@ def latency(
     elif mode == "log":
         tau = (steps - 1) / math.log(100) if tau is None else tau
         if not (math.isfinite(tau) and tau > 0):
-            raise ValueError(f"latency: tau must be a positive number of steps, got {tau!r}")
+            raise InvalidInputError(f"latency: tau must be a positive number of steps, got {tau!r}")
         times = torch.round(-tau * torch.log(x))
     else:
-        raise ValueError(f"latency: mode must be 'linear' or 'log', got {mode!r}")
+        raise InvalidInputError(f"latency: mode must be 'linear' or 'log', got {mode!r}")
     times = torch.where(x > 0, times, torch.full_like(times, steps))  # steps: never
     step_index = torch.arange(steps, device=x.device).view(steps, *([1] * x.dim()))
     return (step_index == times.unsqueeze(0)).to(x.dtype)
@@ -67,10 +68,10 @@ def delta(x: torch.Tensor, threshold: float, *, signed: bool = True) -> torch.Te
     to the threshold, and compares step 0 with zero.)
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 1:
-        raise ValueError("delta expects a floating-point sequence [T, ...] with time first")
+        raise InvalidInputError("delta expects a floating-point sequence [T, ...] with time first")
     check_finite(x, "delta input")
     if not (math.isfinite(threshold) and threshold > 0):
-        raise ValueError(f"delta: threshold must be a positive number, got {threshold!r}")
+        raise InvalidInputError(f"delta: threshold must be a positive number, got {threshold!r}")
     change = torch.zeros_like(x)
     change[1:] = x[1:] - x[:-1]
     up = (change > threshold).to(x.dtype)
@@ -80,18 +81,18 @@ def delta(x: torch.Tensor, threshold: float, *, signed: bool = True) -> torch.Te
 
 def _check_steps(steps: int) -> None:
     if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        raise InvalidInputError(f"steps must be a positive integer, got {steps!r}")
 
 
 def _check_unit_range(x: torch.Tensor, encoder: str) -> None:
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise ValueError(
+        raise InvalidInputError(
             f"{encoder} expects a floating-point tensor with values in [0, 1], "
             f"got {getattr(x, 'dtype', type(x).__name__)}"
         )
     check_finite(x, f"{encoder} input")
     if x.numel() and (x.min() < 0 or x.max() > 1):
-        raise ValueError(
+        raise InvalidInputError(
             f"{encoder} expects values in [0, 1] (probabilities or normalised intensities), got "
             f"values from {x.min().item():g} to {x.max().item():g}; scale the input first"
         )

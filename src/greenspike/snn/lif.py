@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
 from greenspike.snn.kernels.choose import check_backend
@@ -118,7 +119,7 @@ class IF(LIF):
 
 def _beta_from(beta: float | torch.Tensor | None, tau: float | torch.Tensor | None):
     if (beta is None) == (tau is None):
-        raise ValueError("give either beta (decay per step) or tau (time constant in steps)")
+        raise InvalidInputError("give either beta (decay per step) or tau (time constant in steps)")
     if tau is None:
         return beta
     _checks.check_positive("tau", tau)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from greenspike.errors import InvalidInputError
+
 
 def cross_entropy_count(spikes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the spike counts: `cross_entropy(spikes.sum(0), targets)`.
@@ -44,7 +46,7 @@ def mse_count(
     _check_outputs(spikes, targets, "mse_count")
     for name, value in (("correct_rate", correct_rate), ("incorrect_rate", incorrect_rate)):
         if not 0 <= value <= 1:
-            raise ValueError(f"mse_count: {name} must lie in [0, 1], got {value!r}")
+            raise InvalidInputError(f"mse_count: {name} must lie in [0, 1], got {value!r}")
     steps, _, classes = spikes.shape
     rates = torch.full_like(spikes[0], incorrect_rate)
     rates += F.one_hot(targets, classes).to(spikes.dtype) * (correct_rate - incorrect_rate)
@@ -55,7 +57,9 @@ def predict(outputs: torch.Tensor) -> torch.Tensor:
     """Predicted classes `[B]` from outputs `[T, B, C]`: the class with the largest sum over
     time (spike count, or summed membrane); ties go to the lowest class index."""
     if outputs.dim() != 3:
-        raise ValueError(f"predict expects outputs [T, B, C], got shape {list(outputs.shape)}")
+        raise InvalidInputError(
+            f"predict expects outputs [T, B, C], got shape {list(outputs.shape)}"
+        )
     return outputs.sum(0).argmax(-1)
 
 
@@ -67,17 +71,17 @@ def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
 
 def _check_outputs(outputs: torch.Tensor, targets: torch.Tensor, caller: str) -> None:
     if outputs.dim() != 3:
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller} expects outputs [T, B, C] (time, batch, classes), "
             f"got shape {list(outputs.shape)}"
         )
     if targets.shape != outputs.shape[1:2]:
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller} expects targets [B] = [{outputs.shape[1]}] class indices, "
             f"got shape {list(targets.shape)}"
         )
     if targets.numel() and (targets.min() < 0 or targets.max() >= outputs.shape[2]):
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller}: targets must be class indices in [0, {outputs.shape[2] - 1}], got values "
             f"from {targets.min().item()} to {targets.max().item()}"
         )

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from greenspike.errors import InvalidInputError
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -50,12 +52,16 @@ def plot_membrane(
 
 def _one_sample(values: torch.Tensor, sample: int, caller: str) -> torch.Tensor:
     if values.dim() < 2:
-        raise ValueError(f"{caller} expects [T, N] or [T, B, ...], got shape {list(values.shape)}")
+        raise InvalidInputError(
+            f"{caller} expects [T, N] or [T, B, ...], got shape {list(values.shape)}"
+        )
     values = values.detach().cpu().float()
     if values.dim() == 2:
         return values
     if not 0 <= sample < values.shape[1]:
-        raise ValueError(f"{caller}: sample {sample} is outside the batch of {values.shape[1]}")
+        raise InvalidInputError(
+            f"{caller}: sample {sample} is outside the batch of {values.shape[1]}"
+        )
     return values[:, sample].reshape(values.shape[0], -1)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
 from greenspike.snn.neuron import Neuron, describe_value, register_value
@@ -47,7 +48,7 @@ class RecurrentLIF(Neuron):
     ) -> None:
         super().__init__()
         if not isinstance(features, int) or features < 1:
-            raise ValueError(f"features must be a positive integer, got {features!r}")
+            raise InvalidInputError(f"features must be a positive integer, got {features!r}")
         _checks.check_unit_interval("beta", beta)
         _checks.check_positive("threshold", threshold)
         _checks.check_reset(reset)

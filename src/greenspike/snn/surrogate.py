@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
+from greenspike.errors import InvalidInputError
+
 
 def heaviside(x: torch.Tensor) -> torch.Tensor:
     """The spike: 1.0 where `x > 0`, else 0.0, in `x`'s dtype."""
@@ -58,7 +60,9 @@ class Surrogate:
 
 def _require_positive(name: str, value: float, surrogate: str) -> None:
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{surrogate}: {name} must be a positive finite number, got {value!r}")
+        raise InvalidInputError(
+            f"{surrogate}: {name} must be a positive finite number, got {value!r}"
+        )
 
 
 @dataclass(frozen=True)

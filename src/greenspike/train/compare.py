@@ -32,6 +32,7 @@ from greenspike.cost import CostReport
 from greenspike.data import LabelledImages
 from greenspike.energy.report import EnergyReport, WindowReport
 from greenspike.energy.tracker import EnergyTracker, Terminated, status_of
+from greenspike.errors import InvalidInputError
 from greenspike.train.datasets import EVENT_SOURCES, load_dataset
 from greenspike.train.inference import (
     DEFAULT_HARDWARE,
@@ -87,32 +88,36 @@ class CompareConfig:
         check_encoding(self.encoding)
         if (self.dataset in EVENT_SOURCES) != (self.encoding == EVENTS):
             if self.encoding == EVENTS:
-                raise ValueError(
+                raise InvalidInputError(
                     f"encoding {EVENTS!r} is for the event data sets ({', '.join(EVENT_SOURCES)}), "
                     f"not {self.dataset!r}: use direct, rate or latency"
                 )
-            raise ValueError(
+            raise InvalidInputError(
                 f"{self.dataset} is event data, already spikes: use encoding {EVENTS!r} "
                 f"(the default for it), not {self.encoding!r}"
             )
         source = EVENT_SOURCES.get(self.dataset)
         if self.model == "cnn" and source is not None and len(source.frame_shape) == 1:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{self.dataset} frames are 1-D ({source.frame_shape[0]} channels), the cnn "
                 "needs 2-D ones: use --model mlp"
             )
         check_steps(self.steps)
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+                raise InvalidInputError(
+                    f"{name} must be an integer >= 1, got {getattr(self, name)!r}"
+                )
         if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {self.lr!r}")
+            raise InvalidInputError(f"learning rate must be > 0, got {self.lr!r}")
         if self.device not in DEVICES:
-            raise ValueError(f"unknown device {self.device!r}: use one of {', '.join(DEVICES)}")
+            raise InvalidInputError(
+                f"unknown device {self.device!r}: use one of {', '.join(DEVICES)}"
+            )
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
+            raise InvalidInputError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
         if self.limit is not None and self.limit < 1:
-            raise ValueError(f"limit must be >= 1 train images, got {self.limit!r}")
+            raise InvalidInputError(f"limit must be >= 1 train images, got {self.limit!r}")
         check_hardware(self.hardware)
 
 

@@ -22,6 +22,7 @@ import torch
 
 from greenspike.data import LabelledImages, load_digits, load_mnist
 from greenspike.data.events import Sensor, bin_events, read_tonic
+from greenspike.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,16 @@ def load_dataset(
     if name in EVENT_SOURCES:
         return load_events(name, data_dir, steps)
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
+        raise InvalidInputError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}")
     if data_dir is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} needs --data-dir: a directory with its IDX files (train-images-idx3-ubyte, "
             "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, optionally "
             ".gz), or one torchvision may download into (pip install torchvision --no-deps)"
         )
     directory = Path(data_dir)
     if not directory.is_dir():
-        raise ValueError(f"--data-dir {str(directory)!r} is not a directory")
+        raise InvalidInputError(f"--data-dir {str(directory)!r} is not a directory")
     if _has(directory, "t10k-images-idx3-ubyte"):
         test = load_mnist(directory, "test")
         if _has(directory, "train-images-idx3-ubyte"):
@@ -81,15 +82,17 @@ def load_events(
     """(train, test) of event data set `name`, each sample binned into `steps` frames."""
     source = EVENT_SOURCES[name]
     if steps is None:
-        raise ValueError(f"{name} holds events: give the number of time steps to bin them into")
+        raise InvalidInputError(
+            f"{name} holds events: give the number of time steps to bin them into"
+        )
     if data_dir is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} needs --data-dir: the directory tonic (pip install tonic) reads it from, "
             "or downloads it into"
         )
     directory = Path(data_dir)
     if not directory.is_dir():
-        raise ValueError(f"--data-dir {str(directory)!r} is not a directory")
+        raise InvalidInputError(f"--data-dir {str(directory)!r} is not a directory")
     sets = []
     for train in (True, False):
         frames, labels = [], []
@@ -97,7 +100,7 @@ def load_events(
             frames.append(bin_events(events, source.sensor, steps, source.window_us))
             labels.append(int(label))
         if not frames:
-            raise ValueError(f"no {name} samples in {str(directory)!r}")
+            raise InvalidInputError(f"no {name} samples in {str(directory)!r}")
         images = torch.stack(frames).reshape(len(frames), steps, *source.frame_shape)
         sets.append(LabelledImages(images, torch.tensor(labels)))
     return sets[0], sets[1]
@@ -106,7 +109,7 @@ def load_events(
 def split(data: LabelledImages, n_train: int, seed: int) -> tuple[LabelledImages, LabelledImages]:
     """A seeded random split of `data` into `n_train` train images and the rest for test."""
     if not 0 < n_train < len(data.labels):
-        raise ValueError(f"cannot take {n_train} train images out of {len(data.labels)}")
+        raise InvalidInputError(f"cannot take {n_train} train images out of {len(data.labels)}")
     order = torch.randperm(len(data.labels), generator=torch.Generator().manual_seed(seed))
     head, tail = order[:n_train], order[n_train:]
     return (
@@ -121,7 +124,7 @@ def _has(directory: Path, stem: str) -> bool:
 
 def _download(name: str, directory: Path) -> tuple[LabelledImages, LabelledImages]:
     if importlib.util.find_spec("torchvision") is None:
-        raise ValueError(
+        raise InvalidInputError(
             f"no {name} IDX files (t10k-images-idx3-ubyte[.gz] ...) in {str(directory)!r}: put "
             "them there, or install torchvision (pip install torchvision --no-deps) to download"
         )

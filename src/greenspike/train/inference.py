@@ -15,6 +15,7 @@ import torch
 
 from greenspike.cost import CostReport, break_even_rate, profile, profiles
 from greenspike.cost.energy import price
+from greenspike.errors import InvalidInputError
 
 DEFAULT_HARDWARE = ("cmos45-fp32", "cmos45-int8", "loihi")
 PROFILE_IMAGES = 1000  # test images profiled: the counts are averages, 1,000 pin them down
@@ -25,10 +26,12 @@ def check_hardware(names: tuple[str, ...]) -> None:
     """ValueError naming the first hardware profile not bundled with greenspike.cost."""
     known = profiles()
     if not names:
-        raise ValueError(f"give at least one hardware profile: {', '.join(known)}")
+        raise InvalidInputError(f"give at least one hardware profile: {', '.join(known)}")
     for name in names:
         if name not in known:
-            raise ValueError(f"unknown hardware profile {name!r}: use one of {', '.join(known)}")
+            raise InvalidInputError(
+                f"unknown hardware profile {name!r}: use one of {', '.join(known)}"
+            )
 
 
 def profile_network(network: torch.nn.Module, images: torch.Tensor, seed: int) -> CostReport:

@@ -25,6 +25,7 @@ from itertools import pairwise
 import torch
 from torch import nn
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn import LIF, LeakyIntegrator, encode
 
 MODELS = ("mlp", "cnn")
@@ -61,7 +62,7 @@ class Encoder(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if self.encoding == EVENTS:
             if images.dim() < 3 or images.shape[1] != self.steps:
-                raise ValueError(
+                raise InvalidInputError(
                     f"event frames must be [B, {self.steps}, ...] for {self.steps} steps, "
                     f"got {list(images.shape)}"
                 )
@@ -94,7 +95,7 @@ def build_pair(
     check_model(model)
     check_encoding(encoding)
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
-        raise ValueError(f"hidden sizes must be positive integers, got {list(hidden)}")
+        raise InvalidInputError(f"hidden sizes must be positive integers, got {list(hidden)}")
     synapses = _mlp_synapses if model == "mlp" else _cnn_synapses
     add_channel = _AddChannel if len(image_shape) == 2 else nn.Identity  # frames have channels
     front = nn.Flatten if model == "mlp" else add_channel
@@ -143,7 +144,7 @@ def _mlp_synapses(image_shape, classes, hidden):
 
 def _cnn_synapses(image_shape, classes, hidden):
     if len(image_shape) not in (2, 3):
-        raise ValueError(
+        raise InvalidInputError(
             f"cnn needs images or frames [C, H, W], got 1-D inputs of {image_shape[0]} "
             "channels (e.g. shd): use --model mlp"
         )
@@ -152,7 +153,7 @@ def _cnn_synapses(image_shape, classes, hidden):
     layers = []
     for a, b in pairwise(channels):
         if height < 2 or width < 2:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{len(hidden)} conv layers halve {image_shape[-2]}x{image_shape[-1]} images "
                 "below 1 pixel: use fewer --hidden channels"
             )
@@ -163,12 +164,12 @@ def _cnn_synapses(image_shape, classes, hidden):
 
 def check_model(model: str) -> None:
     if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}: use one of {', '.join(MODELS)}")
+        raise InvalidInputError(f"unknown model {model!r}: use one of {', '.join(MODELS)}")
 
 
 def check_encoding(encoding: str) -> None:
     if encoding not in (*ENCODINGS, EVENTS):
-        raise ValueError(
+        raise InvalidInputError(
             f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)} (images) "
             f"or {EVENTS} (event data sets)"
         )
@@ -176,4 +177,4 @@ def check_encoding(encoding: str) -> None:
 
 def check_steps(steps: int) -> None:
     if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+        raise InvalidInputError(f"steps must be an integer >= 1, got {steps!r}")

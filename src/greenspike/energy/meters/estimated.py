@@ -35,6 +35,7 @@ import psutil
 from greenspike.energy.hardware import MEMORY_POWER_SOURCE, MEMORY_POWER_W_PER_GB, find_hardware
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.report import Component
+from greenspike.errors import InvalidInputError
 
 BYTES_PER_GB = 2**30
 RSS_REFRESH_S = 0.5
@@ -45,7 +46,7 @@ GENERIC_CPU = "Generic CPU core"
 def check_tdp_w(tdp_w: float | None) -> None:
     """Raise ValueError unless `tdp_w` is None or a finite number of watts > 0."""
     if tdp_w is not None and not (math.isfinite(tdp_w) and tdp_w > 0):
-        raise ValueError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w:g}")
+        raise InvalidInputError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w:g}")
 
 
 def cpu_model_name() -> str:

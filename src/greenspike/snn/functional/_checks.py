@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from greenspike.errors import InvalidInputError
+
 RESET_MODES = ("subtract", "zero", "none")
 Value = float | torch.Tensor
 
@@ -14,13 +16,13 @@ def check_sequence(x: torch.Tensor, caller: str) -> None:
     """`x` is a finite floating-point time-major tensor `[T, B, ...]`."""
     _check_tensor(x, caller)
     if x.dim() < 3:
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller} expects a time-major tensor [T, B, ...] with at least 3 dimensions "
             f"(time steps, batch, features), got shape {list(x.shape)}; for a single time step "
             "[B, ...] use the step function, for a single sample add a batch dimension"
         )
     if x.shape[0] == 0:
-        raise ValueError(f"{caller} got an input with 0 time steps (shape {list(x.shape)})")
+        raise InvalidInputError(f"{caller} got an input with 0 time steps (shape {list(x.shape)})")
     check_finite(x, f"{caller} input")
 
 
@@ -28,7 +30,7 @@ def check_step(x_t: torch.Tensor, caller: str) -> None:
     """`x_t` is a finite floating-point tensor for one time step, `[B, ...]`."""
     _check_tensor(x_t, caller)
     if x_t.dim() < 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"{caller} expects one time step [B, ...] with at least 2 dimensions "
             f"(batch, features), got shape {list(x_t.shape)}"
         )
@@ -53,7 +55,7 @@ def check_finite(x: torch.Tensor, what: str) -> None:
     if all(bool(torch.isfinite(extreme)) for extreme in torch.aminmax(x)):
         return
     bad = x[~torch.isfinite(x)]
-    raise ValueError(
+    raise InvalidInputError(
         f"{what} must be finite, found {bad.numel()} non-finite values (e.g. {bad[0].item()})"
     )
 
@@ -62,7 +64,7 @@ def check_unit_interval(name: str, value: Value) -> None:
     """A decay factor per time step: finite, within [0, 1]."""
     low, high = _range(name, value)
     if low < 0 or high > 1:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} must lie in [0, 1] (a decay factor per time step), got {_describe(value)}"
         )
 
@@ -70,18 +72,20 @@ def check_unit_interval(name: str, value: Value) -> None:
 def check_positive(name: str, value: Value) -> None:
     low, _ = _range(name, value)
     if low <= 0:
-        raise ValueError(f"{name} must be > 0, got {_describe(value)}")
+        raise InvalidInputError(f"{name} must be > 0, got {_describe(value)}")
 
 
 def check_non_negative(name: str, value: Value) -> None:
     low, _ = _range(name, value)
     if low < 0:
-        raise ValueError(f"{name} must be >= 0, got {_describe(value)}")
+        raise InvalidInputError(f"{name} must be >= 0, got {_describe(value)}")
 
 
 def check_reset(reset: str) -> None:
     if reset not in RESET_MODES:
-        raise ValueError(f"reset must be one of {', '.join(map(repr, RESET_MODES))}, got {reset!r}")
+        raise InvalidInputError(
+            f"reset must be one of {', '.join(map(repr, RESET_MODES))}, got {reset!r}"
+        )
 
 
 def check_broadcast(name: str, value: Value, step_shape: torch.Size) -> None:
@@ -93,7 +97,7 @@ def check_broadcast(name: str, value: Value, step_shape: torch.Size) -> None:
     except RuntimeError:
         shape = None
     if shape != step_shape:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} of shape {list(value.shape)} does not broadcast to one time step of shape "
             f"{list(step_shape)}: give one value per neuron, aligned with the trailing dimensions"
         )
@@ -101,7 +105,7 @@ def check_broadcast(name: str, value: Value, step_shape: torch.Size) -> None:
 
 def check_state(name: str, value: torch.Tensor, step_shape: torch.Size) -> None:
     if value.shape != step_shape:
-        raise ValueError(
+        raise InvalidInputError(
             f"state {name} has shape {list(value.shape)}, expected {list(step_shape)} "
             "(one time step of the input, [B, ...])"
         )
@@ -110,13 +114,13 @@ def check_state(name: str, value: torch.Tensor, step_shape: torch.Size) -> None:
 def _range(name: str, value: Value) -> tuple[float, float]:
     if isinstance(value, torch.Tensor):
         if value.numel() == 0:
-            raise ValueError(f"{name} is an empty tensor")
+            raise InvalidInputError(f"{name} is an empty tensor")
         detached = value.detach()
         if not bool(torch.isfinite(detached).all()):
-            raise ValueError(f"{name} must be finite, got {_describe(value)}")
+            raise InvalidInputError(f"{name} must be finite, got {_describe(value)}")
         return detached.min().item(), detached.max().item()
     if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number or tensor, got {value!r}")
+        raise InvalidInputError(f"{name} must be a finite number or tensor, got {value!r}")
     return float(value), float(value)
 
 

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._fire import fire_and_reset
 from greenspike.snn.functional.lif import check_lif_parameters
@@ -99,13 +100,13 @@ def check_recurrent_lif_parameters(
     weight: torch.Tensor, beta, threshold, reset: str, step_shape: torch.Size, step_dims: int
 ) -> None:
     if step_dims != 2:
-        raise ValueError(
+        raise InvalidInputError(
             f"recurrent_lif expects inputs [T, B, N] (one step [B, N]); got a step of shape "
             f"{list(step_shape)}: flatten the features first"
         )
     features = step_shape[-1]
     if weight.shape != (features, features):
-        raise ValueError(
+        raise InvalidInputError(
             f"recurrent weight must have shape [{features}, {features}] for {features} neurons, "
             f"got {list(weight.shape)}"
         )

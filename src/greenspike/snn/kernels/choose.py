@@ -15,6 +15,7 @@ from types import ModuleType
 
 import torch
 
+from greenspike.errors import InvalidInputError
 from greenspike.snn.kernels.fused import surrogate_code
 from greenspike.snn.surrogate import Surrogate
 
@@ -24,7 +25,7 @@ FUSED_DTYPES = (torch.float32, torch.float64)
 
 def check_backend(backend: str) -> None:
     if backend not in BACKENDS:
-        raise ValueError(
+        raise InvalidInputError(
             f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
         )
 
@@ -57,10 +58,12 @@ def choose_kernel(
             return cpu if cpu.available() else None
         return None
     if reason is not None:
-        raise ValueError(f"backend={backend!r} cannot run this call: {reason}; use backend='auto'")
+        raise InvalidInputError(
+            f"backend={backend!r} cannot run this call: {reason}; use backend='auto'"
+        )
     if backend == "cpu":
         if x.device.type != "cpu":
-            raise ValueError(
+            raise InvalidInputError(
                 f"backend='cpu' needs CPU tensors, got a tensor on {x.device}; "
                 "use backend='triton' or 'auto'"
             )
@@ -81,9 +84,9 @@ def triton_interpreted() -> bool:
 
 def _checked_triton(x: torch.Tensor) -> ModuleType:
     if not triton_available():
-        raise ValueError("backend='triton' needs the triton package: pip install triton")
+        raise InvalidInputError("backend='triton' needs the triton package: pip install triton")
     if x.device.type != "cuda" and not (x.device.type == "cpu" and triton_interpreted()):
-        raise ValueError(
+        raise InvalidInputError(
             f"backend='triton' needs CUDA tensors (got a tensor on {x.device}), or CPU tensors "
             "with TRITON_INTERPRET=1 set before triton is imported"
         )
