@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from greenspike.energy.meters import EstimatedCpuMeter, EstimatedRamMeter, Meter, RaplMeter
-from greenspike.energy.tracker import EnergyTracker
+from greenspike.tracking import EnergyTracker
 
 
 def timed(action: Callable[[], object], repeats: int) -> list[float]:

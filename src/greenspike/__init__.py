@@ -28,10 +28,10 @@ _SUBPACKAGES: tuple[str, ...] = (
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
     "EnergyReport": "greenspike.energy.report",
-    "EnergyTracker": "greenspike.energy.tracker",
+    "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
     "estimate_footprint": "greenspike.energy.footprint",
-    "track": "greenspike.energy.tracker",
+    "track": "greenspike.tracking",
 }
 
 

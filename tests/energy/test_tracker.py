@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import greenspike as gs
 from greenspike.energy.report import EnergyReport
-from greenspike.energy.tracker import EnergyTracker
+from greenspike.tracking import EnergyTracker
 
 LONG = 1e6  # an interval long enough that the sampling thread never reads during a test
 

@@ -81,7 +81,7 @@ def test_many_processes_can_create_the_same_new_ledger_at_once(any_url):
 
 TRACKED = """
 import sys, time
-from greenspike.energy.tracker import EnergyTracker
+from greenspike.tracking import EnergyTracker
 tracker = EnergyTracker(interval_s=0.02, name="killed", ledger=sys.argv[1], cpu_tdp_w=50)
 with tracker:
     print(tracker.run_id, flush=True)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from greenspike.energy.tracker import EnergyTracker
+from greenspike.tracking import EnergyTracker
 from greenspike.ledger import Ledger
 
 
@@ -64,7 +64,7 @@ def test_a_ledger_given_by_url_or_object(tmp_path):
 
 
 def test_the_running_totals_are_updated_while_the_run_goes_on(ledger_url, monkeypatch):
-    monkeypatch.setattr("greenspike.ledger.recorder.EVERY_S", 0.05)
+    monkeypatch.setattr("greenspike.ledger.sink.EVERY_S", 0.05)
     with EnergyTracker(interval_s=0.01, cpu_tdp_w=100) as tracker:
         ledger = Ledger(ledger_url)
         deadline = time.monotonic() + 10

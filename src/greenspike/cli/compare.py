@@ -106,7 +106,7 @@ def compare(
     console.print(f"Results: {path}", style="dim")
     run_ids = [e["run_id"] for e in result["networks"].values() if e.get("run_id") is not None]
     if run_ids:
-        from greenspike.ledger.recorder import open_ledger
+        from greenspike.ledger.sink import open_ledger
 
         store = open_ledger(ledger or "default")  # the one the runs went to, opened once
         console.print(

@@ -50,7 +50,7 @@ def track(
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
     from greenspike.energy.command import run_command
-    from greenspike.energy.tracker import EnergyTracker
+    from greenspike.tracking import EnergyTracker
 
     if json_path is not None and not json_path.parent.is_dir():
         raise InvalidInputError(

@@ -1,4 +1,8 @@
-"""Measuring energy and its carbon footprint; imports neither torch nor the rest of greenspike."""
+"""Measuring energy and its carbon footprint; imports neither torch nor greenspike's upper layers.
+
+`Tracker` measures a run and hands it to a `RunSink`; `greenspike.EnergyTracker` / `gs.track()`
+(greenspike.tracking) are the trackers users call, with the run ledger as their sink.
+"""
 
 from greenspike.energy.carbon import CarbonIntensity, carbon_intensity, known_intensities
 from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
@@ -9,21 +13,23 @@ from greenspike.energy.report import (
     MissingComponent,
     WindowReport,
 )
-from greenspike.energy.tracker import EnergyTracker, Terminated, Window, track
+from greenspike._signals import Terminated
+from greenspike.energy.sink import RunSink
+from greenspike.energy.tracker import Tracker, Window
 
 __all__ = [
     "CarbonIntensity",
     "Component",
     "ComponentEnergy",
     "EnergyReport",
-    "EnergyTracker",
     "FootprintEstimate",
     "MissingComponent",
+    "RunSink",
     "Terminated",
+    "Tracker",
     "Window",
     "WindowReport",
     "carbon_intensity",
     "estimate_footprint",
     "known_intensities",
-    "track",
 ]

@@ -15,13 +15,13 @@ import subprocess
 from collections.abc import Sequence
 
 from greenspike.energy.report import EnergyReport, Status
-from greenspike.energy.tracker import EnergyTracker
+from greenspike.energy.tracker import Tracker
 from greenspike.errors import InvalidInputError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def run_command(argv: Sequence[str], tracker: EnergyTracker) -> tuple[int, EnergyReport]:
+def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyReport]:
     """Run `argv` under `tracker`; return its exit status (128 + N if killed by signal N) and
     the report. Raises ValueError for an empty command, OSError when it cannot be started."""
     if not argv:

@@ -1,4 +1,4 @@
-"""Track the energy of a run: `EnergyTracker`, its nestable windows, and `track()`.
+"""Track the energy of a run: `Tracker` and its nestable windows.
 
     with gs.track("train", country="FRA") as tracker:
         for epoch in range(3):
@@ -16,13 +16,16 @@ Nothing is lost: an exception in the tracked code ends the run as "failed", Ctrl
 (KeyboardInterrupt) and SIGTERM as "interrupted", and the report up to that moment is still
 built, kept in `tracker.report` and passed to `on_update`. While a tracker runs in the main
 thread and no other SIGTERM handler is installed, SIGTERM raises `Terminated` (a SystemExit with
-status 143) so that `with` blocks and `finally` clauses run; a tracker still running when the
-interpreter exits is stopped as "interrupted".
+status 143, see `greenspike._signals`) so that `with` blocks and `finally` clauses run; a
+tracker still running when the interpreter exits is stopped as "interrupted".
 
-Every run is kept in the run ledger (`greenspike.ledger`) unless `ledger=None`: written when it
-starts, updated about every second from the sampling thread, and given its final status at
-`stop()`; `log_metrics()` and `set_tags()` add to it. The ledger is the one layer above this one
-that the tracker reaches, lazily, so that a run is kept without the caller wiring it up.
+GPU work is asynchronous: a window edge first waits for the work queued so far (`sync`), so that
+its energy lands in the window that queued it (Zeus's `sync_execution`).
+
+The tracker hands its run to a `RunSink` (`greenspike.energy.sink`) and never knows where it
+goes: `sink.begin()` at start, `update()` with the running report from the sampling thread,
+`log_metrics()` / `set_tags()` as they come, `finish()` with the final report.
+`greenspike.EnergyTracker` (greenspike.tracking) is this tracker with the run ledger as its sink.
 """
 
 from __future__ import annotations
@@ -30,14 +33,15 @@ from __future__ import annotations
 import atexit
 import logging
 import math
-import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
@@ -51,27 +55,15 @@ from greenspike.energy.report import (
     Status,
     WindowReport,
 )
+from greenspike.energy.sink import RunSink
 from greenspike.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    import os
-
-    from greenspike.ledger import Ledger
-    from greenspike.ledger.recorder import RunRecorder
-
 OnUpdate = Callable[[EnergyReport], None]
+Sync = Callable[[], None]
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
 
 _log = logging.getLogger(__name__)
-
-
-class Terminated(SystemExit):
-    """SIGTERM arrived while a tracker was running: unwinds the main thread like Ctrl-C."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated(128 + signum)
 
 
 def status_of(error: BaseException | None) -> Status:
@@ -111,7 +103,7 @@ class Window(ContextDecorator):
     `report` is its WindowReport once it is closed.
     """
 
-    def __init__(self, tracker: EnergyTracker, name: str):
+    def __init__(self, tracker: Tracker, name: str):
         self.tracker = tracker
         self.name = name
         self.report: WindowReport | None = None
@@ -140,26 +132,36 @@ class Window(ContextDecorator):
         return Window(self.tracker, self.name)  # each decorated call is a window of its own
 
 
-class EnergyTracker(ContextDecorator):
+class Tracker(ContextDecorator):
     """Measures the energy of the code between `start()` and `stop()`.
 
-    - meters: "auto" (the best meter per component, see `select_meters`) or started-on-`start()`
-      Meter objects.
-    - interval_s: seconds between two readings of the meters by the sampling thread.
-    - country / intensity_g_per_kwh: where the carbon intensity comes from (at most one); with
-      neither, the report has no CO2e and says why.
-    - pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
-      applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
-    - cpu_tdp_w: power of the CPUs this process may use at full load, for the CPU estimate.
-    - on_update: called with the running report after every reading by the sampling thread, and
-      with the final report at `stop()`; exceptions it raises are logged and noted, not raised.
-    - ledger: where the run is kept: "default" ($GREENSPIKE_LEDGER, else the user's
-      ~/.greenspike/ledger.db), a URL or file path, a `Ledger`, or None to keep nothing. The
-      default ledger failing is logged and noted, never raised; another one is opened here.
-    - tags / metadata: labels (str -> str, e.g. {"group": "mnist-compare"}) and JSON-ready
-      details stored with the run; `command` is what ran (default: this process's argv).
-
     Usable as a context manager (`with tracker:`) and as a decorator (each call is one run).
+
+    Args:
+        meters: "auto" (the best meter per component, see `select_meters`) or Meter objects,
+            started on `start()`.
+        interval_s: seconds between two readings of the meters by the sampling thread.
+        country: where the electricity comes from, for the carbon intensity (ISO 3166 code).
+        pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
+            applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
+        intensity_g_per_kwh: the carbon intensity itself, instead of `country` (at most one of
+            the two; with neither, the report has no CO2e and says why).
+        name: the run's name.
+        cpu_tdp_w: power of the CPUs this process may use at full load, for the CPU estimate.
+        on_update: called with the running report after every reading by the sampling thread,
+            and with the final report at `stop()`; exceptions it raises are logged and noted,
+            not raised.
+        sink: where the run goes (`RunSink`), or None to keep it nowhere but `report`. Its
+            failures are logged and noted in the report, never raised.
+        tags: labels (str -> str, e.g. {"group": "mnist-compare"}) kept with the run.
+        metadata: JSON-ready details kept with the run.
+        command: what ran (default: this process's argv).
+        sync: called before the meters are read at every window edge, start and stop, to wait
+            for queued GPU work: "auto" (synchronise CUDA when torch has initialised it, without
+            importing torch otherwise), a function of your own, or None.
+
+    Raises:
+        InvalidInputError: a bad interval, meters, PUE, country, intensity, TDP, tag or metadata.
     """
 
     def __init__(
@@ -173,10 +175,11 @@ class EnergyTracker(ContextDecorator):
         *,
         cpu_tdp_w: float | None = None,
         on_update: OnUpdate | None = None,
-        ledger: Ledger | str | os.PathLike[str] | None = "default",
+        sink: RunSink | None = None,
         tags: Mapping[str, object] | None = None,
         metadata: Mapping[str, Any] | None = None,
         command: str | None = None,
+        sync: Sync | Literal["auto"] | None = "auto",
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
             raise InvalidInputError(
@@ -187,6 +190,8 @@ class EnergyTracker(ContextDecorator):
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
+        if not (sync is None or sync == "auto" or callable(sync)):
+            raise InvalidInputError(f"sync must be 'auto', a function or None, got {sync!r}")
         self.meters = meters
         self.interval_s = float(interval_s)
         self.carbon_intensity = carbon_intensity(country, intensity_g_per_kwh)
@@ -194,22 +199,19 @@ class EnergyTracker(ContextDecorator):
         self.name = name
         self.cpu_tdp_w = cpu_tdp_w
         self.on_update = on_update
+        self.sink = sink
         self.tags = checked_tags(tags)
         metadata_json(metadata)
         self.metadata = dict(metadata or {})
         self.command = command
-        self.ledger = ledger
-        if ledger is not None and ledger != "default":
-            from greenspike.ledger.recorder import open_ledger
-
-            self.ledger = open_ledger(ledger)
-        #: The id of this run in the ledger, from `start()`; None when it is not kept.
+        self.sync: Sync | None = cuda_sync if sync == "auto" else sync  # type: ignore[assignment]
+        #: The id the sink gave this run at `start()`; None when it is not kept.
         self.run_id: int | None = None
         #: Metrics logged with `log_metrics()`, in order.
         self.metrics: list[Metric] = []
-        self._recorder: RunRecorder | None = None
         #: The final report, once `stop()` has run.
         self.report: EnergyReport | None = None
+        self._kept = False  # whether the sink took the run (its begin() succeeded)
         self._lock = threading.RLock()
         self._running = False
         self._active: tuple[Meter, ...] = ()
@@ -224,8 +226,13 @@ class EnergyTracker(ContextDecorator):
 
     # -- run ------------------------------------------------------------------------------
 
-    def start(self) -> EnergyTracker:
-        """Start the meters and the sampling thread; returns the tracker."""
+    def start(self) -> Tracker:
+        """Start the meters and the sampling thread; returns the tracker.
+
+        Raises:
+            RuntimeError: the tracker is already running.
+            InvalidInputError: two meters report the same component.
+        """
         if self._running:
             raise RuntimeError("the tracker is already running; stop() it first")
         self.report = None
@@ -242,33 +249,43 @@ class EnergyTracker(ContextDecorator):
         poll_s = min([self.interval_s, *(p for p in polls if p)])
         if poll_s < self.interval_s:
             self._notes.append(f"meters read every {poll_s:.3g} s so that no counter wraps twice")
+        self._synchronise()
         self._start_unix_s, self._start_s = time.time(), time.monotonic()
         self._latest_j = {}
         self._latest_s, self._latest_j = self._read()
-        self.metrics, self.run_id, self._recorder = [], None, None
-        if self.ledger is not None:
-            self._begin_record()
+        self.metrics, self.run_id, self._kept = [], None, False
+        if self.sink is not None:
+            self._begin_sink(self.sink)
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._sample_every, args=(poll_s,), name="greenspike-energy", daemon=True
         )
         self._running = True
         self._thread.start()
-        self._take_sigterm()
+        self._owns_sigterm = take_sigterm()
         atexit.register(self._stop_at_exit)
         return self
 
     def stop(self, status: Status = "finished", note: str | None = None) -> EnergyReport:
         """Read the meters a last time and return the report; again: the same report.
 
-        `status` is "finished", "failed" or "interrupted"; `note` says why, in the report.
+        Args:
+            status: "finished", "failed" or "interrupted".
+            note: why it ended so, kept in the report.
+
+        Raises:
+            InvalidInputError: an unknown status.
+            RuntimeError: the tracker was never started.
         """
         if status not in ("finished", "failed", "interrupted"):
-            raise InvalidInputError(f"a run ends finished, failed or interrupted, not {status!r}")
+            raise InvalidInputError(
+                f"a run ends finished, failed or interrupted, not {status!r}"
+            )
         if not self._running:
             if self.report is None:
                 raise RuntimeError("the tracker was not started")
             return self.report
+        self._synchronise()
         self._running = False
         self._stopping.set()
         if self._thread is not None:
@@ -285,44 +302,68 @@ class EnergyTracker(ContextDecorator):
             self.report = self._build(status)
             for meter in self._active:
                 meter.close()
-        self._give_back_sigterm()
+        if self._owns_sigterm:
+            give_back_sigterm()
+            self._owns_sigterm = False
         atexit.unregister(self._stop_at_exit)
         self._publish(self.report)
         return self.report
 
     def snapshot(self) -> EnergyReport:
-        """The report so far (status "running"), from a reading taken now."""
+        """The report so far (status "running"), from a reading taken now.
+
+        Raises:
+            RuntimeError: the tracker is not running.
+        """
         if not self._running:
             raise RuntimeError("the tracker is not running")
+        self._synchronise()
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             return self._build("running")
 
     def log_metrics(self, step: int | None = None, **metrics: float) -> list[Metric]:
-        """Record numbers for this run, e.g. `log_metrics(step=epoch, accuracy=0.97, loss=0.1)`;
-        `step` None: they describe the run as a whole. Kept in `metrics` and in the ledger,
-        also after `stop()`. ValueError for a value that is not a finite number."""
+        """Record numbers for this run, e.g. `log_metrics(step=epoch, accuracy=0.97, loss=0.1)`.
+
+        Kept in `metrics` and handed to the sink, also after `stop()`.
+
+        Args:
+            step: the epoch or step they belong to; None: they describe the run as a whole.
+            **metrics: name = finite number.
+
+        Returns:
+            The metrics logged.
+
+        Raises:
+            InvalidInputError: a value that is not a finite number, or a bad step.
+            RuntimeError: the tracker was never started.
+        """
         if not self._running and self.report is None:
             raise RuntimeError("start the tracker before logging metrics")
         now = time.time()
         logged = [checked_metric(name, value, step, now) for name, value in metrics.items()]
         self.metrics.extend(logged)
-        self._to_ledger(lambda recorder: recorder.log_metrics(logged), "log metrics")
+        self._to_sink(lambda sink: sink.log_metrics(logged), "log metrics")
         return logged
 
     def set_tags(self, **tags: object) -> None:
-        """Add tags to this run (`set_tags(group="mnist", model="snn")`), in `tags` and the
-        ledger; a key it already has takes the new value."""
+        """Add tags to this run (`set_tags(group="mnist", model="snn")`), in `tags` and the sink.
+
+        A key it already has takes the new value.
+
+        Raises:
+            InvalidInputError: an empty name or a None value.
+        """
         checked = checked_tags(tags)
         self.tags.update(checked)
         if self._running or self.report is not None:
-            self._to_ledger(lambda recorder: recorder.set_tags(checked), "set tags")
+            self._to_sink(lambda sink: sink.set_tags(checked), "set tags")
 
     def window(self, name: str) -> Window:
         """A named window, nested in the window open in this thread, if any."""
         return Window(self, name)
 
-    def __enter__(self) -> EnergyTracker:
+    def __enter__(self) -> Tracker:
         return self.start()
 
     def __exit__(self, kind, error, traceback) -> Literal[False]:
@@ -335,6 +376,7 @@ class EnergyTracker(ContextDecorator):
     def _open_window(self, name: str) -> _Node:
         if not self._running:
             raise RuntimeError(f"start the tracker before opening window {name!r}")
+        self._synchronise()
         stack: list[_Node] = self._open.__dict__.setdefault("stack", [])
         with self._lock:
             self._latest_s, self._latest_j = self._read()
@@ -347,6 +389,7 @@ class EnergyTracker(ContextDecorator):
         stack: list[_Node] = self._open.__dict__.setdefault("stack", [])
         if node in stack:
             del stack[stack.index(node) :]
+        self._synchronise()
         with self._lock:
             if node.end_s is None:  # else the run stopped first and closed it
                 self._latest_s, self._latest_j = self._read()
@@ -354,6 +397,15 @@ class EnergyTracker(ContextDecorator):
             return self._window_report(node, self._provenance())
 
     # -- inside ---------------------------------------------------------------------------
+
+    def _synchronise(self) -> None:
+        """Wait for queued GPU work (`sync`); a failing sync is noted, never raised."""
+        if self.sync is None:
+            return
+        try:
+            self.sync()
+        except Exception as error:
+            self._note_once(f"sync before reading the meters failed: {error!r}")
 
     def _check_names(self) -> None:
         names = [c.name for m in self._active for c in m.components()]
@@ -383,10 +435,7 @@ class EnergyTracker(ContextDecorator):
                     if not self._running:
                         return
                     self._latest_s, self._latest_j = self._read()
-                    recorder = self._recorder
-                    publish = self.on_update is not None or (
-                        recorder is not None and recorder.due()
-                    )
+                    publish = self.on_update is not None or self._kept
                     report = self._build("running") if publish else None
             except Exception as error:  # keep reading: a counter must not wrap unseen
                 self._note_once(f"sampling failed: {error!r}")
@@ -394,34 +443,34 @@ class EnergyTracker(ContextDecorator):
             if report is not None:
                 self._publish(report)
 
-    def _begin_record(self) -> None:
-        from greenspike.ledger.recorder import RunRecorder, open_ledger
-
+    def _begin_sink(self, sink: RunSink) -> None:
         try:
-            recorder = RunRecorder(open_ledger(self.ledger))
-            self.run_id = recorder.begin(
+            self.run_id = sink.begin(
                 self._build("running"),
                 interval_s=self.interval_s,
                 command=self.command,
                 tags=self.tags,
                 metadata=self.metadata,
             )
-            self._recorder = recorder
+            self._kept = True
         except Exception as error:  # keeping the record must not stop the measurement
-            _log.warning("greenspike: the run is not kept in the ledger: %s", error)
-            self._note_once(f"not kept in the ledger: {error}")
+            _log.warning("greenspike: the run is not kept: %s", error)
+            self._note_once(f"not kept in {sink.where}: {error}")
 
-    def _to_ledger(self, write: Callable[[RunRecorder], None], what: str) -> None:
-        if self._recorder is None:
+    def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
+        if not self._kept or self.sink is None:
             return
         try:
-            write(self._recorder)
+            write(self.sink)
         except Exception as error:
-            _log.warning("greenspike: could not %s in the ledger: %r", what, error)
-            self._note_once(f"ledger: could not {what}: {error!r}")
+            _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
+            self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
 
     def _publish(self, report: EnergyReport) -> None:
-        self._to_ledger(lambda recorder: recorder.update(report), "store the report")
+        if report.status == "running":
+            self._to_sink(lambda sink: sink.update(report), "store the report")
+        else:
+            self._to_sink(lambda sink: sink.finish(report), "store the final report")
         if self.on_update is None:
             return
         try:
@@ -469,22 +518,18 @@ class EnergyTracker(ContextDecorator):
             windows=tuple(self._window_report(child, provenance) for child in node.children),
         )
 
-    def _take_sigterm(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _raise_terminated)
-            self._owns_sigterm = True
-
-    def _give_back_sigterm(self) -> None:
-        if not self._owns_sigterm or threading.current_thread() is not threading.main_thread():
-            return
-        self._owns_sigterm = False
-        if signal.getsignal(signal.SIGTERM) is _raise_terminated:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
     def _stop_at_exit(self) -> None:
         self.stop("interrupted", "the interpreter exited before stop()")
+
+
+def cuda_sync() -> None:
+    """Wait for the CUDA work queued so far, if torch is loaded and has initialised CUDA.
+
+    Never imports torch: a process that has not imported it has no GPU work to wait for.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
 
 
 def _ending(error: BaseException | None) -> str:
@@ -500,8 +545,3 @@ def _energies(
         ComponentEnergy(**asdict(component), energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0))
         for name, component in provenance.items()
     )
-
-
-def track(name: str | None = None, **options) -> EnergyTracker:
-    """`EnergyTracker(name=name, **options)`: `with gs.track("train", country="FRA"): ...`."""
-    return EnergyTracker(name=name, **options)

@@ -12,7 +12,7 @@ def write_search_report(result: dict[str, Any], ledger: Any, path: str | Path) -
     """Write the HTML report of the trials kept in `ledger` (a Ledger, URL or "default") to
     `path`: every trial's energy with provenance, its accuracy per epoch, accuracy against
     energy, and the Pareto front. None (nothing written) when no trial was kept."""
-    from greenspike.ledger.recorder import open_ledger
+    from greenspike.ledger.sink import open_ledger
     from greenspike.report import write_html_report
     from greenspike.report.plots import data_uri
 

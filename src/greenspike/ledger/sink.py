@@ -1,0 +1,143 @@
+"""`LedgerSink`: keeps one tracked run at a time in a ledger while it goes on.
+
+The `RunSink` (greenspike.energy.sink) that `greenspike.EnergyTracker` hands its runs to. The run
+row is written when the tracker starts; the running report is stored at most every `every_s`
+seconds (from the sampling thread), and the final one always, so that a killed process leaves
+its energy up to the last update.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from greenspike.energy.metric import Metric
+from greenspike.energy.report import EnergyReport
+from greenspike.ledger.store import Ledger, shared_ledger
+
+DEFAULT = "default"
+# Seconds between two stores of a running report.
+EVERY_S = 1.0
+
+
+def open_ledger(ledger: Ledger | str | os.PathLike[str]) -> Ledger:
+    """`ledger` itself, or the shared Ledger at that URL or path.
+
+    Args:
+        ledger: a Ledger, "default" ($GREENSPIKE_LEDGER or the user's file), a URL or a path.
+
+    Raises:
+        InvalidInputError: a URL that is not a database URL greenspike can open.
+        LedgerVersionError: the database is not a ledger this greenspike can use.
+    """
+    if isinstance(ledger, Ledger):
+        return ledger
+    return shared_ledger(None if ledger == DEFAULT else ledger)
+
+
+def distributed_rank() -> tuple[int | None, int | None]:
+    """(rank, world size) from torchrun's RANK / WORLD_SIZE or Slurm's; (None, None) if absent."""
+    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
+        rank, size = os.environ.get(rank_var), os.environ.get(size_var)
+        if rank is not None and size is not None and rank.isdigit() and size.isdigit():
+            return int(rank), int(size)
+    return None, None
+
+
+class LedgerSink:
+    """Keeps runs in a ledger, one at a time: `begin()`, `update()` as often as wanted, metrics
+    and tags, `finish()`.
+
+    Args:
+        ledger: a Ledger, a URL or path, or "default", which is opened only at `begin()` (so that
+            a default ledger that cannot be opened costs the run its record, never the run).
+        every_s: seconds between two stores of a running report (default EVERY_S).
+    """
+
+    where = "the ledger"
+
+    def __init__(self, ledger: Ledger | str | os.PathLike[str], every_s: float | None = None):
+        self._ledger = ledger
+        self.every_s = EVERY_S if every_s is None else every_s
+        self.run_id: int | None = None
+        self._last_s = -float("inf")
+        self._lock = threading.Lock()
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger, opened on first use."""
+        if not isinstance(self._ledger, Ledger):
+            self._ledger = open_ledger(self._ledger)
+        return self._ledger
+
+    def begin(
+        self,
+        report: EnergyReport,
+        *,
+        interval_s: float,
+        command: str | None,
+        tags: Mapping[str, str],
+        metadata: Mapping[str, Any],
+    ) -> int:
+        """Write the run, then its first report; returns the run id."""
+        rank, world_size = distributed_rank()
+        self._last_s = -float("inf")
+        self.run_id = self.ledger.start_run(
+            name=report.name,
+            command=command if command is not None else shlex.join(sys.argv),
+            start_unix_s=report.start_unix_s,
+            interval_s=interval_s,
+            pue=report.pue,
+            tags=tags,
+            metadata=metadata,
+            rank=rank,
+            world_size=world_size,
+        )
+        self._store(report)
+        return self.run_id
+
+    def update(self, report: EnergyReport) -> None:
+        """Store the running report if `every_s` has passed since the last store."""
+        if time.monotonic() - self._last_s >= self.every_s:
+            self._store(report)
+
+    def finish(self, report: EnergyReport) -> None:
+        """Store the final report."""
+        self._store(report)
+
+    def log_metrics(self, metrics: Iterable[Metric]) -> None:
+        """Store metrics of the run."""
+        self.ledger.log_metrics(self._run(), metrics)
+
+    def set_tags(self, tags: Mapping[str, str]) -> None:
+        """Store tags of the run."""
+        self.ledger.set_tags(self._run(), tags)
+
+    def _store(self, report: EnergyReport) -> None:
+        with self._lock:
+            self._last_s = time.monotonic()
+            self.ledger.record(self._run(), report)
+
+    def _run(self) -> int:
+        if self.run_id is None:
+            raise RuntimeError("begin() the run first")
+        return self.run_id
+
+
+def ledger_sink(ledger: Ledger | str | os.PathLike[str] | None) -> LedgerSink | None:
+    """The sink for `ledger=` as `greenspike.EnergyTracker` takes it; None keeps nothing.
+
+    "default" is opened when a run begins; any other ledger is opened now.
+
+    Raises:
+        InvalidInputError: a URL that is not a database URL greenspike can open.
+        LedgerVersionError: the database is not a ledger this greenspike can use.
+    """
+    if ledger is None:
+        return None
+    return LedgerSink(ledger if ledger == DEFAULT else open_ledger(ledger))
