@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from greenspike.energy.report import ComponentEnergy, EnergyReport
+from greenspike.energy.measurement import ComponentEnergy, EnergyReport
 from greenspike.ledger import Ledger
 
 WRITER = """

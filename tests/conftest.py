@@ -81,7 +81,7 @@ def energy_report(
 ):
     """An EnergyReport with a measured CPU package and an estimated RAM component."""
     from greenspike.energy.carbon import CarbonIntensity
-    from greenspike.energy.report import ComponentEnergy, EnergyReport
+    from greenspike.energy.measurement import ComponentEnergy, EnergyReport
 
     return EnergyReport(
         name=name,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from greenspike.energy.hardware import hardware_table
+from greenspike.energy.tdp import hardware_table
 
 GPT3 = ("V100", "-n", "10000", "--days", "14.8", "--power-w", "330", "--pue", "1.1")
 

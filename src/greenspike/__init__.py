@@ -27,7 +27,7 @@ _SUBPACKAGES: tuple[str, ...] = (
 )
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
-    "EnergyReport": "greenspike.energy.report",
+    "EnergyReport": "greenspike.energy.measurement",
     "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
     "estimate_footprint": "greenspike.energy.footprint",

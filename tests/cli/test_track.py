@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from greenspike.energy.report import EnergyReport
+from greenspike.energy.measurement import EnergyReport
 
 
 def report_at(path) -> EnergyReport:

@@ -27,7 +27,7 @@ def _reports(threshold: float, steps: int = 4):
         nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 30), nn.ReLU(), nn.Linear(30, 3)
     )
     spikes = (torch.rand(steps, 8, 20) > 0.7).float()
-    return gs.cost.profile(spiking, [spikes]), gs.cost.profile(conventional, torch.rand(8, 20))
+    return gs.cost.count(spiking, [spikes]), gs.cost.count(conventional, torch.rand(8, 20))
 
 
 @settings(max_examples=10, deadline=None)
@@ -44,7 +44,7 @@ def test_at_the_break_even_rate_both_cost_the_same(threshold, name):
         effective_acs=total.effective_acs * scale,
         spike_events=total.spike_events * scale,
     )
-    assert gs.cost.energy.price(at_rate, name).energy_j == pytest.approx(
+    assert gs.cost.pricing.price(at_rate, name).energy_j == pytest.approx(
         conventional.energy(name).energy_j, rel=1e-9
     )
 

@@ -23,7 +23,7 @@ def _linear_4_3() -> nn.Linear:
 
 
 def test_linear_with_spikes_counts_effective_accumulates():
-    report = gs.cost.profile(_linear_4_3(), torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
+    report = gs.cost.count(_linear_4_3(), torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
     total = report.total
     assert (total.dense_acs, total.effective_acs) == (12, 6)
     assert (total.dense_macs, total.effective_macs) == (0, 0)
@@ -33,7 +33,7 @@ def test_linear_with_spikes_counts_effective_accumulates():
 
 
 def test_linear_with_graded_input_counts_effective_macs():
-    total = gs.cost.profile(_linear_4_3(), torch.tensor([[0.5, 0.0, 0.2, 0.0]])).total
+    total = gs.cost.count(_linear_4_3(), torch.tensor([[0.5, 0.0, 0.2, 0.0]])).total
     assert (total.dense_macs, total.effective_macs, total.effective_acs) == (12, 6, 0)
 
 
@@ -42,7 +42,7 @@ def test_zero_weights_are_not_effective_and_count_as_connection_sparsity():
     with torch.no_grad():
         layer.weight[0, 0] = 0.0
         layer.weight[2, 2] = 0.0
-    report = gs.cost.profile(layer, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
+    report = gs.cost.count(layer, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
     assert report.total.effective_acs == 4
     assert report.total.dense_acs == 12  # NeuroBench dense: every weight, zero or not
     assert report.connection_sparsity == pytest.approx(2 / 12)
@@ -50,7 +50,7 @@ def test_zero_weights_are_not_effective_and_count_as_connection_sparsity():
 
 def test_counts_are_per_sample():
     inputs = torch.tensor([[1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
-    report = gs.cost.profile(_linear_4_3(), inputs)
+    report = gs.cost.count(_linear_4_3(), inputs)
     assert report.samples == 2
     assert report.total.effective_acs == (6 + 12) / 2
     assert report.layers["Linear"].input_sparsity == pytest.approx(2 / 8)
@@ -59,7 +59,7 @@ def test_counts_are_per_sample():
 def test_conv2d_padding_counts_only_real_inputs():
     # 3x3 input, 3x3 kernel, padding 1: each output sees 4 (corner), 6 (edge) or 9 inputs.
     conv = nn.Conv2d(1, 1, 3, padding=1)
-    total = gs.cost.profile(conv, torch.ones(1, 1, 3, 3)).total
+    total = gs.cost.count(conv, torch.ones(1, 1, 3, 3)).total
     assert total.dense_acs == 4 * 4 + 4 * 6 + 9
 
 
@@ -68,7 +68,7 @@ def test_conv2d_stride_and_padding():
     conv = nn.Conv2d(1, 2, 3, padding=1, stride=2)
     input_ = torch.zeros(1, 1, 4, 4)
     input_[0, 0, 0, 0] = 0.5  # meets only output (0, 0) in each of 2 channels
-    total = gs.cost.profile(conv, input_).total
+    total = gs.cost.count(conv, input_).total
     assert total.dense_macs == 2 * (4 + 6 + 6 + 9)
     assert total.effective_macs == 2
 
@@ -101,7 +101,7 @@ def test_conv_counts_match_binary_copy_of_the_layer(
     x = (torch.rand(2, channels, size, size, generator=generator) > 0.5).float()
     if not spikes:
         x = x * 0.5
-    total = gs.cost.profile(conv, x).total
+    total = gs.cost.count(conv, x).total
     binary = copy.deepcopy(conv)
     with torch.no_grad():
         binary.bias.zero_()
@@ -117,7 +117,7 @@ def test_conv_counts_match_binary_copy_of_the_layer(
 
 def test_conv1d_same_padding():
     conv = nn.Conv1d(1, 1, 3, padding="same")
-    total = gs.cost.profile(conv, torch.ones(1, 1, 5)).total
+    total = gs.cost.count(conv, torch.ones(1, 1, 5)).total
     assert total.dense_acs == 2 + 3 + 3 + 3 + 2
 
 
@@ -142,7 +142,7 @@ def _spiking_mlp(steps: int) -> nn.Module:
 
 def test_spiking_counts_scale_with_time_steps():
     x = torch.rand(4, 6)
-    short, long = gs.cost.profile(_spiking_mlp(5), x), gs.cost.profile(_spiking_mlp(10), x)
+    short, long = gs.cost.count(_spiking_mlp(5), x), gs.cost.count(_spiking_mlp(10), x)
     assert (short.steps, long.steps, short.samples) == (5, 10, 4)
     assert long.total.neuron_updates == 2 * short.total.neuron_updates == 2 * 5 * (5 + 2)
     assert long.total.state_accesses == 2 * short.total.state_accesses == 4 * 5 * (5 + 2)
@@ -155,7 +155,7 @@ def test_spiking_counts_scale_with_time_steps():
 def test_spike_counts_and_rates_by_hand():
     model = _spiking_mlp(5)
     x = torch.rand(4, 6)
-    report = gs.cost.profile(model, x)
+    report = gs.cost.count(model, x)
     spikes = model.lif1(model.fc1(x).expand(5, 4, 5)).detach()
     fanout = model.fc2.weight.ne(0).sum(0)
     assert report.layers["lif1"].counts.spike_events == pytest.approx(spikes.sum().item() / 4)
@@ -181,8 +181,8 @@ def test_conv_with_time_folded_into_batch_counts_like_step_by_step():
             return self.lif(self.conv(x.flatten(0, 1)).unflatten(0, (steps, batch)))
 
     x = (torch.rand(3, 4, 1, 5, 5) > 0.6).float()
-    report = gs.cost.profile(Folded(), [x])  # the model takes time-major input
-    per_step = [gs.cost.profile(conv, x_t).total for x_t in x]  # [B, 1, 5, 5] each
+    report = gs.cost.count(Folded(), [x])  # the model takes time-major input
+    per_step = [gs.cost.count(conv, x_t).total for x_t in x]  # [B, 1, 5, 5] each
     assert report.samples == 4 and report.steps == 3
     conv_counts = report.layers["conv"].counts
     assert conv_counts.effective_acs == pytest.approx(sum(c.effective_acs for c in per_step))
@@ -195,7 +195,7 @@ def test_recurrent_lif_counts_recurrent_synapses():
     torch.manual_seed(3)
     layer = gs.snn.RecurrentLIF(3, beta=0.8, threshold=0.4)
     x = torch.rand(4, 2, 3)
-    report = gs.cost.profile(layer, [x])
+    report = gs.cost.count(layer, [x])
     spikes = layer(x).detach()
     fanout = layer.recurrent.weight.ne(0).sum(0)
     expected = (spikes[:-1].reshape(-1, 3) * fanout).sum().item() / 2
@@ -208,7 +208,7 @@ def test_recurrent_lif_counts_recurrent_synapses():
 def test_conventional_model_is_one_step_of_macs():
     model = nn.Sequential(nn.Flatten(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2))
     x = torch.rand(5, 2, 4)
-    report = gs.cost.profile(model, x)
+    report = gs.cost.count(model, x)
     assert (report.samples, report.steps, report.spike_rate) == (5, 1, None)
     assert report.total.dense_macs == 8 * 4 + 4 * 2
     assert report.total.neuron_updates == 0
@@ -229,7 +229,7 @@ def test_in_place_changes_after_an_activation_are_seen():
             hidden += 1.0  # no zeros left
             return self.fc(hidden.flatten(1))
 
-    report = gs.cost.profile(ShiftAfterReLU(), -torch.rand(2, 4))
+    report = gs.cost.count(ShiftAfterReLU(), -torch.rand(2, 4))
     assert report.layers["relu"].output_sparsity == 1.0
     assert report.layers["fc"].counts.effective_acs == 4 * 3  # all ones: binary, none zero
 
@@ -239,8 +239,8 @@ def test_in_place_changes_after_an_activation_are_seen():
 def test_batching_does_not_change_per_inference_counts(batch_size, seed):
     torch.manual_seed(seed)
     x = torch.rand(7, 6)
-    whole = gs.cost.profile(_spiking_mlp(4), x)
-    chunked = gs.cost.profile(_spiking_mlp(4), x, batch_size=batch_size)
+    whole = gs.cost.count(_spiking_mlp(4), x)
+    chunked = gs.cost.count(_spiking_mlp(4), x, batch_size=batch_size)
     assert chunked.samples == whole.samples == 7
     for name, value in whole.total.to_dict().items():
         assert getattr(chunked.total, name) == pytest.approx(value), name
@@ -250,13 +250,13 @@ def test_profile_leaves_the_model_unchanged():
     model = _spiking_mlp(3)
     x = torch.rand(2, 6)
     before = model(x)
-    gs.cost.profile(model, x)
+    gs.cost.count(model, x)
     assert not model._forward_hooks and not model.fc1._forward_hooks
     assert torch.equal(model(x), before)
 
 
 def test_report_is_json_serialisable():
-    report = gs.cost.profile(_spiking_mlp(3), torch.rand(2, 6))
+    report = gs.cost.count(_spiking_mlp(3), torch.rand(2, 6))
     data = json.loads(json.dumps(report.to_dict()))
     assert data["steps"] == 3 and data["samples"] == 2
     assert [layer["name"] for layer in data["layers"]] == ["fc1", "lif1", "fc2", "readout"]
@@ -274,17 +274,17 @@ def test_report_is_json_serialisable():
 )
 def test_bad_arguments_are_named(inputs, batch_size, message):
     with pytest.raises(ValueError, match=message):
-        gs.cost.profile(_spiking_mlp(2), inputs, batch_size=batch_size)
+        gs.cost.count(_spiking_mlp(2), inputs, batch_size=batch_size)
 
 
 def test_model_without_countable_layers_is_refused():
     with pytest.raises(ValueError, match=r"no layer greenspike\.cost can count"):
-        gs.cost.profile(nn.Flatten(), torch.rand(2, 3))
+        gs.cost.count(nn.Flatten(), torch.rand(2, 3))
 
 
 def test_cost_is_reachable_from_the_package():
     assert "cost" in dir(gs)
-    assert gs.cost.profile is gs.cost.counting.profile
+    assert gs.cost.count is gs.cost.counting.count
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64])
@@ -292,8 +292,8 @@ def test_counts_do_not_depend_on_the_model_precision(dtype):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(144, 3))
     x = torch.rand(5, 1, 6, 6)
-    reference = gs.cost.profile(model, x).total
-    assert gs.cost.profile(model.to(dtype), x.to(dtype)).total == reference
+    reference = gs.cost.count(model, x).total
+    assert gs.cost.count(model.to(dtype), x.to(dtype)).total == reference
 
 
 @pytest.mark.parametrize(
@@ -310,6 +310,6 @@ def test_counts_do_not_depend_on_the_model_precision(dtype):
     ],
 )
 def test_every_state_variable_is_read_and_written_at_every_update(neuron, state_variables):
-    report = gs.cost.profile(neuron, [torch.rand(6, 3, 4)])
+    report = gs.cost.count(neuron, [torch.rand(6, 3, 4)])
     assert report.total.neuron_updates == 6 * 4
     assert report.total.state_accesses == 2 * state_variables * 6 * 4

@@ -11,7 +11,7 @@ import pytest
 
 from greenspike.energy.meters import rapl
 from greenspike.energy.meters.base import Meter
-from greenspike.energy.report import Component
+from greenspike.energy.measurement import Component
 
 
 class FakePowercap:

@@ -10,7 +10,7 @@ from collections import namedtuple
 import psutil
 import pytest
 
-from greenspike.energy.hardware import MEMORY_POWER_W_PER_GB
+from greenspike.energy.tdp import MEMORY_POWER_W_PER_GB
 from greenspike.energy.meters import estimated
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.estimated import EstimatedCpuMeter, EstimatedRamMeter

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import greenspike as gs
 from greenspike.energy.carbon import carbon_intensity
-from greenspike.energy.footprint import estimate_footprint, format_number
+from greenspike._units import number as format_number
+from greenspike.energy.footprint import estimate_footprint
 
 hours = st.floats(min_value=1e-3, max_value=1e5, allow_nan=False)
 watts = st.floats(min_value=1, max_value=2000, allow_nan=False)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import greenspike as gs
-from greenspike.energy.report import EnergyReport
+from greenspike.energy.measurement import EnergyReport
 from greenspike.tracking import EnergyTracker
 
 LONG = 1e6  # an interval long enough that the sampling thread never reads during a test
@@ -193,7 +193,7 @@ def test_a_meter_that_fails_keeps_its_last_reading(fake_meter):
 
 
 def test_counters_are_polled_before_they_could_wrap_twice(fake_meter_class):
-    from greenspike.energy.report import Component
+    from greenspike.energy.measurement import Component
 
     meter = fake_meter_class(
         Component("cpu:package-0", "measured", "energy counter", "rapl:package-0"),
@@ -222,7 +222,7 @@ def test_stop_twice_gives_the_same_report_and_misuse_is_explained(fake_meter):
 
 
 def test_two_meters_reporting_the_same_component_are_refused(fake_meter_class):
-    from greenspike.energy.report import Component
+    from greenspike.energy.measurement import Component
 
     cpu = Component("cpu", "estimated", "tdp x utilisation", "tdp-utilisation")
     with pytest.raises(ValueError, match="several meters report cpu"):

@@ -67,7 +67,7 @@ def test_the_ledger_and_report_import_without_torch_and_the_cli_without_sqlalche
 
 
 def test_a_password_is_never_shown(tmp_path):
-    from greenspike.ledger.engine import connect
+    from greenspike.ledger._engine import connect
 
     engine = connect("postgresql://me:s3cret@db.example/ledger")
     assert "s3cret" not in engine.url.render_as_string(hide_password=True)

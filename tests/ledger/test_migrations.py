@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from greenspike.ledger import SCHEMA_VERSION, Ledger, LedgerVersionError
-from greenspike.ledger.engine import _switch_to_wal, connect
+from greenspike.ledger._engine import _switch_to_wal, connect
 from greenspike.ledger.migrations import MIGRATIONS, migrate, schema_version_of
 
 

@@ -16,7 +16,7 @@ PROCESSES, RUNS = 8, 50
 
 WRITER = """
 import sys, time
-from greenspike.energy.report import ComponentEnergy, EnergyReport
+from greenspike.energy.measurement import ComponentEnergy, EnergyReport
 from greenspike.ledger import Ledger
 
 url, worker, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

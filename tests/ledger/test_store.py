@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from greenspike.energy.metric import Metric
-from greenspike.energy.report import WindowReport
+from greenspike.energy.measurement import WindowReport
 from greenspike.ledger import Ledger
 
 

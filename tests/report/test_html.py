@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from greenspike.energy.report import ComponentEnergy, WindowReport
+from greenspike.energy.measurement import ComponentEnergy, WindowReport
 from greenspike.ledger import Ledger, Sample
 from greenspike.report import render_html_report, runs_to_csv, runs_to_json, write_html_report
 

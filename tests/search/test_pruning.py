@@ -52,7 +52,7 @@ def test_bad_settings_are_value_errors(field):
 
 @given(st.integers(0, 1000), st.integers(1, 64))
 def test_workers_share_the_remaining_trials_exactly_and_evenly(remaining, workers):
-    from greenspike.search.study import shares
+    from greenspike.search._study import shares
 
     counts = shares(remaining, workers)
     assert len(counts) == workers and sum(counts) == remaining

@@ -8,7 +8,7 @@ import pytest
 
 from greenspike.ledger import Ledger
 from greenspike.search import SearchConfig, SearchSpace, search
-from greenspike.search.study import open_study, storage_url
+from greenspike.search._study import open_study, storage_url
 
 GOOD = {"network": "relu", "model": "mlp", "depth": 1, "width": 64, "lr": 0.02}
 POOR = {"network": "relu", "model": "mlp", "depth": 1, "width": 8, "lr": 0.001}
@@ -35,7 +35,7 @@ def test_small_study_on_digits_end_to_end(tmp_path, ledger_url):
         space=SearchSpace(max_depth=1, steps=(2, 3)),
     )
     seen = []
-    result = search(config, on_trial=seen.append)
+    result = search(config, on_trial=seen.append).to_dict()
     assert result["stopped_by"] == "3 trials reached"
     assert [t["number"] for t in result["trials"]] == [0, 1, 2]
     assert [t.number for t in seen] == [0, 1, 2]
@@ -85,7 +85,7 @@ def test_small_study_on_digits_end_to_end(tmp_path, ledger_url):
 def test_pruning_stops_a_trial_below_the_median(tmp_path):
     config = quick(tmp_path, trials=2, epochs=3, startup_trials=1)
     enqueue(config, GOOD, POOR)
-    result = search(config)
+    result = search(config).to_dict()
     good, poor = result["trials"]
     assert good["state"] == "complete" and good["epochs_run"] == 3
     assert poor["state"] == "pruned"
@@ -101,25 +101,25 @@ def test_pruning_stops_a_trial_below_the_median(tmp_path):
 def test_without_pruning_every_trial_runs_all_epochs(tmp_path):
     config = quick(tmp_path, trials=2, epochs=2, startup_trials=1, prune=False)
     enqueue(config, GOOD, POOR)
-    result = search(config)
+    result = search(config).to_dict()
     assert [t["epochs_run"] for t in result["trials"]] == [2, 2]
 
 
 def test_energy_budget_stops_the_study(tmp_path):
-    result = search(quick(tmp_path, trials=10, energy_budget_kj=1e-6))  # 1 mJ
+    result = search(quick(tmp_path, trials=10, energy_budget_kj=1e-6)).to_dict()  # 1 mJ
     assert result["stopped_by"] == "energy budget of 1e-06 kJ reached"
     assert len(result["trials"]) == 1
     assert result["energy"]["energy_j"] >= 1e-3
 
 
 def test_time_budget_stops_the_study(tmp_path):
-    result = search(quick(tmp_path, trials=10, time_budget_min=1e-4))
+    result = search(quick(tmp_path, trials=10, time_budget_min=1e-4)).to_dict()
     assert result["stopped_by"] == "time budget of 0.0001 min reached"
     assert len(result["trials"]) == 1
 
 
 def test_ctrl_c_fails_the_trial_keeps_its_energy_and_the_study_resumes(tmp_path, monkeypatch):
-    import greenspike.search.trial as trial_module
+    import greenspike.search._trial as trial_module
 
     real_fit = trial_module.fit
 
@@ -127,14 +127,14 @@ def test_ctrl_c_fails_the_trial_keeps_its_energy_and_the_study_resumes(tmp_path,
         raise KeyboardInterrupt
 
     monkeypatch.setattr(trial_module, "fit", interrupted)
-    first = search(quick(tmp_path))
+    first = search(quick(tmp_path)).to_dict()
     assert first["stopped_by"] == "interrupted"
     (trial,) = first["trials"]
     assert trial["state"] == "fail"
     assert trial["energy_status"] == "interrupted" and trial["energy_j"] > 0
 
     monkeypatch.setattr(trial_module, "fit", real_fit)
-    again = search(quick(tmp_path))
+    again = search(quick(tmp_path)).to_dict()
     states = [t["state"] for t in again["trials"]]
     assert states == ["fail", "complete", "complete", "complete"]  # the failed one is replaced
     assert again["energy"]["energy_j"] > trial["energy_j"]  # its energy still on the bill
@@ -147,7 +147,7 @@ def test_resuming_with_other_objectives_is_refused(tmp_path):
 
 
 def test_single_objective_study_has_one_best_trial(tmp_path):
-    result = search(quick(tmp_path, trials=2, objectives=("accuracy",)))
+    result = search(quick(tmp_path, trials=2, objectives=("accuracy",))).to_dict()
     (best,) = result["pareto"]
     assert result["trials"][best]["values"][0] == max(t["values"][0] for t in result["trials"])
 

@@ -29,7 +29,7 @@ def test_two_workers_share_one_study_on_postgresql(postgres_url, tmp_path):
         study="shared",
         out=str(tmp_path),
     )
-    result = search(config)
+    result = search(config).to_dict()
     trials = result["trials"]
     assert [t["number"] for t in trials] == list(range(6))  # none lost, none doubled
     assert result["counts"]["complete"] == 6 and result["stopped_by"] == "6 trials reached"
@@ -93,7 +93,7 @@ def _started_trials(storage: str) -> int:
 def test_a_killed_workers_trial_is_failed_on_resume_and_its_energy_is_in_the_ledger(
     tmp_path, ledger_url, monkeypatch
 ):
-    import greenspike.search.study as study_module
+    import greenspike.search._study as study_module
 
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     command = [
@@ -111,7 +111,9 @@ def test_a_killed_workers_trial_is_failed_on_resume_and_its_energy_is_in_the_led
         worker.wait(timeout=30)
     monkeypatch.setattr(study_module, "GRACE_S", 1)  # a heartbeat older than 1 s is stale
     time.sleep(1.5)
-    result = search(SearchConfig(trials=2, epochs=1, limit=120, storage=storage, out=str(tmp_path)))
+    result = search(
+        SearchConfig(trials=2, epochs=1, limit=120, storage=storage, out=str(tmp_path))
+    ).to_dict()
     assert [t["state"] for t in result["trials"]] == ["fail", "complete", "complete"]
     killed = result["trials"][0]
     assert "energy_j" not in killed  # the worker died before writing it to the study...

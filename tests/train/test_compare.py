@@ -44,7 +44,7 @@ def test_direct_encoding_runs_the_first_layer_once_with_the_same_result(model, h
 
 def test_compare_trains_both_and_reports_consistently():
     calls = []
-    result = compare(QUICK, on_batch=lambda *call: calls.append(call[:4]))
+    result = compare(QUICK, on_batch=lambda *call: calls.append(call[:4])).to_dict()
     assert calls[-1] == ("spiking", 4, 3, 4)  # 5 epochs of ceil(200 / 64) = 4 batches
     assert len(calls) == 2 * 5 * 4
     assert result["status"] == "finished"
@@ -68,7 +68,7 @@ def test_compare_trains_both_and_reports_consistently():
 
 def test_same_seed_same_result_on_cpu():
     config = CompareConfig(epochs=1, limit=128, hidden=(16,), steps=3, encoding="rate")
-    first, second = compare(config), compare(config)
+    first, second = compare(config).to_dict(), compare(config).to_dict()
     for name in ("relu", "spiking"):
         assert first["networks"][name]["accuracy"] == second["networks"][name]["accuracy"]
 
@@ -78,7 +78,7 @@ def test_interrupt_mid_training_keeps_what_was_measured():
         if network == "spiking" and batch == 1:
             raise KeyboardInterrupt
 
-    result = compare(QUICK, on_batch=stop_in_spiking)
+    result = compare(QUICK, on_batch=stop_in_spiking).to_dict()
     assert result["status"] == "interrupted"
     assert result["networks"]["relu"]["status"] == "finished"
     spiking = result["networks"]["spiking"]
@@ -134,7 +134,7 @@ def test_cli_writes_results_and_json_copy(cli, tmp_path):
 
 
 def test_training_co2e_is_window_energy_times_intensity():
-    result = compare(CompareConfig(**{**QUICK.__dict__, "epochs": 1, "country": "FRA"}))
+    result = compare(CompareConfig(**{**QUICK.__dict__, "epochs": 1, "country": "FRA"})).to_dict()
     for entry in result["networks"].values():
         run = entry["energy"]
         intensity = run["carbon_intensity"]["intensity_g_per_kwh"]
@@ -159,7 +159,9 @@ def test_cli_bad_arguments(cli, tmp_path, args, message):
 
 
 def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
-    compare_module = sys.modules["greenspike.train.compare"]  # the name `compare` is the function
+    compare_module = sys.modules[
+        "greenspike.train.comparison"
+    ]  # the name `compare` is the function
 
     def interrupted_fit(*args, **kwargs):
         raise KeyboardInterrupt
@@ -182,7 +184,8 @@ def test_failure_still_hands_the_result_to_on_end_then_raises():
     ended = []
     with pytest.raises(RuntimeError, match="boom"):
         compare(QUICK, on_batch=fail_in_relu, on_end=ended.append)
-    (result,) = ended
+    (ended_with,) = ended
+    result = ended_with.to_dict()
     assert result["status"] == "failed"
     assert result["networks"]["relu"]["status"] == "failed"
     assert result["networks"]["relu"]["training_energy"]["status"] == "failed"

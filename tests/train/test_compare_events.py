@@ -125,7 +125,7 @@ def test_both_twins_learn_from_event_data(fake_events, tmp_path, model, hidden, 
         steps=4,
         batch_size=8,
     )
-    result = compare(config, meters=[], ledger=None)
+    result = compare(config, meters=[], ledger=None).to_dict()
     assert result["status"] == "finished"
     assert result["config"]["encoding"] == "events"
     assert result["data"] == {"train": 48, "test": 24}

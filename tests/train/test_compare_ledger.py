@@ -77,7 +77,7 @@ def test_interrupted_spiking_run_is_kept_as_interrupted(ledger_url):
         if network == "spiking" and epoch == 1:
             raise KeyboardInterrupt
 
-    result = compare(QUICK, on_batch=stop_in_spiking)
+    result = compare(QUICK, on_batch=stop_in_spiking).to_dict()
     runs = {run.tags["network"]: run for run in Ledger(ledger_url).runs()}
     assert runs["relu"].status == "finished"
     assert runs["spiking"].status == "interrupted"
@@ -94,7 +94,7 @@ def default_sigterm():
 
 
 def test_sigterm_while_no_run_is_open_is_an_interrupt(monkeypatch, default_sigterm):
-    compare_module = sys.modules["greenspike.train.compare"]
+    compare_module = sys.modules["greenspike.train.comparison"]
 
     def terminated(*args):  # the warm-up runs before either network's run opens
         os.kill(os.getpid(), signal.SIGTERM)
@@ -102,7 +102,7 @@ def test_sigterm_while_no_run_is_open_is_an_interrupt(monkeypatch, default_sigte
     monkeypatch.setattr(compare_module, "warm_up", terminated)
     ended = []
     result = compare(QUICK, on_end=ended.append)
-    assert result["status"] == "interrupted"
+    assert result.status == "interrupted"
     assert ended == [result]  # still handed over to be saved
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
 
@@ -115,7 +115,7 @@ def test_a_diverged_network_still_gets_its_finite_metrics_kept(monkeypatch, ledg
         return real_loss(outputs, labels) * (float("nan") if outputs.dim() == 2 else 1.0)
 
     monkeypatch.setattr(loop, "loss_of", nan_for_relu)
-    result = compare(QUICK)
+    result = compare(QUICK).to_dict()
     assert result["status"] == "finished"
     (relu,) = Ledger(ledger_url).runs(tags={"network": "relu"})
     names = {m.name for m in relu.metrics}

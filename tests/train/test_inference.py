@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import greenspike as gs
 from greenspike.train import CompareConfig, build_pair, compare, load_dataset
-from greenspike.train.inference import DEFAULT_HARDWARE, PROFILE_BATCH, break_even
+from greenspike.train.inference import DEFAULT_HARDWARE, COUNT_BATCH, break_even
 
 QUICK = CompareConfig(epochs=3, limit=200, hidden=(32,), steps=4)
 ENERGY_FIELDS = ("energy_j", "priced_j", "compute_j", "memory_j", "neuron_j", "unpriced")
@@ -22,7 +22,7 @@ ENERGY_FIELDS = ("energy_j", "priced_j", "compute_j", "memory_j", "neuron_j", "u
 @pytest.fixture
 def built(monkeypatch):
     """The (relu, spiking) networks `compare` builds, trained in place by it."""
-    compare_module = sys.modules["greenspike.train.compare"]
+    compare_module = sys.modules["greenspike.train.comparison"]
     pairs = []
 
     def recording_build_pair(*args):
@@ -36,13 +36,13 @@ def built(monkeypatch):
 @pytest.mark.parametrize("encoding", ["direct", "rate"])
 def test_json_energy_is_the_cost_model_of_the_trained_networks(built, encoding):
     config = CompareConfig(**{**QUICK.__dict__, "encoding": encoding})
-    result = compare(config)
+    result = compare(config).to_dict()
     json.loads(json.dumps(result, allow_nan=False))  # strict JSON: no Infinity
     (networks,) = built
     _, test = load_dataset("digits")
     for name, network in zip(("relu", "spiking"), networks, strict=True):
         torch.manual_seed(config.seed)  # the same spikes from the rate encoder, batch by batch
-        report = gs.cost.profile(network.eval(), test.images, batch_size=PROFILE_BATCH)
+        report = gs.cost.count(network.eval(), test.images, batch_size=COUNT_BATCH)
         inference = result["networks"][name]["inference"]
         assert inference["samples"] == len(test.labels)
         assert inference["total"] == pytest.approx(report.total.to_dict())
@@ -72,7 +72,7 @@ def test_json_energy_is_the_cost_model_of_the_trained_networks(built, encoding):
 
 
 def test_break_even_agrees_with_the_energies_in_the_result():
-    result = compare(CompareConfig(**{**QUICK.__dict__, "steps": 1}))
+    result = compare(CompareConfig(**{**QUICK.__dict__, "steps": 1})).to_dict()
     spiking, relu = (result["networks"][n] for n in ("spiking", "relu"))
     for hardware in ("cmos45-fp32", "cmos45-int8"):
         _assert_consistent(
@@ -100,10 +100,10 @@ def test_break_even_verdict_matches_the_energy_at_the_observed_rate(
         for parameter in spiking.parameters():
             parameter.mul_(gain)  # from nearly silent to nearly saturated hidden layers
     images = torch.rand(32, 8, 8)
-    relu_report = gs.cost.profile(relu, images)
-    spiking_report = gs.cost.profile(spiking, images)
+    relu_report = gs.cost.count(relu, images)
+    spiking_report = gs.cost.count(spiking, images)
     _assert_consistent(
-        break_even(spiking_report, relu_report, hardware),
+        break_even(spiking_report, relu_report, hardware).to_dict(),
         spiking_report.spike_rate,
         spiking_report.energy(hardware).energy_j,
         relu_report.energy(hardware).energy_j,
@@ -165,7 +165,7 @@ def test_interrupted_spiking_training_keeps_relu_cost_and_has_no_break_even():
         if network == "spiking":
             raise KeyboardInterrupt
 
-    result = compare(QUICK, on_batch=stop_in_spiking)
+    result = compare(QUICK, on_batch=stop_in_spiking).to_dict()
     assert result["status"] == "interrupted"
     assert result["networks"]["relu"]["inference"]["energy"]["cmos45-fp32"]["energy_j"] > 0
     assert "inference" not in result["networks"]["spiking"]

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from greenspike.cli.options import number_or_name
+from greenspike.cli._options import number_or_name
 
 
 def estimate(
@@ -82,7 +82,7 @@ def estimate(
 
 
 def _print(result) -> None:
-    from greenspike.energy.footprint import format_number
+    from greenspike._units import number
 
     console = Console()
     figures = Table(title=f"Footprint estimate ({result.provenance}: {result.method})")
@@ -91,22 +91,22 @@ def _print(result) -> None:
     figures.add_column("source", overflow="fold")
     for assumption in result.assumptions:
         if assumption.unit == "fraction":
-            value = f"{format_number(assumption.value * 100)} %"
+            value = f"{number(assumption.value * 100)} %"
         else:
-            value = f"{format_number(assumption.value)} {assumption.unit}".strip()
+            value = f"{number(assumption.value)} {assumption.unit}".strip()
         figures.add_row(assumption.name, value, assumption.source)
     console.print(figures)
 
-    energy = f"{format_number(result.energy_kwh)} kWh"
+    energy = f"{number(result.energy_kwh)} kWh"
     if result.energy_kwh >= 1000:
-        energy += f" ({format_number(result.energy_mwh)} MWh)"
+        energy += f" ({number(result.energy_mwh)} MWh)"
     console.print(f"[bold]Energy:[/] {energy}")
     if result.co2e_kg is None:
         console.print(f"[bold]CO2e:[/] not estimated. {result.co2e_note}.", style="yellow")
     else:
-        co2e = f"{format_number(result.co2e_kg)} kg"
+        co2e = f"{number(result.co2e_kg)} kg"
         if result.co2e_kg >= 1000:
-            co2e += f" ({format_number(result.co2e_t)} t)"
+            co2e += f" ({number(result.co2e_t)} t)"
         console.print(f"[bold]CO2e:[/] {co2e}")
     for line in result.formula:
         console.print(f"  {line}", style="cyan", highlight=False)
@@ -119,9 +119,9 @@ def _print(result) -> None:
         table.add_column("source (year)")
         for e in result.equivalents:
             table.add_row(
-                format_number(e.amount),
+                number(e.amount),
                 e.name,
-                format_number(e.co2e_kg_per_unit),
+                number(e.co2e_kg_per_unit),
                 f"{e.citation} ({e.year})",
             )
         console.print(table)
@@ -129,7 +129,7 @@ def _print(result) -> None:
 
 
 def _list_hardware(as_json: bool) -> None:
-    from greenspike.energy.hardware import KINDS, hardware_table
+    from greenspike.energy.tdp import KINDS, hardware_table
 
     rows = sorted(hardware_table(), key=lambda hw: (KINDS.index(hw.kind), hw.model.casefold()))
     if as_json:

@@ -37,8 +37,8 @@ def export(
 ) -> None:
     """Write a greenspike model as a NIR graph (HDF5), with time constants for --dt."""
     from greenspike.interop import to_nir
+    from greenspike.interop._model_spec import load_model
     from greenspike.interop._nir import require_nir
-    from greenspike.interop.model_spec import load_model
 
     nir = require_nir()
     network = load_model(model, weights)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from greenspike.cli.options import LEDGER_OPTION, key_values
+from greenspike.cli._options import LEDGER_OPTION, key_values
 from greenspike.errors import InvalidInputError
 
 app = typer.Typer(
@@ -69,7 +69,7 @@ def list_runs(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """List runs, newest first: status, energy, CO2e, duration, provenance."""
-    from greenspike.report.tables import runs_table
+    from greenspike.report.terminal import runs_table
 
     with _ledger(ledger) as store:
         runs = _select(store, name, tags, status, since, until, limit)
@@ -86,7 +86,7 @@ def show(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Everything kept about one run: components with provenance, windows, metrics, tags."""
-    from greenspike.report.tables import run_details
+    from greenspike.report.terminal import run_details
 
     with _ledger(ledger) as store:
         run = store.run(run_id)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from greenspike.cli.options import LEDGER_OPTION
+from greenspike.cli._options import LEDGER_OPTION
 from greenspike.errors import MissingExtraError
 
 INTERRUPTED_EXIT_CODE = 130
@@ -57,10 +57,16 @@ def search(
     if importlib.util.find_spec("optuna") is None:
         raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
     from greenspike._files import write_atomically
-    from greenspike.search import SearchConfig, SearchSpace, write_pareto_plot
+    from greenspike.ledger.sink import open_ledger
+    from greenspike.report.pareto import write_pareto_plot
+    from greenspike.report.search import (
+        bill_text,
+        pareto_table,
+        trial_line,
+        write_search_report,
+    )
+    from greenspike.search import SearchConfig, SearchSpace
     from greenspike.search import search as run_search
-    from greenspike.search.report import write_search_report
-    from greenspike.search.trial import record_of
 
     config = SearchConfig(
         dataset=dataset,
@@ -87,87 +93,24 @@ def search(
     config.check()
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     console = Console()
-
-    def on_trial(trial) -> None:
-        record = record_of(trial)
-        accuracy = record.get("accuracy_curve") or [float("nan")]
-        energy = "energy not recorded"
-        if "energy_j" in record:
-            energy = f"{record['energy_j']:.3g} J"
-        console.print(
-            f"trial {trial.number}: {trial.state.name.lower()}, {trial.params.get('network')}, "
-            f"validation accuracy {accuracy[-1]:.1%}, {energy}",
-            style="dim",
-        )
-
     with console.status(f"searching ({workers} worker{'s' * (workers > 1)})"):
-        result = run_search(config, on_trial=on_trial)
+        result = run_search(
+            config, on_trial=lambda trial: console.print(escape(trial_line(trial)), style="dim")
+        )
     out.mkdir(parents=True, exist_ok=True)
-    write_atomically(out / "results.json", json.dumps(result, indent=2) + "\n")
+    write_atomically(out / "results.json", json.dumps(result.to_dict(), indent=2) + "\n")
     plot = write_pareto_plot(result, out / "pareto.png")
-    report = write_search_report(result, config.ledger, out / "report.html")
+    report = write_search_report(result, open_ledger(config.ledger), out / "report.html")
     console.print(pareto_table(result))
-    console.print(bill_text(result))
+    console.print(escape(bill_text(result)))
     written = [out / "results.json", plot, report]
-    console.print("Written: " + ", ".join(str(path) for path in written if path), style="dim")
-    if result["stopped_by"] == "interrupted":
+    console.print(
+        escape("Written: " + ", ".join(str(path) for path in written if path)), style="dim"
+    )
+    if result.stopped_by == "interrupted":
         console.print("[yellow]Interrupted[/]: resume with the same --storage and --study.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
 
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def pareto_table(result: dict) -> Table:
-    """The Pareto-optimal trials, one row each, best accuracy first."""
-    table = Table(title=f"Pareto front of {result['study']} ({', '.join(result['objectives'])})")
-    profile = result["hardware"][0]
-    bill_sources = ", ".join(result["energy"]["sources"]) or "not measured"
-    columns = ("trial", "network", "shape", "validation acc.", "test acc.", "training J")
-    for column in (*columns, "µJ/inference"):
-        table.add_column(column, justify="left" if column in ("network", "shape") else "right")
-    table.caption = (
-        f"µJ/inference: estimated on {profile} by greenspike.cost; training J: {bill_sources}"
-    )
-    front = [t for t in result["trials"] if t["pareto"]]
-    for t in sorted(front, key=lambda t: -t["accuracy_curve"][-1]):
-        params = t["params"]
-        shape = f"{params['model']} {'x'.join([str(params['width'])] * params['depth'])}"
-        if params["network"] == "spiking":
-            shape += f", T={params['steps']}, {params['encoding']}"
-        table.add_row(
-            str(t["number"]),
-            params["network"],
-            shape,
-            f"{t['accuracy_curve'][-1]:.1%}",
-            f"{t['test_accuracy']:.1%}",
-            f"{t['training_energy_j']:.2f}",
-            f"{t['inference_energy_j'] * 1e6:.3g}",
-        )
-    return table
-
-
-def bill_text(result: dict) -> str:
-    """What the search cost, and what pruning saved (an estimate)."""
-    energy, counts, pruning = result["energy"], result["counts"], result["pruning"]
-    co2e = (
-        "no CO2e (give --country)" if energy["co2e_g"] is None else f"{energy['co2e_g']:.3g} g CO2e"
-    )
-    lines = [
-        f"Stopped: {result['stopped_by']}. Trials: {counts['complete']} complete, "
-        f"{counts['pruned']} pruned, {counts['fail']} failed.",
-        f"Search cost: {energy['energy_j']:.1f} J = {energy['kwh']:.3g} kWh "
-        f"(measured {energy['measured_energy_j']:.1f} J, estimated "
-        f"{energy['estimated_energy_j']:.1f} J; {', '.join(energy['sources'])}), {co2e}.",
-    ]
-    lines += [f"Note: {note}." for note in result["notes"]]
-    if pruning["pruned_trials"]:
-        saved = pruning["estimated_saved_j"]
-        lines.append(
-            f"Pruning stopped {pruning['pruned_trials']} trials, skipping "
-            f"{pruning['epochs_skipped']} epochs: "
-            + ("no estimate" if saved is None else f"about {saved:.1f} J saved")
-            + f" ({pruning['method']})."
-        )
-    return "\n".join(lines)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from greenspike.cli.options import LEDGER_OPTION, key_values, number_or_name
+from greenspike.cli._options import LEDGER_OPTION, key_values, number_or_name
 from greenspike.errors import InvalidInputError
 
 
@@ -49,7 +49,8 @@ def track(
 
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
-    from greenspike.energy.command import run_command
+    from greenspike.energy._command import run_command
+    from greenspike.report.terminal import energy_report_view
     from greenspike.tracking import EnergyTracker
 
     if json_path is not None and not json_path.parent.is_dir():
@@ -68,7 +69,7 @@ def track(
         tags=key_values(tags or [], "--tag"),
     )
     exit_code, report = run_command(command or [], tracker)
-    Console(stderr=True).print(report)
+    Console(stderr=True).print(energy_report_view(report))
     if json_path is not None:
         Console(stderr=True).print(f"Report written to {json_path}", style="dim")
     if tracker.run_id is not None:

@@ -1,7 +1,7 @@
 """How much energy one inference takes: counted operations and memory traffic, priced on hardware.
 
     import greenspike as gs
-    report = gs.cost.profile(model, test_images)      # hooks, real inputs, per-inference counts
+    report = gs.cost.count(model, test_images)      # hooks, real inputs, per-inference counts
     report.total.effective_acs, report.spike_rate, report.to_dict()
     report.energy("cmos45-fp32").energy_j              # joules per inference, with provenance
     gs.cost.break_even_rate(snn_report, ann_report, "cmos45-int8")
@@ -12,16 +12,16 @@ user-defined (`gs.cost.hardware_profile(dict)`, `gs.cost.load_profiles(path)`).
 """
 
 from greenspike.cost.break_even import break_even_rate
-from greenspike.cost.counting import profile
-from greenspike.cost.energy import EnergyEstimate
-from greenspike.cost.hardware import (
+from greenspike.cost.counting import count
+from greenspike.cost.counts import CostReport, Counts, LayerCost
+from greenspike.cost.pricing import EnergyEstimate
+from greenspike.cost.profiles import (
     HardwareProfile,
     find_profile,
     hardware_profile,
     load_profiles,
     profiles,
 )
-from greenspike.cost.report import CostReport, Counts, LayerCost
 
 __all__ = [
     "CostReport",
@@ -30,9 +30,9 @@ __all__ = [
     "HardwareProfile",
     "LayerCost",
     "break_even_rate",
+    "count",
     "find_profile",
     "hardware_profile",
     "load_profiles",
-    "profile",
     "profiles",
 ]

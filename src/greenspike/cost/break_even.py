@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from greenspike.cost.energy import price
-from greenspike.cost.hardware import HardwareProfile, find_profile
-from greenspike.cost.report import CostReport
-from greenspike.errors import InvalidInputError
+from greenspike.cost.counts import CostReport
+from greenspike.cost.pricing import price
+from greenspike.cost.profiles import HardwareProfile, find_profile
+from greenspike.errors import InvalidInputError, UnpricedOperationError
 
 
 def break_even_rate(
@@ -31,10 +31,13 @@ def break_even_rate(
 ) -> float:
     """Spike rate r* below which `spiking` uses less energy per inference than `conventional`.
 
-    Returns 0.0 when the spiking model costs more even without a single spike, `math.inf` when
-    no spike rate makes it cost more. A value above 1 means it wins at every possible rate.
-    Raises ValueError if either model has operations the profile cannot price, or if the
-    spiking report has no spiking layer.
+    Returns:
+        0.0 when the spiking model costs more even without a single spike, `math.inf` when no
+        spike rate makes it cost more. A value above 1 means it wins at every possible rate.
+
+    Raises:
+        UnpricedOperationError: either model has operations the profile cannot price.
+        InvalidInputError: an unknown profile, or a spiking report with no spiking layer.
     """
     profile = find_profile(hardware)
     rate = spiking.spike_rate
@@ -46,7 +49,7 @@ def break_even_rate(
     spiking_energy = price(spiking.total, profile)
     for report, estimate in ((conventional, conventional_energy), (spiking, spiking_energy)):
         if not estimate.complete:
-            raise InvalidInputError(
+            raise UnpricedOperationError(
                 f"profile {profile.name!r} cannot price all of {report.model}: "
                 + "; ".join(estimate.unpriced)
             )

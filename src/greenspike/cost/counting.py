@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from greenspike.cost.report import CostReport, Counts, LayerCost
+from greenspike.cost.counts import CostReport, Counts, LayerCost
 from greenspike.errors import InvalidInputError
 from greenspike.snn.neuron import Neuron
 
@@ -49,7 +49,7 @@ class _Tally:
 _COUNT_NAMES = tuple(f.name for f in fields(Counts))
 
 
-def profile(
+def count(
     model: nn.Module,
     inputs: torch.Tensor | Sequence[torch.Tensor],
     *,

@@ -4,16 +4,16 @@
 (greenspike.tracking) are the trackers users call, with the run ledger as their sink.
 """
 
+from greenspike._signals import Terminated
 from greenspike.energy.carbon import CarbonIntensity, carbon_intensity, known_intensities
 from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
-from greenspike.energy.report import (
+from greenspike.energy.measurement import (
     Component,
     ComponentEnergy,
     EnergyReport,
     MissingComponent,
     WindowReport,
 )
-from greenspike._signals import Terminated
 from greenspike.energy.sink import RunSink
 from greenspike.energy.tracker import Tracker, Window
 

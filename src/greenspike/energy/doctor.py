@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from greenspike.energy.measurement import Component, MissingComponent
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.estimated import EstimatedCpuMeter
-from greenspike.energy.report import Component, MissingComponent
 
 RAPL_ADVICE = (
     "CPU and DRAM counters need Linux on the machine itself (not a VM that hides them) with an "

@@ -17,15 +17,16 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from greenspike._units import number
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, carbon_intensity
 from greenspike.energy.equivalents import Equivalent, equivalents
-from greenspike.energy.hardware import (
+from greenspike.energy.pue import power_usage_effectiveness
+from greenspike.energy.tdp import (
     MEMORY_POWER_SOURCE,
     MEMORY_POWER_W_PER_GB,
     Hardware,
     find_hardware,
 )
-from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.errors import InvalidInputError
 
 GIVEN = "given by the user"
@@ -159,8 +160,8 @@ def estimate_footprint(
     terms = [t for t in (device_term, cpu_term, memory_term) if t]
     it_power = terms[0] if len(terms) == 1 else f"({' + '.join(terms)})"
     formula += (
-        f"E = {format_number(duration_h)} h x {it_power} x PUE {format_number(facility.value)}"
-        f" / 1000 = {format_number(energy_kwh)} kWh",
+        f"E = {number(duration_h)} h x {it_power} x PUE {number(facility.value)}"
+        f" / 1000 = {number(energy_kwh)} kWh",
     )
 
     intensity = carbon_intensity(country, intensity_g_per_kwh)
@@ -173,8 +174,8 @@ def estimate_footprint(
         )
         co2e_kg = energy_kwh * g_per_kwh / 1000
         formula += (
-            f"CO2e = {format_number(energy_kwh)} kWh x {format_number(g_per_kwh)} g/kWh"
-            f" / 1000 = {format_number(co2e_kg)} kg",
+            f"CO2e = {number(energy_kwh)} kWh x {number(g_per_kwh)} g/kWh"
+            f" / 1000 = {number(co2e_kg)} kg",
         )
 
     return FootprintEstimate(
@@ -197,22 +198,11 @@ def estimate_footprint(
     )
 
 
-def format_number(value: float) -> str:
-    """Thousands separators; whole numbers from 1000 up, else 4 significant digits, no zero tail."""
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
-    text = f"{value:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def _device_power(
     model: Hardware | None, devices: int, power_w: float | None, utilisation: float | None
 ) -> tuple[float, str, str, tuple[Assumption, ...]]:
     """Power of one device, its term in the formula, the method label, and the assumptions."""
-    n = format_number(devices)
+    n = number(devices)
     if power_w is not None:
         if utilisation is not None:
             raise InvalidInputError(
@@ -223,8 +213,8 @@ def _device_power(
         label = "average power per device" + (f" ({model.model})" if model else "")
         return (
             float(power_w),
-            f"{n} x {format_number(power_w)} W",
-            f"average-power: {format_number(power_w)} W",
+            f"{n} x {number(power_w)} W",
+            f"average-power: {number(power_w)} W",
             (Assumption(label, float(power_w), "W", GIVEN),),
         )
     if model is None:
@@ -238,8 +228,8 @@ def _device_power(
         used, source = _fraction("utilisation", utilisation), GIVEN
     return (
         used * model.tdp_w,
-        f"{n} x {format_number(used)} x {format_number(model.tdp_w)} W",
-        f"tdp-utilisation: {format_number(model.tdp_w)} W x {format_number(used * 100)} %",
+        f"{n} x {number(used)} x {number(model.tdp_w)} W",
+        f"tdp-utilisation: {number(model.tdp_w)} W x {number(used * 100)} %",
         (
             Assumption(f"TDP of {model.model}", model.tdp_w, "W", model.source),
             Assumption("utilisation of the TDP", used, "fraction", source),
@@ -274,7 +264,7 @@ def _cpu_power(
     else:
         used, used_source = _fraction("cpu_utilisation", utilisation), GIVEN
     per_core = model.tdp_per_core_w
-    term = f"{format_number(cores)} cores x {format_number(per_core)} W x {format_number(used)}"
+    term = f"{number(cores)} cores x {number(per_core)} W x {number(used)}"
     return (
         cores * per_core * used,
         term,
@@ -292,7 +282,7 @@ def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption
     _positive("memory_gb", memory_gb, " GB")
     return (
         memory_gb * MEMORY_POWER_W_PER_GB,
-        f"{format_number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
+        f"{number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
         (
             Assumption("memory", float(memory_gb), "GB", GIVEN),
             Assumption("DRAM power per GB", MEMORY_POWER_W_PER_GB, "W/GB", MEMORY_POWER_SOURCE),
@@ -309,7 +299,7 @@ def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str
     if days is not None:
         _positive("days", days, "")
         hours = days * 24
-        return hours, (f"t = {format_number(days)} d x 24 h/d = {format_number(hours)} h",)
+        return hours, (f"t = {number(days)} d x 24 h/d = {number(hours)} h",)
     return _positive("hours", hours, ""), ()
 
 

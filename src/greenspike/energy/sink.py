@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.metric import Metric
-from greenspike.energy.report import EnergyReport
 
 
 class RunSink(Protocol):

@@ -43,18 +43,18 @@ from typing import Any, Literal
 
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
-from greenspike.energy.meters.auto import select_meters
-from greenspike.energy.meters.base import Meter
-from greenspike.energy.meters.estimated import check_tdp_w
-from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
-from greenspike.energy.pue import power_usage_effectiveness
-from greenspike.energy.report import (
+from greenspike.energy.measurement import (
     Component,
     ComponentEnergy,
     EnergyReport,
     Status,
     WindowReport,
 )
+from greenspike.energy.meters.auto import select_meters
+from greenspike.energy.meters.base import Meter
+from greenspike.energy.meters.estimated import check_tdp_w
+from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.energy.sink import RunSink
 from greenspike.errors import InvalidInputError
 
@@ -278,9 +278,7 @@ class Tracker(ContextDecorator):
             RuntimeError: the tracker was never started.
         """
         if status not in ("finished", "failed", "interrupted"):
-            raise InvalidInputError(
-                f"a run ends finished, failed or interrupted, not {status!r}"
-            )
+            raise InvalidInputError(f"a run ends finished, failed or interrupted, not {status!r}")
         if not self._running:
             if self.report is None:
                 raise RuntimeError("the tracker was not started")

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from greenspike.errors import LedgerVersionError
-from greenspike.ledger import tables
+from greenspike.ledger import schema
 
 
 def _create_v1(connection: Connection) -> None:
     """Version 1: runs, components, samples, tags, metrics."""
-    tables.METADATA.create_all(connection)
+    schema.METADATA.create_all(connection)
 
 
 # Step N brings a ledger from version N - 1 to N.
@@ -44,20 +44,20 @@ def migrate(engine: Engine, steps: tuple[Callable[[Connection], None], ...] = MI
         for step in steps[found:]:
             step(connection)
         if found < len(steps):
-            connection.execute(tables.schema_version.delete())
-            connection.execute(tables.schema_version.insert().values(version=len(steps)))
+            connection.execute(schema.schema_version.delete())
+            connection.execute(schema.schema_version.insert().values(version=len(steps)))
         return found
 
 
 def schema_version_of(connection: Connection) -> int:
     """The ledger's version: 0 for an empty database; LedgerVersionError for a foreign one."""
     names = set(inspect(connection).get_table_names())
-    if tables.schema_version.name not in names:
-        if names & set(tables.METADATA.tables):
+    if schema.schema_version.name not in names:
+        if names & set(schema.METADATA.tables):
             raise LedgerVersionError(
                 f"the database has tables {', '.join(sorted(names))} but no "
-                f"{tables.schema_version.name}: not a greenspike ledger, left untouched"
+                f"{schema.schema_version.name}: not a greenspike ledger, left untouched"
             )
         return 0
-    found = connection.execute(select(tables.schema_version.c.version)).scalar()
+    found = connection.execute(select(schema.schema_version.c.version)).scalar()
     return int(found or 0)

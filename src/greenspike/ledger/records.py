@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from greenspike.energy.measurement import ComponentEnergy, EnergyReport, Status
 from greenspike.energy.metric import Metric
-from greenspike.energy.report import ComponentEnergy, EnergyReport, Status
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.metric import Metric
-from greenspike.energy.report import EnergyReport
 from greenspike.ledger.store import Ledger, shared_ledger
 
 DEFAULT = "default"

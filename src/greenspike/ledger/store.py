@@ -25,11 +25,11 @@ import psutil
 from sqlalchemy import Engine, and_, delete, exists, insert, select, update
 
 from greenspike import __version__
+from greenspike.energy.measurement import STATUSES, ComponentEnergy, EnergyReport
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
-from greenspike.energy.report import STATUSES, ComponentEnergy, EnergyReport
 from greenspike.errors import InvalidInputError
-from greenspike.ledger import tables
-from greenspike.ledger.engine import connect
+from greenspike.ledger import schema
+from greenspike.ledger._engine import connect
 from greenspike.ledger.location import ledger_url
 from greenspike.ledger.migrations import migrate
 from greenspike.ledger.records import RunRecord, Sample
@@ -89,7 +89,7 @@ class Ledger:
         now = time.time()
         with self.engine.begin() as connection:
             run_id = connection.execute(
-                insert(tables.runs)
+                insert(schema.runs)
                 .values(
                     name=name,
                     command=command,
@@ -110,10 +110,10 @@ class Ledger:
                     metadata_json=metadata_text,
                     greenspike_version=__version__,
                 )
-                .returning(tables.runs.c.id)
+                .returning(schema.runs.c.id)
             ).scalar_one()
             if tag_rows:
-                connection.execute(insert(tables.tags), [{"run_id": run_id, **r} for r in tag_rows])
+                connection.execute(insert(schema.tags), [{"run_id": run_id, **r} for r in tag_rows])
         return int(run_id)
 
     def record(self, run_id: int, report: EnergyReport) -> bool:
@@ -123,8 +123,8 @@ class Ledger:
         intensity = report.carbon_intensity
         with self.engine.begin() as connection:
             changed = connection.execute(
-                update(tables.runs)
-                .where(tables.runs.c.id == run_id, tables.runs.c.status == "running")
+                update(schema.runs)
+                .where(schema.runs.c.id == run_id, schema.runs.c.status == "running")
                 .values(
                     status=report.status,
                     end_unix_s=report.end_unix_s,
@@ -144,11 +144,11 @@ class Ledger:
                 self._check_exists(connection, run_id)
                 return False
             connection.execute(
-                delete(tables.components).where(tables.components.c.run_id == run_id)
+                delete(schema.components).where(schema.components.c.run_id == run_id)
             )
             if report.components:
                 connection.execute(
-                    insert(tables.components),
+                    insert(schema.components),
                     [
                         {
                             "run_id": run_id,
@@ -162,7 +162,7 @@ class Ledger:
                     ],
                 )
                 connection.execute(
-                    insert(tables.samples),
+                    insert(schema.samples),
                     [
                         {
                             "run_id": run_id,
@@ -190,7 +190,7 @@ class Ledger:
             with self.engine.begin() as connection:
                 self._check_exists(connection, run_id)
                 connection.execute(
-                    insert(tables.metrics), [{"run_id": run_id, **asdict(m)} for m in checked]
+                    insert(schema.metrics), [{"run_id": run_id, **asdict(m)} for m in checked]
                 )
         return checked
 
@@ -202,19 +202,19 @@ class Ledger:
         with self.engine.begin() as connection:
             self._check_exists(connection, run_id)
             connection.execute(
-                delete(tables.tags).where(
-                    tables.tags.c.run_id == run_id, tables.tags.c.key.in_([r["key"] for r in rows])
+                delete(schema.tags).where(
+                    schema.tags.c.run_id == run_id, schema.tags.c.key.in_([r["key"] for r in rows])
                 )
             )
-            connection.execute(insert(tables.tags), [{"run_id": run_id, **r} for r in rows])
+            connection.execute(insert(schema.tags), [{"run_id": run_id, **r} for r in rows])
 
     def delete_run(self, run_id: int) -> None:
         """Remove a run and everything recorded for it."""
         with self.engine.begin() as connection:
             self._check_exists(connection, run_id)
-            for table in (tables.samples, tables.components, tables.tags, tables.metrics):
+            for table in (schema.samples, schema.components, schema.tags, schema.metrics):
                 connection.execute(delete(table).where(table.c.run_id == run_id))
-            connection.execute(delete(tables.runs).where(tables.runs.c.id == run_id))
+            connection.execute(delete(schema.runs).where(schema.runs.c.id == run_id))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -231,12 +231,12 @@ class Ledger:
         """Runs, newest first: `name` matches a part of the name (any case), every tag must
         match, `status` is one of running, finished, failed, interrupted or stale, and the
         run started in [since, until)."""
-        r = tables.runs
+        r = schema.runs
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
         if name is not None:
             query = query.where(r.c.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
         for key, value in checked_tags(tags).items():
-            t = tables.tags
+            t = schema.tags
             query = query.where(
                 exists().where(and_(t.c.run_id == r.c.id, t.c.key == key, t.c.value == value))
             )
@@ -266,7 +266,7 @@ class Ledger:
         """The run with this id; ValueError when there is none."""
         with self.engine.connect() as connection:
             row = (
-                connection.execute(select(tables.runs).where(tables.runs.c.id == run_id))
+                connection.execute(select(schema.runs).where(schema.runs.c.id == run_id))
                 .mappings()
                 .first()
             )
@@ -276,7 +276,7 @@ class Ledger:
 
     def samples(self, run_id: int) -> list[Sample]:
         """Cumulative joules per component at each update of the run, in time order."""
-        s = tables.samples
+        s = schema.samples
         query = select(s.c.elapsed_s, s.c.component, s.c.energy_j).where(s.c.run_id == run_id)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(s.c.elapsed_s, s.c.id)).all()
@@ -285,7 +285,7 @@ class Ledger:
     # -- inside ---------------------------------------------------------------------------
 
     def _check_exists(self, connection, run_id: int) -> None:
-        found = connection.execute(select(tables.runs.c.id).where(tables.runs.c.id == run_id))
+        found = connection.execute(select(schema.runs.c.id).where(schema.runs.c.id == run_id))
         if found.first() is None:
             raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
 
@@ -295,7 +295,7 @@ class Ledger:
         run_tags: dict[int, dict[str, str]] = {i: {} for i in ids}
         run_metrics: dict[int, list[Metric]] = {i: [] for i in ids}
         for chunk in _chunks(ids, 500):
-            c, t, m = tables.components, tables.tags, tables.metrics
+            c, t, m = schema.components, schema.tags, schema.metrics
             for row in connection.execute(select(c).where(c.c.run_id.in_(chunk))).mappings():
                 components[row["run_id"]].append(
                     ComponentEnergy(

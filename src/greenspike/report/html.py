@@ -20,11 +20,11 @@ import jinja2
 
 from greenspike import __version__
 from greenspike._files import write_atomically
-from greenspike.energy.report import WindowReport
+from greenspike.energy.measurement import WindowReport
 from greenspike.errors import InvalidInputError
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger
-from greenspike.report import plots
+from greenspike.report import _plots
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def render_html_report(
     figures: Mapping[str, str] | None = None,
 ) -> str:
     """The report as an HTML string; `samples` maps run id -> its samples (for plots);
-    `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `plots.data_uri`),
+    `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
     shown after the summary (e.g. the Pareto front of a search)."""
     if not runs:
         raise InvalidInputError("no runs to report on")
@@ -81,7 +81,7 @@ def render_html_report(
         title=title or _default_title(runs),
         views=views,
         metric=metric,
-        comparison=plots.metric_vs_energy(runs, metric),
+        comparison=_plots.metric_vs_energy(runs, metric),
         figures=dict(figures or {}),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
@@ -125,8 +125,8 @@ def _view(run: RunRecord, samples: Sequence[Sample]) -> _RunView:
         by_step.setdefault(m.step, {})[m.name] = m.value
     return _RunView(
         run=run,
-        over_time=plots.energy_over_time(run, samples),
-        per_window=plots.energy_per_window(run, windows),
+        over_time=_plots.energy_over_time(run, samples),
+        per_window=_plots.energy_per_window(run, windows),
         windows=list(_flatten(windows, 0)),
         metric_names=list(dict.fromkeys(m.name for m in run.metrics)),
         metric_rows=sorted(by_step.items(), key=lambda kv: -1 if kv[0] is None else kv[0]),

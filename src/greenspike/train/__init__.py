@@ -1,15 +1,23 @@
 """Train a conventional network and its spiking twin on one task, and compare them."""
 
-from greenspike.train.compare import CompareConfig, compare, write_results
+from greenspike.train.comparison import compare, write_results
+from greenspike.train.config import CompareConfig
 from greenspike.train.datasets import DATASETS, load_dataset
+from greenspike.train.inference import BreakEven, InferenceCost, ProfileEnergy
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import ENCODINGS, MODELS, build_pair
+from greenspike.train.results import CompareResult, NetworkResult
 
 __all__ = [
     "DATASETS",
     "ENCODINGS",
     "MODELS",
+    "BreakEven",
     "CompareConfig",
+    "CompareResult",
+    "InferenceCost",
+    "NetworkResult",
+    "ProfileEnergy",
     "build_pair",
     "compare",
     "evaluate",

@@ -9,21 +9,75 @@ what is missing, never 0 J.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 
-from greenspike.cost import CostReport, break_even_rate, profile, profiles
-from greenspike.cost.energy import price
-from greenspike.errors import InvalidInputError
+from greenspike.cost import CostReport, EnergyEstimate, break_even_rate, count, profiles
+from greenspike.cost.pricing import price
+from greenspike.errors import InvalidInputError, UnpricedOperationError
 
 DEFAULT_HARDWARE = ("cmos45-fp32", "cmos45-int8", "loihi")
-PROFILE_IMAGES = 1000  # test images profiled: the counts are averages, 1,000 pin them down
-PROFILE_BATCH = 250  # images per forward pass while profiling (bounds memory)
+COUNT_IMAGES = 1000  # test images counted on: the counts are averages, 1,000 pin them down
+COUNT_BATCH = 250  # images per forward pass while counting (bounds memory)
+
+Verdict = Literal["never", "below", "always", "unpriced"]
+
+
+@dataclass(frozen=True)
+class ProfileEnergy:
+    """Energy per inference on one hardware profile, and the layers it cannot price."""
+
+    estimate: EnergyEstimate
+    unpriced_layers: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The estimate's JSON with `unpriced_layers`."""
+        return {**self.estimate.to_dict(), "unpriced_layers": list(self.unpriced_layers)}
+
+
+@dataclass(frozen=True)
+class InferenceCost:
+    """A network's counts per inference (`counts`) and their price on each profile (`energy`)."""
+
+    counts: CostReport
+    energy: Mapping[str, ProfileEnergy]
+
+    def to_dict(self) -> dict[str, Any]:
+        """`counts.to_dict()` with the energy per profile under "energy"."""
+        return {
+            **self.counts.to_dict(),
+            "energy": {name: energy.to_dict() for name, energy in self.energy.items()},
+        }
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """The spike rate below which the spiking twin costs less per inference than the ReLU one.
+
+    `verdict`: "never" (rate 0: more costly even without a spike), "below" (wins below
+    `spike_rate`), "always" (wins at every rate up to 1, or at any rate: `spike_rate` None stands
+    for infinity) or "unpriced" (a network has operations the profile cannot price; `reason`
+    says which).
+    """
+
+    spike_rate: float | None
+    verdict: Verdict
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {"spike_rate": self.spike_rate, "verdict": self.verdict, "reason": self.reason}
 
 
 def check_hardware(names: tuple[str, ...]) -> None:
-    """ValueError naming the first hardware profile not bundled with greenspike.cost."""
+    """Check that every name is a hardware profile bundled with greenspike.cost.
+
+    Raises:
+        InvalidInputError: no name, or an unknown one (the message lists the known ones).
+    """
     known = profiles()
     if not names:
         raise InvalidInputError(f"give at least one hardware profile: {', '.join(known)}")
@@ -34,43 +88,39 @@ def check_hardware(names: tuple[str, ...]) -> None:
             )
 
 
-def profile_network(network: torch.nn.Module, images: torch.Tensor, seed: int) -> CostReport:
-    """Counts per inference of `network` (in eval mode) on the first PROFILE_IMAGES images;
-    `seed` fixes the spikes of a random (rate) encoder."""
+def count_network(network: torch.nn.Module, images: torch.Tensor, seed: int) -> CostReport:
+    """Counts per inference of `network` (in eval mode) on the first COUNT_IMAGES images.
+
+    `seed` fixes the spikes of a random (rate) encoder.
+    """
     network.eval()
     torch.manual_seed(seed)
-    return profile(network, images[:PROFILE_IMAGES], batch_size=PROFILE_BATCH)
+    return count(network, images[:COUNT_IMAGES], batch_size=COUNT_BATCH)
 
 
-def inference_entry(report: CostReport, hardware: tuple[str, ...]) -> dict[str, Any]:
-    """`report.to_dict()` plus, per profile, the energy per inference and which layers it
-    cannot price (the JSON of one network's "inference")."""
-    return {**report.to_dict(), "energy": {name: _priced(report, name) for name in hardware}}
+def inference_cost(report: CostReport, hardware: tuple[str, ...]) -> InferenceCost:
+    """`report` priced on each profile of `hardware`, with the layers each cannot price."""
+    return InferenceCost(report, {name: _priced(report, name) for name in hardware})
 
 
-def _priced(report: CostReport, hardware: str) -> dict[str, Any]:
-    unpriced_layers = [
+def _priced(report: CostReport, hardware: str) -> ProfileEnergy:
+    unpriced_layers = tuple(
         name for name, layer in report.layers.items() if not price(layer.counts, hardware).complete
-    ]
-    return {**report.energy(hardware).to_dict(), "unpriced_layers": unpriced_layers}
+    )
+    return ProfileEnergy(report.energy(hardware), unpriced_layers)
 
 
-def break_even(spiking: CostReport, conventional: CostReport, hardware: str) -> dict[str, Any]:
-    """The spike rate below which `spiking` costs less per inference than `conventional`.
-
-    `verdict`: "never" (rate 0: more costly even without a spike), "below" (wins below
-    `spike_rate`), "always" (wins at every rate up to 1, or at any rate: `spike_rate` None
-    stands for infinity) or "unpriced" (a network has operations the profile cannot price;
-    `reason` says which).
-    """
+def break_even(spiking: CostReport, conventional: CostReport, hardware: str) -> BreakEven:
+    """The break-even spike rate of `spiking` against `conventional` on `hardware`."""
     try:
         rate = break_even_rate(spiking, conventional, hardware)
-    except ValueError as error:
-        return {"spike_rate": None, "verdict": "unpriced", "reason": str(error)}
+    except UnpricedOperationError as error:
+        return BreakEven(None, "unpriced", str(error))
+    verdict: Verdict
     if rate == 0:
         verdict = "never"
     elif rate >= 1:
         verdict = "always"
     else:
         verdict = "below"
-    return {"spike_rate": None if math.isinf(rate) else rate, "verdict": verdict, "reason": None}
+    return BreakEven(None if math.isinf(rate) else rate, verdict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from greenspike.energy.report import Component, MissingComponent
+from greenspike.energy.measurement import Component, MissingComponent
 
 
 class Meter(ABC):

@@ -32,9 +32,9 @@ from pathlib import Path
 
 import psutil
 
-from greenspike.energy.hardware import MEMORY_POWER_SOURCE, MEMORY_POWER_W_PER_GB, find_hardware
+from greenspike.energy.measurement import Component
 from greenspike.energy.meters.base import Meter
-from greenspike.energy.report import Component
+from greenspike.energy.tdp import MEMORY_POWER_SOURCE, MEMORY_POWER_W_PER_GB, find_hardware
 from greenspike.errors import InvalidInputError
 
 BYTES_PER_GB = 2**30

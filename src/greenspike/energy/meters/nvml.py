@@ -28,8 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from greenspike.energy.measurement import Component, MissingComponent
 from greenspike.energy.meters.base import Meter, SensorGaps
-from greenspike.energy.report import Component, MissingComponent
 
 # On Linux, one of these exists when an NVIDIA driver is loaded (the second under WSL 2).
 NVIDIA_DRIVER_MARKERS = (

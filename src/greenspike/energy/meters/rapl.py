@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from greenspike.energy.measurement import Component, MissingComponent
 from greenspike.energy.meters.base import Meter, SensorGaps
-from greenspike.energy.report import Component, MissingComponent
 
 POWERCAP_ROOT = Path("/sys/class/powercap")
 # No CPU package or DRAM zone draws more than this (the largest server CPUs: 500 W TDP).

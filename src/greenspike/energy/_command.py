@@ -14,7 +14,7 @@ import signal
 import subprocess
 from collections.abc import Sequence
 
-from greenspike.energy.report import EnergyReport, Status
+from greenspike.energy.measurement import EnergyReport, Status
 from greenspike.energy.tracker import Tracker
 from greenspike.errors import InvalidInputError
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from greenspike.cost.energy import EnergyEstimate, price
-from greenspike.cost.hardware import HardwareProfile
+from greenspike.cost.pricing import EnergyEstimate, price
+from greenspike.cost.profiles import HardwareProfile
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class LayerCost:
 
 @dataclass(frozen=True)
 class CostReport:
-    """The cost of one inference of a model, measured on real inputs by `gs.cost.profile`.
+    """The cost of one inference of a model, measured on real inputs by `gs.cost.count`.
 
     `layers` in the order they first ran; `samples` the inferences profiled; `steps` the time
     steps per inference (1 for a conventional network).

@@ -5,11 +5,11 @@ feeds pruning) and a window "evaluate" (test accuracy, and the operation counts 
 `greenspike.cost` on up to 1,000 validation images, priced per inference on
 each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
 trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
-storage (user attribute RECORD) before Optuna records the trial's state, so a search never loses
-what it measured.
+storage (`greenspike.search.records`) before Optuna records the trial's state, so a search
+never loses what it measured.
 
 The first ReLU and the first spiking trial of a worker are preceded by two throwaway training
-steps outside any tracker (`greenspike.train.compare.warm_up`): torch's one-time set-up would
+steps outside any tracker (`greenspike.train.comparison.warm_up`): torch's one-time set-up would
 otherwise inflate whichever trial comes first.
 """
 
@@ -24,19 +24,26 @@ from typing import Any
 import optuna
 import torch
 
+from greenspike._signals import Terminated
 from greenspike.data import LabelledImages
-from greenspike.energy.report import EnergyReport, WindowReport
-from greenspike.energy.tracker import EnergyTracker, status_of
-from greenspike.errors import InvalidInputError
+from greenspike.energy.measurement import EnergyReport
+from greenspike.energy.tracker import status_of
+from greenspike.errors import InvalidInputError, UnpricedOperationError
 from greenspike.search.config import SearchConfig
 from greenspike.search.pruning import MedianRule
+from greenspike.search.records import (
+    RECORD,
+    TrialEvaluation,
+    TrialMeasurement,
+    stored_record,
+)
 from greenspike.search.space import Candidate, build, suggest
-from greenspike.train.compare import warm_up
+from greenspike.tracking import EnergyTracker
+from greenspike.train.comparison import warm_up
 from greenspike.train.datasets import load_dataset, split
-from greenspike.train.inference import profile_network
+from greenspike.train.inference import count_network
 from greenspike.train.loop import evaluate, fit
 
-RECORD = "record"  # the user attribute holding what a trial measured, written once at its end
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -101,25 +108,33 @@ class TrialRunner:
         )
         tracker.start()
         trial.set_user_attr("ledger_run_id", tracker.run_id)  # where a killed trial's energy is
-        outcome: dict[str, Any] = {"accuracy_curve": []}
+        curve: list[float] = []
+        evaluation: TrialEvaluation | None = None
         error: BaseException | None = None
         try:
-            self._train_and_score(trial, candidate, tracker, outcome)
+            evaluation = self._train_and_score(trial, candidate, tracker, curve)
         except BaseException as caught:  # recorded below, then re-raised
             error = caught
         pruned = isinstance(error, optuna.TrialPruned)
         report = tracker.stop("finished" if pruned else status_of(error))
         tracker.set_tags(trial_state="pruned" if pruned else "fail" if error else "complete")
-        trial.set_user_attr(RECORD, energy_attributes(report, outcome))  # one write
+        measurement = measurement_of(report, len(curve))
+        trial.set_user_attr(RECORD, stored_record(curve, evaluation, measurement))  # one write
+        if isinstance(error, Terminated):  # Optuna fails a trial on KeyboardInterrupt only
+            raise KeyboardInterrupt from error
         if error is not None:
             raise error
-        return [self._value(name, outcome, report) for name in self.config.objectives]
+        assert evaluation is not None
+        return [
+            self._value(name, curve, evaluation, measurement) for name in self.config.objectives
+        ]
 
-    def _train_and_score(self, trial, candidate: Candidate, tracker, outcome) -> None:
+    def _train_and_score(
+        self, trial, candidate: Candidate, tracker: EnergyTracker, curve: list[float]
+    ) -> TrialEvaluation:
         data, config = self.data, self.config
         torch.manual_seed(config.seed + trial.number)
         network = build(candidate, data.image_shape, data.classes)
-        curve: list[float] = outcome["accuracy_curve"]
 
         def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
             if not math.isfinite(loss):
@@ -150,43 +165,54 @@ class TrialRunner:
                 on_epoch=after_epoch,
             )
         with tracker.window("evaluate"):
-            outcome["test_accuracy"] = evaluate(network, data.test)
-            outcome.update(
-                inference_energy(network, data.validation.images, config.hardware, config.seed)
-            )
+            evaluation = evaluate_trial(network, data, config.hardware, config.seed)
         tracker.log_metrics(
-            test_accuracy=outcome["test_accuracy"],
-            inference_energy_j=outcome["inference_energy_j"],
+            test_accuracy=evaluation.test_accuracy,
+            inference_energy_j=evaluation.inference_energy_j,
         )
+        return evaluation
 
-    def _value(self, name: str, outcome: dict[str, Any], report: EnergyReport) -> float:
+    def _value(
+        self,
+        name: str,
+        curve: list[float],
+        evaluation: TrialEvaluation,
+        measurement: TrialMeasurement,
+    ) -> float:
         if name == "accuracy":
-            return outcome["accuracy_curve"][-1]
+            return curve[-1]
         if name == "inference-energy":
-            return outcome["inference_energy_j"]
-        return window(report, "train").energy_j
+            return evaluation.inference_energy_j
+        return measurement.training_energy_j
 
 
-def inference_energy(
-    network, images: torch.Tensor, hardware: tuple[str, ...], seed: int
-) -> dict[str, Any]:
-    """Joules per inference of `network` on each profile (None where some operation has no
-    figure), and on the first one as `inference_energy_j`; ValueError if that one is None.
-    Counted as `greenspike compare` counts (`greenspike.train.inference.profile_network`)."""
-    counted = profile_network(network, images, seed)
+def evaluate_trial(
+    network: torch.nn.Module, data: SearchData, hardware: tuple[str, ...], seed: int
+) -> TrialEvaluation:
+    """Test accuracy, and joules per inference of `network` on each profile.
+
+    Counted on the validation images as `greenspike compare` counts
+    (`greenspike.train.inference.count_network`).
+
+    Raises:
+        UnpricedOperationError: the first profile cannot price every operation of the network.
+    """
+    test_accuracy = evaluate(network, data.test)
+    counted = count_network(network, data.validation.images, seed)
     estimates = {name: counted.energy(name) for name in hardware}
     first = estimates[hardware[0]]
     if first.energy_j is None:
-        raise InvalidInputError(
+        raise UnpricedOperationError(
             f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
             "put a profile that prices every operation (e.g. cmos45-fp32) first"
         )
-    return {
-        "inference_energy_j": first.energy_j,
-        "inference_energy": {name: e.to_dict() for name, e in estimates.items()},
-        "spike_rate": counted.spike_rate,
-        "synaptic_ops": counted.total.effective_ops,
-    }
+    return TrialEvaluation(
+        test_accuracy=test_accuracy,
+        inference_energy_j=first.energy_j,
+        inference_energy=estimates,
+        spike_rate=counted.spike_rate,
+        synaptic_ops=counted.total.effective_ops,
+    )
 
 
 def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
@@ -198,28 +224,17 @@ def finished_curves(study: optuna.Study, exclude: int) -> list[list[float]]:
     ]
 
 
-def record_of(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    """A stored trial's user attributes, with what it measured (RECORD) spread among them."""
-    attrs = {k: v for k, v in trial.user_attrs.items() if k != RECORD}
-    return {**attrs, **trial.user_attrs.get(RECORD, {})}
-
-
-def window(report: EnergyReport, name: str) -> WindowReport:
-    return next(w for w in report.windows if w.name == name)
-
-
-def energy_attributes(report: EnergyReport, outcome: dict[str, Any]) -> dict[str, Any]:
-    """What a trial keeps in the study storage: its energy split by provenance, and scores."""
+def measurement_of(report: EnergyReport, epochs_run: int) -> TrialMeasurement:
+    """What a trial keeps of its tracker's report: its energy split by provenance."""
     train = [w for w in report.windows if w.name == "train"]
-    return {
-        **outcome,
-        "epochs_run": len(outcome["accuracy_curve"]),
-        "energy_j": report.energy_j,
-        "measured_energy_j": report.measured_energy_j,
-        "estimated_energy_j": report.estimated_energy_j,
-        "training_energy_j": train[0].energy_j if train else 0.0,
-        "co2e_g": report.co2e_g,
-        "duration_s": report.duration_s,
-        "energy_status": report.status,
-        "energy_sources": [f"{c.name}: {c.label}, {c.source}" for c in report.components],
-    }
+    return TrialMeasurement(
+        epochs_run=epochs_run,
+        energy_j=report.energy_j,
+        measured_energy_j=report.measured_energy_j,
+        estimated_energy_j=report.estimated_energy_j,
+        training_energy_j=train[0].energy_j if train else 0.0,
+        co2e_g=report.co2e_g,
+        duration_s=report.duration_s,
+        energy_status=report.status,
+        energy_sources=tuple(f"{c.name}: {c.label}, {c.source}" for c in report.components),
+    )

@@ -14,7 +14,7 @@ from torch import nn
 import greenspike as gs
 from greenspike.cost import Counts
 
-from .test_hardware import VALID
+from .test_profiles import VALID
 
 counts_strategy = st.builds(
     Counts, **{name: st.integers(0, 10**6).map(float) for name in Counts.__dataclass_fields__}
@@ -43,7 +43,7 @@ def test_energy_is_counts_times_figures(counts, name):
     counts = Counts(
         **{**counts.__dict__, "spike_events": 0.0} if name == "my-chip" else counts.__dict__
     )
-    estimate = gs.cost.energy.price(counts, profile)
+    estimate = gs.cost.pricing.price(counts, profile)
     compute, memory, neurons = _by_hand(counts, profile)
     assert estimate.compute_j == pytest.approx(compute, rel=1e-12, abs=0)
     assert estimate.memory_j == pytest.approx(memory, rel=1e-12, abs=0)
@@ -54,7 +54,7 @@ def test_energy_is_counts_times_figures(counts, name):
 
 def test_one_linear_layer_on_cmos45_fp32_by_hand():
     layer = nn.Linear(4, 3)
-    report = gs.cost.profile(layer, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
+    report = gs.cost.count(layer, torch.tensor([[1.0, 0.0, 1.0, 0.0]]))
     estimate = report.energy("cmos45-fp32")
     assert estimate.compute_j == pytest.approx(6 * 0.9e-12)  # 6 effective ACs
     # 15 parameters x 4 B x 2.5 pJ/B; 3 fp32 outputs x 4 B and 4 input spikes x 1 bit at 1.25 pJ/B
@@ -66,13 +66,13 @@ def test_one_linear_layer_on_cmos45_fp32_by_hand():
 
 def test_dense_hardware_prices_zeros_too():
     counts = Counts(dense_macs=10, effective_macs=2, dense_acs=8, effective_acs=1)
-    dense = gs.cost.energy.price(counts, VALID)  # skips_zeros false
+    dense = gs.cost.pricing.price(counts, VALID)  # skips_zeros false
     assert dense.compute_j == pytest.approx((10 * 1.5 + 8 * 0.5) * 1e-12)
 
 
 def test_operations_without_a_figure_are_unpriced_not_free():
     counts = Counts(effective_macs=100, effective_acs=10, spike_events=5)
-    estimate = gs.cost.energy.price(counts, "loihi")
+    estimate = gs.cost.pricing.price(counts, "loihi")
     assert estimate.energy_j is None and not estimate.complete
     assert estimate.unpriced == ("100 multiply-accumulates (no figure in profile 'loihi')",)
     assert estimate.priced_j == pytest.approx((10 * 23.6 + 5 * 1.7) * 1e-12)
@@ -84,7 +84,7 @@ def test_spiking_model_with_spike_input_is_fully_priced_on_loihi():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4), gs.snn.LIF(beta=0.9, threshold=0.2))
     spikes = (torch.rand(6, 3, 5) > 0.5).float()  # [T, B, N] input spikes
-    report = gs.cost.profile(model, [spikes])
+    report = gs.cost.count(model, [spikes])
     estimate = report.energy("loihi")
     total = report.total
     assert estimate.complete

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from greenspike.energy.report import WindowReport
+from greenspike.energy.measurement import WindowReport
 from greenspike.ledger.records import RunRecord, Sample
 
 _PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from greenspike.energy.hardware import KINDS, find_hardware, hardware_table
+from greenspike.energy.tdp import KINDS, find_hardware, hardware_table
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from greenspike.cost.hardware import HardwareProfile, find_profile
+from greenspike.cost.profiles import HardwareProfile, find_profile
 
 if TYPE_CHECKING:
-    from greenspike.cost.report import Counts
+    from greenspike.cost.counts import Counts
 
 PJ = 1e-12  # joules per picojoule
 
@@ -55,6 +55,7 @@ class EnergyEstimate:
         return not self.unpriced
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields, with the derived `energy_j`, `priced_j` and `complete`."""
         return {
             **asdict(self),
             "unpriced": list(self.unpriced),
@@ -62,6 +63,18 @@ class EnergyEstimate:
             "priced_j": self.priced_j,
             "complete": self.complete,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EnergyEstimate:
+        """The estimate `to_dict()` wrote (derived fields are recomputed, not read)."""
+        return cls(
+            hardware=data["hardware"],
+            compute_j=data["compute_j"],
+            memory_j=data["memory_j"],
+            neuron_j=data["neuron_j"],
+            unpriced=tuple(data["unpriced"]),
+            provenance=data["provenance"],
+        )
 
 
 def price(counts: Counts, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:

@@ -18,18 +18,21 @@ after GRACE_S, so a resumed study (same storage and name) runs a replacement.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import signal
-import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from greenspike.errors import InvalidInputError
+from greenspike._signals import Terminated, sigterm_raises
+from greenspike.errors import InvalidInputError, MissingExtraError
+from greenspike.search._trial import SearchData, TrialRunner, load_search_data
 from greenspike.search.config import SearchConfig
-from greenspike.search.trial import SearchData, TrialRunner, load_search_data, record_of
+from greenspike.search.records import TrialRecord
+from greenspike.search.result import SearchResult, summarise
+
+OnTrial = Callable[[TrialRecord], None]  # called after every trial this process runs
 
 HEARTBEAT_S = 5
 GRACE_S = 20
@@ -69,7 +72,7 @@ def open_storage(url: str):
             f"postgresql+psycopg://user@host/db ({error})"
         ) from error
     except ImportError as error:
-        raise InvalidInputError(
+        raise MissingExtraError(
             f"--storage {shown(url)!r} needs a database driver that is not installed ({error}): "
             "for PostgreSQL, pip install 'greenspike[postgres]' and use postgresql+psycopg://"
         ) from error
@@ -129,8 +132,8 @@ def counted_trials(study) -> int:
 
 def spent_j(study) -> float:
     """Joules used by all the study's trials so far (every worker), as each one recorded."""
-    trials = study.get_trials(deepcopy=False)
-    return sum(record_of(t).get("energy_j", 0.0) for t in trials)
+    records = [TrialRecord.from_trial(t) for t in study.get_trials(deepcopy=False)]
+    return sum(r.measurement.energy_j for r in records if r.measurement is not None)
 
 
 def stop_reason(study, config: SearchConfig) -> str | None:
@@ -152,7 +155,7 @@ def run_worker(
     url: str,
     n_trials: int,
     meters: Any = "auto",
-    on_trial=None,
+    on_trial: OnTrial | None = None,
     data: SearchData | None = None,
 ) -> str:
     """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
@@ -166,7 +169,7 @@ def run_worker(
 
     def check(study, trial) -> None:
         if on_trial is not None:
-            on_trial(trial)
+            on_trial(TrialRecord.from_trial(trial))
         why = stop_reason(study, config)
         if why is not None:
             reason.append(why)
@@ -189,39 +192,33 @@ def _worker_process(config: SearchConfig, url: str, n_trials: int) -> None:
     import torch
 
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
-    signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends the trial as failed, then exits
-    try:
-        run_worker(config, url, n_trials)
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    with sigterm_raises():  # a SIGTERM ends the trial as failed, then exits
+        try:
+            run_worker(config, url, n_trials)
+        except (KeyboardInterrupt, Terminated):
+            raise SystemExit(130) from None
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt meanwhile (main thread only, where signals go), so the
-    running trial ends as failed with its energy recorded, as with Ctrl-C."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict[str, Any]:
-    """Run the study of `config` to a stop reason and summarise it (see `summarise`).
+def search(
+    config: SearchConfig, *, meters: Any = "auto", on_trial: OnTrial | None = None
+) -> SearchResult:
+    """Run the study of `config` to a stop reason and summarise it.
 
     With `workers` > 1, that many processes run trials side by side (this one waits for
     them); Ctrl-C or SIGTERM stops them all, each marking its running trial failed.
-    """
-    from greenspike.search.summary import summarise
 
+    Args:
+        config: the study.
+        meters: as for the tracker ("auto" or Meter objects).
+        on_trial: called with each trial this process ran, as it ends.
+
+    Returns:
+        The study read back from its storage, with `stopped_by` saying why it stopped.
+
+    Raises:
+        InvalidInputError: a bad config, storage or data set.
+        MissingExtraError: Optuna, or the storage's database driver, is not installed.
+    """
     config.check()
     data = load_search_data(config)  # bad data or a space it cannot hold: an error before any trial
     url = storage_url(config)
@@ -231,12 +228,12 @@ def search(config: SearchConfig, *, meters: Any = "auto", on_trial=None) -> dict
         return summarise(study, config, url, reason)
     counts = [n for n in shares(config.trials - counted_trials(study), config.workers) if n]
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_raises():
             if len(counts) == 1:
                 reason = run_worker(config, url, counts[0], meters, on_trial, data)
             else:
                 reason = _run_processes(config, url, counts)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         reason = "interrupted"
     if reason != "interrupted":  # the workers' own reasons, or what the storage says now
         reason = stop_reason(study, config) or reason
@@ -254,7 +251,7 @@ def _run_processes(config: SearchConfig, url: str, counts: list[int]) -> str:
     try:
         for worker in workers:
             worker.join()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         for worker in workers:
             if worker.is_alive():
                 worker.terminate()  # SIGTERM: each fails its running trial, energy kept

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity, carbon_intensity
-from greenspike.energy.report import (
+from greenspike.energy.measurement import (
     STATUSES,
     Component,
     ComponentEnergy,
@@ -151,8 +151,10 @@ def test_write_json_replaces_the_file_whole(tmp_path):
 
 
 def render(report: EnergyReport) -> str:
+    from greenspike.report.terminal import energy_report_view
+
     console = Console(width=200, record=True)
-    console.print(report)
+    console.print(energy_report_view(report))
     return console.export_text()
 
 

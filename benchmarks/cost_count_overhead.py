@@ -1,7 +1,7 @@
-"""What counting costs: `gs.cost.profile(model, inputs)` against the plain forward pass
+"""What counting costs: `gs.cost.count(model, inputs)` against the plain forward pass
 (requirement: under 20 % overhead).
 
-    python benchmarks/cost_profile_overhead.py [--repeats 15] [--threads 1]
+    python benchmarks/cost_count_overhead.py [--repeats 15] [--threads 1]
 
 Models: the spiking MLP of examples/spiking_mlp_digits.py and its ReLU twin on the digits test
 set (360 images, 8 steps), a small spiking CNN with time folded into the batch and its ReLU twin
@@ -95,8 +95,8 @@ def main() -> None:
         ("spiking CNN, 256 x 28x28", SpikingCNN(), mnist_sized),
         ("ReLU CNN, 256 x 28x28", relu_cnn(), mnist_sized),
     ]
-    table = Table(title=f"gs.cost.profile overhead ({args.threads} thread(s), medians)")
-    for column in ("model", "forward ms", "profile ms", "overhead", "noise (plain vs plain)"):
+    table = Table(title=f"gs.cost.count overhead ({args.threads} thread(s), medians)")
+    for column in ("model", "forward ms", "count ms", "overhead", "noise (plain vs plain)"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for label, model, inputs in cases:
         model.eval()
@@ -106,7 +106,7 @@ def main() -> None:
                 model(inputs)
 
         def profiled(model=model, inputs=inputs):
-            gs.cost.profile(model, inputs)
+            gs.cost.count(model, inputs)
 
         plain()  # warm up
         profiled()

@@ -249,11 +249,6 @@ class EnergyReport(_Totals):
         """Write the JSON atomically: readers see the previous report or this one, never half."""
         write_atomically(path, self.to_json())
 
-    def __rich__(self):
-        from greenspike.energy.summary import report_summary
-
-        return report_summary(self)
-
 
 def _status(value: str) -> Status:
     if value not in STATUSES:

@@ -1,0 +1,68 @@
+"""Numbers with their units, for people: one formatter per kind of quantity.
+
+si(1.21e-7, "J") -> "121 nJ"      si(40784, "B", largest="M") -> "40.8 kB"
+number(1234.5) -> "1,234"         number(0.012345) -> "0.01235"
+joules(1234.56) -> "1,235"        grams(None) -> "-"
+"""
+
+from __future__ import annotations
+
+import math
+
+# SI prefixes, largest first.
+_PREFIXES = (
+    ("T", 1e12),
+    ("G", 1e9),
+    ("M", 1e6),
+    ("k", 1e3),
+    ("", 1.0),
+    ("m", 1e-3),
+    ("µ", 1e-6),
+    ("n", 1e-9),
+    ("p", 1e-12),
+)
+
+
+def si(value: float, unit: str, *, largest: str = "", digits: int = 3) -> str:
+    """`value` with the SI prefix that keeps 1 <= mantissa < 1000, `digits` significant digits.
+
+    Args:
+        value: in the base unit (J, B, W...).
+        unit: the base unit's symbol.
+        largest: the largest prefix to use ("" for none above the base unit, "M" for mega).
+        digits: significant digits.
+    """
+    prefixes = [(p, size) for p, size in _PREFIXES if size <= dict(_PREFIXES)[largest]]
+    for prefix, size in prefixes:
+        if abs(value) >= size:
+            return f"{value / size:.{digits}g} {prefix}{unit}"
+    prefix, size = prefixes[-1]
+    return f"{value / size:.{digits}g} {prefix}{unit}"
+
+
+def prefix_of(value: float, unit: str, *, largest: str = "") -> tuple[str, float]:
+    """The prefixed unit `si` would use for `value`, and its size: (e.g. "nJ", 1e-9)."""
+    shown = si(value, unit, largest=largest)
+    symbol = shown.split()[-1]
+    return symbol, dict(_PREFIXES)[symbol[: -len(unit)]]
+
+
+def number(value: float) -> str:
+    """Thousands separators; whole numbers from 1000 up, else 4 significant digits, no zero tail."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def joules(energy_j: float) -> str:
+    """Joules in a column headed "J": one decimal below 10 kJ, whole numbers from there."""
+    return f"{energy_j:.1f}" if abs(energy_j) < 1e4 else f"{energy_j:,.0f}"
+
+
+def grams(co2e_g: float | None) -> str:
+    """Grams of CO2e, 3 significant digits; "-" for none."""
+    return "-" if co2e_g is None else f"{co2e_g:.3g} g"

@@ -1,0 +1,185 @@
+"""The comparison of `greenspike compare`: its side-by-side terminal table and its HTML report.
+
+The table shows, per twin: test accuracy, parameters, training time and energy (measured and
+estimated apart), CO2e; per inference: operations, neuron updates, memory moved and spike rate;
+per hardware profile: energy per inference, its compute / memory / neuron split, and the
+break-even spike rate. Notes under it say what a profile could not price and where the
+training energy comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from greenspike._units import grams, prefix_of, si
+from greenspike.cost import Counts, EnergyEstimate
+from greenspike.ledger.store import Ledger
+from greenspike.report.html import write_html_report
+from greenspike.train import BreakEven, CompareResult, NetworkResult, ProfileEnergy
+
+Cell = Callable[[NetworkResult], str]
+
+
+def compare_table(result: CompareResult) -> Table:
+    """The side-by-side table of both twins, with notes in its caption."""
+    config = result.config
+    networks = result.networks
+    table = Table(title=escape(f"{config.model} on {config.dataset}"), caption_justify="left")
+    table.add_column("")
+    for name in networks:
+        table.add_column(name, justify="right")
+
+    def row(label: str, cell: Cell, shown: Callable[[NetworkResult], object] | None = None) -> None:
+        table.add_row(
+            label,
+            *(
+                cell(network) if (shown is None or shown(network) is not None) else "-"
+                for network in networks.values()
+            ),
+        )
+
+    row("status", lambda n: n.status)
+    row("test accuracy", lambda n: f"{n.accuracy:.1%}", lambda n: n.accuracy)
+    row("parameters", lambda n: f"{n.parameters:,}")
+    row("training time", lambda n: f"{n.train_time_s:.1f} s", lambda n: n.train_time_s)
+    for label, total in (
+        ("training energy", "energy_j"),
+        ("  measured", "measured_energy_j"),
+        ("  estimated", "estimated_energy_j"),
+    ):
+        row(label, lambda n, t=total: _training_j(n, t), lambda n: n.training_energy)
+    row("training CO2e", lambda n: grams(n.training_co2e_g), lambda n: n.training_energy)
+    table.add_section()
+
+    def counts(network: NetworkResult) -> Counts:
+        assert network.inference is not None
+        return network.inference.counts.total
+
+    def inferred(network: NetworkResult) -> object:
+        return network.inference
+
+    row("per inference: ops", lambda n: _ops(counts(n), "effective"), inferred)
+    row("  dense ops", lambda n: _ops(counts(n), "dense"), inferred)
+    row("  neuron updates", lambda n: f"{counts(n).neuron_updates:,.0f}", inferred)
+    row(
+        "  memory moved (32-bit)",
+        lambda n: si(counts(n).memory_bytes(32), "B", largest="M"),
+        inferred,
+    )
+    row("hidden spike rate", lambda n: f"{n.spike_rate:.1%}", lambda n: n.spike_rate)
+    notes = []
+    for hardware in config.hardware:
+        table.add_section()
+        notes += _profile_rows(table, row, result, hardware)
+    table.caption = "\n".join(escape(line) for line in [*notes, *_captions(result)])
+    return table
+
+
+def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path) -> Path:
+    """report.html of the comparison's runs kept in `ledger`, test accuracy against energy."""
+    config = result.config
+    run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
+    title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
+    return write_html_report(ledger, run_ids, path, title=title)
+
+
+def _training_j(network: NetworkResult, total: str) -> str:
+    """A total in joules; "-" for a part no component contributes to (nothing measured is not
+    a measurement of 0 J)."""
+    assert network.training_energy is not None
+    window = network.training_energy
+    value = getattr(window, total)
+    if total != "energy_j" and value == 0 and window.energy_j > 0:
+        return "-"
+    return f"{value:.1f} J"
+
+
+def _ops(counts: Counts, kind: str) -> str:
+    """`{kind}_macs` and `{kind}_acs` as e.g. "5,265 MAC + 5,757 AC"."""
+    parts = [
+        f"{getattr(counts, f'{kind}_{op}s'):,.0f} {op.upper()}"
+        for op in ("mac", "ac")
+        if getattr(counts, f"{kind}_{op}s")
+    ]
+    return " + ".join(parts) or "0"
+
+
+def _split(estimate: EnergyEstimate) -> str:
+    """compute / memory / neurons in the unit of the largest ("-" if nothing was priced)."""
+    if not estimate.priced_j:
+        return "-"
+    parts = (estimate.compute_j, estimate.memory_j, estimate.neuron_j)
+    unit, size = prefix_of(max(parts), "J")
+    return " / ".join(f"{part / size:.3g}" for part in parts) + f" {unit}"
+
+
+def _break_even(entry: BreakEven) -> str:
+    if entry.verdict == "unpriced":
+        return "-"
+    if entry.verdict == "never":
+        return "0 (never)"
+    if entry.spike_rate is None:
+        return "∞ (always)"
+    return f"{entry.spike_rate:.1%}"
+
+
+def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> list[str]:
+    """Energy per inference on `hardware`, its split and the break-even rate; returns the notes
+    on the networks it cannot price in full."""
+
+    def energy(network: NetworkResult) -> ProfileEnergy:
+        assert network.inference is not None
+        return network.inference.energy[hardware]
+
+    def total(network: NetworkResult) -> str:
+        estimate = energy(network).estimate
+        return "no total" if estimate.energy_j is None else si(estimate.energy_j, "J")
+
+    row(f"energy on {hardware}", total, lambda n: n.inference)
+    row("  compute / memory / neurons", lambda n: _split(energy(n).estimate), lambda n: n.inference)
+    if result.break_even is not None and hardware in result.break_even:
+        rate = _break_even(result.break_even[hardware])
+        table.add_row(
+            "  break-even spike rate",
+            *[rate if name == "spiking" else "" for name in result.networks],
+        )
+    return [
+        _unpriced_note(name, hardware, energy(network), result)
+        for name, network in result.networks.items()
+        if network.inference is not None and not energy(network).estimate.complete
+    ]
+
+
+def _unpriced_note(
+    network: str, hardware: str, energy: ProfileEnergy, result: CompareResult
+) -> str:
+    note = (
+        f"{hardware}, {network}: no total: {'; '.join(energy.estimate.unpriced)} in layer(s) "
+        f"{', '.join(energy.unpriced_layers)}; the split holds what it could price"
+    )
+    if network == "spiking" and result.config.encoding == "direct":
+        note += " (the first layer gets pixel values; --encoding rate or latency feeds it spikes)"
+    return note
+
+
+def _captions(result: CompareResult) -> list[str]:
+    lines = []
+    if result.break_even:
+        lines.append(
+            "Break-even: the spike rate below which the spiking twin costs less per inference "
+            "than the ReLU twin on that profile (0: never, even silent; ∞: at any rate; "
+            "-: a network has operations the profile cannot price)."
+        )
+    reports = [n.energy for n in result.networks.values() if n.energy is not None]
+    sources = "; ".join(
+        f"{c.name}: {c.provenance} ({c.method})" for c in (reports[0].components if reports else [])
+    )
+    if sources:
+        lines.append(f"Training energy by {sources}.")
+    if result.config.hardware:
+        lines.append("Energy per inference: estimated by greenspike.cost (see README).")
+    return lines
