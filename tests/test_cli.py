@@ -66,3 +66,34 @@ def test_import_is_lazy_and_torch_free():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_a_bug_shows_its_traceback_not_an_error_line(tmp_path):
+    """A ValueError that is not greenspike's own (here: raised inside a command by a patched
+    library function) is a bug: the traceback shows, not "Error: ..." with exit 2."""
+    code = (
+        "import greenspike.energy.carbon as carbon\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ValueError('deep inside a dependency')\n"
+        "carbon.carbon_intensity = broken\n"
+        "from greenspike.cli import main\n"
+        "import sys; sys.argv = ['greenspike', 'carbon', 'FRA']\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "deep inside a dependency" in done.stderr
+    assert not any(line.startswith("Error:") for line in done.stderr.splitlines())
+
+
+def test_greenspike_errors_form_one_tree():
+    from greenspike import errors
+
+    for name in ("InvalidInputError", "UnpricedOperationError", "LedgerVersionError"):
+        error = getattr(errors, name)
+        assert issubclass(error, errors.GreenspikeError) and issubclass(error, ValueError)
+    assert issubclass(errors.MissingExtraError, ImportError)
+    assert issubclass(errors.MissingExtraError, errors.GreenspikeError)
+    from greenspike.ledger import LedgerVersionError
+
+    assert LedgerVersionError is errors.LedgerVersionError

@@ -64,7 +64,9 @@ def test_compare_results_json_is_unchanged():
     assert_same_tree(found, stored)
     assert result.networks["spiking"].accuracy == stored["networks"]["spiking"]["accuracy"]
     assert result.break_even is not None
-    assert result.break_even["cmos45-fp32"].verdict == stored["break_even"]["cmos45-fp32"]["verdict"]
+    assert (
+        result.break_even["cmos45-fp32"].verdict == stored["break_even"]["cmos45-fp32"]["verdict"]
+    )
 
 
 @pytest.mark.slow

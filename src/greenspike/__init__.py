@@ -4,6 +4,12 @@
 
 The public names below are imported on first use, so that `import greenspike` and the
 command line start fast and `greenspike.energy` never pulls in torch.
+
+The package is layered, and a module imports only from its own layer or below (checked by
+tests/test_layers.py against ARCHITECTURE.md):
+
+    cli -> report -> search -> train, tracking -> cost, data, interop, ledger
+        -> energy, snn, errors (and the private helpers _files, _signals, _units, _version)
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from greenspike._version import __version__ as __version__
 
 # Sub-packages reachable as attributes (`gs.energy`, ...).
 _SUBPACKAGES: tuple[str, ...] = (

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-
 REDELIVER_DELAY_S = 0.01
 
 

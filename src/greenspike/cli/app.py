@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from greenspike import __version__
+from greenspike._version import __version__
 from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, search, track
 from greenspike.errors import GreenspikeError
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from greenspike import __version__
+from greenspike._version import __version__
 from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
 from greenspike.interop.network import (

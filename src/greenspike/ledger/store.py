@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, and_, delete, exists, insert, select, update
 
-from greenspike import __version__
+from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, EnergyReport
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
 from greenspike.errors import InvalidInputError

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import jinja2
 
-from greenspike import __version__
 from greenspike._files import write_atomically
+from greenspike._version import __version__
 from greenspike.energy.measurement import WindowReport
 from greenspike.errors import InvalidInputError
 from greenspike.ledger.records import RunRecord, Sample

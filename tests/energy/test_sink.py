@@ -1,0 +1,127 @@
+"""The tracker hands its run to a RunSink and never knows where it goes."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import types
+
+import pytest
+
+from greenspike.energy import RunSink, Tracker
+from greenspike.energy.tracker import cuda_sync
+
+
+class ListSink:
+    """A RunSink that notes every call."""
+
+    where = "a list"
+
+    def __init__(self, fail_on: str | None = None):
+        self.calls: list[tuple[str, object]] = []
+        self.fail_on = fail_on
+
+    def _note(self, name, value):
+        if name == self.fail_on:
+            raise OSError(f"{name} failed")
+        self.calls.append((name, value))
+
+    def begin(self, report, *, interval_s, command, tags, metadata):
+        self._note("begin", (report.status, interval_s, command, dict(tags), dict(metadata)))
+        return 7
+
+    def update(self, report):
+        self._note("update", report.status)
+
+    def log_metrics(self, metrics):
+        self._note("log_metrics", [(m.name, m.value, m.step) for m in metrics])
+
+    def set_tags(self, tags):
+        self._note("set_tags", dict(tags))
+
+    def finish(self, report):
+        self._note("finish", report.status)
+
+
+def test_a_sink_gets_the_run_from_begin_to_finish(fake_meter):
+    sink: RunSink = ListSink()  # a Protocol: any object with its methods
+    tracker = Tracker([fake_meter], interval_s=0.01, sink=sink, tags={"a": "1"}, command="x")
+    with tracker:
+        tracker.log_metrics(step=0, loss=0.5)
+        tracker.set_tags(b=2)
+    tracker.log_metrics(accuracy=0.9)  # after the run too
+    names = [name for name, _ in sink.calls]
+    assert names[0] == "begin" and tracker.run_id == 7
+    assert sink.calls[0][1] == ("running", 0.01, "x", {"a": "1"}, {})
+    assert ("log_metrics", [("loss", 0.5, 0)]) in sink.calls
+    assert ("set_tags", {"b": "2"}) in sink.calls
+    assert names.index("finish") < names.index("log_metrics", names.index("finish"))
+    assert sink.calls[-1] == ("log_metrics", [("accuracy", 0.9, None)])
+    assert [value for name, value in sink.calls if name == "finish"] == ["finished"]
+    assert all(value == "running" for name, value in sink.calls if name == "update")
+
+
+@pytest.mark.parametrize("failing", ["begin", "log_metrics", "finish"])
+def test_a_failing_sink_never_stops_the_measurement(fake_meter, failing, caplog):
+    sink = ListSink(fail_on=failing)
+    with caplog.at_level(logging.WARNING), Tracker([fake_meter], sink=sink) as tracker:
+        tracker.log_metrics(loss=1.0)
+    assert tracker.report is not None and tracker.report.status == "finished"
+    assert failing in caplog.text  # logged; and noted in the report unless it was the last write
+    if failing != "finish":
+        assert any(failing in note and "a list" in note for note in tracker.report.notes)
+    if failing == "begin":  # a sink that did not take the run gets nothing more
+        assert sink.calls == [] and tracker.run_id is None
+
+
+def test_sync_runs_before_every_reading_at_window_edges(fake_meter):
+    calls = []
+    tracker = Tracker([fake_meter], interval_s=60, sync=lambda: calls.append("sync"))
+    with tracker:
+        assert len(calls) == 1  # start
+        with tracker.window("epoch"):
+            assert len(calls) == 2
+        assert len(calls) == 3
+    assert len(calls) == 4  # stop
+
+
+def test_a_failing_sync_is_noted_not_raised(fake_meter):
+    def broken():
+        raise RuntimeError("no device")
+
+    with Tracker([fake_meter], sync=broken) as tracker, tracker.window("w"):
+        pass
+    assert any("sync before reading the meters failed" in n for n in tracker.report.notes)
+
+
+def test_bad_sync_is_refused():
+    with pytest.raises(ValueError, match="sync must be 'auto', a function or None"):
+        Tracker(sync="cuda")
+
+
+def test_cuda_sync_waits_only_when_torch_has_initialised_cuda(monkeypatch):
+    synchronised = []
+    cuda = types.SimpleNamespace(
+        is_initialized=lambda: initialised[0], synchronize=lambda: synchronised.append(1)
+    )
+    initialised = [False]
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+    cuda_sync()
+    assert synchronised == []
+    initialised[0] = True
+    cuda_sync()
+    assert synchronised == [1]
+
+
+def test_the_default_sync_never_imports_torch():
+    code = (
+        "import sys\n"
+        "from greenspike.energy import Tracker\n"
+        "with Tracker(interval_s=60) as tracker, tracker.window('w'):\n"
+        "    pass\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
