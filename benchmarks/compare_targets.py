@@ -55,8 +55,8 @@ def mnist(data: Path) -> list[tuple[str, str, str, bool]]:
         started = time.perf_counter()
         result = compare(config, ledger=None)
         elapsed = time.perf_counter() - started
-        accuracy = result["networks"]["spiking"]["accuracy"]
-        relu = result["networks"]["relu"]["accuracy"]
+        accuracy = result.networks["spiking"].accuracy
+        relu = result.networks["relu"].accuracy
         rows.append(
             (
                 f"MNIST 8k/2k: spiking {label} {list(config.hidden)}, {config.epochs} epochs "

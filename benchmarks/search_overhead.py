@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from greenspike.search import SearchConfig, search
-from greenspike.search.space import build, suggest
 from greenspike.search._study import open_study, storage_url
 from greenspike.search._trial import load_search_data
+from greenspike.search.space import build, suggest
 from greenspike.train.loop import evaluate, fit
 
 CANDIDATES = [

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import pytest
 
+from greenspike.energy.measurement import Component
 from greenspike.energy.meters import rapl
 from greenspike.energy.meters.base import Meter
-from greenspike.energy.measurement import Component
 
 
 class FakePowercap:

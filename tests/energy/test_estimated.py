@@ -10,10 +10,10 @@ from collections import namedtuple
 import psutil
 import pytest
 
-from greenspike.energy.tdp import MEMORY_POWER_W_PER_GB
 from greenspike.energy.meters import estimated
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.estimated import EstimatedCpuMeter, EstimatedRamMeter
+from greenspike.energy.tdp import MEMORY_POWER_W_PER_GB
 
 CpuTimes = namedtuple("CpuTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import greenspike as gs
-from greenspike.energy.carbon import carbon_intensity
 from greenspike._units import number as format_number
+from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.footprint import estimate_footprint
 
 hours = st.floats(min_value=1e-3, max_value=1e5, allow_nan=False)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenspike.energy.metric import Metric
 from greenspike.energy.measurement import WindowReport
+from greenspike.energy.metric import Metric
 from greenspike.ledger import Ledger
 
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from greenspike.tracking import EnergyTracker
 from greenspike.ledger import Ledger
+from greenspike.tracking import EnergyTracker
 
 
 def test_a_tracked_run_lands_in_the_default_ledger(ledger_url):

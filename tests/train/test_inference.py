@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import greenspike as gs
 from greenspike.train import CompareConfig, build_pair, compare, load_dataset
-from greenspike.train.inference import DEFAULT_HARDWARE, COUNT_BATCH, break_even
+from greenspike.train.inference import COUNT_BATCH, DEFAULT_HARDWARE, break_even
 
 QUICK = CompareConfig(epochs=3, limit=200, hidden=(32,), steps=4)
 ENERGY_FIELDS = ("energy_j", "priced_j", "compute_j", "memory_j", "neuron_j", "unpriced")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,7 +25,7 @@ class _Commands(TyperGroup):
     traceback.
     """
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx: Any) -> Any:  # typer.Context, whose click varies with typer's version
         try:
             return super().invoke(ctx)
         except (GreenspikeError, OSError) as error:

@@ -15,7 +15,8 @@ def carbon(
     """Show the carbon intensity of electricity (gCO2e/kWh) used to turn energy into CO2e."""
     from greenspike.energy.carbon import OWID_SOURCE, carbon_intensity, known_intensities
 
-    rows = [carbon_intensity(country)] if country else known_intensities()
+    found = carbon_intensity(country) if country else None
+    rows = [found] if found is not None else known_intensities()
     table = Table(title="Carbon intensity of electricity")
     table.add_column("region")
     table.add_column("year", justify="right")

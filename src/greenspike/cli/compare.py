@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from greenspike.cli._options import LEDGER_OPTION
 from greenspike.errors import InvalidInputError
@@ -82,7 +89,7 @@ def compare(
         console=console,
         transient=True,
     ) as progress:
-        bars: dict[str, tuple[int, int]] = {}  # network -> (epochs bar, batches bar)
+        bars: dict[str, tuple[TaskID, TaskID]] = {}  # network -> (epochs bar, batches bar)
 
         def on_batch(network: str, epoch: int, batch: int, batches: int, loss: float) -> None:
             if network not in bars:

@@ -100,7 +100,9 @@ def search(
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / "results.json", json.dumps(result.to_dict(), indent=2) + "\n")
     plot = write_pareto_plot(result, out / "pareto.png")
-    report = write_search_report(result, open_ledger(config.ledger), out / "report.html")
+    report = write_search_report(
+        result, open_ledger(config.ledger or "default"), out / "report.html"
+    )
     console.print(pareto_table(result))
     console.print(escape(bill_text(result)))
     written = [out / "results.json", plot, report]

@@ -60,7 +60,7 @@ def track(
     tracker = EnergyTracker(
         interval_s=interval,
         country=country,
-        pue=number_or_name(pue),
+        pue=number_or_name(pue) or 1.0,
         intensity_g_per_kwh=intensity,
         name=name,
         cpu_tdp_w=cpu_tdp_w,

@@ -28,6 +28,7 @@ from greenspike.snn.neuron import Neuron
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh)
 _CONVOLUTIONS = {nn.Conv1d: F.conv_transpose1d, nn.Conv2d: F.conv_transpose2d}
+_COUNT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
 
 
 @dataclass
@@ -44,9 +45,6 @@ class _Tally:
     values: int = 0  # inputs seen (synaptic layers) or outputs (neurons, activations)
     zeros: int = 0  # how many of them were zero
     spiking: bool = False
-
-
-_COUNT_NAMES = tuple(f.name for f in fields(Counts))
 
 
 def count(
@@ -171,6 +169,7 @@ class _Counter:
         if isinstance(layer, nn.Linear):
             active, rows = _count_linear(layer, nonzero, tally, binary)
         else:
+            assert isinstance(layer, (nn.Conv1d, nn.Conv2d))
             active, rows = _count_conv(layer, nonzero, y, tally, binary, self.fanouts)
         tally.rows += rows
         tally.outputs += y.numel()
@@ -329,7 +328,9 @@ def _parameters(layer: nn.Module) -> int:
 
 
 def _layer_cost(name: str, tally: _Tally, samples: int, module: nn.Module) -> LayerCost:
-    weights = [m.weight for m in module.modules() if isinstance(m, (nn.Linear, *_CONVOLUTIONS))]
+    weights: list[torch.Tensor] = [
+        m.weight for m in module.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))
+    ]
     per_sample = {key: value / samples for key, value in tally.counts.items()}
     steps = float(tally.steps) if tally.kind == "neuron" else tally.rows / samples or 1.0
     neurons = round(tally.outputs / samples / steps)

@@ -128,7 +128,9 @@ class CostReport:
         values = sum(layer.neurons * layer.steps for layer in active)
         if not values:
             return None
-        zeros = sum(layer.output_sparsity * layer.neurons * layer.steps for layer in active)
+        zeros = sum(
+            (layer.output_sparsity or 0.0) * layer.neurons * layer.steps for layer in active
+        )
         return zeros / values
 
     @property

@@ -12,13 +12,16 @@ import os
 import shlex
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import FrameType
+from typing import Any
 
 from greenspike.energy.measurement import EnergyReport, Status
 from greenspike.energy.tracker import Tracker
 from greenspike.errors import InvalidInputError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyReport]:
@@ -40,7 +43,7 @@ def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyRepor
         if not (signum == signal.SIGINT and _terminal_interrupts_us()):
             child[0].send_signal(signum)
 
-    def forward(signum: int, frame: object) -> None:
+    def forward(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
         if child:
             deliver(signum)
@@ -66,7 +69,7 @@ def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyRepor
     return (128 - returncode if returncode < 0 else returncode), tracker.stop(status, note)
 
 
-def _restore(handlers: dict[int, object]) -> None:
+def _restore(handlers: Mapping[signal.Signals, Handler]) -> None:
     for signum, handler in handlers.items():
         signal.signal(signum, handler)
 

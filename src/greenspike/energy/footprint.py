@@ -300,6 +300,7 @@ def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str
         _positive("days", days, "")
         hours = days * 24
         return hours, (f"t = {number(days)} d x 24 h/d = {number(hours)} h",)
+    assert hours is not None
     return _positive("hours", hours, ""), ()
 
 

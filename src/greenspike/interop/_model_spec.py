@@ -73,6 +73,7 @@ def _run_file(path: Path):
         raise FileNotFoundError(f"no Python file at {path}")
     name = f"_greenspike_model_{path.stem}"
     specification = importlib.util.spec_from_file_location(name, path)
+    assert specification is not None and specification.loader is not None  # a .py file
     module = importlib.util.module_from_spec(specification)
     sys.modules[name] = module
     specification.loader.exec_module(module)

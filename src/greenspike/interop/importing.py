@@ -208,7 +208,7 @@ def _linear(node, where: str) -> nn.Linear:
     layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
-        if bias is not None:
+        if bias is not None and layer.bias is not None:
             layer.bias.copy_(_tensor(_finite_shaped(bias, (weight.shape[0],), where, "bias")))
     return layer
 
@@ -228,20 +228,24 @@ def _conv(nir, node, where: str) -> nn.Module:
     if not isinstance(padding, str):
         padding = _integers(padding, dims, where, "padding")
     conv = nn.Conv1d if dims == 1 else nn.Conv2d
+    # `dims` integers each: a tuple of one (Conv1d) or two (Conv2d), which torch's stubs spell apart
+    stride: Any = _integers(node.stride, dims, where, "stride")
+    dilation: Any = _integers(node.dilation, dims, where, "dilation")
     try:
         layer = conv(
             weight.shape[1] * groups,
             weight.shape[0],
             tuple(weight.shape[2:]),
-            stride=_integers(node.stride, dims, where, "stride"),
+            stride=stride,
             padding=padding,
-            dilation=_integers(node.dilation, dims, where, "dilation"),
+            dilation=dilation,
             groups=groups,
         )
     except (ValueError, RuntimeError) as error:
         raise InvalidInputError(f"{where}: {error}") from error
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
+        assert layer.bias is not None  # made with a bias
         layer.bias.copy_(_tensor(_finite_shaped(node.bias, (weight.shape[0],), where, "bias")))
     return layer
 
@@ -488,7 +492,8 @@ def _integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
 
 
 def _pair(value, where: str, what: str) -> tuple[int, int]:
-    return _integers(value, 2, where, what)
+    first, second = _integers(value, 2, where, what)
+    return first, second
 
 
 def _value(array: np.ndarray) -> float | torch.Tensor:

@@ -30,6 +30,8 @@ class SumPool2d(nn.Module):
 class Scale(nn.Module):
     """Element-wise scaling `y = x * scale` (NIR's `Scale`); `scale` has the shape of one sample."""
 
+    scale: torch.Tensor
+
     def __init__(self, scale: torch.Tensor) -> None:
         super().__init__()
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.get_default_dtype()))

@@ -93,8 +93,7 @@ def metric_vs_energy(runs: Sequence[RunRecord], metric: str = "accuracy") -> str
     """Each run's last `metric` against its energy; None when fewer than two runs logged it.
 
     Filled markers: energy all measured; hollow: some of it estimated."""
-    points = [(run, run.last_metric(metric)) for run in runs]
-    points = [(run, value) for run, value in points if value is not None]
+    points = [(run, value) for run in runs if (value := run.last_metric(metric)) is not None]
     if len(points) < 2:
         return None
     figure = Figure(figsize=(6.4, 3.6))

@@ -51,7 +51,7 @@ def compare_table(result: CompareResult) -> Table:
         ("  measured", "measured_energy_j"),
         ("  estimated", "estimated_energy_j"),
     ):
-        row(label, lambda n, t=total: _training_j(n, t), lambda n: n.training_energy)
+        row(label, _training_cell(total), lambda n: n.training_energy)
     row("training CO2e", lambda n: grams(n.training_co2e_g), lambda n: n.training_energy)
     table.add_section()
 
@@ -85,6 +85,10 @@ def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
     title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
     return write_html_report(ledger, run_ids, path, title=title)
+
+
+def _training_cell(total: str) -> Cell:
+    return lambda network: _training_j(network, total)
 
 
 def _training_j(network: NetworkResult, total: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from greenspike.errors import InvalidInputError
 from greenspike.search.space import SearchSpace
 
+Direction = Literal["minimize", "maximize"]
 # Objective name -> the direction Optuna optimises it in.
-OBJECTIVES = {
+OBJECTIVES: dict[str, Direction] = {
     "accuracy": "maximize",  # validation accuracy after the last epoch (0..1)
     "inference-energy": "minimize",  # joules per inference on hardware[0] (greenspike.cost)
     "training-energy": "minimize",  # joules of the trial's training window
@@ -134,5 +136,5 @@ class SearchConfig:
             )
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Direction]:
         return [OBJECTIVES[name] for name in self.objectives]

@@ -18,9 +18,10 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import torch
 
@@ -53,7 +54,7 @@ def compare(
     *,
     on_batch: OnBatch | None = None,
     on_end: OnEnd | None = None,
-    meters: str | list[Meter] = "auto",
+    meters: Literal["auto"] | Sequence[Meter] = "auto",
     ledger: LedgerOption = DEFAULT,
 ) -> CompareResult:
     """Train and test both networks.
@@ -176,7 +177,7 @@ class _NetworkRun:
                 self._train(train)
                 self.accuracy = evaluate(self.network, test)
                 self.cost = count_network(self.network, test.images, self.config.seed)
-                self.tracker.log_metrics(**_finite(**self._final_metrics()))
+                self.tracker.log_metrics(None, **_finite(**self._final_metrics()))
         except BaseException as error:
             self.status = status_of(error)
             raise
@@ -239,7 +240,9 @@ class _NetworkRun:
             if self.cost is None
             else inference_cost(self.cost, self.config.hardware),
             training_energy=window,
-            training_co2e_g=None if window is None else training_co2e_g(report, window),
+            training_co2e_g=None
+            if report is None or window is None
+            else training_co2e_g(report, window),
             energy=report,
         )
 

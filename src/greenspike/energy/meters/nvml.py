@@ -102,7 +102,7 @@ class NvmlMeter(Meter):
     name = "nvml"
 
     def __init__(self, nvml: ModuleType | None = None, cuda_visible_devices: str | None = None):
-        self._nvml = nvml
+        self._nvml: Any = nvml  # pynvml, which has no type information
         self._cuda_visible_devices = cuda_visible_devices
         self._gpus: list[_Gpu] = []
         self._missing: list[MissingComponent] = []
@@ -120,10 +120,11 @@ class NvmlMeter(Meter):
                 self._unavailable = f"no NVIDIA driver is loaded (no {NVIDIA_DRIVER_MARKERS[0]})"
                 return  # NVML cannot work: spare the import of pynvml
             try:
-                import pynvml as nvml
+                import pynvml
             except ImportError:
                 self._no_gpu("nvidia-ml-py is not installed", INSTALL_FIX)
                 return
+            nvml = pynvml
         try:
             nvml.nvmlInit()
         except nvml.NVMLError as error:
