@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from greenspike import snn
 from greenspike.snn import functional as F
 from greenspike.snn import surrogate
-from greenspike.snn.kernels import build, choose, cpu
+from greenspike.snn.kernels import _build, choose_kernel, cpu
 
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
@@ -168,7 +168,7 @@ def test_cpu_kernel_takes_non_contiguous_inputs():
 
 def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
     x = torch.randn(12, 8, cpu._PARALLEL_WORK // 12, requires_grad=True)
-    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is cpu
+    assert choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is cpu
     results = []
     for threads in (1, 2):
         before = torch.get_num_threads()
@@ -250,7 +250,7 @@ def test_inputs_the_kernels_do_not_cover_go_to_the_reference_under_auto():
     x = torch.randn(5, 2, 3)
     for dtype, spike in [(torch.bfloat16, surrogate.atan()), (torch.float32, Doubled())]:
         xs = x.to(dtype)
-        assert choose.choose_kernel("auto", xs, 0.9, 1.0, None, spike) is None
+        assert choose_kernel("auto", xs, 0.9, 1.0, None, spike) is None
         assert torch.equal(
             F.lif(xs, 0.9, surrogate=spike)[0], F.lif(xs, 0.9, surrogate=spike, backend="torch")[0]
         )
@@ -266,7 +266,7 @@ def test_inputs_the_kernels_do_not_cover_go_to_the_reference_under_auto():
 def test_without_a_compiler_auto_falls_back_to_the_reference(monkeypatch):
     monkeypatch.setattr(cpu, "available", lambda: False)
     x = torch.randn(5, 2, 3)
-    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is None
+    assert choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is None
     assert torch.equal(F.lif(x, 0.9)[0], F.lif(x, 0.9, backend="torch")[0])
 
 
@@ -274,22 +274,22 @@ def test_the_build_says_what_it_does_caches_and_warns_without_a_compiler(
     tmp_path, monkeypatch, capfd
 ):
     monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path))
-    build.load_cpu_library.cache_clear()
+    _build.load_cpu_library.cache_clear()
     try:
-        assert build.load_cpu_library() is not None
+        assert _build.load_cpu_library() is not None
         assert "compiling the fused LIF kernel (first use" in capfd.readouterr().err
         assert len(list(tmp_path.glob("lif_cpu-*.so"))) == 1
-        build.load_cpu_library.cache_clear()
-        assert build.load_cpu_library() is not None  # as in a new process: from the cache
+        _build.load_cpu_library.cache_clear()
+        assert _build.load_cpu_library() is not None  # as in a new process: from the cache
         assert capfd.readouterr().err == ""
 
         monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path / "empty"))
         monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
-        build.load_cpu_library.cache_clear()
+        _build.load_cpu_library.cache_clear()
         with pytest.warns(RuntimeWarning, match="using the PyTorch reference loop"):
-            assert build.load_cpu_library() is None
+            assert _build.load_cpu_library() is None
     finally:
-        build.load_cpu_library.cache_clear()
+        _build.load_cpu_library.cache_clear()
 
 
 # ---------------------------------------------------------------- Triton

@@ -9,7 +9,7 @@ import torch
 from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
-from greenspike.snn.kernels.choose import check_backend
+from greenspike.snn.kernels._choose import check_backend
 from greenspike.snn.neuron import Neuron, describe_value, register_value
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 

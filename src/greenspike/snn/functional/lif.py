@@ -8,7 +8,7 @@ import torch
 
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._fire import fire_and_reset
-from greenspike.snn.kernels.choose import choose_kernel
+from greenspike.snn.kernels._choose import choose_kernel
 from greenspike.snn.kernels.fused import fused_lif
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 

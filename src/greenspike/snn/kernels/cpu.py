@@ -26,7 +26,7 @@ import functools
 
 import torch
 
-from greenspike.snn.kernels.build import load_cpu_library
+from greenspike.snn.kernels._build import load_cpu_library
 
 DTYPES = {torch.float32: "f32", torch.float64: "f64"}
 # Below this many neuron-steps, waking a second thread costs more than it saves.
