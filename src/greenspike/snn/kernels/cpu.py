@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from collections.abc import Callable
 
 import torch
 
@@ -50,7 +51,7 @@ def forward(
     """x [T, N] -> spikes [T, N]; `v` [N] holds v[0] on entry and v[T] on return."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
-    _functions()[DTYPES[x.dtype]][0](
+    _function(x, 0)(
         _address(x),
         _address(beta),
         _address(threshold),
@@ -84,7 +85,7 @@ def backward(
     grad_x = torch.empty_like(x)
     # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).
     grad_beta, grad_threshold = torch.zeros_like(beta), torch.zeros_like(threshold)
-    _functions()[DTYPES[x.dtype]][1](
+    _function(x, 1)(
         _address(x),
         grad_spikes.data_ptr(),
         grad_spikes.stride(0),
@@ -107,8 +108,15 @@ def backward(
     return grad_x, grad_beta, grad_threshold
 
 
+def _function(x: torch.Tensor, which: int) -> Callable[..., None]:
+    """The forward (0) or backward (1) C function for `x`'s dtype."""
+    functions = _functions()
+    assert functions is not None, "callers check available() first"
+    return functions[DTYPES[x.dtype]][which]
+
+
 @functools.cache
-def _functions() -> dict[str, tuple] | None:
+def _functions() -> dict[str, tuple[Callable[..., None], Callable[..., None]]] | None:
     library = load_cpu_library()
     if library is None:
         return None
