@@ -6,6 +6,7 @@ Out-of-range inputs are errors naming the range found, never clamped silently.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
@@ -27,7 +28,11 @@ def rate(x: torch.Tensor, steps: int, *, generator: torch.Generator | None = Non
 
 
 def latency(
-    x: torch.Tensor, steps: int, *, mode: str = "linear", tau: float | None = None
+    x: torch.Tensor,
+    steps: int,
+    *,
+    mode: Literal["linear", "log"] = "linear",
+    tau: float | None = None,
 ) -> torch.Tensor:
     """Time-to-first-spike code: each element spikes once, the larger the earlier; 0 never spikes.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from greenspike.snn.neuron import Neuron
+from greenspike.snn.neuron import Neuron, NeuronState
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,21 @@ def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats
     Returns `{layer name: SpikeStats}` for every spiking `Neuron` submodule whose `forward` ran
     (layers driven through `step` are not seen), in the order they ran. Outputs are `[T, B, ...]`.
     """
-    totals: dict[str, list[torch.Tensor | int]] = {}
+    totals: dict[str, _Totals] = {}
 
-    def record(name: str):  # per layer: [spikes per neuron, samples, sample_steps]
-        def hook(module: nn.Module, args, output) -> None:
+    def record(name: str) -> Callable[[nn.Module, object, object], None]:
+        def hook(module: nn.Module, args: object, output: object) -> None:
             spikes = output[0] if isinstance(output, tuple) else output
+            assert isinstance(spikes, torch.Tensor)
             steps, samples = spikes.shape[:2]
             per_neuron = spikes.detach().sum(dim=(0, 1)).flatten()
             if name not in totals:
-                totals[name] = [per_neuron, samples, steps * samples]
+                totals[name] = _Totals(per_neuron, samples, steps * samples)
             else:  # another call (a new batch): same neurons, more samples
-                totals[name][0] = totals[name][0] + per_neuron
-                totals[name][1] += samples
-                totals[name][2] += steps * samples
+                total = totals[name]
+                total.per_neuron = total.per_neuron + per_neuron
+                total.samples += samples
+                total.sample_steps += steps * samples
 
         return hook
 
@@ -61,21 +63,30 @@ def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats
         for handle in handles:
             handle.remove()
     stats = {}
-    for name, (per_neuron, samples, sample_steps) in totals.items():
-        spikes, neurons = int(per_neuron.sum().item()), per_neuron.numel()
+    for name, total in totals.items():
+        spikes, neurons = int(total.per_neuron.sum().item()), total.per_neuron.numel()
         stats[name] = SpikeStats(
             spikes=spikes,
             neurons=neurons,
-            samples=samples,
-            sample_steps=sample_steps,
-            rate=spikes / (neurons * sample_steps),
-            silent_fraction=(per_neuron == 0).float().mean().item(),
+            samples=total.samples,
+            sample_steps=total.sample_steps,
+            rate=spikes / (neurons * total.sample_steps),
+            silent_fraction=(total.per_neuron == 0).float().mean().item(),
         )
     return stats
 
 
+@dataclass
+class _Totals:
+    """The spikes of one layer so far: per neuron `[N]`, over `samples` and `sample_steps`."""
+
+    per_neuron: torch.Tensor
+    samples: int
+    sample_steps: int
+
+
 def record_membrane(
-    neuron: Neuron, x: torch.Tensor, state: NamedTuple | None = None
+    neuron: Neuron, x: torch.Tensor, state: NeuronState | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Step `neuron` through `x` `[T, B, ...]`: its outputs and membrane `v` after each step.
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -31,13 +32,13 @@ def heaviside(x: torch.Tensor) -> torch.Tensor:
 
 class _SpikeFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor, surrogate: Surrogate) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, surrogate: Surrogate) -> torch.Tensor:
         ctx.save_for_backward(x)
         ctx.surrogate = surrogate
         return heaviside(x)
 
     @staticmethod
-    def backward(ctx, grad_spikes: torch.Tensor) -> tuple[torch.Tensor, None]:
+    def backward(ctx: Any, grad_spikes: torch.Tensor) -> tuple[torch.Tensor, None]:
         (x,) = ctx.saved_tensors
         return grad_spikes * ctx.surrogate.derivative(x), None
 

@@ -7,6 +7,6 @@
 - `triton_kernel`: a Triton kernel for CUDA GPUs (and Triton's CPU interpreter, for the tests).
 """
 
-from greenspike.snn.kernels._choose import BACKENDS, choose_kernel
+from greenspike.snn.kernels._choose import BACKENDS, Backend, choose_kernel
 
-__all__ = ["BACKENDS", "choose_kernel"]
+__all__ = ["BACKENDS", "Backend", "choose_kernel"]

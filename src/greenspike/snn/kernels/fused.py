@@ -97,7 +97,7 @@ def fused_lif(
 
 class _FusedLIF(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         x: torch.Tensor,
         beta: torch.Tensor,
@@ -120,7 +120,7 @@ class _FusedLIF(torch.autograd.Function):
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: Any, grad_spikes: torch.Tensor, grad_v: torch.Tensor
     ) -> tuple[torch.Tensor | None, ...]:
         if torch.is_grad_enabled():  # create_graph=True: the graph comes from the reference
