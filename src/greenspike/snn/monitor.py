@@ -15,14 +15,20 @@ from greenspike.snn.neuron import Neuron, NeuronState
 class SpikeStats:
     """The spikes of one layer over one or more forward calls.
 
-    `rate` is spikes per neuron per time step (0..1), averaged over samples; `silent_fraction`
-    the fraction of neurons that fired for no sample at all (dead neurons).
+    Attributes:
+        spikes: the number of spikes.
+        neurons: the number of neurons of the layer.
+        samples: the number of samples (B per call).
+        sample_steps: time steps summed over samples (T * B per call).
+        rate: spikes per neuron per time step (0..1), averaged over samples.
+        silent_fraction: the fraction of neurons that fired for no sample at all (dead
+            neurons).
     """
 
     spikes: int
     neurons: int
     samples: int
-    sample_steps: int  # time steps summed over samples (T * B per call)
+    sample_steps: int
     rate: float
     silent_fraction: float
 
@@ -30,8 +36,13 @@ class SpikeStats:
 def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats]:
     """Run `model(*inputs)` without gradients and count the spikes of each spiking layer.
 
-    Returns `{layer name: SpikeStats}` for every spiking `Neuron` submodule whose `forward` ran
-    (layers driven through `step` are not seen), in the order they ran. Outputs are `[T, B, ...]`.
+    Args:
+        model: a network with greenspike neuron layers, whose outputs are `[T, B, ...]`.
+        *inputs: the arguments of one `model` call.
+
+    Returns:
+        `{layer name: SpikeStats}` for every spiking `Neuron` submodule whose `forward` ran
+        (layers driven through `step` are not seen), in the order they ran.
     """
     totals: dict[str, _Totals] = {}
 
@@ -88,10 +99,20 @@ class _Totals:
 def record_membrane(
     neuron: Neuron, x: torch.Tensor, state: NeuronState | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Step `neuron` through `x` `[T, B, ...]`: its outputs and membrane `v` after each step.
+    """Step `neuron` through `x`: its outputs and membrane `v` after each step.
 
-    Returns `(outputs [T, B, ...], membrane [T, B, ...])`; the membrane is the state after the
-    reset (what the next step starts from). Outputs equal `neuron(x, state)`.
+    Args:
+        neuron: a greenspike neuron layer.
+        x: inputs `[T, B, ...]`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        `(outputs [T, B, ...], membrane [T, B, ...])`; the outputs equal `neuron(x, state)`,
+        the membrane is the state after the reset (what the next step starts from).
+
+    Raises:
+        InvalidInputError: as the neuron's `step`.
+        TypeError: as the neuron's `step`.
     """
     outputs, membrane = [], []
     for x_t in x:

@@ -48,7 +48,7 @@ def forward(
     v: torch.Tensor,
     reset: int,
 ) -> torch.Tensor:
-    """x [T, N] -> spikes [T, N]; `v` [N] holds v[0] on entry and v[T] on return."""
+    """Spikes [T, N] of x [T, N] (`Kernel.forward`); `v` [N]: v[0] on entry, v[T] on return."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
     _function(x, 0)(
@@ -78,9 +78,11 @@ def backward(
     need_beta: bool,
     need_threshold: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """-> (dL/dx [T, N], dL/dbeta [N] or None, dL/dthreshold [N] or None); `grad_v` [N]:
-    dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron stride 0 or 1
-    (e.g. the broadcast gradient of a sum), and is then read without being copied."""
+    """(dL/dx [T, N], dL/dbeta [N], dL/dthreshold [N]), as `Kernel.backward`.
+
+    `grad_v` [N]: dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron
+    stride 0 or 1 (e.g. the broadcast gradient of a sum), and is then read without being copied.
+    """
     steps, neurons = x.shape
     grad_x = torch.empty_like(x)
     # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).

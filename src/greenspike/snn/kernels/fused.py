@@ -184,8 +184,11 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
 
 
 def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
-    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1 (the gradient
-    of `spikes.sum()` is one value broadcast: copying it would cost a whole `[T, N]` tensor)."""
+    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1.
+
+    The gradient of `spikes.sum()` is one value broadcast: copying it would cost a whole
+    `[T, N]` tensor.
+    """
     try:
         rows = grad.view(shape)
     except RuntimeError:  # strides that do not merge into rows
