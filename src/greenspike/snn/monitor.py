@@ -33,6 +33,10 @@ class SpikeStats:
     silent_fraction: float
 
 
+# What a neuron layer's forward returns: its outputs, with return_state=True also its state.
+_Output = torch.Tensor | tuple[torch.Tensor, NeuronState]
+
+
 def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats]:
     """Run `model(*inputs)` without gradients and count the spikes of each spiking layer.
 
@@ -46,10 +50,9 @@ def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats
     """
     totals: dict[str, _Totals] = {}
 
-    def record(name: str) -> Callable[[nn.Module, object, object], None]:
-        def hook(module: nn.Module, args: object, output: object) -> None:
+    def record(name: str) -> Callable[[nn.Module, object, _Output], None]:
+        def hook(module: nn.Module, args: object, output: _Output) -> None:
             spikes = output[0] if isinstance(output, tuple) else output
-            assert isinstance(spikes, torch.Tensor)
             steps, samples = spikes.shape[:2]
             per_neuron = spikes.detach().sum(dim=(0, 1)).flatten()
             if name not in totals:

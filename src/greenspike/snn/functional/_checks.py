@@ -65,7 +65,7 @@ def check_finite(x: torch.Tensor, what: str) -> None:
     )
 
 
-def check_parameters(params: object, kind: type, caller: str) -> None:
+def check_parameter_type(params: object, kind: type, caller: str) -> None:
     """`params` is the parameter NamedTuple of the neuron, e.g. `LIFParameters` for `lif`."""
     if not isinstance(params, kind):
         raise TypeError(

@@ -123,7 +123,7 @@ def alif_update(
 
 
 def _check_parameters(params: ALIFParameters, step_shape: torch.Size, caller: str) -> None:
-    _checks.check_parameters(params, ALIFParameters, caller)
+    _checks.check_parameter_type(params, ALIFParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)
     _checks.check_decay("adaptation_decay", params.adaptation_decay, step_shape)

@@ -126,7 +126,7 @@ def cuba_lif_update(
 
 
 def _check_parameters(params: CubaLIFParameters, step_shape: torch.Size, caller: str) -> None:
-    _checks.check_parameters(params, CubaLIFParameters, caller)
+    _checks.check_parameter_type(params, CubaLIFParameters, caller)
     _checks.check_decay("alpha", params.alpha, step_shape)
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)

@@ -90,5 +90,5 @@ def leaky_integrator_update(
 
 
 def _check_parameters(params: LIParameters, step_shape: torch.Size, caller: str) -> None:
-    _checks.check_parameters(params, LIParameters, caller)
+    _checks.check_parameter_type(params, LIParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)

@@ -145,6 +145,6 @@ def lif_update(
 
 
 def _check_parameters(params: LIFParameters, step_shape: torch.Size, caller: str) -> None:
-    _checks.check_parameters(params, LIFParameters, caller)
+    _checks.check_parameter_type(params, LIFParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)

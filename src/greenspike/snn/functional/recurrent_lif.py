@@ -118,7 +118,7 @@ def recurrent_lif_update(
 
 
 def _check_parameters(params: RecurrentLIFParameters, step_shape: torch.Size, caller: str) -> None:
-    _checks.check_parameters(params, RecurrentLIFParameters, caller)
+    _checks.check_parameter_type(params, RecurrentLIFParameters, caller)
     if len(step_shape) != 2:
         raise InvalidInputError(
             f"recurrent_lif expects inputs [T, B, N] (one step [B, N]); got a step of shape "

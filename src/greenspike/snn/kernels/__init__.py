@@ -2,7 +2,8 @@
 
 - `choose_kernel` picks the implementation for a call (`backend="auto" | "torch" | "cpu" |
   "triton"`).
-- `fused`:  the autograd function they share (flat tensors in, gradients reduced back).
+- `fused`:  the autograd function they share (flat tensors in, gradients reduced back), and
+  the `Kernel` protocol they implement.
 - `cpu`:    a C/OpenMP kernel compiled on first use and called through ctypes.
 - `triton_kernel`: a Triton kernel for CUDA GPUs (and Triton's CPU interpreter, for the tests).
 """
