@@ -181,7 +181,9 @@ def test_norse_ignores_the_lif_input_gain(norse, caplog):
         current = model[0](x)
         assert spikes.sum() > 20
         assert not torch.equal(spikes, model(x))
-        assert torch.equal(spikes, F.lif(current * (1 - beta), beta, 0.2, reset="zero")[0])
+        assert torch.equal(
+            spikes, F.lif(current * (1 - beta), F.LIFParameters(beta, 0.2, reset="zero"))[0]
+        )
 
 
 def test_greenspike_imports_norse_iaf_with_the_same_spikes(norse):

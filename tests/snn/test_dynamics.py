@@ -30,7 +30,7 @@ def flat(t: torch.Tensor) -> list[float]:
     ],
 )
 def test_lif_by_hand(reset, spikes, v_final):
-    out, state = F.lif(seq(1.8, 0.7, 0.3), beta=0.5, threshold=1.0, reset=reset)
+    out, state = F.lif(seq(1.8, 0.7, 0.3), F.LIFParameters(beta=0.5, threshold=1.0, reset=reset))
     assert flat(out) == spikes
     assert state.v.item() == pytest.approx(v_final)
 
@@ -58,7 +58,7 @@ def test_per_neuron_beta_and_threshold():
     x = torch.tensor([[[0.6, 0.3]], [[0.6, 0.3]]], dtype=torch.float64)  # [T=2, B=1, N=2]
     beta = torch.tensor([0.5, 1.0], dtype=torch.float64)
     threshold = torch.tensor([1.0, 0.5], dtype=torch.float64)
-    out, state = F.lif(x, beta, threshold)
+    out, state = F.lif(x, F.LIFParameters(beta, threshold))
     assert out[:, 0].tolist() == [[0, 0], [0, 1]]  # neuron 0: 0.6, 0.9; neuron 1: 0.3, 0.6
     assert state.v[0].tolist() == pytest.approx([0.9, 0.1])
 
@@ -74,6 +74,38 @@ def test_tau_gives_the_exact_exponential_decay():
         snn.LIF(tau=-1.0)
 
 
+# Each decay per step of each neuron (name) and its time constant (tau_name), with the other
+# values a layer needs.
+DECAYS = {
+    "lif": (snn.LIF, "beta", "tau", {}),
+    "cuba-syn": (snn.CubaLIF, "alpha", "tau_syn", {"beta": 0.5}),
+    "cuba-mem": (snn.CubaLIF, "beta", "tau_mem", {"alpha": 0.5}),
+    "alif": (snn.ALIF, "beta", "tau", {"adaptation_decay": 0.9, "adaptation_scale": 0.1}),
+    "alif-adapt": (snn.ALIF, "adaptation_decay", "tau_adapt", {"beta": 0.9, "adaptation_scale": 0}),
+    "recurrent": (lambda **kw: snn.RecurrentLIF(2, **kw), "beta", "tau", {}),
+    "readout": (snn.LeakyIntegrator, "beta", "tau", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(DECAYS))
+def test_every_decay_can_be_given_as_a_time_constant(name):
+    make, decay, tau_name, others = DECAYS[name]
+    tau = torch.tensor([2.0, 10.0])
+    layer = make(**others, **{tau_name: tau})
+    assert getattr(layer, decay).tolist() == pytest.approx([0.6065306597, 0.904837418])
+    same = make(**others, **{decay: torch.exp(-1 / tau)})
+    assert torch.equal(getattr(layer, decay), getattr(same, decay))
+    with pytest.raises(
+        ValueError,
+        match=rf"give either {decay} \(decay per step\) or {tau_name} \(time constant in steps\)",
+    ):
+        make(**others, **{decay: 0.9, tau_name: 10.0})
+    with pytest.raises(ValueError, match=f"give either {decay} "):
+        make(**others)
+    with pytest.raises(ValueError, match=f"{tau_name} must be > 0, got -1"):
+        make(**others, **{tau_name: -1.0})
+
+
 @pytest.mark.parametrize(
     ("reset", "spikes", "v_final"),
     [
@@ -84,7 +116,9 @@ def test_tau_gives_the_exact_exponential_decay():
     ],
 )
 def test_cuba_lif_by_hand(reset, spikes, v_final):
-    out, state = F.cuba_lif(seq(0.8, 0.8, 0.0, 0.1), alpha=0.5, beta=0.5, reset=reset)
+    out, state = F.cuba_lif(
+        seq(0.8, 0.8, 0.0, 0.1), F.CubaLIFParameters(alpha=0.5, beta=0.5, reset=reset)
+    )
     assert flat(out) == spikes
     assert state.v.item() == pytest.approx(v_final)
     assert state.i.item() == pytest.approx(0.4)  # the current is never reset
@@ -107,10 +141,7 @@ def test_cuba_lif_by_hand(reset, spikes, v_final):
 def test_alif_threshold_rises_after_each_spike_and_relaxes(reset, spikes, v_final, a_final):
     out, state = F.alif(
         seq(1.5, 1.5, 1.5, 1.5),
-        beta=1.0,
-        adaptation_decay=0.5,
-        adaptation_scale=0.8,
-        reset=reset,
+        F.ALIFParameters(beta=1.0, adaptation_decay=0.5, adaptation_scale=0.8, reset=reset),
     )
     assert flat(out) == spikes
     assert state.v.item() == pytest.approx(v_final)
@@ -119,8 +150,11 @@ def test_alif_threshold_rises_after_each_spike_and_relaxes(reset, spikes, v_fina
 
 def test_alif_with_zero_adaptation_is_lif():
     x = torch.randn(12, 3, 5, generator=torch.Generator().manual_seed(1))
-    alif_out, _ = F.alif(x, 0.8, 0.7, adaptation_decay=0.9, adaptation_scale=0.0, reset="zero")
-    lif_out, _ = F.lif(x, 0.8, 0.7, reset="zero")
+    alif_params = F.ALIFParameters(
+        0.8, adaptation_decay=0.9, adaptation_scale=0.0, threshold=0.7, reset="zero"
+    )
+    alif_out, _ = F.alif(x, alif_params)
+    lif_out, _ = F.lif(x, F.LIFParameters(0.8, 0.7, reset="zero"))
     assert torch.equal(alif_out, lif_out)
 
 
@@ -140,7 +174,7 @@ def test_alif_with_zero_adaptation_is_lif():
 def test_recurrent_lif_by_hand(reset, v_final):
     weight = torch.tensor([[0.0, -1.0], [2.0, 0.0]], dtype=torch.float64)  # [target, source]
     x = torch.tensor([[[1.5, 0.0]], [[0.0, 0.0]], [[0.6, 0.0]]], dtype=torch.float64)
-    out, state = F.recurrent_lif(x, weight, beta=0.5, reset=reset)
+    out, state = F.recurrent_lif(x, F.RecurrentLIFParameters(weight, beta=0.5, reset=reset))
     assert out[:, 0].tolist() == [[1, 0], [0, 1], [0, 0]]
     assert state.v[0].tolist() == pytest.approx(v_final)
     assert state.s[0].tolist() == [0, 0]
@@ -156,7 +190,7 @@ def test_recurrent_module_uses_its_linear_weight():
 
 
 def test_leaky_integrator_never_fires_and_returns_the_membrane():
-    trace, state = F.leaky_integrator(seq(1.0, 1.0, 0.0), beta=0.5)
+    trace, state = F.leaky_integrator(seq(1.0, 1.0, 0.0), F.LIParameters(beta=0.5))
     assert flat(trace) == [1.0, 1.5, 0.75]
     assert state.v.item() == 0.75
     assert flat(snn.LeakyIntegrator(0.5).double()(seq(1.0, 1.0, 0.0))) == [1.0, 1.5, 0.75]
@@ -171,7 +205,7 @@ def test_if_subtract_conserves_charge(inputs, threshold):
     """IF with soft reset and inputs in [0, threshold]: v_final = sum(x) - threshold * spikes,
     and the membrane stays in [0, threshold]."""
     x = seq(*[value * threshold for value in inputs])
-    out, state = F.lif(x, 1.0, threshold, reset="subtract")
+    out, state = F.lif(x, F.LIFParameters(1.0, threshold, reset="subtract"))
     assert set(flat(out)) <= {0.0, 1.0}
     assert state.v.item() == pytest.approx(x.sum().item() - threshold * out.sum().item(), abs=1e-9)
     assert -1e-9 <= state.v.item() <= threshold + 1e-9
@@ -185,6 +219,6 @@ def test_if_subtract_conserves_charge(inputs, threshold):
 )
 def test_without_reset_spikes_are_the_leaky_integral_above_threshold(inputs, beta, threshold):
     x = seq(*inputs)
-    out, _ = F.lif(x, beta, threshold, reset="none")
-    trace, _ = F.leaky_integrator(x, beta)
+    out, _ = F.lif(x, F.LIFParameters(beta, threshold, reset="none"))
+    trace, _ = F.leaky_integrator(x, F.LIParameters(beta))
     assert torch.equal(out, (trace > threshold).double())

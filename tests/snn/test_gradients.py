@@ -15,7 +15,7 @@ T = 6
 def test_membrane_gradient_through_time_is_beta_to_the_power_of_the_delay():
     """Without reset, v[T] = sum_t beta^(T-t) x[t]: d v[T] / d x[t] = beta^(T-t)."""
     x = torch.randn(T, 1, 1, dtype=torch.float64, requires_grad=True)
-    _, state = F.lif(x, 0.7, reset="none")
+    _, state = F.lif(x, F.LIFParameters(0.7, reset="none"))
     state.v.sum().backward()
     expected = 0.7 ** torch.arange(T - 1, -1, -1, dtype=torch.float64)
     torch.testing.assert_close(x.grad.flatten(), expected)
@@ -23,14 +23,14 @@ def test_membrane_gradient_through_time_is_beta_to_the_power_of_the_delay():
 
 def test_detach_reset_removes_the_reset_from_the_gradient():
     x = torch.full((T, 1, 1), 0.6, dtype=torch.float64, requires_grad=True)
-    spikes, state = F.lif(x, 0.7, reset="subtract", detach_reset=True)
+    spikes, state = F.lif(x, F.LIFParameters(0.7, reset="subtract", detach_reset=True))
     assert spikes.sum() >= 2  # the reset happened, yet the gradient ignores it
     state.v.sum().backward()
     expected = 0.7 ** torch.arange(T - 1, -1, -1, dtype=torch.float64)
     torch.testing.assert_close(x.grad.flatten(), expected)
 
     attached = x.detach().clone().requires_grad_(True)
-    F.lif(attached, 0.7, reset="subtract")[1].v.sum().backward()
+    F.lif(attached, F.LIFParameters(0.7, reset="subtract"))[1].v.sum().backward()
     assert not torch.allclose(attached.grad.flatten(), expected)
 
 
@@ -40,7 +40,7 @@ def test_detach_reset_removes_the_reset_from_the_gradient():
 def test_spike_gradient_of_one_step_is_the_surrogate_at_v_minus_threshold(spike):
     x_t = torch.linspace(-1.0, 3.0, 17, dtype=torch.float64).view(1, -1).requires_grad_(True)
     v0 = F.LIFState(torch.full_like(x_t, 0.4).detach())
-    spikes, _ = F.lif_step(x_t, v0, 0.5, 1.2, surrogate=spike)
+    spikes, _ = F.lif_step(x_t, F.LIFParameters(0.5, 1.2, surrogate=spike), v0)
     spikes.sum().backward()
     v = 0.5 * 0.4 + x_t.detach()
     torch.testing.assert_close(x_t.grad, spike.derivative(v - 1.2))
@@ -54,7 +54,9 @@ def test_surrogate_spike_gradient_matches_a_smooth_network_at_the_same_state():
     v_prev = torch.tensor([[0.5, 0.2, 0.1]], dtype=torch.float64)
     beta = torch.tensor(0.8, dtype=torch.float64, requires_grad=True)
     threshold = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
-    spikes, _ = F.lif_step(x_t, F.LIFState(v_prev), beta, threshold, surrogate=spike)
+    spikes, _ = F.lif_step(
+        x_t, F.LIFParameters(beta, threshold, surrogate=spike), F.LIFState(v_prev)
+    )
     spikes.sum().backward()
 
     def smooth(b, th):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from greenspike import snn
 from greenspike.snn import functional as F
 from greenspike.snn import surrogate
-from greenspike.snn.kernels import build, choose, cpu
+from greenspike.snn.kernels import _build, choose_kernel, cpu
 
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
@@ -51,16 +51,14 @@ class Call:
             if isinstance(value, torch.Tensor)
         }
         state = F.LIFState(leaves["v0"]) if "v0" in leaves else None
-        spikes, final = F.lif(
-            leaves["x"],
+        params = F.LIFParameters(
             leaves.get("beta", self.beta),
             leaves.get("threshold", self.threshold),
-            reset=self.reset,
-            surrogate=self.surrogate,
-            state=state,
-            detach_reset=self.detach_reset,
-            backend=backend,
+            self.reset,
+            self.surrogate,
+            self.detach_reset,
         )
+        spikes, final = F.lif(leaves["x"], params, state, backend=backend)
         weights = torch.Generator().manual_seed(1)
 
         def weight(tensor):
@@ -150,7 +148,7 @@ def assert_broadcast_gradients_match(backend: str, device: str = "cpu") -> None:
         grads = {}
         for each in (backend, "torch"):
             leaf = x.clone().requires_grad_()
-            spikes, _ = F.lif(leaf, 0.8, backend=each)
+            spikes, _ = F.lif(leaf, F.LIFParameters(0.8), backend=each)
             (grads[each],) = torch.autograd.grad(loss(spikes.cpu()), leaf)
         torch.testing.assert_close(grads[backend], grads["torch"], msg=name)
 
@@ -168,13 +166,13 @@ def test_cpu_kernel_takes_non_contiguous_inputs():
 
 def test_auto_uses_the_cpu_kernel_and_the_result_does_not_depend_on_threads():
     x = torch.randn(12, 8, cpu._PARALLEL_WORK // 12, requires_grad=True)
-    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is cpu
+    assert choose_kernel("auto", x, F.LIFParameters(0.9), None) is cpu
     results = []
     for threads in (1, 2):
         before = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            spikes, state = F.lif(x, 0.9, backend="cpu")
+            spikes, state = F.lif(x, F.LIFParameters(0.9), backend="cpu")
             (grad,) = torch.autograd.grad(spikes.sum() + state.v.sum(), x)
         finally:
             torch.set_num_threads(before)
@@ -194,7 +192,8 @@ def saved_for_backward(backend: str, x: torch.Tensor) -> list[torch.Tensor]:
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        F.lif(x, torch.full(x.shape[2:], 0.9, requires_grad=True), 1.0, backend=backend)
+        beta = torch.full(x.shape[2:], 0.9, requires_grad=True)
+        F.lif(x, F.LIFParameters(beta, 1.0), backend=backend)
     return saved
 
 
@@ -217,7 +216,7 @@ def test_second_derivatives_equal_the_reference(reset):
     weights = torch.randn(6, 3, 5, dtype=torch.float64, generator=generator)
     results = {}
     for backend in ("torch", "cpu"):
-        spikes, state = F.lif(x, beta, 0.5, reset=reset, backend=backend)
+        spikes, state = F.lif(x, F.LIFParameters(beta, 0.5, reset=reset), backend=backend)
         loss = (spikes * weights).sum() + (state.v**2).sum()
         grad_x, grad_beta = torch.autograd.grad(loss, (x, beta), create_graph=True)
         penalty = (grad_x**2).sum() + (grad_beta**2).sum()
@@ -250,46 +249,46 @@ def test_inputs_the_kernels_do_not_cover_go_to_the_reference_under_auto():
     x = torch.randn(5, 2, 3)
     for dtype, spike in [(torch.bfloat16, surrogate.atan()), (torch.float32, Doubled())]:
         xs = x.to(dtype)
-        assert choose.choose_kernel("auto", xs, 0.9, 1.0, None, spike) is None
-        assert torch.equal(
-            F.lif(xs, 0.9, surrogate=spike)[0], F.lif(xs, 0.9, surrogate=spike, backend="torch")[0]
-        )
+        params = F.LIFParameters(0.9, surrogate=spike)
+        assert choose_kernel("auto", xs, params, None) is None
+        assert torch.equal(F.lif(xs, params)[0], F.lif(xs, params, backend="torch")[0])
         with pytest.raises(ValueError, match=r"backend='cpu' cannot run this call: .*auto"):
-            F.lif(xs, 0.9, surrogate=spike, backend="cpu")
+            F.lif(xs, params, backend="cpu")
     wider_beta = torch.full((3,), 0.9, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"beta of dtype torch\.float64 wider"):
-        F.lif(x, wider_beta, backend="cpu")
+        F.lif(x, F.LIFParameters(wider_beta), backend="cpu")
     with pytest.raises(ValueError, match="backend must be one of 'auto', 'torch', 'cpu'"):
-        F.lif(x, 0.9, backend="fast")
+        F.lif(x, F.LIFParameters(0.9), backend="fast")
 
 
 def test_without_a_compiler_auto_falls_back_to_the_reference(monkeypatch):
     monkeypatch.setattr(cpu, "available", lambda: False)
     x = torch.randn(5, 2, 3)
-    assert choose.choose_kernel("auto", x, 0.9, 1.0, None, surrogate.atan()) is None
-    assert torch.equal(F.lif(x, 0.9)[0], F.lif(x, 0.9, backend="torch")[0])
+    params = F.LIFParameters(0.9)
+    assert choose_kernel("auto", x, params, None) is None
+    assert torch.equal(F.lif(x, params)[0], F.lif(x, params, backend="torch")[0])
 
 
 def test_the_build_says_what_it_does_caches_and_warns_without_a_compiler(
     tmp_path, monkeypatch, capfd
 ):
     monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path))
-    build.load_cpu_library.cache_clear()
+    _build.load_cpu_library.cache_clear()
     try:
-        assert build.load_cpu_library() is not None
+        assert _build.load_cpu_library() is not None
         assert "compiling the fused LIF kernel (first use" in capfd.readouterr().err
         assert len(list(tmp_path.glob("lif_cpu-*.so"))) == 1
-        build.load_cpu_library.cache_clear()
-        assert build.load_cpu_library() is not None  # as in a new process: from the cache
+        _build.load_cpu_library.cache_clear()
+        assert _build.load_cpu_library() is not None  # as in a new process: from the cache
         assert capfd.readouterr().err == ""
 
         monkeypatch.setenv("GREENSPIKE_KERNEL_CACHE", str(tmp_path / "empty"))
         monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
-        build.load_cpu_library.cache_clear()
+        _build.load_cpu_library.cache_clear()
         with pytest.warns(RuntimeWarning, match="using the PyTorch reference loop"):
-            assert build.load_cpu_library() is None
+            assert _build.load_cpu_library() is None
     finally:
-        build.load_cpu_library.cache_clear()
+        _build.load_cpu_library.cache_clear()
 
 
 # ---------------------------------------------------------------- Triton
@@ -324,7 +323,7 @@ def test_triton_kernel_reads_broadcast_gradients(triton):
 def test_triton_refuses_tensors_it_cannot_run(triton, monkeypatch):
     monkeypatch.setenv("TRITON_INTERPRET", "0")
     with pytest.raises(ValueError, match="needs CUDA tensors"):
-        F.lif(torch.randn(3, 2, 2), 0.9, backend="triton")
+        F.lif(torch.randn(3, 2, 2), F.LIFParameters(0.9), backend="triton")
 
 
 def _to_cuda(value):

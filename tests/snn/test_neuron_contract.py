@@ -97,7 +97,7 @@ def test_beta_outside_the_unit_interval(beta):
     with pytest.raises(ValueError, match=r"beta must (lie in \[0, 1\]|be a finite).*got"):
         snn.LIF(beta)
     with pytest.raises(ValueError, match=r"beta must"):
-        F.lif(torch.zeros(2, 1, 1), beta)
+        F.lif(torch.zeros(2, 1, 1), F.LIFParameters(beta))
 
 
 def test_per_neuron_beta_error_reports_the_range():
@@ -110,7 +110,7 @@ def test_non_positive_threshold(threshold):
     with pytest.raises(ValueError, match=f"threshold must be > 0, got {threshold!r}"):
         snn.LIF(0.9, threshold)
     with pytest.raises(ValueError, match="threshold must be > 0"):
-        F.cuba_lif(torch.zeros(2, 1, 1), 0.5, 0.5, threshold)
+        F.cuba_lif(torch.zeros(2, 1, 1), F.CubaLIFParameters(0.5, 0.5, threshold))
 
 
 def test_other_parameter_errors():
@@ -159,7 +159,9 @@ def test_conv_shaped_inputs_with_per_channel_parameters():
     beta = torch.tensor([0.5, 0.8, 1.0]).view(3, 1, 1)
     out = snn.LIF(beta)(x)
     assert out.shape == x.shape
-    manual = torch.stack([F.lif(x[:, :, c], float(beta[c])).__getitem__(0) for c in range(3)], 2)
+    manual = torch.stack(
+        [F.lif(x[:, :, c], F.LIFParameters(float(beta[c])))[0] for c in range(3)], 2
+    )
     assert torch.equal(out, manual)
 
 

@@ -33,7 +33,7 @@ def test_snntorch_leaky_without_reset_delay(reset):
         spk, mem = theirs(x_t)
         their_spikes.append(spk)
         their_v.append(mem)
-    spikes, state = F.lif(x, 0.8, 1.0, reset=reset)
+    spikes, state = F.lif(x, F.LIFParameters(0.8, 1.0, reset=reset))
     assert spikes.sum() > 50
     assert torch.equal(spikes, torch.stack(their_spikes))
     assert torch.equal(state.v, their_v[-1])
@@ -45,7 +45,7 @@ def test_snntorch_differs_once_a_membrane_exceeds_twice_the_threshold():
     x = torch.tensor([2.5, 0.0, 0.0]).view(3, 1, 1)  # v = 2.5 -> 1.5 after the reset
     theirs = snntorch.Leaky(beta=1.0, threshold=1.0, reset_delay=False)
     their_spikes = torch.stack([theirs(x_t)[0] for x_t in x])
-    spikes, _ = F.lif(x, 1.0, 1.0, reset="subtract")
+    spikes, _ = F.lif(x, F.LIFParameters(1.0, 1.0, reset="subtract"))
     assert spikes.flatten().tolist() == [1, 1, 0]  # 2.5 -> 1.5 fires -> 0.5
     assert their_spikes.flatten().tolist() != spikes.flatten().tolist()
 
@@ -61,7 +61,7 @@ def test_snntorch_synaptic_is_cuba_lif(reset):
     for x_t in x:
         spk, syn, mem = theirs(x_t)
         their_spikes.append(spk)
-    spikes, state = F.cuba_lif(x, 0.6, 0.8, 1.0, reset=reset)
+    spikes, state = F.cuba_lif(x, F.CubaLIFParameters(0.6, 0.8, 1.0, reset=reset))
     assert spikes.sum() > 50
     assert torch.equal(spikes, torch.stack(their_spikes))
     torch.testing.assert_close(state.i, syn)
@@ -82,9 +82,9 @@ def test_snntorch_rleaky_is_recurrent_lif():
     for x_t in x:
         spk, mem = theirs(x_t)
         their_spikes.append(spk)
-    spikes, state = F.recurrent_lif(x, weight, 0.8, 1.0)
+    spikes, state = F.recurrent_lif(x, F.RecurrentLIFParameters(weight, 0.8, 1.0))
     assert spikes.sum() > 50
-    assert not torch.equal(spikes, F.lif(x, 0.8, 1.0)[0])  # the feedback matters
+    assert not torch.equal(spikes, F.lif(x, F.LIFParameters(0.8, 1.0))[0])  # the feedback matters
     assert torch.equal(spikes, torch.stack(their_spikes))
     torch.testing.assert_close(state.v, mem)
 
@@ -101,7 +101,7 @@ def test_spikingjelly_lifnode_without_input_decay(v_reset, reset, tau):
         tau=tau, decay_input=False, v_threshold=1.0, v_reset=v_reset, step_mode="m"
     )
     their_spikes = theirs(x)
-    spikes, state = F.lif(x, 1 - 1 / tau, 1.0, reset=reset)
+    spikes, state = F.lif(x, F.LIFParameters(1 - 1 / tau, 1.0, reset=reset))
     assert spikes.sum() > 50
     assert torch.equal(spikes, their_spikes)
     torch.testing.assert_close(state.v, theirs.v)
@@ -112,7 +112,7 @@ def test_spikingjelly_ifnode(v_reset, reset):
     neuron = pytest.importorskip("spikingjelly.activation_based.neuron")
     x = inputs(-0.3, 0.7, seed=5)
     theirs = neuron.IFNode(v_threshold=0.9, v_reset=v_reset, step_mode="m")
-    spikes, state = F.lif(x, 1.0, 0.9, reset=reset)
+    spikes, state = F.lif(x, F.LIFParameters(1.0, 0.9, reset=reset))
     assert spikes.sum() > 50
     assert torch.equal(spikes, theirs(x))
     torch.testing.assert_close(state.v, theirs.v)
@@ -139,7 +139,7 @@ def test_norse_lif_box_cell(reset):
     for x_t in x:
         z, state = cell(x_t, state)
         their_spikes.append(z)
-    spikes, ours = F.lif(x, 1 - K, V_TH / K, reset=reset)
+    spikes, ours = F.lif(x, F.LIFParameters(1 - K, V_TH / K, reset=reset))
     assert spikes.sum() > 50
     assert torch.equal(spikes, torch.stack(their_spikes))
     torch.testing.assert_close(ours.v * K, state.v)
@@ -155,7 +155,7 @@ def test_norse_lif_is_cuba_lif_with_zero_reset():
     )
     their_spikes, state = norse.LIF(p, dt=DT)(x)
     alpha = 1 - DT * TAU_SYN_INV
-    spikes, ours = F.cuba_lif(x, alpha, 1 - K, V_TH / K, reset="zero")
+    spikes, ours = F.cuba_lif(x, F.CubaLIFParameters(alpha, 1 - K, V_TH / K, reset="zero"))
     assert spikes.sum() > 50
     assert torch.equal(spikes, their_spikes)
     torch.testing.assert_close(ours.v * K, state.v)
@@ -166,7 +166,7 @@ def test_norse_iaf_is_if_with_zero_reset():
     norse = pytest.importorskip("norse.torch")
     x = inputs(-0.2, 0.6, seed=8)
     their_spikes, state = norse.IAF(norse.IAFParameters(v_th=torch.tensor(1.0)))(x)
-    spikes, ours = F.lif(x, 1.0, 1.0, reset="zero")
+    spikes, ours = F.lif(x, F.LIFParameters(1.0, 1.0, reset="zero"))
     assert spikes.sum() > 50
     assert torch.equal(spikes, their_spikes)
     torch.testing.assert_close(ours.v, state.v)
@@ -180,5 +180,5 @@ def test_norse_li_box_is_the_leaky_integrator():
     for x_t in x:
         v, state = cell(x_t, state)
         theirs.append(v)
-    trace, _ = F.leaky_integrator(x, 1 - K)
+    trace, _ = F.leaky_integrator(x, F.LIParameters(1 - K))
     torch.testing.assert_close(trace * K, torch.stack(theirs))

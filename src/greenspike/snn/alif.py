@@ -2,77 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
-from greenspike.snn.neuron import Neuron, describe_value, register_value
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
-class ALIF(Neuron):
+class ALIF(SpikingNeuron):
     """Adaptive LIF: a LIF whose threshold rises by `adaptation_scale` per recent spike.
 
     `v = beta * v + x; s = H(v - (threshold + b * a))`, reset, then `a = rho * a + s`, with
     `rho = adaptation_decay`, `b = adaptation_scale`. Equations: `greenspike.snn.functional.alif`
-    (no exact equivalent in snnTorch, SpikingJelly or Norse).
+    (no exact equivalent in snnTorch, SpikingJelly or Norse). State: `functional.ALIFState(v, a)`.
 
-    Args:
-        beta, threshold, reset, surrogate, detach_reset, learn_beta, learn_threshold: as `LIF`.
-        adaptation_decay: decay of the adaptation per step in [0, 1] (`exp(-1 / tau_adapt)`).
-        adaptation_scale: threshold increase per unit of adaptation (>= 0).
-
-    State: `functional.ALIFState(v, a)`.
+    Attributes:
+        beta: the membrane decay per step (a tensor: a scalar, or one value per neuron).
+        threshold: the firing threshold without adaptation (a tensor).
+        adaptation_decay: the decay of the adaptation per step (a tensor).
+        adaptation_scale: the threshold increase per unit of adaptation (a tensor).
+        reset: "subtract", "zero" or "none".
+        surrogate: the surrogate gradient.
+        detach_reset: whether the reset term carries no gradient.
     """
 
     State = functional.ALIFState
     _sequence_function = staticmethod(functional.alif)
     _step_function = staticmethod(functional.alif_step)
+    beta: torch.Tensor
+    adaptation_decay: torch.Tensor
+    adaptation_scale: torch.Tensor
 
     def __init__(
         self,
-        beta: float | torch.Tensor,
+        beta: float | torch.Tensor | None = None,
         threshold: float | torch.Tensor = 1.0,
         *,
-        adaptation_decay: float | torch.Tensor,
         adaptation_scale: float | torch.Tensor,
-        reset: str = "subtract",
+        adaptation_decay: float | torch.Tensor | None = None,
+        tau: float | torch.Tensor | None = None,
+        tau_adapt: float | torch.Tensor | None = None,
+        reset: ResetMode = "subtract",
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
     ) -> None:
+        """An ALIF layer; give `beta` or `tau`, and `adaptation_decay` or `tau_adapt`.
+
+        Args:
+            beta: membrane decay per step in [0, 1], as for `LIF`.
+            threshold: firing threshold without adaptation (> 0), as for `LIF`.
+            adaptation_scale: threshold increase per unit of adaptation (>= 0).
+            adaptation_decay: decay of the adaptation per step in [0, 1].
+            tau: membrane time constant in steps (> 0), instead of `beta`:
+                `beta = exp(-1 / tau)`.
+            tau_adapt: adaptation time constant in steps (> 0), instead of `adaptation_decay`:
+                `adaptation_decay = exp(-1 / tau_adapt)`.
+            reset: "subtract", "zero" or "none", as for `LIF`.
+            surrogate: the surrogate gradient, as for `LIF`.
+            detach_reset: cut the gradient through the reset term.
+            learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
+            learn_threshold: make `threshold` a trainable Parameter.
+
+        Raises:
+            InvalidInputError: a value is out of range, both or neither of a decay and its time
+                constant are given, or `reset` is unknown.
+        """
         super().__init__()
-        _checks.check_unit_interval("beta", beta)
-        _checks.check_positive("threshold", threshold)
-        _checks.check_unit_interval("adaptation_decay", adaptation_decay)
+        self._register_decay("beta", beta, tau, "tau", learn=learn_beta)
+        self._register_firing(
+            threshold, reset, surrogate, detach_reset, learn_threshold=learn_threshold
+        )
+        self._register_decay(
+            "adaptation_decay", adaptation_decay, tau_adapt, "tau_adapt", learn=False
+        )
         _checks.check_non_negative("adaptation_scale", adaptation_scale)
-        _checks.check_reset(reset)
-        register_value(self, "beta", beta, learn_beta)
-        register_value(self, "threshold", threshold, learn_threshold)
-        register_value(self, "adaptation_decay", adaptation_decay, learn=False)
-        register_value(self, "adaptation_scale", adaptation_scale, learn=False)
-        self.reset = reset
-        self.surrogate = surrogate
-        self.detach_reset = detach_reset
+        self._register_value("adaptation_scale", adaptation_scale)
 
-    def _functional_arguments(self) -> dict[str, Any]:
-        return {
-            "beta": self.beta.clamp(0, 1),
-            "threshold": self.threshold,
-            "adaptation_decay": self.adaptation_decay,
-            "adaptation_scale": self.adaptation_scale,
-            "reset": self.reset,
-            "surrogate": self.surrogate,
-            "detach_reset": self.detach_reset,
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"beta={describe_value(self.beta)}, threshold={describe_value(self.threshold)}, "
-            f"adaptation_decay={describe_value(self.adaptation_decay)}, "
-            f"adaptation_scale={describe_value(self.adaptation_scale)}, reset={self.reset!r}, "
-            f"surrogate={self.surrogate}"
+    def _functional_parameters(self) -> functional.ALIFParameters:
+        return functional.ALIFParameters(
+            self.beta.clamp(0, 1),
+            self.adaptation_decay,
+            self.adaptation_scale,
+            self.threshold,
+            self.reset,
+            self.surrogate,
+            self.detach_reset,
         )

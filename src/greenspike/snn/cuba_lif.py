@@ -2,73 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from greenspike.snn import functional
-from greenspike.snn.functional import _checks
-from greenspike.snn.neuron import Neuron, describe_value, register_value
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
-class CubaLIF(Neuron):
+class CubaLIF(SpikingNeuron):
     """Current-based LIF: `i = alpha * i + x; v = beta * v + i; s = H(v - threshold)`, reset v.
 
     The second-order neuron of snnTorch `Synaptic(reset_delay=False)` and Norse `LIF`; equations
-    and exact mappings: `greenspike.snn.functional.cuba_lif`.
+    and exact mappings: `greenspike.snn.functional.cuba_lif`. State:
+    `functional.CubaLIFState(i, v)`.
 
-    Args:
-        alpha: synaptic current decay per step in [0, 1] (float or per-neuron tensor).
-        beta: membrane decay per step in [0, 1] (float or per-neuron tensor).
-        threshold, reset, surrogate, detach_reset, learn_beta, learn_threshold: as `LIF`.
-        learn_alpha: make `alpha` a trainable Parameter (clamped to [0, 1] when used).
-
-    State: `functional.CubaLIFState(i, v)`.
+    Attributes:
+        alpha: the synaptic current decay per step (a tensor: a scalar, or one per neuron).
+        beta: the membrane decay per step (a tensor).
+        threshold: the firing threshold (a tensor).
+        reset: "subtract", "zero" or "none".
+        surrogate: the surrogate gradient.
+        detach_reset: whether the reset term carries no gradient.
     """
 
     State = functional.CubaLIFState
     _sequence_function = staticmethod(functional.cuba_lif)
     _step_function = staticmethod(functional.cuba_lif_step)
+    alpha: torch.Tensor
+    beta: torch.Tensor
 
     def __init__(
         self,
-        alpha: float | torch.Tensor,
-        beta: float | torch.Tensor,
+        alpha: float | torch.Tensor | None = None,
+        beta: float | torch.Tensor | None = None,
         threshold: float | torch.Tensor = 1.0,
         *,
-        reset: str = "subtract",
+        tau_syn: float | torch.Tensor | None = None,
+        tau_mem: float | torch.Tensor | None = None,
+        reset: ResetMode = "subtract",
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
         learn_alpha: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
     ) -> None:
+        """A CubaLIF layer; give `alpha` or `tau_syn`, and `beta` or `tau_mem`.
+
+        Args:
+            alpha: synaptic current decay per step in [0, 1] (float or per-neuron tensor).
+            beta: membrane decay per step in [0, 1] (float or per-neuron tensor).
+            threshold: firing threshold (> 0), as for `LIF`.
+            tau_syn: synaptic time constant in steps (> 0), instead of `alpha`:
+                `alpha = exp(-1 / tau_syn)`.
+            tau_mem: membrane time constant in steps (> 0), instead of `beta`:
+                `beta = exp(-1 / tau_mem)`.
+            reset: "subtract", "zero" or "none", as for `LIF` (the current is never reset).
+            surrogate: the surrogate gradient, as for `LIF`.
+            detach_reset: cut the gradient through the reset term.
+            learn_alpha: make `alpha` a trainable Parameter (clamped to [0, 1] when used).
+            learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
+            learn_threshold: make `threshold` a trainable Parameter.
+
+        Raises:
+            InvalidInputError: a value is out of range, both or neither of a decay and its time
+                constant are given, or `reset` is unknown.
+        """
         super().__init__()
-        _checks.check_unit_interval("alpha", alpha)
-        _checks.check_unit_interval("beta", beta)
-        _checks.check_positive("threshold", threshold)
-        _checks.check_reset(reset)
-        register_value(self, "alpha", alpha, learn_alpha)
-        register_value(self, "beta", beta, learn_beta)
-        register_value(self, "threshold", threshold, learn_threshold)
-        self.reset = reset
-        self.surrogate = surrogate
-        self.detach_reset = detach_reset
+        self._register_decay("alpha", alpha, tau_syn, "tau_syn", learn=learn_alpha)
+        self._register_decay("beta", beta, tau_mem, "tau_mem", learn=learn_beta)
+        self._register_firing(
+            threshold, reset, surrogate, detach_reset, learn_threshold=learn_threshold
+        )
 
-    def _functional_arguments(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha.clamp(0, 1),
-            "beta": self.beta.clamp(0, 1),
-            "threshold": self.threshold,
-            "reset": self.reset,
-            "surrogate": self.surrogate,
-            "detach_reset": self.detach_reset,
-        }
-
-    def extra_repr(self) -> str:
-        return (
-            f"alpha={describe_value(self.alpha)}, beta={describe_value(self.beta)}, "
-            f"threshold={describe_value(self.threshold)}, reset={self.reset!r}, "
-            f"surrogate={self.surrogate}"
+    def _functional_parameters(self) -> functional.CubaLIFParameters:
+        return functional.CubaLIFParameters(
+            self.alpha.clamp(0, 1),
+            self.beta.clamp(0, 1),
+            self.threshold,
+            self.reset,
+            self.surrogate,
+            self.detach_reset,
         )

@@ -6,6 +6,7 @@ Out-of-range inputs are errors naming the range found, never clamped silently.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 
@@ -16,9 +17,20 @@ from greenspike.snn.functional._checks import check_finite
 def rate(x: torch.Tensor, steps: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Bernoulli rate code: at each of `steps` steps, each element spikes with probability `x`.
 
-    `x` (any shape, values in [0, 1]) -> spikes `[steps, *x.shape]` in `x`'s dtype; the mean over
-    time converges to `x`. Pass a seeded `torch.Generator` to reproduce the spikes. Same as
-    snnTorch `spikegen.rate(x, num_steps)` and SpikingJelly `PoissonEncoder` in distribution.
+    The mean over time converges to `x`. Same as snnTorch `spikegen.rate(x, num_steps)` and
+    SpikingJelly `PoissonEncoder` in distribution.
+
+    Args:
+        x: spike probabilities, any shape, values in [0, 1].
+        steps: number of time steps (>= 1).
+        generator: a seeded `torch.Generator` to reproduce the spikes.
+
+    Returns:
+        Spikes `[steps, *x.shape]` in `x`'s dtype.
+
+    Raises:
+        InvalidInputError: `steps` is not a positive integer, or `x` is not a finite
+            floating-point tensor with values in [0, 1].
     """
     _check_steps(steps)
     _check_unit_range(x, "rate")
@@ -27,19 +39,35 @@ def rate(x: torch.Tensor, steps: int, *, generator: torch.Generator | None = Non
 
 
 def latency(
-    x: torch.Tensor, steps: int, *, mode: str = "linear", tau: float | None = None
+    x: torch.Tensor,
+    steps: int,
+    *,
+    mode: Literal["linear", "log"] = "linear",
+    tau: float | None = None,
 ) -> torch.Tensor:
     """Time-to-first-spike code: each element spikes once, the larger the earlier; 0 never spikes.
 
-    `x` (any shape, values in [0, 1]) -> spikes `[steps, *x.shape]` with at most one spike per
-    element, at step::
+    Each element spikes at most once, at step::
 
         mode="linear": t = round((1 - x) * (steps - 1))      (x = 1 at step 0, small x late)
         mode="log":    t = round(-tau * ln(x))               (no spike if t > steps - 1)
 
-    `tau` (log mode, in steps) defaults to `(steps - 1) / ln(100)`, so that `x = 0.01` spikes at
-    the last step; values whose time rounds past the last step stay silent. Elements with
-    `x = 0` never spike.
+    Values whose time rounds past the last step stay silent. Elements with `x = 0` never spike.
+
+    Args:
+        x: intensities, any shape, values in [0, 1].
+        steps: number of time steps (>= 1).
+        mode: "linear" or "log", the formulas above.
+        tau: the time constant of the log mode, in steps (> 0); default `(steps - 1) / ln(100)`,
+            so that `x = 0.01` spikes at the last step.
+
+    Returns:
+        Spikes `[steps, *x.shape]` in `x`'s dtype.
+
+    Raises:
+        InvalidInputError: `steps` is not a positive integer, `x` is not a finite
+            floating-point tensor with values in [0, 1], `mode` is unknown, or `tau` is not a
+            positive number.
     """
     _check_steps(steps)
     _check_unit_range(x, "latency")
@@ -59,13 +87,24 @@ def latency(
 
 
 def delta(x: torch.Tensor, threshold: float, *, signed: bool = True) -> torch.Tensor:
-    """Delta (change) code of a sequence `x` `[T, ...]`: a spike where the value changed by more
-    than `threshold` since the previous step.
+    """Delta (change) code: a spike where a sequence changed by more than `threshold`.
 
     `out[t] = +1` where `x[t] - x[t-1] > threshold`, `-1` where `x[t] - x[t-1] < -threshold`
-    (with `signed=False`, 1 for both), else 0; `out[0] = 0` (no previous sample). Output has
-    `x`'s shape and dtype. (snnTorch's `spikegen.delta` differs: it also fires on a change equal
-    to the threshold, and compares step 0 with zero.)
+    (with `signed=False`, 1 for both), else 0; `out[0] = 0` (no previous sample). (snnTorch's
+    `spikegen.delta` differs: it also fires on a change equal to the threshold, and compares
+    step 0 with zero.)
+
+    Args:
+        x: a sequence `[T, ...]`, time first, floating point.
+        threshold: the smallest change that is not a spike (> 0).
+        signed: mark a decrease with -1 (else with 1, as an increase).
+
+    Returns:
+        The events, with `x`'s shape and dtype.
+
+    Raises:
+        InvalidInputError: `x` is not a finite floating-point tensor with a time dimension, or
+            `threshold` is not a positive number.
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 1:
         raise InvalidInputError("delta expects a floating-point sequence [T, ...] with time first")

@@ -2,40 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 from greenspike.snn import functional
-from greenspike.snn.functional import _checks
-from greenspike.snn.neuron import Neuron, describe_value, register_value
+from greenspike.snn.neuron import Neuron
 
 
 class LeakyIntegrator(Neuron):
     """Non-spiking neurons, `v = beta * v + x`: outputs the membrane potential `[T, B, ...]`.
 
     The usual readout of a spiking classifier (train it with `loss.cross_entropy_membrane`).
-    Equations and mappings: `greenspike.snn.functional.leaky_integrator`.
+    Equations and mappings: `greenspike.snn.functional.leaky_integrator`. State:
+    `functional.LIState(v)`.
 
-    Args:
-        beta: membrane decay per step in [0, 1] (float or per-neuron tensor).
-        learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
-
-    State: `functional.LIState(v)`.
+    Attributes:
+        beta: the membrane decay per step (a tensor: a scalar, or one value per neuron).
     """
 
-    emits_spikes = False
     State = functional.LIState
     _sequence_function = staticmethod(functional.leaky_integrator)
     _step_function = staticmethod(functional.leaky_integrator_step)
+    beta: torch.Tensor
 
-    def __init__(self, beta: float | torch.Tensor, *, learn_beta: bool = False) -> None:
+    def __init__(
+        self,
+        beta: float | torch.Tensor | None = None,
+        *,
+        tau: float | torch.Tensor | None = None,
+        learn_beta: bool = False,
+    ) -> None:
+        """A leaky integrator layer; give `beta` or `tau`.
+
+        Args:
+            beta: membrane decay per step in [0, 1] (float or per-neuron tensor).
+            tau: membrane time constant in steps (> 0), instead of `beta`:
+                `beta = exp(-1 / tau)`.
+            learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
+
+        Raises:
+            InvalidInputError: `beta` or `tau` is out of range, or both or neither are given.
+        """
         super().__init__()
-        _checks.check_unit_interval("beta", beta)
-        register_value(self, "beta", beta, learn_beta)
+        self._register_decay("beta", beta, tau, "tau", learn=learn_beta)
 
-    def _functional_arguments(self) -> dict[str, Any]:
-        return {"beta": self.beta.clamp(0, 1)}
-
-    def extra_repr(self) -> str:
-        return f"beta={describe_value(self.beta)}"
+    def _functional_parameters(self) -> functional.LIParameters:
+        return functional.LIParameters(self.beta.clamp(0, 1))

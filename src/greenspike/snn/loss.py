@@ -11,8 +11,17 @@ from greenspike.errors import InvalidInputError
 def cross_entropy_count(spikes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the spike counts: `cross_entropy(spikes.sum(0), targets)`.
 
-    `spikes` `[T, B, C]` (one output neuron per class), `targets` `[B]` class indices. The counts
-    act as logits, so the most active neuron should be the target's.
+    The counts act as logits, so the most active neuron should be the target's.
+
+    Args:
+        spikes: output spikes `[T, B, C]`, one output neuron per class.
+        targets: class indices `[B]`.
+
+    Returns:
+        The mean loss over the batch, a scalar tensor.
+
+    Raises:
+        InvalidInputError: the shapes do not match, or a target is not a class index.
     """
     _check_outputs(spikes, targets, "cross_entropy_count")
     return F.cross_entropy(spikes.sum(0), targets)
@@ -21,8 +30,17 @@ def cross_entropy_count(spikes: torch.Tensor, targets: torch.Tensor) -> torch.Te
 def cross_entropy_membrane(membrane: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the membrane potentials at every step, averaged over time.
 
-    `membrane` `[T, B, C]` (e.g. a `LeakyIntegrator` readout), `targets` `[B]`:
     `mean over t of cross_entropy(membrane[t], targets)`.
+
+    Args:
+        membrane: membrane potentials `[T, B, C]` (e.g. a `LeakyIntegrator` readout).
+        targets: class indices `[B]`.
+
+    Returns:
+        The mean loss over time and batch, a scalar tensor.
+
+    Raises:
+        InvalidInputError: the shapes do not match, or a target is not a class index.
     """
     _check_outputs(membrane, targets, "cross_entropy_membrane")
     steps, batch, classes = membrane.shape
@@ -42,6 +60,19 @@ def mse_count(
     neuron on `incorrect_rate`: `mean((spikes.sum(0) - T * rate_target)^2)`. As snnTorch
     `functional.mse_count_loss(correct_rate, incorrect_rate)`, except that snnTorch rounds the
     target counts down to integers.
+
+    Args:
+        spikes: output spikes `[T, B, C]`, one output neuron per class.
+        targets: class indices `[B]`.
+        correct_rate: the firing rate wanted from the target neuron, in [0, 1].
+        incorrect_rate: the firing rate wanted from the other neurons, in [0, 1].
+
+    Returns:
+        The mean loss, a scalar tensor.
+
+    Raises:
+        InvalidInputError: the shapes do not match, a target is not a class index, or a rate
+            is outside [0, 1].
     """
     _check_outputs(spikes, targets, "mse_count")
     for name, value in (("correct_rate", correct_rate), ("incorrect_rate", incorrect_rate)):
@@ -54,8 +85,18 @@ def mse_count(
 
 
 def predict(outputs: torch.Tensor) -> torch.Tensor:
-    """Predicted classes `[B]` from outputs `[T, B, C]`: the class with the largest sum over
-    time (spike count, or summed membrane); ties go to the lowest class index."""
+    """Predicted classes: the class with the largest sum over time.
+
+    Args:
+        outputs: spikes or membrane potentials `[T, B, C]`.
+
+    Returns:
+        Class indices `[B]`, of the largest spike count (or summed membrane); ties go to the
+        lowest class index.
+
+    Raises:
+        InvalidInputError: `outputs` is not `[T, B, C]`.
+    """
     if outputs.dim() != 3:
         raise InvalidInputError(
             f"predict expects outputs [T, B, C], got shape {list(outputs.shape)}"
@@ -64,7 +105,18 @@ def predict(outputs: torch.Tensor) -> torch.Tensor:
 
 
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """Fraction of the batch whose `predict(outputs)` equals `targets` `[B]`."""
+    """Fraction of the batch whose `predict(outputs)` equals `targets`.
+
+    Args:
+        outputs: spikes or membrane potentials `[T, B, C]`.
+        targets: class indices `[B]`.
+
+    Returns:
+        The accuracy, in [0, 1].
+
+    Raises:
+        InvalidInputError: the shapes do not match, or a target is not a class index.
+    """
     _check_outputs(outputs, targets, "accuracy")
     return (predict(outputs) == targets).float().mean().item()
 

@@ -2,50 +2,66 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from greenspike.snn.neuron import Neuron
+from greenspike.snn.neuron import Neuron, NeuronState
 
 
 @dataclass(frozen=True)
 class SpikeStats:
     """The spikes of one layer over one or more forward calls.
 
-    `rate` is spikes per neuron per time step (0..1), averaged over samples; `silent_fraction`
-    the fraction of neurons that fired for no sample at all (dead neurons).
+    Attributes:
+        spikes: the number of spikes.
+        neurons: the number of neurons of the layer.
+        samples: the number of samples (B per call).
+        sample_steps: time steps summed over samples (T * B per call).
+        rate: spikes per neuron per time step (0..1), averaged over samples.
+        silent_fraction: the fraction of neurons that fired for no sample at all (dead
+            neurons).
     """
 
     spikes: int
     neurons: int
     samples: int
-    sample_steps: int  # time steps summed over samples (T * B per call)
+    sample_steps: int
     rate: float
     silent_fraction: float
+
+
+# What a neuron layer's forward returns: its outputs, with return_state=True also its state.
+_Output = torch.Tensor | tuple[torch.Tensor, NeuronState]
 
 
 def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats]:
     """Run `model(*inputs)` without gradients and count the spikes of each spiking layer.
 
-    Returns `{layer name: SpikeStats}` for every spiking `Neuron` submodule whose `forward` ran
-    (layers driven through `step` are not seen), in the order they ran. Outputs are `[T, B, ...]`.
-    """
-    totals: dict[str, list[torch.Tensor | int]] = {}
+    Args:
+        model: a network with greenspike neuron layers, whose outputs are `[T, B, ...]`.
+        *inputs: the arguments of one `model` call.
 
-    def record(name: str):  # per layer: [spikes per neuron, samples, sample_steps]
-        def hook(module: nn.Module, args, output) -> None:
+    Returns:
+        `{layer name: SpikeStats}` for every spiking `Neuron` submodule whose `forward` ran
+        (layers driven through `step` are not seen), in the order they ran.
+    """
+    totals: dict[str, _Totals] = {}
+
+    def record(name: str) -> Callable[[nn.Module, object, _Output], None]:
+        def hook(module: nn.Module, args: object, output: _Output) -> None:
             spikes = output[0] if isinstance(output, tuple) else output
             steps, samples = spikes.shape[:2]
             per_neuron = spikes.detach().sum(dim=(0, 1)).flatten()
             if name not in totals:
-                totals[name] = [per_neuron, samples, steps * samples]
+                totals[name] = _Totals(per_neuron, samples, steps * samples)
             else:  # another call (a new batch): same neurons, more samples
-                totals[name][0] = totals[name][0] + per_neuron
-                totals[name][1] += samples
-                totals[name][2] += steps * samples
+                total = totals[name]
+                total.per_neuron = total.per_neuron + per_neuron
+                total.samples += samples
+                total.sample_steps += steps * samples
 
         return hook
 
@@ -61,26 +77,45 @@ def spike_stats(model: nn.Module, *inputs: torch.Tensor) -> dict[str, SpikeStats
         for handle in handles:
             handle.remove()
     stats = {}
-    for name, (per_neuron, samples, sample_steps) in totals.items():
-        spikes, neurons = int(per_neuron.sum().item()), per_neuron.numel()
+    for name, total in totals.items():
+        spikes, neurons = int(total.per_neuron.sum().item()), total.per_neuron.numel()
         stats[name] = SpikeStats(
             spikes=spikes,
             neurons=neurons,
-            samples=samples,
-            sample_steps=sample_steps,
-            rate=spikes / (neurons * sample_steps),
-            silent_fraction=(per_neuron == 0).float().mean().item(),
+            samples=total.samples,
+            sample_steps=total.sample_steps,
+            rate=spikes / (neurons * total.sample_steps),
+            silent_fraction=(total.per_neuron == 0).float().mean().item(),
         )
     return stats
 
 
-def record_membrane(
-    neuron: Neuron, x: torch.Tensor, state: NamedTuple | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Step `neuron` through `x` `[T, B, ...]`: its outputs and membrane `v` after each step.
+@dataclass
+class _Totals:
+    """The spikes of one layer so far: per neuron `[N]`, over `samples` and `sample_steps`."""
 
-    Returns `(outputs [T, B, ...], membrane [T, B, ...])`; the membrane is the state after the
-    reset (what the next step starts from). Outputs equal `neuron(x, state)`.
+    per_neuron: torch.Tensor
+    samples: int
+    sample_steps: int
+
+
+def record_membrane(
+    neuron: Neuron, x: torch.Tensor, state: NeuronState | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step `neuron` through `x`: its outputs and membrane `v` after each step.
+
+    Args:
+        neuron: a greenspike neuron layer.
+        x: inputs `[T, B, ...]`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        `(outputs [T, B, ...], membrane [T, B, ...])`; the outputs equal `neuron(x, state)`,
+        the membrane is the state after the reset (what the next step starts from).
+
+    Raises:
+        InvalidInputError: as the neuron's `step`.
+        TypeError: as the neuron's `step`.
     """
     outputs, membrane = [], []
     for x_t in x:

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, Protocol
 
 import torch
 from torch import nn
+
+from greenspike.errors import InvalidInputError
+from greenspike.snn.functional import _checks
+from greenspike.snn.functional._checks import ResetMode, Value
+from greenspike.snn.surrogate import Surrogate
+
+
+class NeuronState(Protocol):
+    """The state of a neuron layer: a NamedTuple of tensors `[B, ...]` with the membrane `v`."""
+
+    @property
+    def v(self) -> torch.Tensor:
+        """The membrane potential `[B, ...]` after the step (and its reset)."""
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        """The state's tensors, in the order of its fields."""
 
 
 class Neuron(nn.Module):
@@ -19,47 +35,141 @@ class Neuron(nn.Module):
     stepping through a sequence gives exactly the outputs of one whole-sequence call. State is
     never stored in the module.
 
-    Subclasses name their functional pair and the arguments they pass to it.
+    Subclasses name their functional pair and build its parameter NamedTuple from their values,
+    which they register (and `repr` lists) with `_register_value` and `_register_decay`.
     """
 
-    # Whether the outputs are binary spikes (False for the leaky integrator readout).
-    emits_spikes: ClassVar[bool] = True
+    # Whether the outputs are binary spikes (True for every `SpikingNeuron`).
+    emits_spikes: ClassVar[bool] = False
     # The state of one step, a NamedTuple of tensors [B, ...] (e.g. LIFState(v)).
-    State: ClassVar[type[NamedTuple]]
+    State: ClassVar[type[tuple[torch.Tensor, ...]]]
     _sequence_function: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]
     _step_function: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]
 
+    def __init__(self) -> None:
+        """A layer with no values registered yet."""
+        super().__init__()
+        self._value_names: list[str] = []
+
     def forward(
-        self, x: torch.Tensor, state: NamedTuple | None = None, *, return_state: bool = False
-    ) -> torch.Tensor | tuple[torch.Tensor, NamedTuple]:
+        self, x: torch.Tensor, state: NeuronState | None = None, *, return_state: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, NeuronState]:
+        """Run the layer over a sequence.
+
+        Args:
+            x: inputs `[T, B, ...]`, floating point.
+            state: the state to start from (a `State`); None: zeros.
+            return_state: also return the state after the last step.
+
+        Returns:
+            The outputs `[T, B, ...]`, and with `return_state` the final state as well.
+
+        Raises:
+            InvalidInputError: `x` or `state` has the wrong shape, or `x` is not finite.
+            TypeError: `x` is not a floating-point tensor.
+        """
         outputs, final_state = type(self)._sequence_function(
-            x, state=state, **self._functional_arguments(), **self._sequence_arguments()
+            x, self._functional_parameters(), state, **self._sequence_arguments()
         )
         return (outputs, final_state) if return_state else outputs
 
     def step(
-        self, x_t: torch.Tensor, state: NamedTuple | None = None
-    ) -> tuple[torch.Tensor, NamedTuple]:
-        """One time step: `x_t` `[B, ...]` and the previous state (None: zeros) -> output, state."""
-        return type(self)._step_function(x_t, state, **self._functional_arguments())
+        self, x_t: torch.Tensor, state: NeuronState | None = None
+    ) -> tuple[torch.Tensor, NeuronState]:
+        """Run one time step.
 
-    def _functional_arguments(self) -> dict[str, Any]:
+        Args:
+            x_t: inputs of one step `[B, ...]`, floating point.
+            state: the state after the previous step; None: zeros.
+
+        Returns:
+            The outputs `[B, ...]` and the new state.
+
+        Raises:
+            InvalidInputError: as `forward`, for one step `[B, ...]`.
+            TypeError: as `forward`.
+        """
+        return type(self)._step_function(x_t, self._functional_parameters(), state)
+
+    def extra_repr(self) -> str:
+        """The layer's values (a per-neuron tensor by its shape), for `repr`."""
+        return ", ".join(f"{name}={_describe(getattr(self, name))}" for name in self._value_names)
+
+    def _functional_parameters(self) -> tuple[Any, ...]:
+        """The parameter NamedTuple of the functional pair (e.g. `functional.LIFParameters`)."""
         raise NotImplementedError
 
     def _sequence_arguments(self) -> dict[str, Any]:
         """Arguments for the whole-sequence function only (e.g. the kernel `backend`)."""
         return {}
 
+    def _register_value(self, name: str, value: Value, *, learn: bool = False) -> None:
+        """Store a scalar or per-neuron value as a Parameter (learned) or a buffer (fixed)."""
+        tensor = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
+        if learn:
+            setattr(self, name, nn.Parameter(tensor))
+        else:
+            self.register_buffer(name, tensor)
+        self._value_names.append(name)
 
-def register_value(module: nn.Module, name: str, value: Any, learn: bool) -> None:
-    """Store a scalar or per-neuron value as a Parameter (learned) or a buffer (fixed)."""
-    tensor = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
-    if learn:
-        setattr(module, name, nn.Parameter(tensor))
-    else:
-        module.register_buffer(name, tensor)
+    def _register_decay(
+        self, name: str, decay: Value | None, tau: Value | None, tau_name: str, *, learn: bool
+    ) -> None:
+        """Store the decay per step `name`, given as such or as a time constant in steps.
+
+        A time constant `tau` (> 0) gives `decay = exp(-1 / tau)`, the exact decay of
+        `dv/dt = -v / tau` over one step. Exactly one of `decay` and `tau` must be given.
+        """
+        if (decay is None) == (tau is None):
+            raise InvalidInputError(
+                f"give either {name} (decay per step) or {tau_name} (time constant in steps)"
+            )
+        if tau is not None:
+            _checks.check_positive(tau_name, tau)
+            decay = torch.exp(-1 / torch.as_tensor(tau, dtype=torch.get_default_dtype()))
+        assert decay is not None
+        _checks.check_unit_interval(name, decay)
+        self._register_value(name, decay, learn=learn)
 
 
-def describe_value(value: torch.Tensor) -> str:
+class SpikingNeuron(Neuron):
+    """A `Neuron` that fires: it holds a `threshold`, `reset`, `surrogate` and `detach_reset`.
+
+    Attributes:
+        threshold: the firing threshold (a tensor: a scalar, or one value per neuron).
+        reset: "subtract", "zero" or "none".
+        surrogate: the surrogate gradient of the spike.
+        detach_reset: whether the reset term carries no gradient.
+    """
+
+    emits_spikes: ClassVar[bool] = True
+    threshold: torch.Tensor
+    reset: ResetMode
+    surrogate: Surrogate
+    detach_reset: bool
+
+    def extra_repr(self) -> str:
+        """The layer's values, then its reset and surrogate, for `repr`."""
+        return f"{super().extra_repr()}, reset={self.reset!r}, surrogate={self.surrogate}"
+
+    def _register_firing(
+        self,
+        threshold: Value,
+        reset: ResetMode,
+        surrogate: Surrogate,
+        detach_reset: bool,
+        *,
+        learn_threshold: bool,
+    ) -> None:
+        """Check and store the threshold (> 0), the reset mode, surrogate and detach_reset."""
+        _checks.check_positive("threshold", threshold)
+        _checks.check_reset(reset)
+        self._register_value("threshold", threshold, learn=learn_threshold)
+        self.reset = reset
+        self.surrogate = surrogate
+        self.detach_reset = detach_reset
+
+
+def _describe(value: torch.Tensor) -> str:
     """A scalar's value, or a per-neuron tensor's shape, for a module's repr."""
     return f"{value.item():g}" if value.dim() == 0 else f"tensor{list(value.shape)}"

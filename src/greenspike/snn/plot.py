@@ -13,8 +13,21 @@ if TYPE_CHECKING:
 
 
 def plot_raster(spikes: torch.Tensor, *, sample: int = 0, ax: Axes | None = None) -> Axes:
-    """Dot per spike, time on x, neuron on y. `spikes` `[T, N]`, or `[T, B, ...]` of which
-    batch element `sample` is drawn (its features flattened). Returns the Axes."""
+    """Raster plot: a mark per spike, time on x, neuron on y.
+
+    Args:
+        spikes: `[T, N]`, or `[T, B, ...]` of which batch element `sample` is drawn (its
+            features flattened).
+        sample: the batch element drawn from `[T, B, ...]` spikes.
+        ax: the matplotlib Axes to draw on; None: a new figure.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        InvalidInputError: `spikes` has fewer than 2 dimensions, or `sample` is outside the
+            batch.
+    """
     spikes = _one_sample(spikes, sample, "plot_raster")
     ax = _axes(ax)
     times, neurons = torch.nonzero(spikes, as_tuple=True)
@@ -34,9 +47,22 @@ def plot_membrane(
     sample: int = 0,
     ax: Axes | None = None,
 ) -> Axes:
-    """Membrane potential over time, one line per neuron (`neurons`: which; default the first
-    5), with the threshold as a dashed line. `membrane` `[T, N]` or `[T, B, ...]` (e.g. from
-    `monitor.record_membrane`). Returns the Axes."""
+    """Membrane potential over time, one line per neuron, and the threshold as a dashed line.
+
+    Args:
+        membrane: `[T, N]` or `[T, B, ...]` (e.g. from `monitor.record_membrane`).
+        threshold: where to draw the threshold; None: not drawn.
+        neurons: the neurons to draw (indices into the flattened features); None: the first 5.
+        sample: the batch element drawn from a `[T, B, ...]` membrane.
+        ax: the matplotlib Axes to draw on; None: a new figure.
+
+    Returns:
+        The Axes.
+
+    Raises:
+        InvalidInputError: `membrane` has fewer than 2 dimensions, or `sample` is outside the
+            batch.
+    """
     membrane = _one_sample(membrane, sample, "plot_membrane")
     neurons = list(range(min(5, membrane.shape[1]))) if neurons is None else neurons
     ax = _axes(ax)

@@ -2,77 +2,91 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
 from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
-from greenspike.snn.functional import _checks
-from greenspike.snn.neuron import Neuron, describe_value, register_value
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
-class RecurrentLIF(Neuron):
+class RecurrentLIF(SpikingNeuron):
     """A layer of `features` LIF neurons whose spikes feed back through `recurrent` (`nn.Linear`).
 
     `v = beta * v + x + recurrent(s_prev); s = H(v - threshold)`, then reset. Inputs `[T, B, N]`
     with `N = features`. `recurrent` is an `nn.Linear(features, features, bias=False)` (PyTorch's
     default initialisation); its `weight` is the recurrent weight matrix. Equations and the
     mapping to snnTorch `RLeaky(all_to_all=True, reset_delay=False)`:
-    `greenspike.snn.functional.recurrent_lif`.
+    `greenspike.snn.functional.recurrent_lif`. State: `functional.RecurrentLIFState(v, s)`.
 
-    Args:
-        features: number of neurons N.
-        beta, threshold, reset, surrogate, detach_reset, learn_beta, learn_threshold: as `LIF`.
-
-    State: `functional.RecurrentLIFState(v, s)`.
+    Attributes:
+        features: the number of neurons N.
+        recurrent: the recurrent `nn.Linear(N, N, bias=False)`.
+        beta: the membrane decay per step (a tensor: a scalar, or one value per neuron).
+        threshold: the firing threshold (a tensor).
+        reset: "subtract", "zero" or "none".
+        surrogate: the surrogate gradient.
+        detach_reset: whether the reset term carries no gradient.
     """
 
     State = functional.RecurrentLIFState
     _sequence_function = staticmethod(functional.recurrent_lif)
     _step_function = staticmethod(functional.recurrent_lif_step)
+    beta: torch.Tensor
 
     def __init__(
         self,
         features: int,
-        beta: float | torch.Tensor,
+        beta: float | torch.Tensor | None = None,
         threshold: float | torch.Tensor = 1.0,
         *,
-        reset: str = "subtract",
+        tau: float | torch.Tensor | None = None,
+        reset: ResetMode = "subtract",
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
     ) -> None:
+        """A recurrent LIF layer of `features` neurons; give `beta` or `tau`.
+
+        Args:
+            features: number of neurons N.
+            beta: membrane decay per step in [0, 1], as for `LIF`.
+            threshold: firing threshold (> 0), as for `LIF`.
+            tau: membrane time constant in steps (> 0), instead of `beta`:
+                `beta = exp(-1 / tau)`.
+            reset: "subtract", "zero" or "none", as for `LIF`.
+            surrogate: the surrogate gradient, as for `LIF`.
+            detach_reset: cut the gradient through the reset term.
+            learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
+            learn_threshold: make `threshold` a trainable Parameter.
+
+        Raises:
+            InvalidInputError: `features` is not a positive integer, a value is out of range,
+                both or neither of `beta` and `tau` are given, or `reset` is unknown.
+        """
         super().__init__()
         if not isinstance(features, int) or features < 1:
             raise InvalidInputError(f"features must be a positive integer, got {features!r}")
-        _checks.check_unit_interval("beta", beta)
-        _checks.check_positive("threshold", threshold)
-        _checks.check_reset(reset)
         self.features = features
+        self._register_decay("beta", beta, tau, "tau", learn=learn_beta)
+        self._register_firing(
+            threshold, reset, surrogate, detach_reset, learn_threshold=learn_threshold
+        )
         self.recurrent = nn.Linear(features, features, bias=False)
-        register_value(self, "beta", beta, learn_beta)
-        register_value(self, "threshold", threshold, learn_threshold)
-        self.reset = reset
-        self.surrogate = surrogate
-        self.detach_reset = detach_reset
-
-    def _functional_arguments(self) -> dict[str, Any]:
-        return {
-            "weight": self.recurrent.weight,
-            "beta": self.beta.clamp(0, 1),
-            "threshold": self.threshold,
-            "reset": self.reset,
-            "surrogate": self.surrogate,
-            "detach_reset": self.detach_reset,
-        }
 
     def extra_repr(self) -> str:
-        return (
-            f"features={self.features}, beta={describe_value(self.beta)}, "
-            f"threshold={describe_value(self.threshold)}, reset={self.reset!r}, "
-            f"surrogate={self.surrogate}"
+        """The number of neurons, then the values as for any spiking neuron, for `repr`."""
+        return f"features={self.features}, {super().extra_repr()}"
+
+    def _functional_parameters(self) -> functional.RecurrentLIFParameters:
+        return functional.RecurrentLIFParameters(
+            self.recurrent.weight,
+            self.beta.clamp(0, 1),
+            self.threshold,
+            self.reset,
+            self.surrogate,
+            self.detach_reset,
         )

@@ -1,30 +1,49 @@
 """The functional core: neuron dynamics as pure functions over time-major tensors `[T, B, ...]`.
 
 Each neuron type has one multi-step function (`lif`, `cuba_lif`, `alif`, `recurrent_lif`,
-`leaky_integrator`) returning `(output [T, B, ...], final_state)`, and a `*_step` twin for one
-time step. The plain PyTorch loops here are the reference that faster kernels must reproduce.
+`leaky_integrator`) and a `*_step` twin for one time step, both called as
+`(x, params, state=None)`: `params` is the neuron's parameter NamedTuple (e.g.
+`LIFParameters(beta=0.9, threshold=1.0)`), `state` its state NamedTuple (e.g. `LIFState(v)`,
+None for zeros). Both return `(output, new_state)`. The plain PyTorch loops here are the
+reference that faster kernels must reproduce.
+
+    spikes, state = lif(x, LIFParameters(beta=0.9, reset="zero"))
 """
 
-from greenspike.snn.functional.alif import ALIFState, alif, alif_step
-from greenspike.snn.functional.cuba_lif import CubaLIFState, cuba_lif, cuba_lif_step
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.alif import ALIFParameters, ALIFState, alif, alif_step
+from greenspike.snn.functional.cuba_lif import (
+    CubaLIFParameters,
+    CubaLIFState,
+    cuba_lif,
+    cuba_lif_step,
+)
 from greenspike.snn.functional.leaky_integrator import (
+    LIParameters,
     LIState,
     leaky_integrator,
     leaky_integrator_step,
 )
-from greenspike.snn.functional.lif import LIFState, lif, lif_step
+from greenspike.snn.functional.lif import LIFParameters, LIFState, lif, lif_step
 from greenspike.snn.functional.recurrent_lif import (
+    RecurrentLIFParameters,
     RecurrentLIFState,
     recurrent_lif,
     recurrent_lif_step,
 )
 
 __all__ = [
+    "ALIFParameters",
     "ALIFState",
+    "CubaLIFParameters",
     "CubaLIFState",
+    "LIFParameters",
     "LIFState",
+    "LIParameters",
     "LIState",
+    "RecurrentLIFParameters",
     "RecurrentLIFState",
+    "ResetMode",
     "alif",
     "alif_step",
     "cuba_lif",

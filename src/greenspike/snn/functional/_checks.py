@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 import torch
 
 from greenspike.errors import InvalidInputError
 
-RESET_MODES = ("subtract", "zero", "none")
+# What a spiking neuron does to its membrane after a spike (see `functional.lif`).
+ResetMode = Literal["subtract", "zero", "none"]
+RESET_MODES: tuple[ResetMode, ...] = get_args(ResetMode)
+# A neuron parameter: one value for the layer, or a tensor of per-neuron values.
 Value = float | torch.Tensor
 
 
@@ -60,6 +65,20 @@ def check_finite(x: torch.Tensor, what: str) -> None:
     )
 
 
+def check_parameter_type(params: object, kind: type, caller: str) -> None:
+    """`params` is the parameter NamedTuple of the neuron, e.g. `LIFParameters` for `lif`."""
+    if not isinstance(params, kind):
+        raise TypeError(
+            f"{caller} expects its parameters as one {kind.__name__}(...), got {params!r}"
+        )
+
+
+def check_decay(name: str, value: Value, step_shape: torch.Size) -> None:
+    """A decay factor per time step, in [0, 1], one value or one per neuron of `step_shape`."""
+    check_unit_interval(name, value)
+    check_broadcast(name, value, step_shape)
+
+
 def check_unit_interval(name: str, value: Value) -> None:
     """A decay factor per time step: finite, within [0, 1]."""
     low, high = _range(name, value)
@@ -82,6 +101,7 @@ def check_non_negative(name: str, value: Value) -> None:
 
 
 def check_reset(reset: str) -> None:
+    """`reset` is one of `RESET_MODES`."""
     if reset not in RESET_MODES:
         raise InvalidInputError(
             f"reset must be one of {', '.join(map(repr, RESET_MODES))}, got {reset!r}"
@@ -103,12 +123,30 @@ def check_broadcast(name: str, value: Value, step_shape: torch.Size) -> None:
         )
 
 
-def check_state(name: str, value: torch.Tensor, step_shape: torch.Size) -> None:
-    if value.shape != step_shape:
-        raise InvalidInputError(
-            f"state {name} has shape {list(value.shape)}, expected {list(step_shape)} "
-            "(one time step of the input, [B, ...])"
-        )
+class _NamedTensors(Protocol):
+    """A neuron's state: a NamedTuple of tensors of one time step's shape."""
+
+    @property
+    def _fields(self) -> tuple[str, ...]: ...
+
+    def __iter__(self) -> Iterator[torch.Tensor]: ...
+
+
+StateT = TypeVar("StateT", bound=_NamedTensors)
+
+
+def initial_state(kind: type[StateT], state: StateT | None, x_t: torch.Tensor) -> StateT:
+    """`state`, each tensor checked to have the shape of one step `x_t`, or zeros if None."""
+    if state is None:
+        named_tuple: Any = kind  # a TypeVar cannot be bounded by "any NamedTuple class"
+        return named_tuple._make(torch.zeros_like(x_t) for _ in named_tuple._fields)
+    for name, value in zip(state._fields, state, strict=True):
+        if value.shape != x_t.shape:
+            raise InvalidInputError(
+                f"state {name} has shape {list(value.shape)}, expected {list(x_t.shape)} "
+                "(one time step of the input, [B, ...])"
+            )
+    return state
 
 
 def _range(name: str, value: Value) -> tuple[float, float]:

@@ -7,29 +7,51 @@ from typing import NamedTuple
 import torch
 
 from greenspike.snn.functional import _checks
-from greenspike.snn.functional._fire import fire_and_reset
-from greenspike.snn.functional.lif import check_lif_parameters
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._scan import scan
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
 class ALIFState(NamedTuple):
-    """State after a time step: membrane `v` (after reset) and adaptation `a` (a spike trace)."""
+    """State of an ALIF layer after a time step.
+
+    Attributes:
+        v: membrane potential `[B, ...]`, after the reset.
+        a: adaptation `[B, ...]`, a decaying trace of the spikes.
+    """
 
     v: torch.Tensor
     a: torch.Tensor
 
 
+class ALIFParameters(NamedTuple):
+    """Parameters of an ALIF layer (equations: `alif`).
+
+    All but `reset`, `surrogate` and `detach_reset` are floats or per-neuron tensors
+    broadcasting to one step `[B, ...]`.
+
+    Attributes:
+        beta: membrane decay per step, in [0, 1].
+        adaptation_decay: `rho`, the decay of the adaptation per step, in [0, 1].
+        adaptation_scale: `b`, the threshold increase per unit of adaptation, >= 0.
+        threshold: firing threshold without adaptation, > 0.
+        reset: "subtract", "zero" or "none", as in `LIFParameters`.
+        surrogate: the surrogate gradient of the spike.
+        detach_reset: cut the gradient through the reset term.
+    """
+
+    beta: float | torch.Tensor
+    adaptation_decay: float | torch.Tensor
+    adaptation_scale: float | torch.Tensor
+    threshold: float | torch.Tensor = 1.0
+    reset: ResetMode = "subtract"
+    surrogate: Surrogate = DEFAULT_SURROGATE
+    detach_reset: bool = False
+
+
 def alif(
-    x: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    adaptation_decay: float | torch.Tensor,
-    adaptation_scale: float | torch.Tensor,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    state: ALIFState | None = None,
-    detach_reset: bool = False,
+    x: torch.Tensor, params: ALIFParameters, state: ALIFState | None = None
 ) -> tuple[torch.Tensor, ALIFState]:
     r"""Run an ALIF layer over a sequence: `x` `[T, B, ...]` -> spikes `[T, B, ...]`, final state.
 
@@ -50,90 +72,60 @@ def alif(
     Peers: no exact equivalent. Norse `LSNN` adapts a current-based neuron, resets to a value
     and updates its threshold before the membrane crosses it; snnTorch and SpikingJelly have no
     adaptive-threshold LIF with this recurrence.
+
+    Args:
+        x: input currents `[T, B, ...]`, floating point.
+        params: `ALIFParameters(beta, adaptation_decay, adaptation_scale, threshold, reset,
+            surrogate, detach_reset)`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        The spikes `[T, B, ...]` and `ALIFState(v[T], a[T])`.
+
+    Raises:
+        InvalidInputError: as `lif`.
+        TypeError: as `lif`.
     """
     _checks.check_sequence(x, "alif")
-    check_alif_parameters(beta, threshold, adaptation_decay, adaptation_scale, reset, x.shape[1:])
-    v, a = _initial_state(state, x[0])
-    spikes = []
-    for x_t in x:
-        s, v, a = alif_update(
-            x_t,
-            v,
-            a,
-            beta,
-            threshold,
-            adaptation_decay,
-            adaptation_scale,
-            reset,
-            surrogate,
-            detach_reset,
-        )
-        spikes.append(s)
-    return torch.stack(spikes), ALIFState(v, a)
+    _check_parameters(params, x.shape[1:], "alif")
+    return scan(alif_update, x, params, _checks.initial_state(ALIFState, state, x[0]))
 
 
 def alif_step(
-    x_t: torch.Tensor,
-    state: ALIFState | None,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    adaptation_decay: float | torch.Tensor,
-    adaptation_scale: float | torch.Tensor,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    detach_reset: bool = False,
+    x_t: torch.Tensor, params: ALIFParameters, state: ALIFState | None = None
 ) -> tuple[torch.Tensor, ALIFState]:
-    """One time step of `alif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state."""
+    """One time step of `alif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state.
+
+    Args:
+        x_t: input currents of one step `[B, ...]`, floating point.
+        params: `ALIFParameters(...)`, as for `alif`.
+        state: the state after the previous step; None: zeros.
+
+    Returns:
+        The spikes `[B, ...]` and the new `ALIFState`.
+
+    Raises:
+        InvalidInputError: as `lif`, for `x_t` `[B, ...]`.
+        TypeError: as `lif`.
+    """
     _checks.check_step(x_t, "alif_step")
-    check_alif_parameters(beta, threshold, adaptation_decay, adaptation_scale, reset, x_t.shape)
-    v, a = _initial_state(state, x_t)
-    s, v, a = alif_update(
-        x_t,
-        v,
-        a,
-        beta,
-        threshold,
-        adaptation_decay,
-        adaptation_scale,
-        reset,
-        surrogate,
-        detach_reset,
-    )
-    return s, ALIFState(v, a)
+    _check_parameters(params, x_t.shape, "alif_step")
+    return alif_update(x_t, params, _checks.initial_state(ALIFState, state, x_t))
 
 
 def alif_update(
-    x_t: torch.Tensor,
-    v: torch.Tensor,
-    a: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    adaptation_decay: float | torch.Tensor,
-    adaptation_scale: float | torch.Tensor,
-    reset: str,
-    surrogate: Surrogate,
-    detach_reset: bool,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The unchecked update of one step: spikes, membrane, adaptation."""
-    adapted_threshold = threshold + adaptation_scale * a
-    s, v = fire_and_reset(beta * v + x_t, adapted_threshold, reset, surrogate, detach_reset)
-    return s, v, adaptation_decay * a + s
+    x_t: torch.Tensor, params: ALIFParameters, state: ALIFState
+) -> tuple[torch.Tensor, ALIFState]:
+    """The unchecked update of one step: spikes, new state."""
+    adapted_threshold = params.threshold + params.adaptation_scale * state.a
+    spikes, v = fire_and_reset(params.beta * state.v + x_t, adapted_threshold, params)
+    return spikes, ALIFState(v, params.adaptation_decay * state.a + spikes)
 
 
-def check_alif_parameters(
-    beta, threshold, adaptation_decay, adaptation_scale, reset: str, step_shape: torch.Size
-) -> None:
-    check_lif_parameters(beta, threshold, reset, step_shape)
-    _checks.check_unit_interval("adaptation_decay", adaptation_decay)
-    _checks.check_non_negative("adaptation_scale", adaptation_scale)
-    _checks.check_broadcast("adaptation_decay", adaptation_decay, step_shape)
-    _checks.check_broadcast("adaptation_scale", adaptation_scale, step_shape)
-
-
-def _initial_state(state: ALIFState | None, x_t: torch.Tensor) -> ALIFState:
-    if state is None:
-        return ALIFState(torch.zeros_like(x_t), torch.zeros_like(x_t))
-    _checks.check_state("v", state.v, x_t.shape)
-    _checks.check_state("a", state.a, x_t.shape)
-    return state
+def _check_parameters(params: ALIFParameters, step_shape: torch.Size, caller: str) -> None:
+    _checks.check_parameter_type(params, ALIFParameters, caller)
+    _checks.check_decay("beta", params.beta, step_shape)
+    check_firing(params, step_shape)
+    _checks.check_decay("adaptation_decay", params.adaptation_decay, step_shape)
+    _checks.check_non_negative("adaptation_scale", params.adaptation_scale)
+    _checks.check_broadcast("adaptation_scale", params.adaptation_scale, step_shape)

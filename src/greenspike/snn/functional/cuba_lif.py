@@ -7,28 +7,49 @@ from typing import NamedTuple
 import torch
 
 from greenspike.snn.functional import _checks
-from greenspike.snn.functional._fire import fire_and_reset
-from greenspike.snn.functional.lif import check_lif_parameters
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._scan import scan
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
 class CubaLIFState(NamedTuple):
-    """State after a time step: synaptic current `i` and membrane potential `v` (after reset)."""
+    """State of a CubaLIF layer after a time step.
+
+    Attributes:
+        i: synaptic current `[B, ...]`.
+        v: membrane potential `[B, ...]`, after the reset.
+    """
 
     i: torch.Tensor
     v: torch.Tensor
 
 
+class CubaLIFParameters(NamedTuple):
+    """Parameters of a CubaLIF layer (equations: `cuba_lif`).
+
+    `alpha`, `beta` and `threshold` are floats or per-neuron tensors broadcasting to one step
+    `[B, ...]`.
+
+    Attributes:
+        alpha: synaptic current decay per step, in [0, 1].
+        beta: membrane decay per step, in [0, 1].
+        threshold: firing threshold, > 0.
+        reset: "subtract", "zero" or "none", as in `LIFParameters`.
+        surrogate: the surrogate gradient of the spike.
+        detach_reset: cut the gradient through the reset term.
+    """
+
+    alpha: float | torch.Tensor
+    beta: float | torch.Tensor
+    threshold: float | torch.Tensor = 1.0
+    reset: ResetMode = "subtract"
+    surrogate: Surrogate = DEFAULT_SURROGATE
+    detach_reset: bool = False
+
+
 def cuba_lif(
-    x: torch.Tensor,
-    alpha: float | torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    state: CubaLIFState | None = None,
-    detach_reset: bool = False,
+    x: torch.Tensor, params: CubaLIFParameters, state: CubaLIFState | None = None
 ) -> tuple[torch.Tensor, CubaLIFState]:
     r"""Run a CubaLIF layer over a sequence: `x` `[T, B, ...]` -> spikes `[T, B, ...]`, final state.
 
@@ -55,62 +76,57 @@ def cuba_lif(
       rounding. Norse has no subtractive reset for this neuron, and no mapping exists when its
       `v_leak != v_reset`.
     - SpikingJelly has no current-based LIF node in its core neurons.
+
+    Args:
+        x: input currents `[T, B, ...]`, floating point.
+        params: `CubaLIFParameters(alpha, beta, threshold, reset, surrogate, detach_reset)`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        The spikes `[T, B, ...]` and `CubaLIFState(i[T], v[T])`.
+
+    Raises:
+        InvalidInputError: as `lif`.
+        TypeError: as `lif`.
     """
     _checks.check_sequence(x, "cuba_lif")
-    check_cuba_lif_parameters(alpha, beta, threshold, reset, x.shape[1:])
-    i, v = _initial_state(state, x[0])
-    spikes = []
-    for x_t in x:
-        s, i, v = cuba_lif_update(x_t, i, v, alpha, beta, threshold, reset, surrogate, detach_reset)
-        spikes.append(s)
-    return torch.stack(spikes), CubaLIFState(i, v)
+    _check_parameters(params, x.shape[1:], "cuba_lif")
+    return scan(cuba_lif_update, x, params, _checks.initial_state(CubaLIFState, state, x[0]))
 
 
 def cuba_lif_step(
-    x_t: torch.Tensor,
-    state: CubaLIFState | None,
-    alpha: float | torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    detach_reset: bool = False,
+    x_t: torch.Tensor, params: CubaLIFParameters, state: CubaLIFState | None = None
 ) -> tuple[torch.Tensor, CubaLIFState]:
-    """One time step of `cuba_lif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state."""
+    """One time step of `cuba_lif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state.
+
+    Args:
+        x_t: input currents of one step `[B, ...]`, floating point.
+        params: `CubaLIFParameters(alpha, beta, threshold, reset, surrogate, detach_reset)`.
+        state: the state after the previous step; None: zeros.
+
+    Returns:
+        The spikes `[B, ...]` and the new `CubaLIFState`.
+
+    Raises:
+        InvalidInputError: as `lif`, for `x_t` `[B, ...]`.
+        TypeError: as `lif`.
+    """
     _checks.check_step(x_t, "cuba_lif_step")
-    check_cuba_lif_parameters(alpha, beta, threshold, reset, x_t.shape)
-    i, v = _initial_state(state, x_t)
-    s, i, v = cuba_lif_update(x_t, i, v, alpha, beta, threshold, reset, surrogate, detach_reset)
-    return s, CubaLIFState(i, v)
+    _check_parameters(params, x_t.shape, "cuba_lif_step")
+    return cuba_lif_update(x_t, params, _checks.initial_state(CubaLIFState, state, x_t))
 
 
 def cuba_lif_update(
-    x_t: torch.Tensor,
-    i: torch.Tensor,
-    v: torch.Tensor,
-    alpha: float | torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    reset: str,
-    surrogate: Surrogate,
-    detach_reset: bool,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The unchecked update of one step: spikes, current, membrane."""
-    i = alpha * i + x_t
-    s, v = fire_and_reset(beta * v + i, threshold, reset, surrogate, detach_reset)
-    return s, i, v
+    x_t: torch.Tensor, params: CubaLIFParameters, state: CubaLIFState
+) -> tuple[torch.Tensor, CubaLIFState]:
+    """The unchecked update of one step: spikes, new state."""
+    i = params.alpha * state.i + x_t
+    spikes, v = fire_and_reset(params.beta * state.v + i, params.threshold, params)
+    return spikes, CubaLIFState(i, v)
 
 
-def check_cuba_lif_parameters(alpha, beta, threshold, reset: str, step_shape: torch.Size) -> None:
-    _checks.check_unit_interval("alpha", alpha)
-    _checks.check_broadcast("alpha", alpha, step_shape)
-    check_lif_parameters(beta, threshold, reset, step_shape)
-
-
-def _initial_state(state: CubaLIFState | None, x_t: torch.Tensor) -> CubaLIFState:
-    if state is None:
-        return CubaLIFState(torch.zeros_like(x_t), torch.zeros_like(x_t))
-    _checks.check_state("i", state.i, x_t.shape)
-    _checks.check_state("v", state.v, x_t.shape)
-    return state
+def _check_parameters(params: CubaLIFParameters, step_shape: torch.Size, caller: str) -> None:
+    _checks.check_parameter_type(params, CubaLIFParameters, caller)
+    _checks.check_decay("alpha", params.alpha, step_shape)
+    _checks.check_decay("beta", params.beta, step_shape)
+    check_firing(params, step_shape)

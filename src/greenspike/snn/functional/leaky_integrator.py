@@ -7,19 +7,32 @@ from typing import NamedTuple
 import torch
 
 from greenspike.snn.functional import _checks
+from greenspike.snn.functional._scan import scan
 
 
 class LIState(NamedTuple):
-    """State of a leaky integrator after a time step: membrane potential `v` `[B, ...]`."""
+    """State of a leaky integrator after a time step.
+
+    Attributes:
+        v: membrane potential `[B, ...]`.
+    """
 
     v: torch.Tensor
 
 
+class LIParameters(NamedTuple):
+    """Parameters of a leaky integrator (equations: `leaky_integrator`).
+
+    Attributes:
+        beta: membrane decay per step, in [0, 1]: a float or a per-neuron tensor broadcasting
+            to one step `[B, ...]`.
+    """
+
+    beta: float | torch.Tensor
+
+
 def leaky_integrator(
-    x: torch.Tensor,
-    beta: float | torch.Tensor,
-    *,
-    state: LIState | None = None,
+    x: torch.Tensor, params: LIParameters, state: LIState | None = None
 ) -> tuple[torch.Tensor, LIState]:
     r"""Integrate `x` `[T, B, ...]` without firing: membrane trace `[T, B, ...]`, final state.
 
@@ -28,34 +41,54 @@ def leaky_integrator(
     snnTorch `Leaky(beta, reset_mechanism="none")`; Norse `LIBoxCell(LIBoxParameters(
     tau_mem_inv), dt)` with `beta = 1 - dt * tau_mem_inv` (its `v` is `dt * tau_mem_inv` times
     ours).
+
+    Args:
+        x: input currents `[T, B, ...]`, floating point.
+        params: `LIParameters(beta)`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        The membrane trace `[T, B, ...]` and `LIState(v[T])`.
+
+    Raises:
+        InvalidInputError: as `lif`.
+        TypeError: as `lif`.
     """
     _checks.check_sequence(x, "leaky_integrator")
-    check_leaky_integrator_parameters(beta, x.shape[1:])
-    v = _initial_v(state, x[0])
-    trace = []
-    for x_t in x:
-        v = beta * v + x_t
-        trace.append(v)
-    return torch.stack(trace), LIState(v)
+    _check_parameters(params, x.shape[1:], "leaky_integrator")
+    return scan(leaky_integrator_update, x, params, _checks.initial_state(LIState, state, x[0]))
 
 
 def leaky_integrator_step(
-    x_t: torch.Tensor, state: LIState | None, beta: float | torch.Tensor
+    x_t: torch.Tensor, params: LIParameters, state: LIState | None = None
 ) -> tuple[torch.Tensor, LIState]:
-    """One step of `leaky_integrator`: `x_t` `[B, ...]` -> membrane `[B, ...]`, new state."""
+    """One step of `leaky_integrator`: `x_t` `[B, ...]` -> membrane `[B, ...]`, new state.
+
+    Args:
+        x_t: input currents of one step `[B, ...]`, floating point.
+        params: `LIParameters(beta)`.
+        state: the state after the previous step; None: zeros.
+
+    Returns:
+        The membrane `[B, ...]` and the new `LIState`.
+
+    Raises:
+        InvalidInputError: as `lif`, for `x_t` `[B, ...]`.
+        TypeError: as `lif`.
+    """
     _checks.check_step(x_t, "leaky_integrator_step")
-    check_leaky_integrator_parameters(beta, x_t.shape)
-    v = beta * _initial_v(state, x_t) + x_t
+    _check_parameters(params, x_t.shape, "leaky_integrator_step")
+    return leaky_integrator_update(x_t, params, _checks.initial_state(LIState, state, x_t))
+
+
+def leaky_integrator_update(
+    x_t: torch.Tensor, params: LIParameters, state: LIState
+) -> tuple[torch.Tensor, LIState]:
+    """The unchecked update of one step: membrane, new state."""
+    v = params.beta * state.v + x_t
     return v, LIState(v)
 
 
-def check_leaky_integrator_parameters(beta, step_shape: torch.Size) -> None:
-    _checks.check_unit_interval("beta", beta)
-    _checks.check_broadcast("beta", beta, step_shape)
-
-
-def _initial_v(state: LIState | None, x_t: torch.Tensor) -> torch.Tensor:
-    if state is None:
-        return torch.zeros_like(x_t)
-    _checks.check_state("v", state.v, x_t.shape)
-    return state.v
+def _check_parameters(params: LIParameters, step_shape: torch.Size, caller: str) -> None:
+    _checks.check_parameter_type(params, LIParameters, caller)
+    _checks.check_decay("beta", params.beta, step_shape)

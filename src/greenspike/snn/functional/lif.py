@@ -7,28 +7,51 @@ from typing import NamedTuple
 import torch
 
 from greenspike.snn.functional import _checks
-from greenspike.snn.functional._fire import fire_and_reset
-from greenspike.snn.kernels.choose import choose_kernel
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._scan import scan
+from greenspike.snn.kernels._choose import Backend, choose_kernel
 from greenspike.snn.kernels.fused import fused_lif
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
 class LIFState(NamedTuple):
-    """State of a LIF layer after a time step: membrane potential `v` `[B, ...]` (after reset)."""
+    """State of a LIF layer after a time step.
+
+    Attributes:
+        v: membrane potential `[B, ...]`, after the reset.
+    """
 
     v: torch.Tensor
 
 
+class LIFParameters(NamedTuple):
+    """Parameters of a LIF layer (equations: `lif`).
+
+    `beta` and `threshold` are floats or per-neuron tensors broadcasting to one step `[B, ...]`
+    (e.g. `[N]`, or `[C, 1, 1]` for channels).
+
+    Attributes:
+        beta: membrane decay per step, in [0, 1]; 1 is the integrate-and-fire neuron.
+        threshold: firing threshold, > 0.
+        reset: "subtract" (soft reset), "zero" (hard reset) or "none".
+        surrogate: the surrogate gradient of the spike.
+        detach_reset: cut the gradient through the reset term.
+    """
+
+    beta: float | torch.Tensor
+    threshold: float | torch.Tensor = 1.0
+    reset: ResetMode = "subtract"
+    surrogate: Surrogate = DEFAULT_SURROGATE
+    detach_reset: bool = False
+
+
 def lif(
     x: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
+    params: LIFParameters,
     state: LIFState | None = None,
-    detach_reset: bool = False,
-    backend: str = "auto",
+    *,
+    backend: Backend = "auto",
 ) -> tuple[torch.Tensor, LIFState]:
     r"""Run a LIF layer over a sequence: `x` `[T, B, ...]` -> spikes `[T, B, ...]`, final state.
 
@@ -42,16 +65,9 @@ def lif(
 
     `x` is the input current per step, in the same (dimensionless) units as `v` and `threshold`;
     `beta` in [0, 1] is the fraction of `v` kept per step (`beta = exp(-dt / tau)` for a
-    membrane time constant `tau`); `beta = 1` is the integrate-and-fire neuron. `beta` and
-    `threshold` are scalars or per-neuron tensors broadcasting to `[B, ...]`. Spikes are exact
+    membrane time constant `tau`); `beta = 1` is the integrate-and-fire neuron. Spikes are exact
     0/1 forward; backward, `H'` is replaced by `surrogate.derivative`. With `detach_reset` the
-    reset term carries no gradient. Returns the spikes and `LIFState(v[T])`.
-
-    `backend` picks the implementation, all with the same results (spikes identical, gradients
-    equal up to rounding): "torch" is the plain loop below (the reference), "cpu" a fused C
-    kernel, "triton" a fused GPU kernel; "auto" (default) takes the fused kernel for the
-    tensor's device when it covers the call (float32/float64, built-in surrogates), else the
-    loop. See `greenspike.snn.kernels`.
+    reset term carries no gradient.
 
     Same recurrence as, with the same `beta` and `threshold` (`v0 = 0`):
 
@@ -68,67 +84,67 @@ def lif(
       `beta = 1 - dt * tau_mem_inv` and `threshold = v_th / (dt * tau_mem_inv)` (Norse scales
       its input by `dt * tau_mem_inv`; its `v` is `dt * tau_mem_inv` times ours). Norse
       `IAF(v_th, v_reset=0)` is `beta = 1`, reset="zero". Equal up to floating-point rounding.
+
+    Args:
+        x: input currents `[T, B, ...]`, floating point.
+        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset)`.
+        state: the state to start from; None: zeros.
+        backend: the implementation, all with the same results (spikes identical, gradients
+            equal up to rounding): "torch" is the plain PyTorch loop (the reference), "cpu" a
+            fused C kernel, "triton" a fused GPU kernel; "auto" takes the fused kernel for the
+            tensor's device when it covers the call (float32/float64, built-in surrogates),
+            else the loop. See `greenspike.snn.kernels`.
+
+    Returns:
+        The spikes `[T, B, ...]` (0/1 in `x`'s dtype) and `LIFState(v[T])`.
+
+    Raises:
+        InvalidInputError: `x` is not `[T, B, ...]` with T >= 1 or not finite; a parameter is
+            out of range or does not broadcast to `[B, ...]`; `state` has the wrong shape;
+            `backend` is unknown, or names a kernel that cannot run this call.
+        TypeError: `x` is not a floating-point tensor, or `params` not `LIFParameters`.
     """
     _checks.check_sequence(x, "lif")
-    check_lif_parameters(beta, threshold, reset, x.shape[1:])
-    v = _initial_v(state, x[0])
-    kernel = choose_kernel(backend, x, beta, threshold, v, surrogate)
+    _check_parameters(params, x.shape[1:], "lif")
+    state = _checks.initial_state(LIFState, state, x[0])
+    kernel = choose_kernel(backend, x, params, state.v)
     if kernel is not None:
-        spikes, v = fused_lif(kernel, x, beta, threshold, v, reset, surrogate, detach_reset)
+        spikes, v = fused_lif(kernel, x, params, state.v)
         return spikes, LIFState(v)
-    spikes = []
-    for x_t in x:
-        s, v = lif_update(x_t, v, beta, threshold, reset, surrogate, detach_reset)
-        spikes.append(s)
-    return torch.stack(spikes), LIFState(v)
+    return scan(lif_update, x, params, state)
 
 
 def lif_step(
-    x_t: torch.Tensor,
-    state: LIFState | None,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    detach_reset: bool = False,
+    x_t: torch.Tensor, params: LIFParameters, state: LIFState | None = None
 ) -> tuple[torch.Tensor, LIFState]:
-    """One time step of `lif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state."""
+    """One time step of `lif`: `x_t` `[B, ...]` -> spikes `[B, ...]`, new state.
+
+    Args:
+        x_t: input currents of one step `[B, ...]`, floating point.
+        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset)`.
+        state: the state after the previous step; None: zeros.
+
+    Returns:
+        The spikes `[B, ...]` and the new `LIFState`.
+
+    Raises:
+        InvalidInputError: as `lif`, for `x_t` `[B, ...]`.
+        TypeError: as `lif`.
+    """
     _checks.check_step(x_t, "lif_step")
-    check_lif_parameters(beta, threshold, reset, x_t.shape)
-    v = _initial_v(state, x_t)
-    s, v = lif_update(x_t, v, beta, threshold, reset, surrogate, detach_reset)
-    return s, LIFState(v)
+    _check_parameters(params, x_t.shape, "lif_step")
+    return lif_update(x_t, params, _checks.initial_state(LIFState, state, x_t))
 
 
 def lif_update(
-    x_t: torch.Tensor,
-    v: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    reset: str,
-    surrogate: Surrogate,
-    detach_reset: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    x_t: torch.Tensor, params: LIFParameters, state: LIFState
+) -> tuple[torch.Tensor, LIFState]:
     """The unchecked update of one step (the reference a fused kernel must reproduce)."""
-    return fire_and_reset(beta * v + x_t, threshold, reset, surrogate, detach_reset)
+    spikes, v = fire_and_reset(params.beta * state.v + x_t, params.threshold, params)
+    return spikes, LIFState(v)
 
 
-def check_lif_parameters(
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    reset: str,
-    step_shape: torch.Size,
-) -> None:
-    _checks.check_unit_interval("beta", beta)
-    _checks.check_positive("threshold", threshold)
-    _checks.check_reset(reset)
-    _checks.check_broadcast("beta", beta, step_shape)
-    _checks.check_broadcast("threshold", threshold, step_shape)
-
-
-def _initial_v(state: LIFState | None, x_t: torch.Tensor) -> torch.Tensor:
-    if state is None:
-        return torch.zeros_like(x_t)
-    _checks.check_state("v", state.v, x_t.shape)
-    return state.v
+def _check_parameters(params: LIFParameters, step_shape: torch.Size, caller: str) -> None:
+    _checks.check_parameter_type(params, LIFParameters, caller)
+    _checks.check_decay("beta", params.beta, step_shape)
+    check_firing(params, step_shape)

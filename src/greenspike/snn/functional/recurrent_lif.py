@@ -9,28 +9,47 @@ import torch.nn.functional as F
 
 from greenspike.errors import InvalidInputError
 from greenspike.snn.functional import _checks
-from greenspike.snn.functional._fire import fire_and_reset
-from greenspike.snn.functional.lif import check_lif_parameters
+from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._scan import scan
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
 
 class RecurrentLIFState(NamedTuple):
-    """State after a time step: membrane `v` (after reset) and the spikes `s` just emitted."""
+    """State of a recurrent LIF layer after a time step.
+
+    Attributes:
+        v: membrane potential `[B, N]`, after the reset.
+        s: the spikes `[B, N]` just emitted.
+    """
 
     v: torch.Tensor
     s: torch.Tensor
 
 
+class RecurrentLIFParameters(NamedTuple):
+    """Parameters of a recurrent LIF layer of N neurons (equations: `recurrent_lif`).
+
+    Attributes:
+        weight: the recurrent weights `[N, N]` (row = target neuron, column = source, as
+            `nn.Linear.weight`).
+        beta: membrane decay per step, in [0, 1] (a float or a tensor `[N]`).
+        threshold: firing threshold, > 0 (a float or a tensor `[N]`).
+        reset: "subtract", "zero" or "none", as in `LIFParameters`.
+        surrogate: the surrogate gradient of the spike.
+        detach_reset: cut the gradient through the reset term.
+    """
+
+    weight: torch.Tensor
+    beta: float | torch.Tensor
+    threshold: float | torch.Tensor = 1.0
+    reset: ResetMode = "subtract"
+    surrogate: Surrogate = DEFAULT_SURROGATE
+    detach_reset: bool = False
+
+
 def recurrent_lif(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    state: RecurrentLIFState | None = None,
-    detach_reset: bool = False,
+    x: torch.Tensor, params: RecurrentLIFParameters, state: RecurrentLIFState | None = None
 ) -> tuple[torch.Tensor, RecurrentLIFState]:
     r"""Run a recurrent LIF layer: `x` `[T, B, N]` -> spikes `[T, B, N]`, final state.
 
@@ -47,75 +66,69 @@ def recurrent_lif(
     `recurrent.bias = 0` (a recurrent bias is a constant input: fold it into the input layer's
     bias); identical spikes with the caveat of `lif` for "subtract". Norse `LIFRecurrent` feeds
     back into a synaptic current (a recurrent CubaLIF, reset to a value): no exact mapping.
+
+    Args:
+        x: input currents `[T, B, N]`, floating point.
+        params: `RecurrentLIFParameters(weight, beta, threshold, reset, surrogate,
+            detach_reset)`.
+        state: the state to start from; None: zeros.
+
+    Returns:
+        The spikes `[T, B, N]` and `RecurrentLIFState(v[T], s[T])`.
+
+    Raises:
+        InvalidInputError: as `lif`; also when `x` is not `[T, B, N]` or `weight` not `[N, N]`.
+        TypeError: as `lif`.
     """
     _checks.check_sequence(x, "recurrent_lif")
-    check_recurrent_lif_parameters(weight, beta, threshold, reset, x.shape[1:], x.dim() - 1)
-    v, s = _initial_state(state, x[0])
-    spikes = []
-    for x_t in x:
-        s, v = recurrent_lif_update(
-            x_t, v, s, weight, beta, threshold, reset, surrogate, detach_reset
-        )
-        spikes.append(s)
-    return torch.stack(spikes), RecurrentLIFState(v, s)
+    _check_parameters(params, x.shape[1:], "recurrent_lif")
+    initial = _checks.initial_state(RecurrentLIFState, state, x[0])
+    return scan(recurrent_lif_update, x, params, initial)
 
 
 def recurrent_lif_step(
-    x_t: torch.Tensor,
-    state: RecurrentLIFState | None,
-    weight: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor = 1.0,
-    *,
-    reset: str = "subtract",
-    surrogate: Surrogate = DEFAULT_SURROGATE,
-    detach_reset: bool = False,
+    x_t: torch.Tensor, params: RecurrentLIFParameters, state: RecurrentLIFState | None = None
 ) -> tuple[torch.Tensor, RecurrentLIFState]:
-    """One time step of `recurrent_lif`: `x_t` `[B, N]` -> spikes `[B, N]`, new state."""
+    """One time step of `recurrent_lif`: `x_t` `[B, N]` -> spikes `[B, N]`, new state.
+
+    Args:
+        x_t: input currents of one step `[B, N]`, floating point.
+        params: `RecurrentLIFParameters(...)`, as for `recurrent_lif`.
+        state: the state after the previous step; None: zeros.
+
+    Returns:
+        The spikes `[B, N]` and the new `RecurrentLIFState`.
+
+    Raises:
+        InvalidInputError: as `recurrent_lif`, for `x_t` `[B, N]`.
+        TypeError: as `lif`.
+    """
     _checks.check_step(x_t, "recurrent_lif_step")
-    check_recurrent_lif_parameters(weight, beta, threshold, reset, x_t.shape, x_t.dim())
-    v, s = _initial_state(state, x_t)
-    s, v = recurrent_lif_update(x_t, v, s, weight, beta, threshold, reset, surrogate, detach_reset)
-    return s, RecurrentLIFState(v, s)
+    _check_parameters(params, x_t.shape, "recurrent_lif_step")
+    return recurrent_lif_update(x_t, params, _checks.initial_state(RecurrentLIFState, state, x_t))
 
 
 def recurrent_lif_update(
-    x_t: torch.Tensor,
-    v: torch.Tensor,
-    s: torch.Tensor,
-    weight: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    reset: str,
-    surrogate: Surrogate,
-    detach_reset: bool,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The unchecked update of one step: spikes, membrane."""
-    return fire_and_reset(
-        beta * v + x_t + F.linear(s, weight), threshold, reset, surrogate, detach_reset
-    )
+    x_t: torch.Tensor, params: RecurrentLIFParameters, state: RecurrentLIFState
+) -> tuple[torch.Tensor, RecurrentLIFState]:
+    """The unchecked update of one step: spikes, new state."""
+    h = params.beta * state.v + x_t + F.linear(state.s, params.weight)
+    spikes, v = fire_and_reset(h, params.threshold, params)
+    return spikes, RecurrentLIFState(v, spikes)
 
 
-def check_recurrent_lif_parameters(
-    weight: torch.Tensor, beta, threshold, reset: str, step_shape: torch.Size, step_dims: int
-) -> None:
-    if step_dims != 2:
+def _check_parameters(params: RecurrentLIFParameters, step_shape: torch.Size, caller: str) -> None:
+    _checks.check_parameter_type(params, RecurrentLIFParameters, caller)
+    if len(step_shape) != 2:
         raise InvalidInputError(
             f"recurrent_lif expects inputs [T, B, N] (one step [B, N]); got a step of shape "
             f"{list(step_shape)}: flatten the features first"
         )
     features = step_shape[-1]
-    if weight.shape != (features, features):
+    if params.weight.shape != (features, features):
         raise InvalidInputError(
             f"recurrent weight must have shape [{features}, {features}] for {features} neurons, "
-            f"got {list(weight.shape)}"
+            f"got {list(params.weight.shape)}"
         )
-    check_lif_parameters(beta, threshold, reset, step_shape)
-
-
-def _initial_state(state: RecurrentLIFState | None, x_t: torch.Tensor) -> RecurrentLIFState:
-    if state is None:
-        return RecurrentLIFState(torch.zeros_like(x_t), torch.zeros_like(x_t))
-    _checks.check_state("v", state.v, x_t.shape)
-    _checks.check_state("s", state.s, x_t.shape)
-    return state
+    _checks.check_decay("beta", params.beta, step_shape)
+    check_firing(params, step_shape)

@@ -1,11 +1,13 @@
 """Fused multi-step kernels for `functional.lif`, drop-in replacements for its reference loop.
 
-- `choose`: picks the implementation for a call (`backend="auto" | "torch" | "cpu" | "triton"`).
-- `fused`:  the autograd function they share (flat tensors in, gradients reduced back).
-- `cpu`:    a C/OpenMP kernel compiled on first use (`build`) and called through ctypes.
+- `choose_kernel` picks the implementation for a call (`backend="auto" | "torch" | "cpu" |
+  "triton"`).
+- `fused`:  the autograd function they share (flat tensors in, gradients reduced back), and
+  the `Kernel` protocol they implement.
+- `cpu`:    a C/OpenMP kernel compiled on first use and called through ctypes.
 - `triton_kernel`: a Triton kernel for CUDA GPUs (and Triton's CPU interpreter, for the tests).
 """
 
-from greenspike.snn.kernels.choose import BACKENDS, choose_kernel
+from greenspike.snn.kernels._choose import BACKENDS, Backend, choose_kernel
 
-__all__ = ["BACKENDS", "choose_kernel"]
+__all__ = ["BACKENDS", "Backend", "choose_kernel"]

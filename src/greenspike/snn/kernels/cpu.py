@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from collections.abc import Callable
 
 import torch
 
-from greenspike.snn.kernels.build import load_cpu_library
+from greenspike.snn.kernels._build import load_cpu_library
 
 DTYPES = {torch.float32: "f32", torch.float64: "f64"}
 # Below this many neuron-steps, waking a second thread costs more than it saves.
@@ -47,10 +48,10 @@ def forward(
     v: torch.Tensor,
     reset: int,
 ) -> torch.Tensor:
-    """x [T, N] -> spikes [T, N]; `v` [N] holds v[0] on entry and v[T] on return."""
+    """Spikes [T, N] of x [T, N] (`Kernel.forward`); `v` [N]: v[0] on entry, v[T] on return."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
-    _functions()[DTYPES[x.dtype]][0](
+    _function(x, 0)(
         _address(x),
         _address(beta),
         _address(threshold),
@@ -77,14 +78,16 @@ def backward(
     need_beta: bool,
     need_threshold: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """-> (dL/dx [T, N], dL/dbeta [N] or None, dL/dthreshold [N] or None); `grad_v` [N]:
-    dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron stride 0 or 1
-    (e.g. the broadcast gradient of a sum), and is then read without being copied."""
+    """(dL/dx [T, N], dL/dbeta [N], dL/dthreshold [N]), as `Kernel.backward`.
+
+    `grad_v` [N]: dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron
+    stride 0 or 1 (e.g. the broadcast gradient of a sum), and is then read without being copied.
+    """
     steps, neurons = x.shape
     grad_x = torch.empty_like(x)
     # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).
     grad_beta, grad_threshold = torch.zeros_like(beta), torch.zeros_like(threshold)
-    _functions()[DTYPES[x.dtype]][1](
+    _function(x, 1)(
         _address(x),
         grad_spikes.data_ptr(),
         grad_spikes.stride(0),
@@ -107,8 +110,15 @@ def backward(
     return grad_x, grad_beta, grad_threshold
 
 
+def _function(x: torch.Tensor, which: int) -> Callable[..., None]:
+    """The forward (0) or backward (1) C function for `x`'s dtype."""
+    functions = _functions()
+    assert functions is not None, "callers check available() first"
+    return functions[DTYPES[x.dtype]][which]
+
+
 @functools.cache
-def _functions() -> dict[str, tuple] | None:
+def _functions() -> dict[str, tuple[Callable[..., None], Callable[..., None]]] | None:
     library = load_cpu_library()
     if library is None:
         return None

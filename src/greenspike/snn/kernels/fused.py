@@ -1,7 +1,8 @@
 """The autograd function every fused backend shares: flatten, call the kernel, reduce grads.
 
 A backend is a module with `forward` and `backward` over flat tensors (time-major `[T, N]`,
-per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`. For the backward
+per-neuron `[N]`, one dtype), as `kernels.cpu` and `kernels.triton_kernel`: the `Kernel`
+protocol. For the backward
 it keeps a reference to the input (no copy), the initial membrane and the parameters; no
 spikes, no membrane trace: the kernels recompute the membrane from the input. The kernels'
 backward is not itself differentiable, so a backward that builds a graph (`create_graph=True`,
@@ -11,11 +12,52 @@ graph that higher derivatives need.
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
 from greenspike.snn import surrogate as surrogates
+
+if TYPE_CHECKING:
+    from greenspike.snn.functional.lif import LIFParameters
+
+
+class Kernel(Protocol):
+    """A fused LIF backend over flat tensors: `x` `[T, N]`, per-neuron values `[N]`, one dtype.
+
+    `reset` is a code of `RESET_CODES`, `surrogate` the pair of `surrogate_code`.
+    """
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        beta: torch.Tensor,
+        threshold: torch.Tensor,
+        v: torch.Tensor,
+        reset: int,
+    ) -> torch.Tensor:
+        """Spikes `[T, N]`; `v` `[N]` holds `v[0]` on entry and `v[T]` on return."""
+
+    def backward(
+        self,
+        x: torch.Tensor,
+        grad_spikes: torch.Tensor,
+        grad_v: torch.Tensor,
+        beta: torch.Tensor,
+        threshold: torch.Tensor,
+        v0: torch.Tensor,
+        reset: int,
+        detach_reset: bool,
+        surrogate: tuple[int, float],
+        need_beta: bool,
+        need_threshold: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """`(dL/dx [T, N], dL/dbeta [N] or None, dL/dthreshold [N] or None)`.
+
+        `grad_v` `[N]` holds `dL/dv[T]` on entry and `dL/dv[0]` on return; `grad_spikes`
+        `[T, N]` may be strided, with a neuron stride of 0 or 1.
+        """
+
 
 RESET_CODES = {"subtract": 0, "zero": 1, "none": 2}
 # The surrogates the kernels know, by exact type: (code in the kernels, its parameter's name).
@@ -38,27 +80,34 @@ def surrogate_code(surrogate: surrogates.Surrogate) -> tuple[int, float] | None:
 
 
 def fused_lif(
-    backend: ModuleType,
-    x: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    v0: torch.Tensor,
-    reset: str,
-    surrogate: surrogates.Surrogate,
-    detach_reset: bool,
+    kernel: Kernel, x: torch.Tensor, params: LIFParameters, v0: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """`functional.lif` on a fused backend (inputs already checked): spikes, final membrane.
+    """`functional.lif` on a fused kernel (inputs already checked): spikes, final membrane.
 
     `beta` and `threshold` are cast to the input's dtype first, as the reference's arithmetic
-    does (autograd casts their gradients back)."""
-    beta = torch.as_tensor(beta, dtype=x.dtype, device=x.device)
-    threshold = torch.as_tensor(threshold, dtype=x.dtype, device=x.device)
-    return _FusedLIF.apply(x, beta, threshold, v0, backend, reset, surrogate, detach_reset)
+    does (autograd casts their gradients back).
+    """
+    beta = torch.as_tensor(params.beta, dtype=x.dtype, device=x.device)
+    threshold = torch.as_tensor(params.threshold, dtype=x.dtype, device=x.device)
+    spikes, v = _FusedLIF.apply(
+        x, beta, threshold, v0, kernel, params.reset, params.surrogate, params.detach_reset
+    )
+    return spikes, v
 
 
 class _FusedLIF(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, beta, threshold, v0, backend, reset, surrogate, detach_reset):
+    def forward(
+        ctx: Any,
+        x: torch.Tensor,
+        beta: torch.Tensor,
+        threshold: torch.Tensor,
+        v0: torch.Tensor,
+        backend: Kernel,
+        reset: str,
+        surrogate: surrogates.Surrogate,
+        detach_reset: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         step_shape = x.shape[1:]
         flat_beta = _per_neuron(beta, step_shape)
         flat_threshold = _per_neuron(threshold, step_shape)
@@ -71,7 +120,9 @@ class _FusedLIF(torch.autograd.Function):
         return spikes.view(x.shape), v.view(step_shape)
 
     @staticmethod
-    def backward(ctx, grad_spikes, grad_v):
+    def backward(
+        ctx: Any, grad_spikes: torch.Tensor, grad_v: torch.Tensor
+    ) -> tuple[torch.Tensor | None, ...]:
         if torch.is_grad_enabled():  # create_graph=True: the graph comes from the reference
             return (*_reference_backward(ctx, grad_spikes, grad_v), None, None, None, None)
         x, beta, threshold, v0 = ctx.saved_tensors
@@ -104,22 +155,16 @@ class _FusedLIF(torch.autograd.Function):
         )
 
 
-def _reference_backward(ctx, grad_spikes, grad_v) -> list[torch.Tensor | None]:
+def _reference_backward(
+    ctx: Any, grad_spikes: torch.Tensor, grad_v: torch.Tensor
+) -> list[torch.Tensor | None]:
     """Gradients of (x, beta, threshold, v0) through the reference loop, with their graph."""
-    from greenspike.snn.functional.lif import LIFState, lif
+    from greenspike.snn.functional.lif import LIFParameters, LIFState, lif
 
     inputs = ctx.saved_tensors  # x, beta, threshold, v0: the order of `apply`
     x, beta, threshold, v0 = inputs
-    spikes, state = lif(
-        x,
-        beta,
-        threshold,
-        reset=ctx.reset,
-        surrogate=ctx.surrogate,
-        state=LIFState(v0),
-        detach_reset=ctx.detach_reset,
-        backend="torch",
-    )
+    params = LIFParameters(beta, threshold, ctx.reset, ctx.surrogate, ctx.detach_reset)
+    spikes, state = lif(x, params, LIFState(v0), backend="torch")
     needed = ctx.needs_input_grad[:4]
     grads = iter(
         torch.autograd.grad(
@@ -139,8 +184,11 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
 
 
 def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
-    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1 (the gradient
-    of `spikes.sum()` is one value broadcast: copying it would cost a whole `[T, N]` tensor)."""
+    """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1.
+
+    The gradient of `spikes.sum()` is one value broadcast: copying it would cost a whole
+    `[T, N]` tensor.
+    """
     try:
         rows = grad.view(shape)
     except RuntimeError:  # strides that do not merge into rows
@@ -153,7 +201,9 @@ def _per_neuron(value: torch.Tensor, step_shape: torch.Size) -> torch.Tensor:
     return value.detach().expand(step_shape).contiguous().view(-1)
 
 
-def _reduce(grad, step_shape, shape) -> torch.Tensor | None:
+def _reduce(
+    grad: torch.Tensor | None, step_shape: torch.Size, shape: torch.Size
+) -> torch.Tensor | None:
     """Per-neuron gradients summed back to the parameter's own (broadcast) shape."""
     if grad is None:
         return None

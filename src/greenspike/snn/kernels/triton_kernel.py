@@ -146,7 +146,9 @@ def _lif_backward(
         tl.store(gth_ptr + offsets, grad_th, mask=mask)
 
 
-def forward(x, beta, threshold, v, reset):
+def forward(
+    x: torch.Tensor, beta: torch.Tensor, threshold: torch.Tensor, v: torch.Tensor, reset: int
+) -> torch.Tensor:
     """As `kernels.cpu.forward`: x [T, N] -> spikes [T, N]; `v` [N]: v[0] in, v[T] out."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
@@ -157,9 +159,18 @@ def forward(x, beta, threshold, v, reset):
 
 
 def backward(
-    x, grad_spikes, grad_v, beta, threshold, v0, reset, detach_reset, surrogate,
-    need_beta, need_threshold,
-):  # fmt: skip
+    x: torch.Tensor,
+    grad_spikes: torch.Tensor,
+    grad_v: torch.Tensor,
+    beta: torch.Tensor,
+    threshold: torch.Tensor,
+    v0: torch.Tensor,
+    reset: int,
+    detach_reset: bool,
+    surrogate: tuple[int, float],
+    need_beta: bool,
+    need_threshold: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """As `kernels.cpu.backward`: -> (dL/dx, dL/dbeta or None, dL/dthreshold or None)."""
     steps, neurons = x.shape
     grad_x = torch.empty_like(x)

@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from types import ModuleType
+from typing import TYPE_CHECKING, Literal, get_args
 
 import torch
 
 from greenspike.errors import InvalidInputError
-from greenspike.snn.kernels.fused import surrogate_code
-from greenspike.snn.surrogate import Surrogate
+from greenspike.snn.kernels.fused import Kernel, surrogate_code
 
-BACKENDS = ("auto", "torch", "cpu", "triton")
+if TYPE_CHECKING:
+    from greenspike.snn.functional.lif import LIFParameters
+
+# The implementations of `functional.lif` (and of the LIF and IF modules).
+Backend = Literal["auto", "torch", "cpu", "triton"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 FUSED_DTYPES = (torch.float32, torch.float64)
 
 
 def check_backend(backend: str) -> None:
+    """Raise InvalidInputError unless `backend` is one of `BACKENDS`."""
     if backend not in BACKENDS:
         raise InvalidInputError(
             f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}"
@@ -31,22 +36,28 @@ def check_backend(backend: str) -> None:
 
 
 def choose_kernel(
-    backend: str,
-    x: torch.Tensor,
-    beta: float | torch.Tensor,
-    threshold: float | torch.Tensor,
-    v0: torch.Tensor | None,
-    surrogate: Surrogate,
-) -> ModuleType | None:
-    """The fused backend module to run the call, or None for the reference loop.
+    backend: Backend, x: torch.Tensor, params: LIFParameters, v0: torch.Tensor | None
+) -> Kernel | None:
+    """The fused kernel to run `functional.lif(x, params, LIFState(v0), backend=backend)`.
 
-    Raises ValueError when `backend` names a kernel that cannot run this call; a missing C
-    compiler is the one exception (a warning, then the reference), as the result is the same.
+    Args:
+        backend: "auto", "torch", "cpu" or "triton".
+        x: the input `[T, B, ...]`.
+        params: the LIF parameters of the call.
+        v0: the initial membrane `[B, ...]`, or None.
+
+    Returns:
+        The kernel (a module such as `kernels.cpu`), or None for the reference loop.
+
+    Raises:
+        InvalidInputError: `backend` is unknown, or names a kernel that cannot run this call;
+            a missing C compiler is the one exception (a warning, then None), as the result
+            is the same.
     """
     check_backend(backend)
     if backend == "torch":
         return None
-    reason = _unsupported(x, beta, threshold, v0, surrogate)
+    reason = _unsupported(x, params, v0)
     if backend == "auto":
         if reason is not None:
             return None
@@ -74,6 +85,7 @@ def choose_kernel(
 
 
 def triton_available() -> bool:
+    """Whether the triton package is installed."""
     return importlib.util.find_spec("triton") is not None
 
 
@@ -82,7 +94,7 @@ def triton_interpreted() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
-def _checked_triton(x: torch.Tensor) -> ModuleType:
+def _checked_triton(x: torch.Tensor) -> Kernel:
     if not triton_available():
         raise InvalidInputError("backend='triton' needs the triton package: pip install triton")
     if x.device.type != "cuda" and not (x.device.type == "cpu" and triton_interpreted()):
@@ -93,19 +105,19 @@ def _checked_triton(x: torch.Tensor) -> ModuleType:
     return _triton()
 
 
-def _triton() -> ModuleType:
+def _triton() -> Kernel:
     from greenspike.snn.kernels import triton_kernel
 
     return triton_kernel
 
 
-def _unsupported(x, beta, threshold, v0, surrogate) -> str | None:
+def _unsupported(x: torch.Tensor, params: LIFParameters, v0: torch.Tensor | None) -> str | None:
     """Why the fused kernels cannot reproduce this call, or None when they can."""
     if x.dtype not in FUSED_DTYPES:
         return f"input dtype {x.dtype} (fused kernels take float32 and float64)"
-    if surrogate_code(surrogate) is None:
-        return f"surrogate {surrogate!r} (fused kernels know the built-in surrogates only)"
-    named = {"beta": beta, "threshold": threshold, "state v": v0}
+    if surrogate_code(params.surrogate) is None:
+        return f"surrogate {params.surrogate!r} (fused kernels know the built-in surrogates only)"
+    named = {"beta": params.beta, "threshold": params.threshold, "state v": v0}
     for name, value in named.items():
         if not isinstance(value, torch.Tensor):
             continue
