@@ -10,7 +10,8 @@ from pathlib import Path
 def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` (UTF-8) beside `path`, then rename over it: readers see the old file or the
     new one, never half. The file gets the usual permissions (0666 less the umask, which the
-    kernel applies at creation), not the private 0600 of a `tempfile` file."""
+    kernel applies at creation), not the private 0600 of a `tempfile` file.
+    """
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

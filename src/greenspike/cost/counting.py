@@ -203,7 +203,8 @@ class _Counter:
 
 def _location(x: torch.Tensor) -> tuple[int, int, int]:
     """Where a contiguous tensor's values start in memory, how many there are, and its version
-    (which in-place operations on it or any view of it increase)."""
+    (which in-place operations on it or any view of it increase).
+    """
     return x.data_ptr(), x.numel(), x._version
 
 
@@ -211,7 +212,8 @@ def _nonzero(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
     """(1 where x != 0 else 0, in x's floating type; whether x holds only 0s and 1s).
 
     Built from `sign` and float sums, which on CPU are several times faster than boolean masks
-    and their sums (the counts stay exact: sums of 0/1 below 2**24 per position)."""
+    and their sums (the counts stay exact: sums of 0/1 below 2**24 per position).
+    """
     if not x.is_floating_point():
         x = x.to(torch.get_default_dtype())
     low, high = torch.aminmax(x)
@@ -274,7 +276,8 @@ def _count_conv(
 
 def _conv_fanout(layer, weight: torch.Tensor, in_size, out_size) -> torch.Tensor:
     """Weights each input position meets: the transposed convolution of all-ones outputs,
-    cropped to the unpadded input (padded positions are zeros, never counted)."""
+    cropped to the unpadded input (padded positions are zeros, never counted).
+    """
     ones = torch.ones(1, layer.out_channels, *out_size, dtype=torch.float32, device=weight.device)
     transpose = _CONVOLUTIONS[type(layer)]
     full = transpose(
@@ -312,7 +315,7 @@ def _count_neuron(neuron: Neuron, x: torch.Tensor, y: torch.Tensor, tally: _Tall
     tally.steps = max(tally.steps, steps)
     tally.samples += batch
     tally.counts["neuron_updates"] += x.numel()
-    state = [name for name in neuron.State._fields if name != "s"]  # a fed-back spike is no state
+    state = [name for name in neuron.state_names() if name != "s"]  # a fed-back spike is no state
     tally.counts["state_accesses"] += 2 * len(state) * x.numel()
     recurrent = getattr(neuron, "recurrent", None)
     if isinstance(recurrent, nn.Linear):  # spikes of step t-1 meet the recurrent weights at t

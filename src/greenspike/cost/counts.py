@@ -123,7 +123,8 @@ class CostReport:
     @property
     def activation_sparsity(self) -> float | None:
         """NeuroBench activation sparsity: the fraction of zero outputs of all neuron and
-        activation (ReLU, ...) layers, over all steps and samples (None without any)."""
+        activation (ReLU, ...) layers, over all steps and samples (None without any).
+        """
         active = [layer for layer in self.layers.values() if layer.kind in ("neuron", "activation")]
         values = sum(layer.neurons * layer.steps for layer in active)
         if not values:
@@ -136,7 +137,8 @@ class CostReport:
     @property
     def connection_sparsity(self) -> float | None:
         """Fraction of zero synaptic weights (biases excluded), as NeuroBench's documentation
-        defines it: sum of zero weights / sum of weights over the synaptic layers."""
+        defines it: sum of zero weights / sum of weights over the synaptic layers.
+        """
         weights = sum(layer.weights for layer in self.layers.values())
         if not weights:
             return None
@@ -144,7 +146,8 @@ class CostReport:
 
     def energy(self, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:
         """Joules per inference on `hardware` (a bundled profile name, a HardwareProfile or a
-        dict), with its compute / memory / neuron-update breakdown and provenance."""
+        dict), with its compute / memory / neuron-update breakdown and provenance.
+        """
         return price(self.total, hardware)
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,13 +40,14 @@ class EnergyEstimate:
 
     @property
     def priced_j(self) -> float:
-        """compute + memory + neuron updates, of the terms the profile could price."""
+        """Compute + memory + neuron updates, of the terms the profile could price."""
         return self.compute_j + self.memory_j + self.neuron_j
 
     @property
     def energy_j(self) -> float | None:
         """Joules per inference; None when some operations could not be priced (see
-        `unpriced`), so that a partial sum is never mistaken for the whole."""
+        `unpriced`), so that a partial sum is never mistaken for the whole.
+        """
         return self.priced_j if self.complete else None
 
     @property

@@ -1,5 +1,6 @@
 """Data sets: the bundled handwritten digits, MNIST-format IDX files and event recordings binned
-into frames, as tensors."""
+into frames, as tensors.
+"""
 
 from greenspike.data.digits import load_digits
 from greenspike.data.events import bin_events

@@ -56,7 +56,8 @@ def bin_events(events: np.ndarray, sensor: Sensor, steps: int, window_us: float)
 
 def read_tonic(name: str, data_dir: Path, train: bool) -> Sequence[tuple[np.ndarray, int]]:
     """The (events, label) samples of tonic's data set class `name` (e.g. "NMNIST", "SHD"),
-    read from `data_dir/name`, downloaded there first if missing (needs the network)."""
+    read from `data_dir/name`, downloaded there first if missing (needs the network).
+    """
     if importlib.util.find_spec("tonic") is None:
         raise InvalidInputError(
             f"reading {name} needs tonic, which is not installed: pip install tonic "

@@ -9,7 +9,8 @@ import torch
 
 class LabelledImages(NamedTuple):
     """Images `[N, H, W]` (float32 in [0, 1]), or binary event frames `[N, T, ...]` (uint8),
-    and their class labels `[N]` (int64)."""
+    and their class labels `[N]` (int64).
+    """
 
     images: torch.Tensor
     labels: torch.Tensor

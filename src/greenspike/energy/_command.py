@@ -26,7 +26,8 @@ Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyReport]:
     """Run `argv` under `tracker`; return its exit status (128 + N if killed by signal N) and
-    the report. Raises ValueError for an empty command, OSError when it cannot be started."""
+    the report. Raises ValueError for an empty command, OSError when it cannot be started.
+    """
     if not argv:
         raise InvalidInputError(
             "no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]..."
@@ -96,7 +97,8 @@ def _signal_name(signum: int) -> str:
 
 def _terminal_interrupts_us() -> bool:
     """Whether this process is in the foreground of its terminal, where Ctrl-C reaches the whole
-    process group, the child included."""
+    process group, the child included.
+    """
     try:
         terminal = os.open("/dev/tty", os.O_RDONLY)
     except OSError:

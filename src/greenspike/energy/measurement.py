@@ -173,7 +173,7 @@ class EnergyReport(_Totals):
 
     @property
     def co2e_g(self) -> float | None:
-        """kwh * pue * intensity_g_per_kwh; None when no carbon intensity was given."""
+        """Kwh * pue * intensity_g_per_kwh; None when no carbon intensity was given."""
         if self.carbon_intensity is None:
             return None
         return self.kwh * self.pue * self.carbon_intensity.intensity_g_per_kwh
@@ -253,4 +253,4 @@ class EnergyReport(_Totals):
 def _status(value: str) -> Status:
     if value not in STATUSES:
         raise InvalidInputError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
-    return value  # type: ignore[return-value]
+    return value

@@ -15,7 +15,8 @@ from greenspike.errors import InvalidInputError
 @dataclass(frozen=True)
 class Metric:
     """`name` = `value` at `step` (an epoch, a trial; None: the run as a whole), logged at
-    `unix_s`."""
+    `unix_s`.
+    """
 
     name: str
     value: float

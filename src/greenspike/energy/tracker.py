@@ -204,7 +204,7 @@ class Tracker(ContextDecorator):
         metadata_json(metadata)
         self.metadata = dict(metadata or {})
         self.command = command
-        self.sync: Sync | None = cuda_sync if sync == "auto" else sync  # type: ignore[assignment]
+        self.sync: Sync | None = cuda_sync if sync == "auto" else sync
         #: The id the sink gave this run at `start()`; None when it is not kept.
         self.run_id: int | None = None
         #: Metrics logged with `log_metrics()`, in order.

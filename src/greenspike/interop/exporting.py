@@ -251,7 +251,7 @@ def _lif_node(nir, name: str, layer: LIF | RecurrentLIF, shape: Shape, dt: float
         if layer.reset == "subtract":
             nodes["reset"] = nir.Scale(scale=-beta * threshold)
             edges += [("spike", "reset"), ("reset", "membrane")]
-    if recurrent:
+    if isinstance(layer, RecurrentLIF):
         nodes["w_rec"] = nir.Linear(weight=_numpy(layer.recurrent.weight))
         edges += [(spike, "w_rec"), ("w_rec", spike if layer.reset == "zero" else "membrane")]
     nodes["output"] = nir.Output(output_type=np.array(shape))

@@ -1,5 +1,6 @@
 """`from_nir`: a NIR graph (or file) as a greenspike `GraphNetwork`, refusing what it cannot
-represent exactly."""
+represent exactly.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from greenspike.interop._nir import require_nir
 from greenspike.interop.network import GraphNetwork, Scale, SumPool2d
 from greenspike.interop.parameters import DEFAULT_DT, check_dt, input_gain, tau_to_decay
 from greenspike.snn import IF, LIF, CubaLIF, LeakyIntegrator, RecurrentLIF
+from greenspike.snn.functional import ResetMode
 
 # What a malformed file can make `nir.read` raise; each becomes one ValueError.
 _READ_ERRORS = (
@@ -337,7 +339,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     beta, gain = _membrane(nir, nodes[membrane], where, dt)
     threshold = _finite_shaped(nodes[spike].threshold, beta.shape, where, "threshold") / gain
     _positive(threshold, where, "threshold")
-    reset = "none"
+    reset: ResetMode = "none"
     if "scale" in roles:
         _check_subtractive(nodes[roles["scale"][0]], beta, threshold, where)
         reset = "subtract"
@@ -346,7 +348,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     return _lif(beta, threshold, reset)
 
 
-def _lif(beta: np.ndarray, threshold: np.ndarray, reset: str) -> LIF:
+def _lif(beta: np.ndarray, threshold: np.ndarray, reset: ResetMode) -> LIF:
     if np.all(beta == 1):
         return IF(_value(threshold), reset=reset)
     return LIF(_value(beta), _value(threshold), reset=reset)
@@ -394,7 +396,7 @@ def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
         )
 
 
-def _recurrent(weights_node, beta, threshold, reset: str, where: str) -> RecurrentLIF:
+def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> RecurrentLIF:
     weight = _finite(weights_node.weight, where, "recurrent weight")
     features = beta.size
     if beta.ndim != 1 or weight.shape != (features, features):

@@ -1,5 +1,6 @@
 """Where the ledger lives: an explicit URL, else $GREENSPIKE_LEDGER, else a SQLite file in the
-user's data directory (`~/.greenspike/ledger.db`, or `$XDG_DATA_HOME/greenspike/ledger.db`)."""
+user's data directory (`~/.greenspike/ledger.db`, or `$XDG_DATA_HOME/greenspike/ledger.db`).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def default_ledger_path() -> Path:
 def ledger_url(url: str | os.PathLike[str] | None = None) -> str:
     """The SQLAlchemy URL of the ledger: `url` (a URL or a file path), $GREENSPIKE_LEDGER, or
     the default file (its folder is created). A plain path becomes `sqlite:///PATH`;
-    `postgresql://` uses psycopg 3."""
+    `postgresql://` uses psycopg 3.
+    """
     chosen = url if url is not None else os.environ.get(ENV_VAR)
     if chosen is None or not os.fspath(chosen):
         chosen = default_ledger_path()

@@ -119,7 +119,8 @@ class Ledger:
     def record(self, run_id: int, report: EnergyReport) -> bool:
         """Store `report` as the state of the run: totals, components, a sample, the status.
 
-        Returns False (and changes nothing) when the run has already ended."""
+        Returns False (and changes nothing) when the run has already ended.
+        """
         intensity = report.carbon_intensity
         with self.engine.begin() as connection:
             changed = connection.execute(
@@ -230,7 +231,8 @@ class Ledger:
     ) -> list[RunRecord]:
         """Runs, newest first: `name` matches a part of the name (any case), every tag must
         match, `status` is one of running, finished, failed, interrupted or stale, and the
-        run started in [since, until)."""
+        run started in [since, until).
+        """
         r = schema.runs
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
         if name is not None:
@@ -386,7 +388,8 @@ _OPEN: dict[tuple[str, int], Ledger] = {}
 
 def shared_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
     """The Ledger at `url` (default: $GREENSPIKE_LEDGER or the user's file), opened once per
-    process and then reused, as trackers do."""
+    process and then reused, as trackers do.
+    """
     key = (ledger_url(url), os.getpid())
     if key not in _OPEN:
         _OPEN[key] = Ledger(key[0])

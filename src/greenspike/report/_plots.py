@@ -92,7 +92,8 @@ def energy_per_window(run: RunRecord, windows: Sequence[WindowReport]) -> str | 
 def metric_vs_energy(runs: Sequence[RunRecord], metric: str = "accuracy") -> str | None:
     """Each run's last `metric` against its energy; None when fewer than two runs logged it.
 
-    Filled markers: energy all measured; hollow: some of it estimated."""
+    Filled markers: energy all measured; hollow: some of it estimated.
+    """
     points = [(run, value) for run in runs if (value := run.last_metric(metric)) is not None]
     if len(points) < 2:
         return None

@@ -93,7 +93,8 @@ def _training_cell(total: str) -> Cell:
 
 def _training_j(network: NetworkResult, total: str) -> str:
     """A total in joules; "-" for a part no component contributes to (nothing measured is not
-    a measurement of 0 J)."""
+    a measurement of 0 J).
+    """
     assert network.training_energy is not None
     window = network.training_energy
     value = getattr(window, total)
@@ -113,7 +114,7 @@ def _ops(counts: Counts, kind: str) -> str:
 
 
 def _split(estimate: EnergyEstimate) -> str:
-    """compute / memory / neurons in the unit of the largest ("-" if nothing was priced)."""
+    """Compute / memory / neurons in the unit of the largest ("-" if nothing was priced)."""
     if not estimate.priced_j:
         return "-"
     parts = (estimate.compute_j, estimate.memory_j, estimate.neuron_j)
@@ -133,7 +134,8 @@ def _break_even(entry: BreakEven) -> str:
 
 def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> list[str]:
     """Energy per inference on `hardware`, its split and the break-even rate; returns the notes
-    on the networks it cannot price in full."""
+    on the networks it cannot price in full.
+    """
 
     def energy(network: NetworkResult) -> ProfileEnergy:
         assert network.inference is not None

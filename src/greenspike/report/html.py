@@ -71,7 +71,8 @@ def render_html_report(
 ) -> str:
     """The report as an HTML string; `samples` maps run id -> its samples (for plots);
     `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
-    shown after the summary (e.g. the Pareto front of a search)."""
+    shown after the summary (e.g. the Pareto front of a search).
+    """
     if not runs:
         raise InvalidInputError("no runs to report on")
     samples = samples or {}

@@ -92,7 +92,8 @@ def shown(url: str) -> str:
 
 def open_study(config: SearchConfig, url: str):
     """Create the study in the storage, or load it (resume) when it exists with the same
-    objectives; ValueError when it exists with other objectives."""
+    objectives; ValueError when it exists with other objectives.
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -159,7 +160,8 @@ def run_worker(
     data: SearchData | None = None,
 ) -> str:
     """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
-    it stopped. `data`: the loaded data set (default: loaded here)."""
+    it stopped. `data`: the loaded data set (default: loaded here).
+    """
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

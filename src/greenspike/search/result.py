@@ -60,7 +60,8 @@ class SearchBill:
 @dataclass(frozen=True)
 class PruningSaving:
     """Pruned trials, the epochs they skipped, and the joules that saved (an estimate, see
-    `method`; None without a complete trial to scale from)."""
+    `method`; None without a complete trial to scale from).
+    """
 
     pruned_trials: int
     epochs_skipped: int
@@ -178,7 +179,8 @@ def bill(trials: Sequence[TrialRecord]) -> SearchBill:
 
 def overlap_notes(trials: Sequence[TrialRecord]) -> list[str]:
     """A warning when several workers shared a host: RAPL counters and the CPU-time estimate
-    charge the whole CPU, so each side-by-side trial's figure includes its neighbours' draw."""
+    charge the whole CPU, so each side-by-side trial's figure includes its neighbours' draw.
+    """
     pids: dict[str, set[str]] = {}
     for t in trials:
         host, _, pid = (t.worker or "").rpartition(":")

@@ -51,6 +51,11 @@ class Neuron(nn.Module):
         super().__init__()
         self._value_names: list[str] = []
 
+    @classmethod
+    def state_names(cls) -> tuple[str, ...]:
+        """The fields of one step's state, e.g. ("v",) for LIF."""
+        return cls.State._fields  # type: ignore[attr-defined]  # State is a NamedTuple class
+
     def forward(
         self, x: torch.Tensor, state: NeuronState | None = None, *, return_state: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, NeuronState]:

@@ -139,7 +139,8 @@ def _opened(ledger: LedgerOption) -> LedgerOption:
     """The ledger opened now, so that opening it is not charged to the first network's run.
 
     A URL or path that cannot be opened raises, as in `EnergyTracker`; the default ledger
-    failing is left to the trackers, which note it in the runs and go on."""
+    failing is left to the trackers, which note it in the runs and go on.
+    """
     if ledger is None or isinstance(ledger, Ledger):
         return ledger
     try:
@@ -261,7 +262,8 @@ def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
 
 def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
     """Two training steps of a throwaway copy: torch's one-time set-up costs (kernels, the
-    optimizer's first step) otherwise land in the window of whichever network trains first."""
+    optimizer's first step) otherwise land in the window of whichever network trains first.
+    """
     sample = LabelledImages(data.images[:128], data.labels[:128])
     fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
 

@@ -28,7 +28,8 @@ from greenspike.errors import InvalidInputError
 @dataclass(frozen=True)
 class EventSource:
     """An event data set: its sensor, the window binned (us), the shape of one frame, and how
-    to read its (events, label) samples from a directory (train or test)."""
+    to read its (events, label) samples from a directory (train or test).
+    """
 
     sensor: Sensor
     window_us: float
@@ -52,7 +53,8 @@ def load_dataset(
     name: str, data_dir: str | Path | None = None, seed: int = 0, steps: int | None = None
 ) -> tuple[LabelledImages, LabelledImages]:
     """(train, test) of data set `name`; see the module docstring for where each comes from.
-    `steps`: the frames each sample of an event data set is binned into."""
+    `steps`: the frames each sample of an event data set is binned into.
+    """
     if name == "digits":
         return load_digits("train"), load_digits("test")
     if name in EVENT_SOURCES:

@@ -47,7 +47,8 @@ def fit(
     """Train `model` on `data`; returns the number of optimizer steps taken.
 
     `on_epoch` gets each epoch's mean minibatch loss and its train accuracy: the share of the
-    epoch's images the model classified right as it trained on them (no extra forward pass)."""
+    epoch's images the model classified right as it trained on them (no extra forward pass).
+    """
     torch.manual_seed(seed)  # the rate encoder's spikes
     order_rng = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)

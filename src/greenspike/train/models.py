@@ -91,7 +91,8 @@ def build_pair(
     """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `image_shape` is (H, W)
     of an image, or with encoding "events" the shape of one frame ((C, H, W) or (N,)); `hidden`
     holds the hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are
-    those of the spiking twin's hidden LIF neurons (its readout decays with `beta` too)."""
+    those of the spiking twin's hidden LIF neurons (its readout decays with `beta` too).
+    """
     check_model(model)
     check_encoding(encoding)
     if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):

@@ -71,7 +71,8 @@ def usable_cpus() -> list[int]:
 
 def _busy_s(times) -> float:
     """Seconds a CPU spent working: all its time but idle and I/O wait (guest time is already
-    inside user and nice on Linux), as psutil counts utilisation."""
+    inside user and nice on Linux), as psutil counts utilisation.
+    """
     spent = sum(times)
     for idle in ("idle", "iowait", "guest", "guest_nice"):
         spent -= getattr(times, idle, 0.0)

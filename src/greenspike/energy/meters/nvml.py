@@ -244,12 +244,12 @@ class NvmlMeter(Meter):
         return 0.0
 
     def _reading(self, gpu: _Gpu) -> float:
-        """mJ of the energy counter, or W of the power draw."""
+        """MJ of the energy counter, or W of the power draw."""
         if gpu.method == "energy counter":
             return self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle)
         return self._nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000
 
 
 def _text(value: str | bytes) -> str:
-    """pynvml returns bytes or str depending on its version and the call."""
+    """Pynvml returns bytes or str depending on its version and the call."""
     return value.decode() if isinstance(value, bytes) else value
