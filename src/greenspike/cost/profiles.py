@@ -90,9 +90,9 @@ def hardware_profile(values: Mapping[str, Any]) -> HardwareProfile:
         )
     return HardwareProfile(
         name=name,
-        word_bits=_word_bits(name, values["word_bits"]),
-        skips_zeros=_flag(name, values["skips_zeros"]),
-        **{figure: _figure(name, figure, values[figure]) for figure in FIGURES},
+        word_bits=_checked_word_bits(name, values["word_bits"]),
+        skips_zeros=_checked_flag(name, values["skips_zeros"]),
+        **{figure: _checked_figure(name, figure, values[figure]) for figure in FIGURES},
         description=str(values.get("description") or "").strip(),
         source=source,
     )
@@ -145,7 +145,7 @@ def _from_rows(rows: csv.DictReader, origin: str) -> dict[str, HardwareProfile]:
     return table
 
 
-def _word_bits(name: str, value: Any) -> int:
+def _checked_word_bits(name: str, value: Any) -> int:
     try:
         bits = int(value)
     except (TypeError, ValueError):
@@ -157,7 +157,7 @@ def _word_bits(name: str, value: Any) -> int:
     return bits
 
 
-def _flag(name: str, value: Any) -> bool:
+def _checked_flag(name: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -168,7 +168,7 @@ def _flag(name: str, value: Any) -> bool:
     )
 
 
-def _figure(name: str, field: str, value: Any) -> float | None:
+def _checked_figure(name: str, field: str, value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:

@@ -146,7 +146,7 @@ def estimate_footprint(
     """
     # First statement: locals() holds exactly the arguments, kept as the user gave them.
     inputs = {name: value for name, value in locals().items() if value is not None}
-    _count("devices", devices)
+    _checked_count("devices", devices)
     duration_h, formula = _duration(hours, days)
     model = find_hardware(hardware) if hardware is not None else None
     device_w, device_term, method, assumptions = _device_power(model, devices, power_w, utilisation)
@@ -209,7 +209,7 @@ def _device_power(
                 f"give the average power per device (power_w={power_w}) or a utilisation of "
                 f"the TDP (utilisation={utilisation}), not both"
             )
-        _positive("average power per device (power_w)", power_w, " W")
+        _checked_positive("average power per device (power_w)", power_w, " W")
         label = "average power per device" + (f" ({model.model})" if model else "")
         return (
             float(power_w),
@@ -225,7 +225,7 @@ def _device_power(
     if utilisation is None:
         used, source = 1.0, "assumed: full TDP for the whole run (no utilisation or power given)"
     else:
-        used, source = _fraction("utilisation", utilisation), GIVEN
+        used, source = _checked_fraction("utilisation", utilisation), GIVEN
     return (
         used * model.tdp_w,
         f"{n} x {number(used)} x {number(model.tdp_w)} W",
@@ -258,11 +258,11 @@ def _cpu_power(
         cores, cores_source = model.cores or 1, f"assumed: all cores of one {model.model}"
     else:
         cores_source = GIVEN
-        _count("cpu_cores", cores)
+        _checked_count("cpu_cores", cores)
     if utilisation is None:
         used, used_source = 1.0, "assumed: cores fully busy (no CPU utilisation given)"
     else:
-        used, used_source = _fraction("cpu_utilisation", utilisation), GIVEN
+        used, used_source = _checked_fraction("cpu_utilisation", utilisation), GIVEN
     per_core = model.tdp_per_core_w
     term = f"{number(cores)} cores x {number(per_core)} W x {number(used)}"
     return (
@@ -279,7 +279,7 @@ def _cpu_power(
 def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption, ...]]:
     if memory_gb is None:
         return 0.0, "", ()
-    _positive("memory_gb", memory_gb, " GB")
+    _checked_positive("memory_gb", memory_gb, " GB")
     return (
         memory_gb * MEMORY_POWER_W_PER_GB,
         f"{number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
@@ -297,14 +297,14 @@ def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str
             f"give the duration as hours or as days, exactly one (hours={hours}, days={days})"
         )
     if days is not None:
-        _positive("days", days, "")
+        _checked_positive("days", days, "")
         hours = days * 24
         return hours, (f"t = {number(days)} d x 24 h/d = {number(hours)} h",)
     assert hours is not None
-    return _positive("hours", hours, ""), ()
+    return _checked_positive("hours", hours, ""), ()
 
 
-def _positive(name: str, value: float, unit: str) -> float:
+def _checked_positive(name: str, value: float, unit: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -314,7 +314,7 @@ def _positive(name: str, value: float, unit: str) -> float:
     return float(value)
 
 
-def _fraction(name: str, value: float) -> float:
+def _checked_fraction(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise InvalidInputError(
             f"{name} must be a fraction in (0, 1] (1 = always at TDP), got {value!r}"
@@ -322,7 +322,7 @@ def _fraction(name: str, value: float) -> float:
     return float(value)
 
 
-def _count(name: str, value: int) -> int:
+def _checked_count(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{name} must be a whole number >= 1, got {value!r}")
     return value

@@ -139,7 +139,7 @@ class WindowReport(_Totals):
         """Rebuild a window; `components` gives each component's provenance by name."""
         return cls(
             name=data["name"],
-            status=_status(data["status"]),
+            status=_checked_status(data["status"]),
             start_unix_s=data["start_unix_s"],
             end_unix_s=data["end_unix_s"],
             duration_s=data["duration_s"],
@@ -226,7 +226,7 @@ class EnergyReport(_Totals):
         intensity = data["carbon_intensity"]
         return cls(
             name=data["name"],
-            status=_status(data["status"]),
+            status=_checked_status(data["status"]),
             start_unix_s=data["start_unix_s"],
             end_unix_s=data["end_unix_s"],
             duration_s=data["duration_s"],
@@ -250,7 +250,7 @@ class EnergyReport(_Totals):
         write_atomically(path, self.to_json())
 
 
-def _status(value: str) -> Status:
+def _checked_status(value: str) -> Status:
     if value not in STATUSES:
         raise InvalidInputError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
     return value

@@ -14,9 +14,9 @@ class SumPool2d(nn.Module):
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair(stride)
-        self.padding = _pair(padding)
+        self.kernel_size = _checked_pair(kernel_size)
+        self.stride = self.kernel_size if stride is None else _checked_pair(stride)
+        self.padding = _checked_pair(padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.avg_pool2d(
@@ -133,7 +133,7 @@ def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[st
     return order
 
 
-def _pair(value) -> tuple[int, int]:
+def _checked_pair(value) -> tuple[int, int]:
     values = tuple(int(v) for v in (value if hasattr(value, "__len__") else (value, value)))
     if len(values) != 2:
         raise InvalidInputError(f"expected one or two integers, got {value!r}")

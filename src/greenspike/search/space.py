@@ -37,16 +37,16 @@ class SearchSpace:
 
     def check(self) -> None:
         """ValueError naming the first bad range or choice and what is valid."""
-        _choices("network", self.networks, NETWORKS)
-        _choices("model", self.models, MODELS)
-        _choices("encoding", self.encodings, ENCODINGS)
+        _check_choices("network", self.networks, NETWORKS)
+        _check_choices("model", self.models, MODELS)
+        _check_choices("encoding", self.encodings, ENCODINGS)
         if not isinstance(self.max_depth, int) or self.max_depth < 1:
             raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
-        _range("width", self.width, 1)
-        _range("steps", self.steps, 1)
-        _range("learning rate", self.lr, 0, open_low=True)
-        _range("threshold", self.threshold, 0, open_low=True)
-        _range("beta", self.beta, 0, high_limit=1)
+        _check_range("width", self.width, 1)
+        _check_range("steps", self.steps, 1)
+        _check_range("learning rate", self.lr, 0, open_low=True)
+        _check_range("threshold", self.threshold, 0, open_low=True)
+        _check_range("beta", self.beta, 0, high_limit=1)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
     return relu if candidate.network == "relu" else spiking
 
 
-def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
+def _check_choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
     if not chosen:
         raise InvalidInputError(f"choose at least one {what}: {', '.join(valid)}")
     for choice in chosen:
@@ -109,7 +109,7 @@ def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None
             raise InvalidInputError(f"unknown {what} {choice!r}: use one of {', '.join(valid)}")
 
 
-def _range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
+def _check_range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
     low, high = bounds
     too_low = low <= low_limit if open_low else low < low_limit
     if too_low or low > high or (high_limit is not None and high > high_limit):
