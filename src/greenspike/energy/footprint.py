@@ -42,6 +42,7 @@ class Assumption:
     source: str
 
     def to_dict(self) -> dict:
+        """The fields as a dict of JSON-serialisable values."""
         return asdict(self)
 
 
@@ -78,10 +79,12 @@ class FootprintEstimate:
 
     @property
     def energy_mwh(self) -> float:
+        """`energy_kwh` in MWh."""
         return self.energy_kwh / 1000
 
     @property
     def co2e_t(self) -> float | None:
+        """`co2e_kg` in tonnes; None without a carbon intensity."""
         return None if self.co2e_kg is None else self.co2e_kg / 1000
 
     def to_dict(self) -> dict:
@@ -130,19 +133,34 @@ def estimate_footprint(
 ) -> FootprintEstimate:
     """Estimate the energy (kWh) and CO2e (kg) of `devices` x `hardware` running for a duration.
 
-    hardware: a GPU, TPU or CPU model from the bundled table ("V100", "A100-SXM4-80GB", "TPU v3");
-        optional when `power_w` is given.
-    hours or days: how long the devices ran (wall clock; give one of them).
-    power_w: average power of one device in W, when known; else `utilisation` x TDP is used
-        (utilisation in (0, 1], default 1.0).
-    cpu, cpu_cores, cpu_utilisation: a CPU model (or "any" for a generic 12 W core), how many of
-        its cores the whole run used (default: all cores of one chip) and how busy (default 1.0).
-    memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
-    pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None for
-        the industry average (1.56, assumed and said so).
-    country or intensity_g_per_kwh: where the electricity came from; without either, no CO2e.
+    Args:
+        hardware: a GPU, TPU or CPU model from the bundled table ("V100", "A100-SXM4-80GB",
+            "TPU v3"); optional when `power_w` is given.
+        devices: how many such devices ran, >= 1.
+        hours: how long the devices ran (wall clock); give `hours` or `days`, not both.
+        days: the same duration in days.
+        power_w: average power of one device in W, when known; else `utilisation` x TDP is used.
+        utilisation: fraction of the TDP drawn, in (0, 1]; default 1.0.
+        cpu: a CPU model, or "any" for a generic 12 W core; None: no CPU term.
+        cpu_cores: how many of its cores the whole run used (default: all cores of one chip).
+        cpu_utilisation: how busy those cores were, in (0, 1]; default 1.0.
+        memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
+        pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None
+            for the industry average (1.56, assumed and said so).
+        country: where the electricity came from (see `carbon_intensity`); without it or
+            `intensity_g_per_kwh`, no CO2e.
+        intensity_g_per_kwh: the grid's carbon intensity, instead of `country`.
 
-    Raises ValueError naming the bad value for anything invalid or unknown.
+    Returns:
+        The estimate, with every figure used, its source, and the sums as text.
+
+    Raises:
+        InvalidInputError: naming the bad value: an unknown or ambiguous hardware or CPU model;
+            a duration given both or neither way, or not > 0; `devices` or `cpu_cores` not a
+            whole number >= 1; a power or memory not > 0; a utilisation outside (0, 1];
+            `power_w` with `utilisation`, or neither it nor `hardware`; CPU cores or
+            utilisation without `cpu`; a bad PUE or carbon intensity (`power_usage_effectiveness`,
+            `carbon_intensity`).
     """
     # First statement: locals() holds exactly the arguments, kept as the user gave them.
     inputs = {name: value for name, value in locals().items() if value is not None}
