@@ -53,9 +53,17 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     - `LeakyIntegrator` -> NIR `LI` (or `I` for `beta = 1`).
 
     Surrogate gradients and `detach_reset` only shape training and are not exported. `ALIF`
-    and any other layer raise ValueError naming the layer. `input_shape` (one sample, e.g.
-    `(2, 34, 34)`) is needed unless the first layer is an `nn.Linear` or the model a
-    `GraphNetwork`. The graph's metadata records `dt` and the producer.
+    and any other layer are refused. `input_shape` (one sample, e.g. `(2, 34, 34)`) is needed
+    unless the first layer is an `nn.Linear` or the model a `GraphNetwork`. The graph's
+    metadata records `dt` and the producer.
+
+    Raises:
+        InvalidInputError: naming the layer: a layer with no exact NIR form (`ALIF`, a
+            `CubaLIF` reset other than "zero", a layer of another type, a parameter that does
+            not broadcast to its neurons, `beta = 1` mixed with `beta < 1`, ...); also a bad
+            `dt`, a missing or bad `input_shape`, and inputs of different shapes meeting at a
+            layer.
+        MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
     if dt is None:

@@ -1,5 +1,6 @@
-"""`from_nir`: a NIR graph (or file) as a greenspike `GraphNetwork`, refusing what it cannot
-represent exactly.
+"""`from_nir`: a NIR graph (or file) as a greenspike `GraphNetwork`.
+
+What greenspike cannot represent exactly is refused, with an error naming the node.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from greenspike.interop.parameters import DEFAULT_DT, checked_dt, input_gain, ta
 from greenspike.snn import IF, LIF, CubaLIF, LeakyIntegrator, RecurrentLIF
 from greenspike.snn.functional import ResetMode
 
-# What a malformed file can make `nir.read` raise; each becomes one ValueError.
+# What a malformed file can make `nir.read` raise; each becomes one InvalidInputError.
 _READ_ERRORS = (
     OSError,
     KeyError,
@@ -44,10 +45,14 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     is preceded by `Scale(g)` (same output). Recurrent subgraphs become `RecurrentLIF`, and the
     `membrane -> Threshold` subgraphs a `LIF` with reset "subtract" or "none".
 
-    Raises ValueError naming the node for anything that would not give the same model: an
-    unsupported node type (e.g. `Delay`, `CubaLI`), `v_leak != 0`, `v_reset != 0`, `tau < dt`,
-    non-finite parameters, wrong shapes, a cycle outside a recognised subgraph; and for a file
-    that is not a readable NIR graph.
+    Raises:
+        InvalidInputError: naming the node, for anything that would not give the same model:
+            an unsupported node type (e.g. `Delay`, `CubaLI`), `v_leak != 0`, `v_reset != 0`,
+            `tau < dt`, non-finite parameters, wrong shapes, a cycle outside a recognised
+            subgraph; also for an argument that is neither a `nir.NIRGraph` nor a path, a bad
+            `dt`, and a file that is not a readable NIR graph.
+        FileNotFoundError: a path given names no file.
+        MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
     graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
@@ -77,7 +82,14 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
 
 
 def read_graph(path: str | Path) -> Any:
-    """Read a `.nir` file; ValueError (naming the file) when it is not a readable NIR graph."""
+    """Read a `.nir` file as a `nir.NIRGraph`.
+
+    Raises:
+        FileNotFoundError: `path` is not a file.
+        InvalidInputError: naming the file: it is not a readable NIR graph (a node type NIR
+            does not define, a malformed file).
+        MissingExtraError: `nir` is not installed.
+    """
     nir = require_nir()
     path = Path(path)
     if not path.is_file():
