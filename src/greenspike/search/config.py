@@ -63,7 +63,16 @@ class SearchConfig:
     space: SearchSpace = field(default_factory=SearchSpace)
 
     def check(self) -> None:
-        """ValueError naming the first bad field and what is valid."""
+        """Check every field, the search space and the hardware profiles.
+
+        Raises:
+            InvalidInputError: naming the first bad field and what is valid: an unknown or
+                repeated objective, a count that is not an integer >= 1, a budget not > 0, a
+                validation fraction outside (0, 1), an unknown sampler, an empty study name,
+                an event data set, a bad search space (`SearchSpace.check`), an unknown
+                hardware profile, or a first profile that cannot price the inference-energy
+                objective.
+        """
         if not self.objectives:
             raise InvalidInputError(f"give at least one objective: {', '.join(OBJECTIVES)}")
         for name in self.objectives:
@@ -137,4 +146,5 @@ class SearchConfig:
 
     @property
     def directions(self) -> list[Direction]:
+        """The direction Optuna optimises each objective in, in the order of `objectives`."""
         return [OBJECTIVES[name] for name in self.objectives]

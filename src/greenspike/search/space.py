@@ -36,7 +36,14 @@ class SearchSpace:
     encodings: tuple[str, ...] = ENCODINGS
 
     def check(self) -> None:
-        """ValueError naming the first bad range or choice and what is valid."""
+        """Check every range and choice.
+
+        Raises:
+            InvalidInputError: naming the first bad range or choice and what is valid: an
+                empty or unknown network, model or encoding; a max depth that is not an
+                integer >= 1; a range whose low end is above its high end or outside its
+                limits.
+        """
         _check_choices("network", self.networks, NETWORKS)
         _check_choices("model", self.models, MODELS)
         _check_choices("encoding", self.encodings, ENCODINGS)
@@ -85,7 +92,11 @@ def suggest(trial, space: SearchSpace) -> Candidate:
 
 
 def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
-    """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`."""
+    """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`.
+
+    Raises:
+        InvalidInputError: the candidate does not fit the images (see `build_pair`).
+    """
     from greenspike.train.models import BETA, build_pair
 
     relu, spiking = build_pair(
