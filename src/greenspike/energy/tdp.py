@@ -7,7 +7,7 @@ number of physical cores, so that a run using k cores can be charged k * tdp_w /
 
 Names are matched case-insensitively, ignoring vendor words and punctuation, so "v100",
 "Tesla V100-SXM2-16GB", "A100-SXM4-80GB" and "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz" all
-resolve; an unknown or ambiguous name raises ValueError listing the candidates.
+resolve; an unknown or ambiguous name raises InvalidInputError listing the candidates.
 """
 
 from __future__ import annotations
