@@ -8,9 +8,14 @@ from pathlib import Path
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) beside `path`, then rename over it: readers see the old file or the
-    new one, never half. The file gets the usual permissions (0666 less the umask, which the
-    kernel applies at creation), not the private 0600 of a `tempfile` file.
+    """Write `text` (UTF-8) to `path` atomically: readers see the old file or the new one.
+
+    The text goes to a temporary file beside `path`, which is then renamed over it. The file
+    gets the usual permissions (0666 less the umask, which the kernel applies at creation), not
+    the private 0600 of a `tempfile` file.
+
+    Raises:
+        OSError: the file cannot be written (the temporary file is removed).
     """
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")

@@ -55,14 +55,26 @@ def count(
 ) -> CostReport:
     """Run `model` on `inputs` without gradients and count what one inference costs.
 
-    `inputs`: a tensor, or a sequence of tensors passed as `model(*inputs)` (a list holding one
-    time-major tensor `[T, B, ...]` works too). `batch_size` splits every input along its first
-    dimension into chunks, to bound memory: use it only when that dimension is the batch. The
-    number of samples is the batch dimension of the spiking layers' `[T, B, ...]` inputs when
-    the model has any, otherwise the first dimension of the first input. Returns per-inference
-    counts.
-    The model runs in the mode it is in: call `model.eval()` first if it has dropout or batch
-    norm, as for any evaluation.
+    The number of samples is the batch dimension of the spiking layers' `[T, B, ...]` inputs
+    when the model has any, otherwise the first dimension of the first input. The model runs in
+    the mode it is in: call `model.eval()` first if it has dropout or batch norm, as for any
+    evaluation.
+
+    Args:
+        model: the network; its layers are counted through forward hooks, removed afterwards.
+        inputs: a tensor, or a sequence of tensors passed as `model(*inputs)` (a list holding
+            one time-major tensor `[T, B, ...]` works too).
+        batch_size: split every input along its first dimension into chunks of this size, to
+            bound memory; use it only when that dimension is the batch.
+
+    Returns:
+        The per-inference counts, per layer and in total.
+
+    Raises:
+        InvalidInputError: `inputs` is not a tensor or a non-empty sequence of tensors, or has
+            no batch dimension; `batch_size` is not a positive integer or None; the model has
+            no layer greenspike.cost can count; a neuron layer gets an input that is not
+            `[T, B, ...]`.
     """
     arguments = (inputs,) if isinstance(inputs, torch.Tensor) else tuple(inputs)
     if not arguments or not all(isinstance(a, torch.Tensor) for a in arguments):
@@ -116,7 +128,7 @@ def count(
 
 
 class _Counter:
-    """The forward hooks of one `profile` call and what they have counted so far.
+    """The forward hooks of one `count` call and what they have counted so far.
 
     Each tensor is scanned at most once for its non-zero pattern: a spiking layer's output is
     its own pattern (and any view of it is binary), and an activation layer's output, scanned
@@ -202,8 +214,9 @@ class _Counter:
 
 
 def _location(x: torch.Tensor) -> tuple[int, int, int]:
-    """Where a contiguous tensor's values start in memory, how many there are, and its version
-    (which in-place operations on it or any view of it increase).
+    """Where a contiguous tensor's values start in memory, how many there are, and its version.
+
+    The version is the counter that in-place operations on the tensor or any view of it increase.
     """
     return x.data_ptr(), x.numel(), x._version
 
@@ -275,8 +288,9 @@ def _count_conv(
 
 
 def _conv_fanout(layer, weight: torch.Tensor, in_size, out_size) -> torch.Tensor:
-    """Weights each input position meets: the transposed convolution of all-ones outputs,
-    cropped to the unpadded input (padded positions are zeros, never counted).
+    """Weights each input position meets: the transposed convolution of all-ones outputs.
+
+    Cropped to the unpadded input: padded positions are zeros, never counted.
     """
     ones = torch.ones(1, layer.out_channels, *out_size, dtype=torch.float32, device=weight.device)
     transpose = _CONVOLUTIONS[type(layer)]

@@ -59,6 +59,7 @@ class Counts:
         )
 
     def to_dict(self) -> dict[str, float]:
+        """The counts as plain floats, with the derived `dense_ops` and `effective_ops`."""
         return {**asdict(self), "dense_ops": self.dense_ops, "effective_ops": self.effective_ops}
 
 
@@ -86,6 +87,7 @@ class LayerCost:
     parameter_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as plain JSON-serialisable values, `counts` as `Counts.to_dict()`."""
         return {**asdict(self), "counts": self.counts.to_dict()}
 
 
@@ -122,8 +124,10 @@ class CostReport:
 
     @property
     def activation_sparsity(self) -> float | None:
-        """NeuroBench activation sparsity: the fraction of zero outputs of all neuron and
-        activation (ReLU, ...) layers, over all steps and samples (None without any).
+        """NeuroBench activation sparsity: the fraction of zero outputs of the activation layers.
+
+        Counted over all neuron and activation (ReLU, ...) layers, all steps and all samples;
+        None without any such layer.
         """
         active = [layer for layer in self.layers.values() if layer.kind in ("neuron", "activation")]
         values = sum(layer.neurons * layer.steps for layer in active)
@@ -136,8 +140,10 @@ class CostReport:
 
     @property
     def connection_sparsity(self) -> float | None:
-        """Fraction of zero synaptic weights (biases excluded), as NeuroBench's documentation
-        defines it: sum of zero weights / sum of weights over the synaptic layers.
+        """Fraction of zero synaptic weights (biases excluded); None without synaptic layers.
+
+        As NeuroBench's documentation defines it: sum of zero weights / sum of weights over the
+        synaptic layers.
         """
         weights = sum(layer.weights for layer in self.layers.values())
         if not weights:
@@ -145,8 +151,17 @@ class CostReport:
         return sum(layer.zero_weights for layer in self.layers.values()) / weights
 
     def energy(self, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:
-        """Joules per inference on `hardware` (a bundled profile name, a HardwareProfile or a
-        dict), with its compute / memory / neuron-update breakdown and provenance.
+        """Joules per inference on `hardware`, with the compute / memory / neuron-update split.
+
+        Args:
+            hardware: a bundled profile name, a HardwareProfile or a dict of profile fields.
+
+        Returns:
+            The estimate, with its breakdown and provenance (see `greenspike.cost.pricing`).
+
+        Raises:
+            InvalidInputError: `hardware` is an unknown profile name, or a dict that is not a
+                valid profile (`hardware_profile`).
         """
         return price(self.total, hardware)
 

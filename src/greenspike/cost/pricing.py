@@ -45,8 +45,10 @@ class EnergyEstimate:
 
     @property
     def energy_j(self) -> float | None:
-        """Joules per inference; None when some operations could not be priced (see
-        `unpriced`), so that a partial sum is never mistaken for the whole.
+        """Joules per inference; None when some operations could not be priced.
+
+        The operations left out are listed in `unpriced`; None keeps a partial sum from being
+        mistaken for the whole.
         """
         return self.priced_j if self.complete else None
 
@@ -79,7 +81,12 @@ class EnergyEstimate:
 
 
 def price(counts: Counts, hardware: str | HardwareProfile | Mapping[str, Any]) -> EnergyEstimate:
-    """Joules per inference for `counts` on `hardware` (name, profile or dict); see the module."""
+    """Joules per inference for `counts` on `hardware` (name, profile or dict); see the module.
+
+    Raises:
+        InvalidInputError: `hardware` is an unknown profile name, or a dict that is not a valid
+            profile (`hardware_profile`).
+    """
     profile = find_profile(hardware)
     unpriced: list[str] = []
 

@@ -55,6 +55,7 @@ class HardwareProfile:
     source: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict with the columns of `data/profiles.csv`."""
         return asdict(self)
 
 
@@ -62,7 +63,12 @@ def hardware_profile(values: Mapping[str, Any]) -> HardwareProfile:
     """A validated profile from a mapping with the columns of `data/profiles.csv`.
 
     Figures are non-negative numbers, or None / "" where the hardware lacks the operation.
-    Raises ValueError naming the bad field and what is valid.
+
+    Raises:
+        InvalidInputError: `values` is not a mapping, lacks a column or has an unknown one, or
+            a field is invalid (the name, an empty source, word_bits not a positive integer,
+            skips_zeros not true/false, a negative or non-numeric figure); the message names
+            the field and what is valid.
     """
     if not isinstance(values, Mapping):
         raise InvalidInputError(
@@ -90,16 +96,22 @@ def hardware_profile(values: Mapping[str, Any]) -> HardwareProfile:
         )
     return HardwareProfile(
         name=name,
-        word_bits=_word_bits(name, values["word_bits"]),
-        skips_zeros=_flag(name, values["skips_zeros"]),
-        **{figure: _figure(name, figure, values[figure]) for figure in FIGURES},
+        word_bits=_checked_word_bits(name, values["word_bits"]),
+        skips_zeros=_checked_flag(name, values["skips_zeros"]),
+        **{figure: _checked_figure(name, figure, values[figure]) for figure in FIGURES},
         description=str(values.get("description") or "").strip(),
         source=source,
     )
 
 
 def load_profiles(path: str | Path) -> dict[str, HardwareProfile]:
-    """Profiles from a CSV file with the columns of `data/profiles.csv`, by name."""
+    """Profiles from a CSV file with the columns of `data/profiles.csv`, by name.
+
+    Raises:
+        OSError: the file cannot be read (FileNotFoundError when it does not exist).
+        InvalidInputError: the file has no header row or no profile, a row has more cells than
+            columns, a name appears twice, or a row is not a valid profile (`hardware_profile`).
+    """
     path = Path(path)
     with path.open(newline="", encoding="utf-8") as file:
         return _from_rows(csv.DictReader(file), str(path))
@@ -112,7 +124,12 @@ def profiles() -> dict[str, HardwareProfile]:
 
 
 def find_profile(hardware: str | HardwareProfile | Mapping[str, Any]) -> HardwareProfile:
-    """A bundled profile by name, or a user profile given as a HardwareProfile or a mapping."""
+    """A bundled profile by name, or a user profile given as a HardwareProfile or a mapping.
+
+    Raises:
+        InvalidInputError: `hardware` is not the name of a bundled profile, or is a mapping that
+            is not a valid profile (`hardware_profile`).
+    """
     if isinstance(hardware, HardwareProfile):
         return hardware
     if isinstance(hardware, Mapping):
@@ -145,7 +162,7 @@ def _from_rows(rows: csv.DictReader, origin: str) -> dict[str, HardwareProfile]:
     return table
 
 
-def _word_bits(name: str, value: Any) -> int:
+def _checked_word_bits(name: str, value: Any) -> int:
     try:
         bits = int(value)
     except (TypeError, ValueError):
@@ -157,7 +174,7 @@ def _word_bits(name: str, value: Any) -> int:
     return bits
 
 
-def _flag(name: str, value: Any) -> bool:
+def _checked_flag(name: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -168,7 +185,7 @@ def _flag(name: str, value: Any) -> bool:
     )
 
 
-def _figure(name: str, field: str, value: Any) -> float | None:
+def _checked_figure(name: str, field: str, value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:

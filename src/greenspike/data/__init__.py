@@ -1,5 +1,6 @@
-"""Data sets: the bundled handwritten digits, MNIST-format IDX files and event recordings binned
-into frames, as tensors.
+"""Data sets as tensors: bundled handwritten digits, MNIST-format IDX files, binned events.
+
+The event recordings (N-MNIST, SHD) are binned into binary frames.
 """
 
 from greenspike.data.digits import load_digits

@@ -29,6 +29,9 @@ def load_digits(split: str = "train") -> LabelledImages:
     numbers: within each class, taken in file order, every fifth image (the 5th, 10th, ...) is
     a test image. `"train"` has 1,442 images, `"test"` 355 (34 to 36 per class), `"all"` 1,797
     in file order.
+
+    Raises:
+        InvalidInputError: `split` is not "train", "test" or "all".
     """
     if split not in SPLITS:
         raise InvalidInputError(f"unknown digits split {split!r}: use one of {', '.join(SPLITS)}")

@@ -26,7 +26,18 @@ Sensor = tuple[int, int, int]  # (width, height, polarities), tonic's sensor_siz
 
 
 def bin_events(events: np.ndarray, sensor: Sensor, steps: int, window_us: float) -> torch.Tensor:
-    """Binary frames `[steps, polarities, height, width]` (uint8) of `events` (see module)."""
+    """Binary frames `[steps, polarities, height, width]` (uint8) of `events` (see module).
+
+    Args:
+        events: a structured array with fields `t` (microseconds), `x` and optionally `y`, `p`.
+        sensor: `(width, height, polarities)`.
+        steps: number of frames (time bins), >= 1.
+        window_us: length of the binned window [0, window_us), in microseconds.
+
+    Raises:
+        InvalidInputError: `steps` is not an integer >= 1, `window_us` is not > 0, `events`
+            lacks the field `t` or `x`, or an event inside the window lies outside the sensor.
+    """
     if not isinstance(steps, int) or steps < 1:
         raise InvalidInputError(f"steps must be an integer >= 1, got {steps!r}")
     if not window_us > 0:
@@ -55,8 +66,12 @@ def bin_events(events: np.ndarray, sensor: Sensor, steps: int, window_us: float)
 
 
 def read_tonic(name: str, data_dir: Path, train: bool) -> Sequence[tuple[np.ndarray, int]]:
-    """The (events, label) samples of tonic's data set class `name` (e.g. "NMNIST", "SHD"),
-    read from `data_dir/name`, downloaded there first if missing (needs the network).
+    """The (events, label) samples of tonic's data set class `name` (e.g. "NMNIST", "SHD").
+
+    They are read from `data_dir/name`, downloaded there first if missing (needs the network).
+
+    Raises:
+        InvalidInputError: tonic is not installed (the message says how to install it).
     """
     if importlib.util.find_spec("tonic") is None:
         raise InvalidInputError(

@@ -30,8 +30,10 @@ IDX_TYPES: dict[int, np.dtype] = {
 def read_idx(path: str | Path) -> torch.Tensor:
     """The array stored in an IDX file (`.gz` is decompressed), as a tensor of its own dtype.
 
-    Raises FileNotFoundError for a missing file and ValueError, naming the file, for a wrong
-    magic number, an unknown type code, truncated data or bytes past the declared end.
+    Raises:
+        FileNotFoundError: `path` is not a file.
+        InvalidInputError: naming the file: a `.gz` file that does not decompress, a wrong
+            magic number, an unknown type code, truncated data or bytes past the declared end.
     """
     path = Path(path)
     raw = _read_bytes(path)

@@ -8,8 +8,12 @@ import torch
 
 
 class LabelledImages(NamedTuple):
-    """Images `[N, H, W]` (float32 in [0, 1]), or binary event frames `[N, T, ...]` (uint8),
-    and their class labels `[N]` (int64).
+    """Images or binary event frames, and their class labels `[N]` (int64).
+
+    Attributes:
+        images: images `[N, H, W]` (float32 in [0, 1]), or binary event frames `[N, T, ...]`
+            (uint8).
+        labels: the class of each image, `[N]` (int64).
     """
 
     images: torch.Tensor

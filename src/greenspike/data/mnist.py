@@ -23,6 +23,11 @@ def load_mnist(directory: str | Path, split: str = "test") -> LabelledImages:
     `split` is `"train"` (train-images-idx3-ubyte, train-labels-idx1-ubyte) or `"test"`
     (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte); each file may be gzipped (`.gz`).
     Images are float32, the stored bytes 0..255 divided by 255; labels are int64.
+
+    Raises:
+        FileNotFoundError: `directory` holds neither the file nor its `.gz`.
+        InvalidInputError: `split` is unknown; a file is not a valid IDX file (`read_idx`); the
+            images are not uint8 `[N, H, W]`, or the labels not N uint8 values.
     """
     if split not in MNIST_FILES:
         raise InvalidInputError(f"unknown MNIST split {split!r}: use 'train' or 'test'")

@@ -25,8 +25,14 @@ Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyReport]:
-    """Run `argv` under `tracker`; return its exit status (128 + N if killed by signal N) and
-    the report. Raises ValueError for an empty command, OSError when it cannot be started.
+    """Run `argv` under `tracker` and return its exit status and the tracker's report.
+
+    Returns:
+        The command's exit status (128 + N if killed by signal N) and the energy report.
+
+    Raises:
+        InvalidInputError: `argv` is empty.
+        OSError: the command cannot be started (the run is recorded as "failed").
     """
     if not argv:
         raise InvalidInputError(
@@ -96,8 +102,9 @@ def _signal_name(signum: int) -> str:
 
 
 def _terminal_interrupts_us() -> bool:
-    """Whether this process is in the foreground of its terminal, where Ctrl-C reaches the whole
-    process group, the child included.
+    """Whether this process is in the foreground of its terminal.
+
+    There Ctrl-C reaches the whole foreground process group, the child included.
     """
     try:
         terminal = os.open("/dev/tty", os.O_RDONLY)

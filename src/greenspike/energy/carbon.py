@@ -44,6 +44,7 @@ class CarbonIntensity:
     year: int | None = None
 
     def to_dict(self) -> dict:
+        """The fields as a dict, as the JSON report and the ledger store them."""
         return asdict(self)
 
 
@@ -88,8 +89,13 @@ def carbon_intensity(
 ) -> CarbonIntensity | None:
     """The intensity of a country (ISO 3166 alpha-3 or alpha-2 code, or name) or a given figure.
 
-    Returns None when neither is given. Raises ValueError for an unknown country (listing close
-    matches), for a negative or non-finite intensity, and when both are given.
+    Returns:
+        The bundled figure for `country`, or `intensity_g_per_kwh` labelled "given by the user";
+        None when neither is given.
+
+    Raises:
+        InvalidInputError: `country` is unknown (the message lists close matches), the
+            intensity is negative or not finite, or both are given.
     """
     if country is not None and intensity_g_per_kwh is not None:
         raise InvalidInputError(

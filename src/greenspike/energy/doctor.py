@@ -31,6 +31,9 @@ def diagnose(cpu_tdp_w: float | None = None, probe_s: float = 0.5, **where) -> D
     """Start the meters `meters="auto"` would use, read them twice `probe_s` apart, advise.
 
     `where` passes `rapl_root` and `nvml` to `select_meters` (tests, odd systems).
+
+    Raises:
+        InvalidInputError: `cpu_tdp_w` is not None or a finite number of watts > 0.
     """
     selection = select_meters(cpu_tdp_w, **where)
     try:

@@ -33,6 +33,7 @@ class Equivalent:
     source: str
 
     def to_dict(self) -> dict:
+        """The fields as a dict of JSON-serialisable values."""
         return asdict(self)
 
 
@@ -55,7 +56,11 @@ def equivalence_factors() -> tuple[Equivalent, ...]:
 
 
 def equivalents(co2e_kg: float) -> tuple[Equivalent, ...]:
-    """What `co2e_kg` kilograms of CO2e amount to in each bundled everyday unit."""
+    """What `co2e_kg` kilograms of CO2e amount to in each bundled everyday unit.
+
+    Raises:
+        InvalidInputError: `co2e_kg` is negative or not finite.
+    """
     if not math.isfinite(co2e_kg) or co2e_kg < 0:
         raise InvalidInputError(f"CO2e must be a finite number >= 0 kg, got {co2e_kg}")
     return tuple(replace(f, amount=co2e_kg / f.co2e_kg_per_unit) for f in equivalence_factors())

@@ -42,6 +42,7 @@ class Assumption:
     source: str
 
     def to_dict(self) -> dict:
+        """The fields as a dict of JSON-serialisable values."""
         return asdict(self)
 
 
@@ -78,10 +79,12 @@ class FootprintEstimate:
 
     @property
     def energy_mwh(self) -> float:
+        """`energy_kwh` in MWh."""
         return self.energy_kwh / 1000
 
     @property
     def co2e_t(self) -> float | None:
+        """`co2e_kg` in tonnes; None without a carbon intensity."""
         return None if self.co2e_kg is None else self.co2e_kg / 1000
 
     def to_dict(self) -> dict:
@@ -130,23 +133,38 @@ def estimate_footprint(
 ) -> FootprintEstimate:
     """Estimate the energy (kWh) and CO2e (kg) of `devices` x `hardware` running for a duration.
 
-    hardware: a GPU, TPU or CPU model from the bundled table ("V100", "A100-SXM4-80GB", "TPU v3");
-        optional when `power_w` is given.
-    hours or days: how long the devices ran (wall clock; give one of them).
-    power_w: average power of one device in W, when known; else `utilisation` x TDP is used
-        (utilisation in (0, 1], default 1.0).
-    cpu, cpu_cores, cpu_utilisation: a CPU model (or "any" for a generic 12 W core), how many of
-        its cores the whole run used (default: all cores of one chip) and how busy (default 1.0).
-    memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
-    pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None for
-        the industry average (1.56, assumed and said so).
-    country or intensity_g_per_kwh: where the electricity came from; without either, no CO2e.
+    Args:
+        hardware: a GPU, TPU or CPU model from the bundled table ("V100", "A100-SXM4-80GB",
+            "TPU v3"); optional when `power_w` is given.
+        devices: how many such devices ran, >= 1.
+        hours: how long the devices ran (wall clock); give `hours` or `days`, not both.
+        days: the same duration in days.
+        power_w: average power of one device in W, when known; else `utilisation` x TDP is used.
+        utilisation: fraction of the TDP drawn, in (0, 1]; default 1.0.
+        cpu: a CPU model, or "any" for a generic 12 W core; None: no CPU term.
+        cpu_cores: how many of its cores the whole run used (default: all cores of one chip).
+        cpu_utilisation: how busy those cores were, in (0, 1]; default 1.0.
+        memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
+        pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None
+            for the industry average (1.56, assumed and said so).
+        country: where the electricity came from (see `carbon_intensity`); without it or
+            `intensity_g_per_kwh`, no CO2e.
+        intensity_g_per_kwh: the grid's carbon intensity, instead of `country`.
 
-    Raises ValueError naming the bad value for anything invalid or unknown.
+    Returns:
+        The estimate, with every figure used, its source, and the sums as text.
+
+    Raises:
+        InvalidInputError: naming the bad value: an unknown or ambiguous hardware or CPU model;
+            a duration given both or neither way, or not > 0; `devices` or `cpu_cores` not a
+            whole number >= 1; a power or memory not > 0; a utilisation outside (0, 1];
+            `power_w` with `utilisation`, or neither it nor `hardware`; CPU cores or
+            utilisation without `cpu`; a bad PUE or carbon intensity (`power_usage_effectiveness`,
+            `carbon_intensity`).
     """
     # First statement: locals() holds exactly the arguments, kept as the user gave them.
     inputs = {name: value for name, value in locals().items() if value is not None}
-    _count("devices", devices)
+    _checked_count("devices", devices)
     duration_h, formula = _duration(hours, days)
     model = find_hardware(hardware) if hardware is not None else None
     device_w, device_term, method, assumptions = _device_power(model, devices, power_w, utilisation)
@@ -209,7 +227,7 @@ def _device_power(
                 f"give the average power per device (power_w={power_w}) or a utilisation of "
                 f"the TDP (utilisation={utilisation}), not both"
             )
-        _positive("average power per device (power_w)", power_w, " W")
+        _checked_positive("average power per device (power_w)", power_w, " W")
         label = "average power per device" + (f" ({model.model})" if model else "")
         return (
             float(power_w),
@@ -225,7 +243,7 @@ def _device_power(
     if utilisation is None:
         used, source = 1.0, "assumed: full TDP for the whole run (no utilisation or power given)"
     else:
-        used, source = _fraction("utilisation", utilisation), GIVEN
+        used, source = _checked_fraction("utilisation", utilisation), GIVEN
     return (
         used * model.tdp_w,
         f"{n} x {number(used)} x {number(model.tdp_w)} W",
@@ -258,11 +276,11 @@ def _cpu_power(
         cores, cores_source = model.cores or 1, f"assumed: all cores of one {model.model}"
     else:
         cores_source = GIVEN
-        _count("cpu_cores", cores)
+        _checked_count("cpu_cores", cores)
     if utilisation is None:
         used, used_source = 1.0, "assumed: cores fully busy (no CPU utilisation given)"
     else:
-        used, used_source = _fraction("cpu_utilisation", utilisation), GIVEN
+        used, used_source = _checked_fraction("cpu_utilisation", utilisation), GIVEN
     per_core = model.tdp_per_core_w
     term = f"{number(cores)} cores x {number(per_core)} W x {number(used)}"
     return (
@@ -279,7 +297,7 @@ def _cpu_power(
 def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption, ...]]:
     if memory_gb is None:
         return 0.0, "", ()
-    _positive("memory_gb", memory_gb, " GB")
+    _checked_positive("memory_gb", memory_gb, " GB")
     return (
         memory_gb * MEMORY_POWER_W_PER_GB,
         f"{number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
@@ -297,14 +315,14 @@ def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str
             f"give the duration as hours or as days, exactly one (hours={hours}, days={days})"
         )
     if days is not None:
-        _positive("days", days, "")
+        _checked_positive("days", days, "")
         hours = days * 24
         return hours, (f"t = {number(days)} d x 24 h/d = {number(hours)} h",)
     assert hours is not None
-    return _positive("hours", hours, ""), ()
+    return _checked_positive("hours", hours, ""), ()
 
 
-def _positive(name: str, value: float, unit: str) -> float:
+def _checked_positive(name: str, value: float, unit: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -314,7 +332,7 @@ def _positive(name: str, value: float, unit: str) -> float:
     return float(value)
 
 
-def _fraction(name: str, value: float) -> float:
+def _checked_fraction(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise InvalidInputError(
             f"{name} must be a fraction in (0, 1] (1 = always at TDP), got {value!r}"
@@ -322,7 +340,7 @@ def _fraction(name: str, value: float) -> float:
     return float(value)
 
 
-def _count(name: str, value: int) -> int:
+def _checked_count(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{name} must be a whole number >= 1, got {value!r}")
     return value

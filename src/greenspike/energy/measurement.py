@@ -79,10 +79,12 @@ class _Totals:
 
     @property
     def measured_energy_j(self) -> float:
+        """Joules of the components read from hardware sensors."""
         return self._sum("measured")
 
     @property
     def estimated_energy_j(self) -> float:
+        """Joules of the components estimated by a model."""
         return self._sum("estimated")
 
     @property
@@ -92,6 +94,7 @@ class _Totals:
 
     @property
     def kwh(self) -> float:
+        """`energy_j` in kWh (3.6e6 J each)."""
         return self.energy_j / J_PER_KWH
 
     def energy_of(self, name: str) -> float | None:
@@ -123,6 +126,7 @@ class WindowReport(_Totals):
     windows: tuple[WindowReport, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data: joules by component name, the totals, and the nested windows."""
         return {
             "name": self.name,
             "status": self.status,
@@ -136,10 +140,14 @@ class WindowReport(_Totals):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], components: dict[str, Component]) -> WindowReport:
-        """Rebuild a window; `components` gives each component's provenance by name."""
+        """Rebuild a window; `components` gives each component's provenance by name.
+
+        Raises:
+            InvalidInputError: the window, or one nested in it, has an unknown status.
+        """
         return cls(
             name=data["name"],
-            status=_status(data["status"]),
+            status=_checked_status(data["status"]),
             start_unix_s=data["start_unix_s"],
             end_unix_s=data["end_unix_s"],
             duration_s=data["duration_s"],
@@ -173,7 +181,7 @@ class EnergyReport(_Totals):
 
     @property
     def co2e_g(self) -> float | None:
-        """Kwh * pue * intensity_g_per_kwh; None when no carbon intensity was given."""
+        """CO2e in grams: kwh * pue * intensity_g_per_kwh; None without a carbon intensity."""
         if self.carbon_intensity is None:
             return None
         return self.kwh * self.pue * self.carbon_intensity.intensity_g_per_kwh
@@ -207,7 +215,12 @@ class EnergyReport(_Totals):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
-        """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed."""
+        """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed.
+
+        Raises:
+            InvalidInputError: `data` is not a greenspike energy report (another schema), or
+                the run or one of its windows has an unknown status.
+        """
         if data.get("schema") != SCHEMA:
             raise InvalidInputError(
                 f"not a greenspike energy report (schema {data.get('schema')!r})"
@@ -226,7 +239,7 @@ class EnergyReport(_Totals):
         intensity = data["carbon_intensity"]
         return cls(
             name=data["name"],
-            status=_status(data["status"]),
+            status=_checked_status(data["status"]),
             start_unix_s=data["start_unix_s"],
             end_unix_s=data["end_unix_s"],
             duration_s=data["duration_s"],
@@ -239,10 +252,17 @@ class EnergyReport(_Totals):
         )
 
     def to_json(self, indent: int | None = 2) -> str:
+        """`to_dict()` as JSON text, indented by `indent` spaces (None: one line)."""
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> EnergyReport:
+        """The report that `to_json()` wrote.
+
+        Raises:
+            json.JSONDecodeError: `text` is not JSON.
+            InvalidInputError: as `from_dict`.
+        """
         return cls.from_dict(json.loads(text))
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
@@ -250,7 +270,7 @@ class EnergyReport(_Totals):
         write_atomically(path, self.to_json())
 
 
-def _status(value: str) -> Status:
+def _checked_status(value: str) -> Status:
     if value not in STATUSES:
         raise InvalidInputError(f"unknown run status {value!r}; valid: {', '.join(STATUSES)}")
     return value

@@ -14,8 +14,13 @@ from greenspike.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class Metric:
-    """`name` = `value` at `step` (an epoch, a trial; None: the run as a whole), logged at
-    `unix_s`.
+    """One logged metric: `name` = `value` at `step`, logged at `unix_s`.
+
+    Attributes:
+        name: what is measured, e.g. "accuracy".
+        value: a finite number.
+        step: an epoch, a trial, ...; None: the run as a whole.
+        unix_s: when it was logged, in seconds since the Unix epoch.
     """
 
     name: str
@@ -25,7 +30,15 @@ class Metric:
 
 
 def checked_metric(name: object, value: object, step: object, unix_s: float) -> Metric:
-    """A Metric, or ValueError naming the bad name, value or step."""
+    """A Metric from caller-supplied values, checked and converted.
+
+    Returns:
+        The Metric, its value as a float and its step as an int (or None).
+
+    Raises:
+        InvalidInputError: `name` is not a non-empty string, `step` is not an integer >= 0 or
+            None, or `value` is not a finite number; the message names the bad one.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError(f"a metric needs a non-empty name, got {name!r}")
     if step is not None and (
@@ -42,7 +55,11 @@ def checked_metric(name: object, value: object, step: object, unix_s: float) -> 
 
 
 def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
-    """Tags as str -> str; ValueError for an empty name or a None value."""
+    """Tags as str -> str, each value converted with `str`.
+
+    Raises:
+        InvalidInputError: a tag name is not a non-empty string, or a value is None.
+    """
     checked = {}
     for key, value in (tags or {}).items():
         if not isinstance(key, str) or not key.strip():
@@ -54,7 +71,12 @@ def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
 
 
 def metadata_json(metadata: Mapping[str, Any] | None) -> str:
-    """Metadata as JSON; ValueError when it cannot be written as JSON."""
+    """Metadata as a JSON object (`{}` for None).
+
+    Raises:
+        InvalidInputError: the metadata cannot be written as JSON (an unserialisable value, or
+            a NaN or infinite number).
+    """
     try:
         return json.dumps(dict(metadata or {}), allow_nan=False)
     except (TypeError, ValueError) as error:

@@ -30,6 +30,7 @@ class Pue:
     provider: str | None = None
 
     def to_dict(self) -> dict:
+        """The fields as a dict, as the JSON report and the ledger store them."""
         return asdict(self)
 
 
@@ -46,8 +47,9 @@ def known_pues() -> dict[str, Pue]:
 def power_usage_effectiveness(pue: float | str | None = None) -> Pue:
     """The PUE to apply: a given number (>= 1), a provider's published average, or the default.
 
-    Raises ValueError for a number below 1 or not finite, and for an unknown provider (listing
-    the known ones).
+    Raises:
+        InvalidInputError: `pue` is a number below 1 or not finite (or a bool), or an unknown
+            provider name (the message lists the known ones).
     """
     if pue is None:
         default = known_pues()[DEFAULT_PROVIDER]

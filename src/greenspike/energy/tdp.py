@@ -7,7 +7,7 @@ number of physical cores, so that a run using k cores can be charged k * tdp_w /
 
 Names are matched case-insensitively, ignoring vendor words and punctuation, so "v100",
 "Tesla V100-SXM2-16GB", "A100-SXM4-80GB" and "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz" all
-resolve; an unknown or ambiguous name raises ValueError listing the candidates.
+resolve; an unknown or ambiguous name raises InvalidInputError listing the candidates.
 """
 
 from __future__ import annotations
@@ -91,7 +91,11 @@ def find_hardware(name: str, kind: Kind | None = None) -> Hardware:
     Tried in order: the same name or alias, ignoring case, spaces and punctuation; the longest
     known name found word for word inside `name` (so "A100-SXM4-80GB" or a CPU's full
     marketing name resolve); the one known name that holds `name` as whole words (so "3090"
-    resolves). Raises ValueError when no model or several fit.
+    resolves).
+
+    Raises:
+        InvalidInputError: `kind` is unknown, `name` names no model (the message lists close
+            matches), or several models fit it.
     """
     if kind is not None and kind not in KINDS:
         raise InvalidInputError(f"unknown hardware kind {kind!r}; valid kinds: {', '.join(KINDS)}")

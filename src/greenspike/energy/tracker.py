@@ -110,12 +110,22 @@ class Window(ContextDecorator):
         self._node: _Node | None = None
 
     def start(self) -> Window:
+        """Open the window: read the meters now; returns the window.
+
+        Raises:
+            RuntimeError: the window was already started, or its tracker is not running.
+        """
         if self._node is not None:
             raise RuntimeError(f"window {self.name!r} was already started")
         self._node = self.tracker._open_window(self.name)
         return self
 
     def stop(self, status: Status = "finished") -> WindowReport:
+        """Close the window (and any still open inside it) and return its report.
+
+        Raises:
+            RuntimeError: the window was not started.
+        """
         if self._node is None:
             raise RuntimeError(f"window {self.name!r} was not started")
         self.report = self.tracker._close_window(self._node, status)

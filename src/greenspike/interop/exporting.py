@@ -18,7 +18,7 @@ from greenspike.interop.network import (
     Scale,
     topological_order,
 )
-from greenspike.interop.parameters import DEFAULT_DT, check_dt, decay_to_tau
+from greenspike.interop.parameters import DEFAULT_DT, checked_dt, decay_to_tau
 from greenspike.snn import ALIF, LIF, CubaLIF, LeakyIntegrator, RecurrentLIF
 from greenspike.snn.neuron import Neuron
 
@@ -53,18 +53,26 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     - `LeakyIntegrator` -> NIR `LI` (or `I` for `beta = 1`).
 
     Surrogate gradients and `detach_reset` only shape training and are not exported. `ALIF`
-    and any other layer raise ValueError naming the layer. `input_shape` (one sample, e.g.
-    `(2, 34, 34)`) is needed unless the first layer is an `nn.Linear` or the model a
-    `GraphNetwork`. The graph's metadata records `dt` and the producer.
+    and any other layer are refused. `input_shape` (one sample, e.g. `(2, 34, 34)`) is needed
+    unless the first layer is an `nn.Linear` or the model a `GraphNetwork`. The graph's
+    metadata records `dt` and the producer.
+
+    Raises:
+        InvalidInputError: naming the layer: a layer with no exact NIR form (`ALIF`, a
+            `CubaLIF` reset other than "zero", a layer of another type, a parameter that does
+            not broadcast to its neurons, `beta = 1` mixed with `beta < 1`, ...); also a bad
+            `dt`, a missing or bad `input_shape`, and inputs of different shapes meeting at a
+            layer.
+        MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
     if dt is None:
         dt = model.dt if isinstance(model, GraphNetwork) else DEFAULT_DT
-    dt = check_dt(dt)
+    dt = checked_dt(dt)
     layers, edges = _layers_and_edges(model)
     if input_shape is None:
         input_shape = _infer_input_shape(model, layers, edges)
-    shapes: dict[str, Shape] = {"input": _check_shape(input_shape)}
+    shapes: dict[str, Shape] = {"input": _checked_shape(input_shape)}
     nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array(shapes["input"]))}
     for name in topological_order(list(layers), edges):
         shape = _incoming_shape(name, edges, shapes)
@@ -108,7 +116,7 @@ def _infer_input_shape(model, layers, edges) -> Shape:
     )
 
 
-def _check_shape(shape) -> Shape:
+def _checked_shape(shape) -> Shape:
     try:
         shape = tuple(int(n) for n in shape)
     except (TypeError, ValueError) as error:

@@ -1,5 +1,6 @@
-"""`from_nir`: a NIR graph (or file) as a greenspike `GraphNetwork`, refusing what it cannot
-represent exactly.
+"""`from_nir`: a NIR graph (or file) as a greenspike `GraphNetwork`.
+
+What greenspike cannot represent exactly is refused, with an error naming the node.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from torch import nn
 from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
 from greenspike.interop.network import GraphNetwork, Scale, SumPool2d
-from greenspike.interop.parameters import DEFAULT_DT, check_dt, input_gain, tau_to_decay
+from greenspike.interop.parameters import DEFAULT_DT, checked_dt, input_gain, tau_to_decay
 from greenspike.snn import IF, LIF, CubaLIF, LeakyIntegrator, RecurrentLIF
 from greenspike.snn.functional import ResetMode
 
-# What a malformed file can make `nir.read` raise; each becomes one ValueError.
+# What a malformed file can make `nir.read` raise; each becomes one InvalidInputError.
 _READ_ERRORS = (
     OSError,
     KeyError,
@@ -44,10 +45,14 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     is preceded by `Scale(g)` (same output). Recurrent subgraphs become `RecurrentLIF`, and the
     `membrane -> Threshold` subgraphs a `LIF` with reset "subtract" or "none".
 
-    Raises ValueError naming the node for anything that would not give the same model: an
-    unsupported node type (e.g. `Delay`, `CubaLI`), `v_leak != 0`, `v_reset != 0`, `tau < dt`,
-    non-finite parameters, wrong shapes, a cycle outside a recognised subgraph; and for a file
-    that is not a readable NIR graph.
+    Raises:
+        InvalidInputError: naming the node, for anything that would not give the same model:
+            an unsupported node type (e.g. `Delay`, `CubaLI`), `v_leak != 0`, `v_reset != 0`,
+            `tau < dt`, non-finite parameters, wrong shapes, a cycle outside a recognised
+            subgraph; also for an argument that is neither a `nir.NIRGraph` nor a path, a bad
+            `dt`, and a file that is not a readable NIR graph.
+        FileNotFoundError: a path given names no file.
+        MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
     graph = read_graph(graph_or_path) if isinstance(graph_or_path, (str, Path)) else graph_or_path
@@ -56,7 +61,7 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
             f"from_nir expects a nir.NIRGraph or a path to a .nir file, got "
             f"{type(graph_or_path).__name__}"
         )
-    dt = check_dt(_recorded_dt(graph) if dt is None else dt)
+    dt = checked_dt(_recorded_dt(graph) if dt is None else dt)
     nodes = dict(graph.nodes)
     entry = _single(nir.Input, nodes, "Input")
     exit_ = _single(nir.Output, nodes, "Output")
@@ -72,12 +77,19 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
             renamed[key] = f"{names[key]}_gain"
         layers[names[key]] = modules[-1]
     edges = _edges(graph.edges, names, renamed, nodes)
-    input_shape = _shape(nodes[entry].input_type.get("input"), f"node {entry!r} (Input)")
+    input_shape = _checked_shape(nodes[entry].input_type.get("input"), f"node {entry!r} (Input)")
     return GraphNetwork(layers, edges, input_shape, dt)
 
 
 def read_graph(path: str | Path) -> Any:
-    """Read a `.nir` file; ValueError (naming the file) when it is not a readable NIR graph."""
+    """Read a `.nir` file as a `nir.NIRGraph`.
+
+    Raises:
+        FileNotFoundError: `path` is not a file.
+        InvalidInputError: naming the file: it is not a readable NIR graph (a node type NIR
+            does not define, a malformed file).
+        MissingExtraError: `nir` is not installed.
+    """
     nir = require_nir()
     path = Path(path)
     if not path.is_file():
@@ -159,8 +171,8 @@ def _edges(edges, names: dict, renamed: dict, nodes: dict) -> list[tuple[str, st
     return result
 
 
-def _shape(value, where: str) -> tuple[int, ...]:
-    array = _array(value, where, "shape")
+def _checked_shape(value, where: str) -> tuple[int, ...]:
+    array = _checked_array(value, where, "shape")
     if array.ndim != 1 or array.size == 0 or np.any(array < 1) or np.any(array != np.round(array)):
         raise InvalidInputError(f"{where}: shape must be positive integers, got {value!r}")
     return tuple(int(n) for n in array)
@@ -176,16 +188,18 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
     if isinstance(node, (nir.Conv1d, nir.Conv2d)):
         return [_conv(nir, node, where)]
     if isinstance(node, nir.Flatten):
-        start, end = (_integer(getattr(node, d), where, d) for d in ("start_dim", "end_dim"))
+        start, end = (
+            _checked_integer(getattr(node, d), where, d) for d in ("start_dim", "end_dim")
+        )
         return [nn.Flatten(start + 1 if start >= 0 else start, end + 1 if end >= 0 else end)]
     if isinstance(node, (nir.AvgPool2d, nir.SumPool2d)):
         kernel, stride, padding = (
-            _pair(getattr(node, p), where, p) for p in ("kernel_size", "stride", "padding")
+            _checked_pair(getattr(node, p), where, p) for p in ("kernel_size", "stride", "padding")
         )
         pool = nn.AvgPool2d if isinstance(node, nir.AvgPool2d) else SumPool2d
         return [pool(kernel, stride, padding)]
     if isinstance(node, nir.Scale):
-        return [Scale(_tensor(_finite(node.scale, where, "scale")))]
+        return [Scale(_tensor(_checked_finite(node.scale, where, "scale")))]
     if isinstance(node, (nir.LI, nir.I)):
         beta, gain = _membrane(nir, node, where, dt)
         readout = LeakyIntegrator(_value(beta))
@@ -203,7 +217,7 @@ def _layers(nir, key: str, node: Any, dt: float) -> list[nn.Module]:
 
 
 def _linear(node, where: str) -> nn.Linear:
-    weight = _finite(node.weight, where, "weight")
+    weight = _checked_finite(node.weight, where, "weight")
     if weight.ndim != 2:
         raise InvalidInputError(f"{where}: weight must be a matrix, got shape {weight.shape}")
     bias = getattr(node, "bias", None)
@@ -211,28 +225,30 @@ def _linear(node, where: str) -> nn.Linear:
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
         if bias is not None and layer.bias is not None:
-            layer.bias.copy_(_tensor(_finite_shaped(bias, (weight.shape[0],), where, "bias")))
+            layer.bias.copy_(
+                _tensor(_checked_finite_shaped(bias, (weight.shape[0],), where, "bias"))
+            )
     return layer
 
 
 def _conv(nir, node, where: str) -> nn.Module:
-    weight = _finite(node.weight, where, "weight")
+    weight = _checked_finite(node.weight, where, "weight")
     dims = 1 if isinstance(node, nir.Conv1d) else 2
     if weight.ndim != dims + 2:
         raise InvalidInputError(
             f"{where}: weight must have {dims + 2} dimensions (out, in, kernel), got "
             f"shape {weight.shape}"
         )
-    groups = _integer(node.groups, where, "groups")
+    groups = _checked_integer(node.groups, where, "groups")
     padding = node.padding
     if isinstance(padding, bytes):
         padding = padding.decode()
     if not isinstance(padding, str):
-        padding = _integers(padding, dims, where, "padding")
+        padding = _checked_integers(padding, dims, where, "padding")
     conv = nn.Conv1d if dims == 1 else nn.Conv2d
     # `dims` integers each: a tuple of one (Conv1d) or two (Conv2d), which torch's stubs spell apart
-    stride: Any = _integers(node.stride, dims, where, "stride")
-    dilation: Any = _integers(node.dilation, dims, where, "dilation")
+    stride: Any = _checked_integers(node.stride, dims, where, "stride")
+    dilation: Any = _checked_integers(node.dilation, dims, where, "dilation")
     try:
         layer = conv(
             weight.shape[1] * groups,
@@ -248,51 +264,53 @@ def _conv(nir, node, where: str) -> nn.Module:
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
         assert layer.bias is not None  # made with a bias
-        layer.bias.copy_(_tensor(_finite_shaped(node.bias, (weight.shape[0],), where, "bias")))
+        layer.bias.copy_(
+            _tensor(_checked_finite_shaped(node.bias, (weight.shape[0],), where, "bias"))
+        )
     return layer
 
 
 def _membrane(nir, node, where: str, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """`(beta, gain)` of an `LI` (`v_leak` must be 0) or an `I` (`beta = 1`, gain `r`)."""
-    r = _finite(node.r, where, "r")
+    r = _checked_finite(node.r, where, "r")
     if isinstance(node, nir.I):
-        _positive(r, where, "r")
+        _check_positive(r, where, "r")
         return np.ones_like(r), r
     shape = r.shape
-    tau = _finite_shaped(node.tau, shape, where, "tau")
-    _zero(_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
-    return _decay(tau, where, "tau", dt), _gain(tau, r, where, dt)
+    tau = _checked_finite_shaped(node.tau, shape, where, "tau")
+    _check_zero(_checked_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
+    return _checked_decay(tau, where, "tau", dt), _gain(tau, r, where, dt)
 
 
 def _resetting(nir, node, where: str, dt: float):
     """`(beta, gain, v_threshold)` of a NIR `LIF` or `IF` that resets to 0."""
-    r = _finite(node.r, where, "r")
+    r = _checked_finite(node.r, where, "r")
     shape = r.shape
-    threshold = _finite_shaped(node.v_threshold, shape, where, "v_threshold")
-    _positive(threshold, where, "v_threshold")
-    _zero(_finite_shaped(node.v_reset, shape, where, "v_reset"), where, "v_reset")
+    threshold = _checked_finite_shaped(node.v_threshold, shape, where, "v_threshold")
+    _check_positive(threshold, where, "v_threshold")
+    _check_zero(_checked_finite_shaped(node.v_reset, shape, where, "v_reset"), where, "v_reset")
     if isinstance(node, nir.IF):
-        _positive(r, where, "r")
+        _check_positive(r, where, "r")
         return np.ones_like(r), r, threshold
-    tau = _finite_shaped(node.tau, shape, where, "tau")
-    _zero(_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
-    return _decay(tau, where, "tau", dt), _gain(tau, r, where, dt), threshold
+    tau = _checked_finite_shaped(node.tau, shape, where, "tau")
+    _check_zero(_checked_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
+    return _checked_decay(tau, where, "tau", dt), _gain(tau, r, where, dt), threshold
 
 
 def _cuba_lif(node, where: str, dt: float) -> CubaLIF:
-    threshold = _finite(node.v_threshold, where, "v_threshold")
+    threshold = _checked_finite(node.v_threshold, where, "v_threshold")
     shape = threshold.shape
-    _positive(threshold, where, "v_threshold")
+    _check_positive(threshold, where, "v_threshold")
     tau_syn, tau_mem, r, w_in = (
-        _finite_shaped(getattr(node, p), shape, where, p)
+        _checked_finite_shaped(getattr(node, p), shape, where, p)
         for p in ("tau_syn", "tau_mem", "r", "w_in")
     )
-    _zero(_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
-    _zero(_finite_shaped(node.v_reset, shape, where, "v_reset"), where, "v_reset")
+    _check_zero(_checked_finite_shaped(node.v_leak, shape, where, "v_leak"), where, "v_leak")
+    _check_zero(_checked_finite_shaped(node.v_reset, shape, where, "v_reset"), where, "v_reset")
     gain = _gain(tau_syn, w_in, where, dt, "w_in") * _gain(tau_mem, r, where, dt)
     return CubaLIF(
-        _value(_decay(tau_syn, where, "tau_syn", dt)),
-        _value(_decay(tau_mem, where, "tau_mem", dt)),
+        _value(_checked_decay(tau_syn, where, "tau_syn", dt)),
+        _value(_checked_decay(tau_mem, where, "tau_mem", dt)),
         _value(threshold / gain),
         reset="zero",
     )
@@ -321,7 +339,7 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     if "resetting" in roles:
         neuron = _only(roles, "resetting", where)
         weights = _only(roles, "weights", where)
-        _expect_edges(
+        _check_edges(
             graph, {(entry, neuron), (neuron, weights), (weights, neuron), (neuron, exit_)}, where
         )
         if isinstance(nodes[neuron], nir.CubaLIF) or "scale" in roles or "threshold" in roles:
@@ -333,12 +351,14 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     membrane, spike = _only(roles, "membrane", where), _only(roles, "threshold", where)
     expected = {(entry, membrane), (membrane, spike), (spike, exit_)}
     expected |= {(spike, f) for f in feedback} | {(f, membrane) for f in feedback}
-    _expect_edges(graph, expected, where)
+    _check_edges(graph, expected, where)
     if len(roles.get("weights", [])) > 1 or len(roles.get("scale", [])) > 1:
         raise InvalidInputError(f"{where}: at most one weight node and one Scale may feed back")
     beta, gain = _membrane(nir, nodes[membrane], where, dt)
-    threshold = _finite_shaped(nodes[spike].threshold, beta.shape, where, "threshold") / gain
-    _positive(threshold, where, "threshold")
+    threshold = (
+        _checked_finite_shaped(nodes[spike].threshold, beta.shape, where, "threshold") / gain
+    )
+    _check_positive(threshold, where, "threshold")
     reset: ResetMode = "none"
     if "scale" in roles:
         _check_subtractive(nodes[roles["scale"][0]], beta, threshold, where)
@@ -377,7 +397,7 @@ def _only(roles: dict, role: str, where: str) -> str:
     return names[0]
 
 
-def _expect_edges(graph, expected: set, where: str) -> None:
+def _check_edges(graph, expected: set, where: str) -> None:
     edges = {tuple(edge) for edge in graph.edges}
     if edges != expected:
         raise InvalidInputError(
@@ -387,7 +407,7 @@ def _expect_edges(graph, expected: set, where: str) -> None:
 
 
 def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
-    scale = _finite_shaped(scale_node.scale, beta.shape, where, "reset scale")
+    scale = _checked_finite_shaped(scale_node.scale, beta.shape, where, "reset scale")
     expected = -beta * threshold
     if not np.allclose(scale, expected, rtol=1e-6, atol=1e-12):
         raise InvalidInputError(
@@ -397,7 +417,7 @@ def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
 
 
 def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> RecurrentLIF:
-    weight = _finite(weights_node.weight, where, "recurrent weight")
+    weight = _checked_finite(weights_node.weight, where, "recurrent weight")
     features = beta.size
     if beta.ndim != 1 or weight.shape != (features, features):
         raise InvalidInputError(
@@ -405,7 +425,7 @@ def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> R
             f"got neurons {list(beta.shape)} and weight {list(weight.shape)}"
         )
     bias = getattr(weights_node, "bias", None)
-    if bias is not None and np.any(_finite(bias, where, "recurrent bias") != 0):
+    if bias is not None and np.any(_checked_finite(bias, where, "recurrent bias") != 0):
         raise InvalidInputError(
             f"{where}: the recurrent bias must be 0 (a constant input belongs to the layer before)"
         )
@@ -418,7 +438,7 @@ def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> R
 # ----------------------------------------------------------------- checked values
 
 
-def _array(value, where: str, what: str) -> np.ndarray:
+def _checked_array(value, where: str, what: str) -> np.ndarray:
     if value is None:
         raise InvalidInputError(f"{where}: {what} is missing")
     try:
@@ -427,15 +447,15 @@ def _array(value, where: str, what: str) -> np.ndarray:
         raise InvalidInputError(f"{where}: {what} must be numbers, got {value!r:.80}") from error
 
 
-def _finite(value, where: str, what: str) -> np.ndarray:
-    array = _array(value, where, what)
+def _checked_finite(value, where: str, what: str) -> np.ndarray:
+    array = _checked_array(value, where, what)
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{where}: {what} contains NaN or infinite values")
     return array
 
 
-def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
-    array = _finite(value, where, what)
+def _checked_finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
+    array = _checked_finite(value, where, what)
     if array.shape != shape:
         raise InvalidInputError(
             f"{where}: {what} has shape {list(array.shape)}, expected {list(shape)} "
@@ -444,12 +464,12 @@ def _finite_shaped(value, shape: tuple, where: str, what: str) -> np.ndarray:
     return array
 
 
-def _positive(array: np.ndarray, where: str, what: str) -> None:
+def _check_positive(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array <= 0):
         raise InvalidInputError(f"{where}: {what} must be > 0, got min {array.min():g}")
 
 
-def _zero(array: np.ndarray, where: str, what: str) -> None:
+def _check_zero(array: np.ndarray, where: str, what: str) -> None:
     if np.any(array != 0):
         raise InvalidInputError(
             f"{where}: {what} must be 0 (greenspike neurons rest and reset at 0), "
@@ -457,7 +477,7 @@ def _zero(array: np.ndarray, where: str, what: str) -> None:
         )
 
 
-def _decay(tau: np.ndarray, where: str, what: str, dt: float) -> np.ndarray:
+def _checked_decay(tau: np.ndarray, where: str, what: str, dt: float) -> np.ndarray:
     if np.any(tau < dt):
         raise InvalidInputError(
             f"{where}: {what} must be >= dt = {dt:g} s (a decay per step in [0, 1]), "
@@ -467,7 +487,7 @@ def _decay(tau: np.ndarray, where: str, what: str, dt: float) -> np.ndarray:
 
 
 def _gain(tau, r, where: str, dt: float, what: str = "r") -> np.ndarray:
-    _positive(r, where, what)
+    _check_positive(r, where, what)
     return input_gain(tau, r, dt)
 
 
@@ -475,15 +495,15 @@ def _is_unit(gain: np.ndarray) -> bool:
     return bool(np.all(np.abs(gain - 1) < _UNIT_GAIN_TOLERANCE))
 
 
-def _integer(value, where: str, what: str) -> int:
-    array = _array(value, where, what)
+def _checked_integer(value, where: str, what: str) -> int:
+    array = _checked_array(value, where, what)
     if array.size != 1 or array.ravel()[0] != round(float(array.ravel()[0])):
         raise InvalidInputError(f"{where}: {what} must be an integer, got {value!r}")
     return int(array.ravel()[0])
 
 
-def _integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
-    array = _array(value, where, what).ravel()
+def _checked_integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
+    array = _checked_array(value, where, what).ravel()
     if array.size == 1:
         array = np.repeat(array, dims)
     if array.size != dims or np.any(array != np.round(array)) or np.any(array < 0):
@@ -493,8 +513,8 @@ def _integers(value, dims: int, where: str, what: str) -> tuple[int, ...]:
     return tuple(int(n) for n in array)
 
 
-def _pair(value, where: str, what: str) -> tuple[int, int]:
-    first, second = _integers(value, 2, where, what)
+def _checked_pair(value, where: str, what: str) -> tuple[int, int]:
+    first, second = _checked_integers(value, 2, where, what)
     return first, second
 
 

@@ -10,20 +10,31 @@ from greenspike.snn.neuron import Neuron
 
 
 class SumPool2d(nn.Module):
-    """Sum pooling over 2-D windows (NIR's `SumPool2d`): average pooling times the window size."""
+    """Sum pooling over 2-D windows (NIR's `SumPool2d`): average pooling times the window size.
+
+    Args:
+        kernel_size: the window, one integer or (height, width).
+        stride: the step between windows, one integer or a pair; None: `kernel_size`.
+        padding: zeros added on each side, one integer or a pair.
+
+    Raises:
+        InvalidInputError: an argument is neither one integer nor two.
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair(stride)
-        self.padding = _pair(padding)
+        self.kernel_size = _checked_pair(kernel_size)
+        self.stride = self.kernel_size if stride is None else _checked_pair(stride)
+        self.padding = _checked_pair(padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Sum of each window of `x` `[B, C, H, W]` (or `[C, H, W]`)."""
         return nn.functional.avg_pool2d(
             x, self.kernel_size, self.stride, self.padding, divisor_override=1
         )
 
     def extra_repr(self) -> str:
+        """The pooling arguments, for the module's repr."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -37,6 +48,7 @@ class Scale(nn.Module):
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.get_default_dtype()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """`x * scale`, `scale` broadcasting over the leading (time, batch) dimensions."""
         return x * self.scale
 
 
@@ -53,9 +65,15 @@ class GraphNetwork(nn.Module):
     `nn.Conv2d`, `nn.Flatten`, pooling) see one step `[B, ...]`: time is folded into the batch
     for them, so an `nn.Flatten(start_dim=1)` flattens each sample. Neuron layers see `[T, B, ...]`.
 
-    Attributes: `layers` (an `nn.ModuleDict`), `edges` (pairs of layer names, plus the names
-    "input" and "output"), `input_shape` (one sample, without time and batch), `dt` (seconds
-    per time step, the one used to convert time constants).
+    Attributes:
+        layers: the layers by name, an `nn.ModuleDict`.
+        edges: pairs of layer names, plus the names "input" and "output".
+        input_shape: the shape of one sample, without time and batch.
+        dt: seconds per time step, the one used to convert time constants.
+
+    Raises:
+        InvalidInputError: the edges do not make a graph the network can run (see
+            `topological_order`).
     """
 
     def __init__(
@@ -73,6 +91,15 @@ class GraphNetwork(nn.Module):
         self._order = topological_order(list(self.layers), self.edges)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the network over `x` `[T, B, *input_shape]` from zero state.
+
+        Returns:
+            The output `[T, B, ...]`: the sum of the layers that feed "output".
+
+        Raises:
+            InvalidInputError: `x` is not `[T, B, *input_shape]`, or a layer is of a kind the
+                network cannot run (see `run_layer`).
+        """
         if x.dim() < 2 or tuple(x.shape[2:]) != self.input_shape:
             raise InvalidInputError(
                 f"GraphNetwork expects inputs [T, B, {', '.join(map(str, self.input_shape))}], "
@@ -89,11 +116,17 @@ class GraphNetwork(nn.Module):
         return total
 
     def extra_repr(self) -> str:
+        """The input shape, `dt` and edges, for the module's repr."""
         return f"input_shape={self.input_shape}, dt={self.dt:g}, edges={self.edges}"
 
 
 def run_layer(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Run `layer` over `x` `[T, B, ...]`: per step (time folded into batch) or as a sequence."""
+    """Run `layer` over `x` `[T, B, ...]`: per step (time folded into batch) or as a sequence.
+
+    Raises:
+        InvalidInputError: `layer` is neither a step layer (`STEP_LAYERS`), a greenspike
+            neuron nor a `Scale`.
+    """
     if isinstance(layer, STEP_LAYERS):
         return layer(x.flatten(0, 1)).unflatten(0, x.shape[:2])
     if isinstance(layer, (Neuron, Scale)):
@@ -104,8 +137,10 @@ def run_layer(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[str]:
     """The layer names in an order where each comes after all its sources (Kahn's algorithm).
 
-    Raises ValueError for an edge to an unknown name, a cycle (recurrence must stay inside a
-    recurrent layer), a layer nothing feeds, or no path to "output".
+    Raises:
+        InvalidInputError: an edge names an unknown layer (or leaves "output" or enters
+            "input"), a layer or the output has no incoming edge, or the graph has a cycle
+            (recurrence must stay inside a recurrent layer).
     """
     known = {"input", "output", *names}
     for a, b in edges:
@@ -133,7 +168,7 @@ def topological_order(names: list[str], edges: list[tuple[str, str]]) -> list[st
     return order
 
 
-def _pair(value) -> tuple[int, int]:
+def _checked_pair(value) -> tuple[int, int]:
     values = tuple(int(v) for v in (value if hasattr(value, "__len__") else (value, value)))
     if len(values) != 2:
         raise InvalidInputError(f"expected one or two integers, got {value!r}")

@@ -39,8 +39,12 @@ def input_gain(tau: np.ndarray, r: np.ndarray, dt: float) -> np.ndarray:
     return dt * np.asarray(r, dtype=np.float64) / np.asarray(tau, dtype=np.float64)
 
 
-def check_dt(dt: float) -> float:
-    """`dt` is a finite time step in seconds, > 0."""
+def checked_dt(dt: float) -> float:
+    """The time step `dt` as a float, checked to be a finite number of seconds > 0.
+
+    Raises:
+        InvalidInputError: `dt` is not a number (a bool is not), not finite, or not > 0.
+    """
     if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating)):
         raise InvalidInputError(f"dt must be a time step in seconds (a number > 0), got {dt!r}")
     if not np.isfinite(dt) or dt <= 0:

@@ -1,5 +1,7 @@
-"""Where runs are kept: every tracked run, its energy per component and window with provenance,
-carbon figures, tags, metadata and metrics, in SQLite (default) or PostgreSQL.
+"""Where runs are kept: every tracked run, in SQLite (default) or PostgreSQL.
+
+A run keeps its energy per component and window with provenance, its carbon figures, tags,
+metadata and metrics.
 
     from greenspike.ledger import Ledger
     for run in Ledger().runs(tags={"group": "mnist"}):

@@ -24,7 +24,12 @@ BUSY_TIMEOUT_S = 60.0
 
 
 def connect(url: str) -> Engine:
-    """An engine for `url` (see `ledger_url`); ValueError for a bad URL or a missing driver."""
+    """An engine for `url` (see `ledger_url`).
+
+    Raises:
+        InvalidInputError: `url` is not a database URL, a PostgreSQL URL lacks its driver, or
+            a SQLite URL is in memory or in a folder that does not exist.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as error:

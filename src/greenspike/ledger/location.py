@@ -1,5 +1,7 @@
-"""Where the ledger lives: an explicit URL, else $GREENSPIKE_LEDGER, else a SQLite file in the
-user's data directory (`~/.greenspike/ledger.db`, or `$XDG_DATA_HOME/greenspike/ledger.db`).
+"""Where the ledger lives: an explicit URL, else $GREENSPIKE_LEDGER, else the user's SQLite file.
+
+That file is `~/.greenspike/ledger.db`, or `$XDG_DATA_HOME/greenspike/ledger.db` when
+XDG_DATA_HOME is set.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ def default_ledger_path() -> Path:
 
 
 def ledger_url(url: str | os.PathLike[str] | None = None) -> str:
-    """The SQLAlchemy URL of the ledger: `url` (a URL or a file path), $GREENSPIKE_LEDGER, or
-    the default file (its folder is created). A plain path becomes `sqlite:///PATH`;
-    `postgresql://` uses psycopg 3.
+    """The SQLAlchemy URL of the ledger: `url`, else $GREENSPIKE_LEDGER, else the default file.
+
+    `url` is a URL or a file path; the default file's folder is created. A plain path becomes
+    `sqlite:///PATH`; `postgresql://` uses psycopg 3.
+
+    Raises:
+        InvalidInputError: the URL is blank, or its scheme is neither sqlite nor postgresql.
     """
     chosen = url if url is not None else os.environ.get(ENV_VAR)
     if chosen is None or not os.fspath(chosen):

@@ -30,7 +30,12 @@ _PG_LOCK_KEY = 0x6752_5350
 
 
 def migrate(engine: Engine, steps: tuple[Callable[[Connection], None], ...] = MIGRATIONS) -> int:
-    """Bring the ledger to the latest version; return the version it had before (0: new)."""
+    """Bring the ledger to the latest version; return the version it had before (0: new).
+
+    Raises:
+        LedgerVersionError: the database is not a greenspike ledger, or one with a newer
+            schema than `steps` knows; it is left untouched.
+    """
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -50,7 +55,12 @@ def migrate(engine: Engine, steps: tuple[Callable[[Connection], None], ...] = MI
 
 
 def schema_version_of(connection: Connection) -> int:
-    """The ledger's version: 0 for an empty database; LedgerVersionError for a foreign one."""
+    """The ledger's version: 0 for an empty database.
+
+    Raises:
+        LedgerVersionError: the database has greenspike's tables but no version table: it is
+            not a greenspike ledger.
+    """
     names = set(inspect(connection).get_table_names())
     if schema.schema_version.name not in names:
         if names & set(schema.METADATA.tables):

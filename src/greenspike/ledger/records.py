@@ -70,6 +70,7 @@ class RunRecord:
 
     @property
     def started(self) -> dt.datetime:
+        """When the run started, as a UTC datetime."""
         return dt.datetime.fromtimestamp(self.start_unix_s, dt.timezone.utc)
 
     def last_metric(self, name: str) -> float | None:

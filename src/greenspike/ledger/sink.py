@@ -50,8 +50,9 @@ def distributed_rank() -> tuple[int | None, int | None]:
 
 
 class LedgerSink:
-    """Keeps runs in a ledger, one at a time: `begin()`, `update()` as often as wanted, metrics
-    and tags, `finish()`.
+    """Keeps runs in a ledger, one at a time.
+
+    A run is `begin()`, `update()` as often as wanted, metrics and tags, then `finish()`.
 
     Args:
         ledger: a Ledger, a URL or path, or "default", which is opened only at `begin()` (so that
@@ -70,7 +71,12 @@ class LedgerSink:
 
     @property
     def ledger(self) -> Ledger:
-        """The ledger, opened on first use."""
+        """The ledger, opened on first use.
+
+        Raises:
+            InvalidInputError: a URL that is not a database URL greenspike can open.
+            LedgerVersionError: the database is not a ledger this greenspike can use.
+        """
         if not isinstance(self._ledger, Ledger):
             self._ledger = open_ledger(self._ledger)
         return self._ledger
@@ -84,7 +90,13 @@ class LedgerSink:
         tags: Mapping[str, str],
         metadata: Mapping[str, Any],
     ) -> int:
-        """Write the run, then its first report; returns the run id."""
+        """Write the run, then its first report; returns the run id.
+
+        Raises:
+            InvalidInputError: the ledger cannot be opened (see `ledger`), or a tag or the
+                metadata is invalid.
+            LedgerVersionError: the database is not a ledger this greenspike can use.
+        """
         rank, world_size = distributed_rank()
         self._last_s = -float("inf")
         self.run_id = self.ledger.start_run(
@@ -102,20 +114,37 @@ class LedgerSink:
         return self.run_id
 
     def update(self, report: EnergyReport) -> None:
-        """Store the running report if `every_s` has passed since the last store."""
+        """Store the running report if `every_s` has passed since the last store.
+
+        Raises:
+            RuntimeError: no run has begun.
+        """
         if time.monotonic() - self._last_s >= self.every_s:
             self._store(report)
 
     def finish(self, report: EnergyReport) -> None:
-        """Store the final report."""
+        """Store the final report.
+
+        Raises:
+            RuntimeError: no run has begun.
+        """
         self._store(report)
 
     def log_metrics(self, metrics: Iterable[Metric]) -> None:
-        """Store metrics of the run."""
+        """Store metrics of the run.
+
+        Raises:
+            RuntimeError: no run has begun.
+        """
         self.ledger.log_metrics(self._run(), metrics)
 
     def set_tags(self, tags: Mapping[str, str]) -> None:
-        """Store tags of the run."""
+        """Store tags of the run.
+
+        Raises:
+            RuntimeError: no run has begun.
+            InvalidInputError: a tag name is empty or a value is None.
+        """
         self.ledger.set_tags(self._run(), tags)
 
     def _store(self, report: EnergyReport) -> None:

@@ -40,7 +40,14 @@ STALE_AFTER_INTERVALS = 10
 
 
 class Ledger:
-    """The runs stored at `url` (see `ledger_url`); the schema is created or migrated on open."""
+    """The runs stored at `url` (see `ledger_url`); the schema is created or migrated on open.
+
+    Raises:
+        InvalidInputError: `url` is not a ledger greenspike can open: an unsupported or
+            malformed URL, PostgreSQL without its driver, an in-memory SQLite database, or a
+            file in a folder that does not exist.
+        LedgerVersionError: the database is not a ledger this greenspike can use.
+    """
 
     def __init__(self, url: str | os.PathLike[str] | None = None):
         self.url = ledger_url(url)
@@ -60,6 +67,7 @@ class Ledger:
         return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
+        """Close the database connections; the Ledger can still open new ones."""
         self.engine.dispose()
 
     def __enter__(self) -> Ledger:
@@ -83,7 +91,12 @@ class Ledger:
         rank: int | None = None,
         world_size: int | None = None,
     ) -> int:
-        """Write a new run, status "running", with no energy yet; return its id."""
+        """Write a new run, status "running", with no energy yet; return its id.
+
+        Raises:
+            InvalidInputError: a tag name is empty or a value is None, or the metadata cannot
+                be written as JSON.
+        """
         metadata_text = metadata_json(metadata)
         tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         now = time.time()
@@ -119,7 +132,11 @@ class Ledger:
     def record(self, run_id: int, report: EnergyReport) -> bool:
         """Store `report` as the state of the run: totals, components, a sample, the status.
 
-        Returns False (and changes nothing) when the run has already ended.
+        Returns:
+            True when stored; False (and nothing changed) when the run has already ended.
+
+        Raises:
+            InvalidInputError: there is no run `run_id`.
         """
         intensity = report.carbon_intensity
         with self.engine.begin() as connection:
@@ -182,7 +199,12 @@ class Ledger:
         metrics: Mapping[str, object] | Iterable[Metric],
         step: int | None = None,
     ) -> list[Metric]:
-        """Store metrics (a mapping name -> number at `step`, or Metric objects); return them."""
+        """Store metrics (a mapping name -> number at `step`, or Metric objects); return them.
+
+        Raises:
+            InvalidInputError: a metric has an empty name, a value that is not a finite number
+                or a bad step, or there is no run `run_id`.
+        """
         if isinstance(metrics, Mapping):
             now = time.time()
             metrics = [checked_metric(n, v, step, now) for n, v in metrics.items()]
@@ -196,7 +218,12 @@ class Ledger:
         return checked
 
     def set_tags(self, run_id: int, tags: Mapping[str, object]) -> None:
-        """Add tags to a run, replacing the value of any key it already has."""
+        """Add tags to a run, replacing the value of any key it already has.
+
+        Raises:
+            InvalidInputError: a tag name is empty or a value is None, or there is no run
+                `run_id`.
+        """
         rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         if not rows:
             return
@@ -210,7 +237,11 @@ class Ledger:
             connection.execute(insert(schema.tags), [{"run_id": run_id, **r} for r in rows])
 
     def delete_run(self, run_id: int) -> None:
-        """Remove a run and everything recorded for it."""
+        """Remove a run and everything recorded for it.
+
+        Raises:
+            InvalidInputError: there is no run `run_id`.
+        """
         with self.engine.begin() as connection:
             self._check_exists(connection, run_id)
             for table in (schema.samples, schema.components, schema.tags, schema.metrics):
@@ -229,9 +260,19 @@ class Ledger:
         until_unix_s: float | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first: `name` matches a part of the name (any case), every tag must
-        match, `status` is one of running, finished, failed, interrupted or stale, and the
-        run started in [since, until).
+        """The runs that match every filter given, newest first.
+
+        Args:
+            name: a part of the run's name, in any case.
+            tags: tags the run must all have, with these values.
+            status: running, finished, failed, interrupted, or stale (a "running" run whose
+                process is gone).
+            since_unix_s: the run started at or after this time.
+            until_unix_s: the run started before this time.
+            limit: at most this many runs.
+
+        Raises:
+            InvalidInputError: an unknown status, a limit below 1, or a bad tag.
         """
         r = schema.runs
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
@@ -265,7 +306,11 @@ class Ledger:
         return found
 
     def run(self, run_id: int) -> RunRecord:
-        """The run with this id; ValueError when there is none."""
+        """The run with this id.
+
+        Raises:
+            InvalidInputError: there is no run `run_id`.
+        """
         with self.engine.connect() as connection:
             row = (
                 connection.execute(select(schema.runs).where(schema.runs.c.id == run_id))
@@ -387,8 +432,13 @@ _OPEN: dict[tuple[str, int], Ledger] = {}
 
 
 def shared_ledger(url: str | os.PathLike[str] | None = None) -> Ledger:
-    """The Ledger at `url` (default: $GREENSPIKE_LEDGER or the user's file), opened once per
-    process and then reused, as trackers do.
+    """The Ledger at `url`, opened once per process and then reused, as trackers do.
+
+    `url` defaults to $GREENSPIKE_LEDGER, else the user's file (see `ledger_url`).
+
+    Raises:
+        InvalidInputError: `url` is not a ledger URL greenspike can open.
+        LedgerVersionError: the database is not a ledger this greenspike can use.
     """
     key = (ledger_url(url), os.getpid())
     if key not in _OPEN:

@@ -80,7 +80,12 @@ def compare_table(result: CompareResult) -> Table:
 
 
 def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path) -> Path:
-    """report.html of the comparison's runs kept in `ledger`, test accuracy against energy."""
+    """report.html of the comparison's runs kept in `ledger`, test accuracy against energy.
+
+    Raises:
+        InvalidInputError: the folder of `path` does not exist, the comparison kept no run,
+            or a run is not in `ledger`.
+    """
     config = result.config
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
     title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
@@ -92,8 +97,9 @@ def _training_cell(total: str) -> Cell:
 
 
 def _training_j(network: NetworkResult, total: str) -> str:
-    """A total in joules; "-" for a part no component contributes to (nothing measured is not
-    a measurement of 0 J).
+    """A total in joules; "-" for a part no component contributes to.
+
+    Nothing measured is not a measurement of 0 J.
     """
     assert network.training_energy is not None
     window = network.training_energy
@@ -133,8 +139,10 @@ def _break_even(entry: BreakEven) -> str:
 
 
 def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> list[str]:
-    """Energy per inference on `hardware`, its split and the break-even rate; returns the notes
-    on the networks it cannot price in full.
+    """Add the rows of energy per inference on `hardware`, its split and the break-even rate.
+
+    Returns:
+        The notes on the networks the profile cannot price in full.
     """
 
     def energy(network: NetworkResult) -> ProfileEnergy:

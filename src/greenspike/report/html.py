@@ -1,6 +1,7 @@
-"""The HTML report of one or more runs: one self-contained file (CSS inline, plots as base64
-PNG, no script, nothing fetched), rendered by jinja2 with autoescape on, so that a run's name,
-tags or metrics cannot inject HTML.
+"""The HTML report of one or more runs, as one self-contained file.
+
+CSS is inline, plots are base64 PNG; there is no script and nothing is fetched. jinja2 renders
+it with autoescape on, so that a run's name, tags or metrics cannot inject HTML.
 
 It shows a summary table of the runs, then for each run its components with provenance and
 source (measured and estimated marked apart, missing ones with the reason), energy over time,
@@ -69,9 +70,18 @@ def render_html_report(
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
 ) -> str:
-    """The report as an HTML string; `samples` maps run id -> its samples (for plots);
-    `figures` maps a heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
-    shown after the summary (e.g. the Pareto front of a search).
+    """The report of `runs` as an HTML string.
+
+    Args:
+        runs: the runs, in the order shown.
+        samples: run id -> its samples, for the energy-over-time plots.
+        title: the page title; default: from the runs.
+        metric: the metric plotted against energy when two or more runs logged it.
+        figures: heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
+            shown after the summary (e.g. the Pareto front of a search).
+
+    Raises:
+        InvalidInputError: `runs` is empty.
     """
     if not runs:
         raise InvalidInputError("no runs to report on")
@@ -98,7 +108,15 @@ def write_html_report(
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
 ) -> Path:
-    """Write the report of these runs to `path` (atomically); ValueError for an unknown id."""
+    """Write the report of these runs to `path` (atomically); returns the path.
+
+    The keyword arguments are those of `render_html_report`.
+
+    Raises:
+        InvalidInputError: the folder of `path` does not exist, a run id is not in the ledger,
+            or `run_ids` is empty.
+        OSError: the file cannot be written.
+    """
     path = Path(path)
     if not path.parent.is_dir():
         raise InvalidInputError(f"cannot write the report to {path}: no directory {path.parent}")

@@ -81,6 +81,10 @@ def write_search_report(result: SearchResult, ledger: Ledger, path: str | Path) 
 
     Every trial's energy with provenance, its accuracy per epoch, accuracy against energy, and
     the Pareto front. None (nothing written) when no trial was kept.
+
+    Raises:
+        InvalidInputError: the folder of `path` does not exist, or a trial's run is not in
+            `ledger`.
     """
     run_ids = [t.ledger_run_id for t in result.trials if t.ledger_run_id]
     if not run_ids:

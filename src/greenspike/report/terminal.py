@@ -23,6 +23,7 @@ _STATUS_STYLE = {"finished": "green", "running": "cyan", "failed": "red", "inter
 
 
 def status_text(run: RunRecord) -> Text:
+    """The run's status, coloured: green finished, red failed, yellow interrupted or stale."""
     return Text(run.display_status, style="yellow" if run.stale else _STATUS_STYLE[run.status])
 
 

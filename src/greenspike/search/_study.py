@@ -50,7 +50,12 @@ def storage_url(config: SearchConfig) -> str:
 
 
 def open_storage(url: str):
-    """Optuna's RDB storage at `url`, with heartbeats; ValueError for a bad URL."""
+    """Optuna's RDB storage at `url`, with heartbeats.
+
+    Raises:
+        InvalidInputError: `url` is not an RDB URL, or its database cannot be opened.
+        MissingExtraError: the database driver the URL names is not installed.
+    """
     import optuna
     import sqlalchemy.exc
 
@@ -91,8 +96,12 @@ def shown(url: str) -> str:
 
 
 def open_study(config: SearchConfig, url: str):
-    """Create the study in the storage, or load it (resume) when it exists with the same
-    objectives; ValueError when it exists with other objectives.
+    """Create the study in the storage, or load it (resume) when it exists with the same objectives.
+
+    Raises:
+        InvalidInputError: the study exists with other objectives, or the storage cannot be
+            opened (see `open_storage`).
+        MissingExtraError: the storage's database driver is not installed.
     """
     import optuna
 
@@ -159,8 +168,18 @@ def run_worker(
     on_trial: OnTrial | None = None,
     data: SearchData | None = None,
 ) -> str:
-    """Run at most `n_trials` trials of the stored study, fewer on a stop reason; returns why
-    it stopped. `data`: the loaded data set (default: loaded here).
+    """Run at most `n_trials` trials of the stored study, fewer on a stop reason.
+
+    Args:
+        config: the study.
+        url: the storage holding it.
+        n_trials: the most trials this worker runs.
+        meters: as for the tracker ("auto" or Meter objects).
+        on_trial: called with each trial this worker ran, as it ends.
+        data: the loaded data set (default: loaded here).
+
+    Returns:
+        Why it stopped.
     """
     import optuna
 

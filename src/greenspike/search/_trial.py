@@ -65,7 +65,12 @@ class SearchData:
 
 
 def load_search_data(config: SearchConfig) -> SearchData:
-    """The data set of `config`, its train images split by `config.validation` and seed."""
+    """The data set of `config`, its train images split by `config.validation` and seed.
+
+    Raises:
+        InvalidInputError: the data set cannot be loaded (see `greenspike.train.load_dataset`),
+            or the space's cnn is too deep for its images.
+    """
     train, test = load_dataset(config.dataset, config.data_dir, config.seed)
     if config.limit is not None:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])

@@ -63,7 +63,17 @@ class SearchConfig:
     space: SearchSpace = field(default_factory=SearchSpace)
 
     def check(self) -> None:
-        """ValueError naming the first bad field and what is valid."""
+        """Check every field, the search space and the hardware profiles.
+
+        Raises:
+            InvalidInputError: naming the first bad field and what is valid: no objective, or
+                an unknown or repeated one; trials, workers, epochs or batch_size not an
+                integer >= 1; startup_trials not an integer >= 0; a budget not > 0; a limit
+                below 2; a validation fraction outside (0, 1); an unknown sampler; an empty
+                study name; an event data set; a bad search space (`SearchSpace.check`); no
+                hardware profile or an unknown one, or a first profile that cannot price the
+                inference-energy objective.
+        """
         if not self.objectives:
             raise InvalidInputError(f"give at least one objective: {', '.join(OBJECTIVES)}")
         for name in self.objectives:
@@ -137,4 +147,5 @@ class SearchConfig:
 
     @property
     def directions(self) -> list[Direction]:
+        """The direction Optuna optimises each objective in, in the order of `objectives`."""
         return [OBJECTIVES[name] for name in self.objectives]

@@ -24,7 +24,11 @@ from greenspike.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class MedianRule:
-    """Optuna's MedianPruner rule on accuracy (higher is better); epochs count from 0."""
+    """Optuna's MedianPruner rule on accuracy (higher is better); epochs count from 0.
+
+    Raises:
+        InvalidInputError: `startup_trials` or `warmup_epochs` is not an integer >= 0.
+    """
 
     startup_trials: int = 3
     warmup_epochs: int = 0

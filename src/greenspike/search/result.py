@@ -59,8 +59,9 @@ class SearchBill:
 
 @dataclass(frozen=True)
 class PruningSaving:
-    """Pruned trials, the epochs they skipped, and the joules that saved (an estimate, see
-    `method`; None without a complete trial to scale from).
+    """Pruned trials, the epochs they skipped, and the joules that saved.
+
+    The saving is an estimate (see `method`), None without a complete trial to scale from.
     """
 
     pruned_trials: int
@@ -178,8 +179,10 @@ def bill(trials: Sequence[TrialRecord]) -> SearchBill:
 
 
 def overlap_notes(trials: Sequence[TrialRecord]) -> list[str]:
-    """A warning when several workers shared a host: RAPL counters and the CPU-time estimate
-    charge the whole CPU, so each side-by-side trial's figure includes its neighbours' draw.
+    """A warning for each host where several workers ran trials.
+
+    RAPL counters and the CPU-time estimate charge the whole CPU, so each side-by-side trial's
+    figure includes its neighbours' draw.
     """
     pids: dict[str, set[str]] = {}
     for t in trials:
@@ -222,5 +225,8 @@ def pruning_saving(trials: Sequence[TrialRecord], epochs: int) -> PruningSaving:
 
 
 def _kinds(measurement: TrialMeasurement) -> list[str]:
-    """ "cpu: estimated, tdp-utilisation: 12 W x 37 %" -> "cpu: estimated" (the figures vary)."""
+    """The kind of each energy source, without the figures that vary from trial to trial.
+
+    E.g. "cpu: estimated, tdp-utilisation: 12 W x 37 %" -> "cpu: estimated".
+    """
     return [source.split(",")[0] for source in measurement.energy_sources]

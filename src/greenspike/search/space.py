@@ -36,17 +36,24 @@ class SearchSpace:
     encodings: tuple[str, ...] = ENCODINGS
 
     def check(self) -> None:
-        """ValueError naming the first bad range or choice and what is valid."""
-        _choices("network", self.networks, NETWORKS)
-        _choices("model", self.models, MODELS)
-        _choices("encoding", self.encodings, ENCODINGS)
+        """Check every range and choice.
+
+        Raises:
+            InvalidInputError: naming the first bad range or choice and what is valid: an
+                empty or unknown network, model or encoding; a max depth that is not an
+                integer >= 1; a range whose low end is above its high end or outside its
+                limits.
+        """
+        _check_choices("network", self.networks, NETWORKS)
+        _check_choices("model", self.models, MODELS)
+        _check_choices("encoding", self.encodings, ENCODINGS)
         if not isinstance(self.max_depth, int) or self.max_depth < 1:
             raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
-        _range("width", self.width, 1)
-        _range("steps", self.steps, 1)
-        _range("learning rate", self.lr, 0, open_low=True)
-        _range("threshold", self.threshold, 0, open_low=True)
-        _range("beta", self.beta, 0, high_limit=1)
+        _check_range("width", self.width, 1)
+        _check_range("steps", self.steps, 1)
+        _check_range("learning rate", self.lr, 0, open_low=True)
+        _check_range("threshold", self.threshold, 0, open_low=True)
+        _check_range("beta", self.beta, 0, high_limit=1)
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,11 @@ def suggest(trial, space: SearchSpace) -> Candidate:
 
 
 def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
-    """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`."""
+    """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`.
+
+    Raises:
+        InvalidInputError: the candidate does not fit the images (see `build_pair`).
+    """
     from greenspike.train.models import BETA, build_pair
 
     relu, spiking = build_pair(
@@ -101,7 +112,7 @@ def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
     return relu if candidate.network == "relu" else spiking
 
 
-def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
+def _check_choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None:
     if not chosen:
         raise InvalidInputError(f"choose at least one {what}: {', '.join(valid)}")
     for choice in chosen:
@@ -109,7 +120,7 @@ def _choices(what: str, chosen: tuple[str, ...], valid: tuple[str, ...]) -> None
             raise InvalidInputError(f"unknown {what} {choice!r}: use one of {', '.join(valid)}")
 
 
-def _range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
+def _check_range(what, bounds, low_limit, *, open_low=False, high_limit=None) -> None:
     low, high = bounds
     too_low = low <= low_limit if open_low else low < low_limit
     if too_low or low > high or (high_limit is not None and high > high_limit):

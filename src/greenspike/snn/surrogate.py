@@ -89,7 +89,7 @@ class Surrogate:
         raise NotImplementedError
 
 
-def _require_positive(name: str, value: float, surrogate: str) -> None:
+def _check_positive(name: str, value: float, surrogate: str) -> None:
     if not (math.isfinite(value) and value > 0):
         raise InvalidInputError(
             f"{surrogate}: {name} must be a positive finite number, got {value!r}"
@@ -117,7 +117,7 @@ class ATan(Surrogate):
         Raises:
             InvalidInputError: `alpha` is not a positive finite number.
         """
-        _require_positive("alpha", self.alpha, "atan")
+        _check_positive("alpha", self.alpha, "atan")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """`g'(x)` above, elementwise."""
@@ -149,7 +149,7 @@ class FastSigmoid(Surrogate):
         Raises:
             InvalidInputError: `slope` is not a positive finite number.
         """
-        _require_positive("slope", self.slope, "fast_sigmoid")
+        _check_positive("slope", self.slope, "fast_sigmoid")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """`g'(x)` above, elementwise."""
@@ -182,7 +182,7 @@ class Sigmoid(Surrogate):
         Raises:
             InvalidInputError: `alpha` is not a positive finite number.
         """
-        _require_positive("alpha", self.alpha, "sigmoid")
+        _check_positive("alpha", self.alpha, "sigmoid")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """`g'(x)` above, elementwise."""
@@ -215,7 +215,7 @@ class Triangle(Surrogate):
         Raises:
             InvalidInputError: `width` is not a positive finite number.
         """
-        _require_positive("width", self.width, "triangle")
+        _check_positive("width", self.width, "triangle")
 
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         """`g'(x)` above, elementwise."""

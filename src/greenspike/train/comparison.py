@@ -75,7 +75,9 @@ def compare(
         The result; status "interrupted" after Ctrl-C or SIGTERM.
 
     Raises:
-        InvalidInputError: a bad config, or a ledger that cannot be opened.
+        InvalidInputError: a bad config, a data set that cannot be loaded (see
+            `load_dataset`), or a ledger URL or path that cannot be opened.
+        LedgerVersionError: the ledger given is not one this greenspike can use.
     """
     config.check()
     train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
@@ -261,8 +263,10 @@ def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
 
 
 def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
-    """Two training steps of a throwaway copy: torch's one-time set-up costs (kernels, the
-    optimizer's first step) otherwise land in the window of whichever network trains first.
+    """Run two training steps of a throwaway copy of `network`.
+
+    Torch's one-time set-up costs (kernels, the optimizer's first step) would otherwise land in
+    the window of whichever network trains first.
     """
     sample = LabelledImages(data.images[:128], data.labels[:128])
     fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
@@ -272,6 +276,9 @@ def write_results(result: CompareResult, out_dir: str | Path, json_path: str | P
     """Write `results.json` into `out_dir` (created), and a copy to `json_path` if given.
 
     Both are written atomically (greenspike._files): a reader never sees half a file.
+
+    Raises:
+        OSError: `out_dir` cannot be created, or a file cannot be written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

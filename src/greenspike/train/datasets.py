@@ -27,8 +27,14 @@ from greenspike.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class EventSource:
-    """An event data set: its sensor, the window binned (us), the shape of one frame, and how
-    to read its (events, label) samples from a directory (train or test).
+    """An event data set: how to read it and bin it into frames.
+
+    Attributes:
+        sensor: `(width, height, polarities)`, as tonic gives it.
+        window_us: the time window binned, in microseconds.
+        frame_shape: the shape of one frame.
+        read: `read(directory, train)` gives the (events, label) samples of the train or test
+            set.
     """
 
     sensor: Sensor
@@ -53,7 +59,19 @@ def load_dataset(
     name: str, data_dir: str | Path | None = None, seed: int = 0, steps: int | None = None
 ) -> tuple[LabelledImages, LabelledImages]:
     """(train, test) of data set `name`; see the module docstring for where each comes from.
-    `steps`: the frames each sample of an event data set is binned into.
+
+    Args:
+        name: one of `DATASETS`.
+        data_dir: the directory of its files (needed by all but "digits").
+        seed: the seed of the train/test split of a t10k-only directory.
+        steps: the frames each sample of an event data set is binned into.
+
+    Raises:
+        InvalidInputError: an unknown data set; no `data_dir`, or one that is not a
+            directory, where the data set needs it; IDX files that are not valid (see
+            `greenspike.data.load_mnist`); no IDX files and no torchvision to download them;
+            for event data sets, as `load_events`.
+        FileNotFoundError: the t10k images are there but another file of the set is not.
     """
     if name == "digits":
         return load_digits("train"), load_digits("test")
@@ -81,7 +99,12 @@ def load_dataset(
 def load_events(
     name: str, data_dir: str | Path | None, steps: int | None
 ) -> tuple[LabelledImages, LabelledImages]:
-    """(train, test) of event data set `name`, each sample binned into `steps` frames."""
+    """(train, test) of event data set `name`, each sample binned into `steps` frames.
+
+    Raises:
+        InvalidInputError: `steps` or `data_dir` is missing, `data_dir` is not a directory,
+            tonic is not installed, a set has no samples, or `steps` is not an integer >= 1.
+    """
     source = EVENT_SOURCES[name]
     if steps is None:
         raise InvalidInputError(
@@ -109,7 +132,11 @@ def load_events(
 
 
 def split(data: LabelledImages, n_train: int, seed: int) -> tuple[LabelledImages, LabelledImages]:
-    """A seeded random split of `data` into `n_train` train images and the rest for test."""
+    """A seeded random split of `data` into `n_train` train images and the rest for test.
+
+    Raises:
+        InvalidInputError: `n_train` leaves no image for one of the two parts.
+    """
     if not 0 < n_train < len(data.labels):
         raise InvalidInputError(f"cannot take {n_train} train images out of {len(data.labels)}")
     order = torch.randperm(len(data.labels), generator=torch.Generator().manual_seed(seed))

@@ -99,7 +99,11 @@ def count_network(network: torch.nn.Module, images: torch.Tensor, seed: int) -> 
 
 
 def inference_cost(report: CostReport, hardware: tuple[str, ...]) -> InferenceCost:
-    """`report` priced on each profile of `hardware`, with the layers each cannot price."""
+    """`report` priced on each profile of `hardware`, with the layers each cannot price.
+
+    Raises:
+        InvalidInputError: a name in `hardware` is not a known profile.
+    """
     return InferenceCost(report, {name: _priced(report, name) for name in hardware})
 
 

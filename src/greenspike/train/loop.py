@@ -21,7 +21,12 @@ OnEpoch = Callable[[int, float, float], None]  # (epoch, mean loss, train accura
 
 
 def loss_of(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of logits `[B, C]` or of a membrane `[T, B, C]` averaged over steps."""
+    """Cross-entropy of logits `[B, C]` or of a membrane `[T, B, C]` averaged over steps.
+
+    Raises:
+        InvalidInputError: for a membrane, `labels` is not `[B]` class indices (see
+            `greenspike.snn.loss.cross_entropy_membrane`).
+    """
     if outputs.dim() == 3:
         return snn_loss.cross_entropy_membrane(outputs, labels)
     return functional.cross_entropy(outputs, labels)
@@ -48,6 +53,10 @@ def fit(
 
     `on_epoch` gets each epoch's mean minibatch loss and its train accuracy: the share of the
     epoch's images the model classified right as it trained on them (no extra forward pass).
+
+    Raises:
+        InvalidInputError: the model or the loss rejects the data (e.g. labels that are not
+            class indices of a spiking model's readout).
     """
     torch.manual_seed(seed)  # the rate encoder's spikes
     order_rng = torch.Generator().manual_seed(seed)

@@ -42,15 +42,21 @@ class OverTime(nn.Module):
         self.layer = layer
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer on `x` `[T, B, ...]`, time folded into the batch: `[T, B, ...]` out."""
         out = self.layer(x.flatten(0, 1))
         return out.unflatten(0, x.shape[:2])
 
 
 class Encoder(nn.Module):
-    """Images `[B, ...]` -> input `[T, B, ...]`: the pixel values as a constant current
-    (direct), Bernoulli spikes (rate) or one spike per pixel, the brighter the earlier (latency).
-    Direct encoding repeats whatever it is given, so it also repeats a first layer's output.
-    Event frames `[B, T, ...]` (events) are already spikes: only made time-first and float.
+    """Images `[B, ...]` -> the spiking network's input `[T, B, ...]`, T = `steps`.
+
+    Encodings: "direct", the pixel values as a constant current; "rate", Bernoulli spikes;
+    "latency", one spike per pixel, the brighter the earlier. Direct encoding repeats whatever
+    it is given, so it also repeats a first layer's output. Event frames `[B, T, ...]`
+    ("events") are already spikes: only made time-first and float.
+
+    Raises:
+        InvalidInputError: an unknown encoding, or `steps` not an integer >= 1.
     """
 
     def __init__(self, encoding: str, steps: int):
@@ -60,6 +66,12 @@ class Encoder(nn.Module):
         self.encoding, self.steps = encoding, steps
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Encode `images` (or event frames) as `[T, B, ...]`.
+
+        Raises:
+            InvalidInputError: event frames that are not `[B, steps, ...]`, or images outside
+                [0, 1] for the rate and latency encodings.
+        """
         if self.encoding == EVENTS:
             if images.dim() < 3 or images.shape[1] != self.steps:
                 raise InvalidInputError(
@@ -74,6 +86,7 @@ class Encoder(nn.Module):
         return images.unsqueeze(0).expand(self.steps, *images.shape)
 
     def extra_repr(self) -> str:
+        """The encoding and the number of steps, for the module's repr."""
         return f"encoding={self.encoding!r}, steps={self.steps}"
 
 
@@ -88,10 +101,23 @@ def build_pair(
     beta: float = BETA,
     threshold: float = 1.0,
 ) -> tuple[nn.Module, nn.Module]:
-    """(conventional, spiking) networks for `model` ("mlp" or "cnn"); `image_shape` is (H, W)
-    of an image, or with encoding "events" the shape of one frame ((C, H, W) or (N,)); `hidden`
-    holds the hidden layer widths (mlp) or channel counts (cnn); `beta` and `threshold` are
-    those of the spiking twin's hidden LIF neurons (its readout decays with `beta` too).
+    """The (conventional, spiking) twin networks for `model`, with identical layer shapes.
+
+    Args:
+        model: "mlp" or "cnn".
+        image_shape: (H, W) of an image, or with encoding "events" the shape of one frame
+            ((C, H, W) or (N,)).
+        classes: the number of outputs.
+        hidden: the hidden layer widths (mlp) or channel counts (cnn).
+        steps: time steps of the spiking twin.
+        encoding: "direct", "rate", "latency" (images) or "events" (event frames).
+        beta: the decay per step of the spiking twin's hidden LIF neurons and its readout.
+        threshold: the firing threshold of its hidden LIF neurons.
+
+    Raises:
+        InvalidInputError: an unknown model or encoding; `hidden` empty or not positive
+            integers; `steps` not an integer >= 1; a cnn on 1-D inputs, or with more conv
+            layers than halve the images to 1 pixel; `beta` or `threshold` out of range.
     """
     check_model(model)
     check_encoding(encoding)
@@ -127,6 +153,7 @@ class EventCounts(nn.Module):
     """Binary event frames `[B, T, ...]` -> the share of the T bins with an event `[B, ...]`."""
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """The mean of `frames` `[B, T, ...]` over time, as float."""
         return frames.float().mean(1)
 
 
@@ -134,6 +161,7 @@ class _AddChannel(nn.Module):
     """`[B, H, W]` -> `[B, 1, H, W]`."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """`x` with a channel dimension of 1 added after the batch."""
         return x.unsqueeze(1)
 
 
@@ -164,11 +192,21 @@ def _cnn_synapses(image_shape, classes, hidden):
 
 
 def check_model(model: str) -> None:
+    """Check that `model` is one of `MODELS`.
+
+    Raises:
+        InvalidInputError: an unknown model.
+    """
     if model not in MODELS:
         raise InvalidInputError(f"unknown model {model!r}: use one of {', '.join(MODELS)}")
 
 
 def check_encoding(encoding: str) -> None:
+    """Check that `encoding` is one of `ENCODINGS`, or "events".
+
+    Raises:
+        InvalidInputError: an unknown encoding.
+    """
     if encoding not in (*ENCODINGS, EVENTS):
         raise InvalidInputError(
             f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)} (images) "
@@ -177,5 +215,10 @@ def check_encoding(encoding: str) -> None:
 
 
 def check_steps(steps: int) -> None:
+    """Check that `steps` is an integer >= 1.
+
+    Raises:
+        InvalidInputError: `steps` is not an integer >= 1.
+    """
     if not isinstance(steps, int) or steps < 1:
         raise InvalidInputError(f"steps must be an integer >= 1, got {steps!r}")

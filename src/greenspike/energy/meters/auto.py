@@ -36,7 +36,11 @@ def select_meters(
     rapl_root: str | os.PathLike[str] = POWERCAP_ROOT,
     nvml: ModuleType | None = None,
 ) -> MeterSelection:
-    """Start and return the best meters; `rapl_root` and `nvml` are for tests and odd systems."""
+    """Start and return the best meters; `rapl_root` and `nvml` are for tests and odd systems.
+
+    Raises:
+        InvalidInputError: `cpu_tdp_w` is not None or a finite number of watts > 0.
+    """
     check_tdp_w(cpu_tdp_w)
     meters: list[Meter] = []
     unavailable: list[tuple[str, str]] = []

@@ -57,6 +57,7 @@ class SensorGaps:
     past: list[str] = field(default_factory=list)
 
     def lost(self, now_s: float, error: Exception) -> None:
+        """Record that the sensor failed with `error`; a gap already open keeps its start."""
         if self.lost_since_s is None:
             self.lost_since_s, self.reason = now_s, str(error) or type(error).__name__
 
@@ -72,6 +73,7 @@ class SensorGaps:
         return True
 
     def notes(self) -> tuple[str, ...]:
+        """The gaps so far as report notes, the one still open (if any) last."""
         if self.lost_since_s is None:
             return tuple(self.past)
         return (

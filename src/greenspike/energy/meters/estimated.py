@@ -44,7 +44,11 @@ GENERIC_CPU = "Generic CPU core"
 
 
 def check_tdp_w(tdp_w: float | None) -> None:
-    """Raise ValueError unless `tdp_w` is None or a finite number of watts > 0."""
+    """Check that `tdp_w` is None or a finite number of watts > 0.
+
+    Raises:
+        InvalidInputError: `tdp_w` is a number that is not finite or not > 0.
+    """
     if tdp_w is not None and not (math.isfinite(tdp_w) and tdp_w > 0):
         raise InvalidInputError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w:g}")
 
@@ -70,8 +74,9 @@ def usable_cpus() -> list[int]:
 
 
 def _busy_s(times) -> float:
-    """Seconds a CPU spent working: all its time but idle and I/O wait (guest time is already
-    inside user and nice on Linux), as psutil counts utilisation.
+    """Seconds a CPU spent working: all its time but idle and I/O wait, as psutil counts it.
+
+    Guest time is left out as well: on Linux it is already inside user and nice.
     """
     spent = sum(times)
     for idle in ("idle", "iowait", "guest", "guest_nice"):
@@ -80,7 +85,11 @@ def _busy_s(times) -> float:
 
 
 class EstimatedCpuMeter(Meter):
-    """CPU energy from TDP x utilisation; `tdp_w` overrides the table, `cpu_model` the detection."""
+    """CPU energy from TDP x utilisation; `tdp_w` overrides the table, `cpu_model` the detection.
+
+    Raises:
+        InvalidInputError: `tdp_w` is not None or a finite number of watts > 0.
+    """
 
     name = "estimated-cpu"
 
@@ -104,6 +113,7 @@ class EstimatedCpuMeter(Meter):
         return len(self._cpus) / self._threads_per_core
 
     def start(self) -> None:
+        """Find the usable CPUs and their TDP per core; take the first CPU time reading."""
         self._cpus = usable_cpus()
         logical = psutil.cpu_count() or len(self._cpus)
         physical = psutil.cpu_count(logical=False) or logical
@@ -114,11 +124,13 @@ class EstimatedCpuMeter(Meter):
         self._start = self._last = time.monotonic()
 
     def read(self) -> dict[str, float]:
+        """Joules of `"cpu"` since `start()`: TDP per thread x busy seconds of the usable CPUs."""
         self._busy = max(self._busy_now() - self._start_busy_s, self._busy)
         self._last = time.monotonic()
         return {"cpu": self._per_core_w / self._threads_per_core * self._busy}
 
     def components(self) -> tuple[Component, ...]:
+        """The estimated `"cpu"` component, its source giving TDP per core, cores, utilisation."""
         elapsed_s = self._last - self._start
         capacity_s = len(self._cpus) * elapsed_s
         utilisation = self._busy / capacity_s if capacity_s > 0 else 0.0
@@ -172,12 +184,14 @@ class EstimatedRamMeter(Meter):
         self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
 
     def start(self) -> None:
+        """Find this process and its children and take their resident memory."""
         self._tree, self._tree_refresh_s = self._process_tree(), RSS_REFRESH_S
         self._rss_bytes = self._tree_rss_bytes()
         self._gb_s = 0.0
         self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
 
     def read(self) -> dict[str, float]:
+        """Joules of `"ram"` since `start()`: 0.3725 W/GB x the GB-seconds held so far."""
         now = time.monotonic()
         gb_s = self._gb_s + self._rss_bytes / BYTES_PER_GB * (now - self._last)
         self._gb_s, self._last = gb_s, now  # one statement: no slice counted twice
@@ -189,6 +203,7 @@ class EstimatedRamMeter(Meter):
         return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s}
 
     def components(self) -> tuple[Component, ...]:
+        """The estimated `"ram"` component, its source giving the mean resident memory."""
         elapsed_s = self._last - self._start
         mean_gb = self._gb_s / elapsed_s if elapsed_s > 0 else self._rss_bytes / BYTES_PER_GB
         source = f"memory-model: {MEMORY_POWER_W_PER_GB:g} W/GB x {mean_gb:.2f} GB"

@@ -111,6 +111,7 @@ class NvmlMeter(Meter):
         self._start = time.monotonic()
 
     def start(self) -> None:
+        """Start NVML, find the visible GPUs and take each one's first energy or power reading."""
         self.close()
         self._gpus, self._missing, self._unavailable = [], [], None
         self._start = time.monotonic()
@@ -150,6 +151,7 @@ class NvmlMeter(Meter):
             )
 
     def read(self) -> dict[str, float]:
+        """Joules of each visible GPU (`"gpu:<index>"`) since `start()`."""
         nvml = self._nvml
         for gpu in self._gpus:
             now_s = time.monotonic()
@@ -165,6 +167,7 @@ class NvmlMeter(Meter):
         return {f"gpu:{gpu.index}": gpu.energy_j for gpu in self._gpus}
 
     def components(self) -> tuple[Component, ...]:
+        """One measured component per GPU read, by energy counter or power sampling."""
         return tuple(
             Component(
                 f"gpu:{gpu.index}",
@@ -177,12 +180,15 @@ class NvmlMeter(Meter):
         )
 
     def missing(self) -> tuple[MissingComponent, ...]:
+        """GPUs NVML cannot read, and MIG instances, each with the reason."""
         return tuple(self._missing)
 
     def unavailable(self) -> str | None:
+        """Why no GPU can be measured here (no driver, every GPU hidden, ...), or None."""
         return self._unavailable
 
     def close(self) -> None:
+        """Shut NVML down if `start()` started it."""
         if self._initialised:
             self._initialised = False
             with contextlib.suppress(self._nvml.NVMLError):  # the driver went away
@@ -244,12 +250,12 @@ class NvmlMeter(Meter):
         return 0.0
 
     def _reading(self, gpu: _Gpu) -> float:
-        """MJ of the energy counter, or W of the power draw."""
+        """Millijoules of the energy counter, or watts of the power draw."""
         if gpu.method == "energy counter":
             return self._nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.handle)
         return self._nvml.nvmlDeviceGetPowerUsage(gpu.handle) / 1000
 
 
 def _text(value: str | bytes) -> str:
-    """Pynvml returns bytes or str depending on its version and the call."""
+    """`value` as str: pynvml returns bytes or str depending on its version and the call."""
     return value.decode() if isinstance(value, bytes) else value

@@ -57,10 +57,10 @@ def permission_fix(root: Path) -> str:
 
 
 def find_zones(root: Path, entries: frozenset[str]) -> dict[str, tuple[str, Path]]:
-    """Each component's (zone name, zone directory) among the `entries` of `root`, leaving out
-    the zones that would double count.
+    """Each component's (zone name, zone directory) among the `entries` of `root`.
 
-    MSR zones come before MMIO zones, so an MMIO zone that repeats a package is dropped.
+    Zones that would double count are left out (psys, core, uncore). MSR zones come before
+    MMIO zones, so an MMIO zone that repeats a package is dropped.
     """
     zones_found = []
     for entry in entries:
@@ -129,6 +129,7 @@ class RaplMeter(Meter):
         self._start = time.monotonic()
 
     def start(self) -> None:
+        """Find the package and DRAM zones and take each counter's first reading."""
         self._zones, self._missing, self._entries = {}, {}, frozenset()
         self._start = time.monotonic()
         self._rescan(appeared_after_s=None)
@@ -142,6 +143,7 @@ class RaplMeter(Meter):
         return shortest_j / WRAP_SAFETY_POWER_W / 2
 
     def read(self) -> dict[str, float]:
+        """Joules of each zone since `start()` (or since it appeared), wrap-arounds undone."""
         now_s = time.monotonic() - self._start
         self._rescan(appeared_after_s=now_s)
         for zone in self._zones.values():
@@ -157,6 +159,7 @@ class RaplMeter(Meter):
         return {component: zone.total_uj / 1e6 for component, zone in self._zones.items()}
 
     def components(self) -> tuple[Component, ...]:
+        """One measured component per zone read, with its gaps and warnings as notes."""
         elapsed_s = time.monotonic() - self._start
         return tuple(
             Component(
@@ -170,9 +173,11 @@ class RaplMeter(Meter):
         )
 
     def missing(self) -> tuple[MissingComponent, ...]:
+        """Zones found but unreadable (usually: permission denied), with the fix."""
         return tuple(self._missing.values())
 
     def unavailable(self) -> str | None:
+        """Why there is no RAPL zone here (no powercap directory, or no zone), or None."""
         if self._zones or self._missing:
             return None
         if not self.root.is_dir():

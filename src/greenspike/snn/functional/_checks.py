@@ -81,7 +81,7 @@ def check_decay(name: str, value: Value, step_shape: torch.Size) -> None:
 
 def check_unit_interval(name: str, value: Value) -> None:
     """A decay factor per time step: finite, within [0, 1]."""
-    low, high = _range(name, value)
+    low, high = _checked_range(name, value)
     if low < 0 or high > 1:
         raise InvalidInputError(
             f"{name} must lie in [0, 1] (a decay factor per time step), got {_describe(value)}"
@@ -89,13 +89,13 @@ def check_unit_interval(name: str, value: Value) -> None:
 
 
 def check_positive(name: str, value: Value) -> None:
-    low, _ = _range(name, value)
+    low, _ = _checked_range(name, value)
     if low <= 0:
         raise InvalidInputError(f"{name} must be > 0, got {_describe(value)}")
 
 
 def check_non_negative(name: str, value: Value) -> None:
-    low, _ = _range(name, value)
+    low, _ = _checked_range(name, value)
     if low < 0:
         raise InvalidInputError(f"{name} must be >= 0, got {_describe(value)}")
 
@@ -149,7 +149,7 @@ def initial_state(kind: type[StateT], state: StateT | None, x_t: torch.Tensor) -
     return state
 
 
-def _range(name: str, value: Value) -> tuple[float, float]:
+def _checked_range(name: str, value: Value) -> tuple[float, float]:
     if isinstance(value, torch.Tensor):
         if value.numel() == 0:
             raise InvalidInputError(f"{name} is an empty tensor")

@@ -81,7 +81,8 @@ def choose_kernel(
         from greenspike.snn.kernels import cpu
 
         return cpu if cpu.available() else None
-    return _checked_triton(x)
+    _check_triton(x)
+    return _triton()
 
 
 def triton_available() -> bool:
@@ -94,7 +95,7 @@ def triton_interpreted() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
-def _checked_triton(x: torch.Tensor) -> Kernel:
+def _check_triton(x: torch.Tensor) -> None:
     if not triton_available():
         raise InvalidInputError("backend='triton' needs the triton package: pip install triton")
     if x.device.type != "cuda" and not (x.device.type == "cpu" and triton_interpreted()):
@@ -102,7 +103,6 @@ def _checked_triton(x: torch.Tensor) -> Kernel:
             f"backend='triton' needs CUDA tensors (got a tensor on {x.device}), or CPU tensors "
             "with TRITON_INTERPRET=1 set before triton is imported"
         )
-    return _triton()
 
 
 def _triton() -> Kernel:
