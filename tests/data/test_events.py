@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from greenspike.data.events import bin_events, read_tonic
+from greenspike.errors import MissingExtraError
 
 XYTP = np.dtype([("x", int), ("y", int), ("t", int), ("p", int)])  # tonic's N-MNIST layout
 TXP = np.dtype([("t", int), ("x", int), ("p", int)])  # tonic's SHD layout
@@ -104,7 +105,7 @@ def test_without_tonic_the_error_says_what_to_install_and_where(monkeypatch, tmp
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "tonic" else real(name, *a)
     )
-    with pytest.raises(ValueError, match="pip install tonic") as error:
+    with pytest.raises(MissingExtraError, match="pip install tonic") as error:
         read_tonic("NMNIST", tmp_path, train=True)
     assert str(Path(tmp_path) / "NMNIST") in str(error.value)
 

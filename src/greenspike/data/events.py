@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from greenspike.errors import InvalidInputError
+from greenspike.errors import InvalidInputError, MissingExtraError
 
 Sensor = tuple[int, int, int]  # (width, height, polarities), tonic's sensor_size
 
@@ -71,10 +71,10 @@ def read_tonic(name: str, data_dir: Path, train: bool) -> Sequence[tuple[np.ndar
     They are read from `data_dir/name`, downloaded there first if missing (needs the network).
 
     Raises:
-        InvalidInputError: tonic is not installed (the message says how to install it).
+        MissingExtraError: tonic is not installed (the message says how to install it).
     """
     if importlib.util.find_spec("tonic") is None:
-        raise InvalidInputError(
+        raise MissingExtraError(
             f"reading {name} needs tonic, which is not installed: pip install tonic "
             f"(GPL-3.0, so an optional extra of greenspike); it keeps the files in "
             f"{str(data_dir / name)!r}, downloading them there when they are missing"

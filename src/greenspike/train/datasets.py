@@ -22,7 +22,7 @@ import torch
 
 from greenspike.data import LabelledImages, load_digits, load_mnist
 from greenspike.data.events import Sensor, bin_events, read_tonic
-from greenspike.errors import InvalidInputError
+from greenspike.errors import InvalidInputError, MissingExtraError
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def load_dataset(
             directory, where the data set needs it; IDX files that are not valid (see
             `greenspike.data.load_mnist`); no IDX files and no torchvision to download them;
             for event data sets, as `load_events`.
+        MissingExtraError: an event data set without tonic.
         FileNotFoundError: the t10k images are there but another file of the set is not.
     """
     if name == "digits":
@@ -152,7 +153,7 @@ def _has(directory: Path, stem: str) -> bool:
 
 
 def _download(name: str, directory: Path) -> tuple[LabelledImages, LabelledImages]:
-    if importlib.util.find_spec("torchvision") is None:
+    if importlib.util.find_spec("torchvision") is None:  # the files are what is missing
         raise InvalidInputError(
             f"no {name} IDX files (t10k-images-idx3-ubyte[.gz] ...) in {str(directory)!r}: put "
             "them there, or install torchvision (pip install torchvision --no-deps) to download"
