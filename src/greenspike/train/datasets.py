@@ -22,7 +22,7 @@ import torch
 
 from greenspike.data import LabelledImages, load_digits, load_mnist
 from greenspike.data.events import Sensor, bin_events, read_tonic
-from greenspike.errors import InvalidInputError, MissingExtraError
+from greenspike.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
