@@ -50,7 +50,6 @@ def track(
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
     from greenspike.energy._command import run_command
-    from greenspike.report.terminal import energy_report_view
     from greenspike.tracking import EnergyTracker
 
     if json_path is not None and not json_path.parent.is_dir():
@@ -69,6 +68,8 @@ def track(
         tags=key_values(tags or [], "--tag"),
     )
     exit_code, report = run_command(command or [], tracker)
+    from greenspike.report.terminal import energy_report_view  # once the command has run
+
     Console(stderr=True).print(energy_report_view(report))
     if json_path is not None:
         Console(stderr=True).print(f"Report written to {json_path}", style="dim")
