@@ -8,7 +8,10 @@ has the kernel zero it page by page on first write (a page fault every 4 KiB), a
 at every step: measured, half of such a step's CPU time went to the kernel. PyTorch keeps no
 cache of CPU memory, so this is the allocator's policy to change: with mmap off and no trimming
 (`mallopt(M_MMAP_MAX, 0)`, `mallopt(M_TRIM_THRESHOLD, INT_MAX)`) the heap keeps what a step
-freed and the next step reuses it. The price: the process keeps its peak heap until it exits.
+freed and the next step reuses it (after a few steps in which the heap settles: PyTorch asks
+for aligned blocks, which a freed block of the same size does not always fit). Measured on the
+128-channel CNN twin: from about 40,000 page faults per step to none, for a resident set of
+640 MB instead of 500 MB. The price: the process keeps its peak heap until it exits.
 
 Only for processes greenspike owns (its commands that train) or that ask for it: the setting is
 process-wide. A C library other than glibc (musl, macOS) is left alone.
