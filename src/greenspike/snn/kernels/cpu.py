@@ -20,7 +20,8 @@ time (the block stays in cache), and derives `s[t]` and `v[t-1]` from `h` exactl
 An input that is the same at every step (rows 0 apart, e.g. a directly encoded image) is read
 from its one row; its gradient can be summed over time inside the kernel, into `[N]`, with the
 membranes recomputed into a scratch buffer of T x 512 values per thread. `beta` and
-`threshold` are one value per neuron, or one value for all (stride 0). The forward also tells
+`threshold` are one value per neuron, or one value for all (read with stride 0). The forward
+also tells
 whether every input value was finite (it reads each one anyway). The ctypes call releases the
 GIL; OpenMP shares out blocks of neurons over torch's threads.
 """
@@ -71,7 +72,7 @@ def forward(
         threshold.data_ptr(),
         _value_stride(threshold),
         _address(v),
-        _address(out),
+        out.data_ptr(),
         steps,
         neurons,
         reset,
@@ -183,7 +184,7 @@ def _library() -> _Library | None:
 def _address(tensor: torch.Tensor | None) -> int | None:
     if tensor is None:
         return None
-    assert tensor.is_contiguous() and tensor.device.type == "cpu"
+    assert tensor.is_contiguous()
     return tensor.data_ptr()
 
 
@@ -191,17 +192,15 @@ def _row_stride(x: torch.Tensor) -> int:
     """The distance between two time steps of `x` [T, N]: N, or 0 for the same row repeated."""
     steps, neurons = x.shape
     stride = x.stride(0) if steps > 1 else neurons
-    assert x.device.type == "cpu" and (neurons == 1 or x.stride(1) == 1)
-    assert stride in (0, neurons), "rows are contiguous or repeated"
+    assert stride in (0, neurons) and (neurons == 1 or x.stride(1) == 1)
     return stride
 
 
 def _value_stride(values: torch.Tensor) -> int:
-    """1 for one value per neuron, 0 for one value shared by all (an expanded scalar)."""
-    assert values.device.type == "cpu" and values.dim() == 1
-    if len(values) > 1:
-        assert values.stride(0) in (0, 1)
-        return values.stride(0)
+    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
+    if values.dim() == 0:
+        return 0
+    assert values.is_contiguous()
     return 1
 
 

@@ -34,7 +34,8 @@ class Kernel(Protocol):
 
     The input `x` comes as rows `[T, N]`, one per time step: contiguous, or one row repeated
     (row stride 0) for an input that is the same at every step. `beta` and `threshold` are
-    `[N]`: one value per neuron, or one value for all (stride 0). `reset` is a code of
+    contiguous `[N]`, one value per neuron, or 0-dimensional, one value for all. The membranes
+    `v`, `v0` and `grad_v` are N contiguous values (of any shape). `reset` is a code of
     `RESET_CODES`, `surrogate` the pair of `surrogate_code`.
     """
 
@@ -218,14 +219,14 @@ class _FusedLIF(torch.autograd.Function):
         step_shape = x.shape if steps is not None else x.shape[1:]
         rows = _flat(x).expand(steps, -1) if steps is not None else _input_rows(x)
         need_x, need_beta, need_threshold, need_v0 = ctx.needs_input_grad[:4]
-        flat_grad_v = grad_v.to(x.dtype).reshape(-1).clone()
+        flat_grad_v = grad_v.to(x.dtype).clone(memory_format=torch.contiguous_format)
         grad_x, grad_beta, grad_threshold = ctx.backend.backward(
             rows,
             _rows(grad_spikes.to(x.dtype), rows.shape),
             flat_grad_v,
             _per_neuron(beta, step_shape),
             _per_neuron(threshold, step_shape),
-            _initial_membrane(v0, rows),
+            _initial_membrane(v0, rows, step_shape).contiguous(),
             RESET_CODES[ctx.reset],
             ctx.detach_reset,
             surrogate_code(ctx.surrogate),
@@ -268,7 +269,8 @@ def _forward(
     """
     if rows is None:
         rows = _input_rows(x)
-    v = _initial_membrane(v0, rows).clone()
+    v = _initial_membrane(v0, rows, step_shape)
+    v = v if v0 is None else v.clone(memory_format=torch.contiguous_format)  # written in place
     out, finite = kernel.forward(
         rows,
         _per_neuron(beta, step_shape),
@@ -279,7 +281,7 @@ def _forward(
     )
     if not finite:
         _checks.check_finite(x, f"{membrane or 'lif'} input")  # raises, naming the values
-    return out.view(rows.shape[0], *step_shape), v.view(step_shape)
+    return out.view(rows.shape[0], *step_shape), v
 
 
 def _reference_backward(
@@ -314,9 +316,22 @@ def _input_rows(x: torch.Tensor) -> torch.Tensor:
     A view when `x` is contiguous, one row repeated (stride 0) when `x` repeats over time,
     otherwise a contiguous copy.
     """
-    if x.shape[0] > 1 and x.stride(0) == 0:
-        return _flat(x[0]).expand(x.shape[0], -1)
-    return _flat(x).view(x.shape[0], -1)
+    steps = x.shape[0]
+    if steps > 1 and x.stride(0) == 0:
+        if _dense_step(x):  # its one row as it is in memory
+            return x.as_strided((steps, x.numel() // steps), (0, 1))
+        return _flat(x[0]).expand(steps, -1)
+    return (x if x.is_contiguous() else x.contiguous()).view(steps, -1)
+
+
+def _dense_step(x: torch.Tensor) -> bool:
+    """Whether one step of `x` `[T, B, ...]` lies contiguous in memory."""
+    expected = 1
+    for size, stride in zip(reversed(x.shape[1:]), reversed(x.stride()[1:]), strict=True):
+        if size != 1 and stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -324,11 +339,13 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous().view(-1)
 
 
-def _initial_membrane(v0: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor:
-    """`v0` as one row in the input's dtype, or zeros (not to be written: callers clone)."""
+def _initial_membrane(
+    v0: torch.Tensor | None, rows: torch.Tensor, step_shape: torch.Size
+) -> torch.Tensor:
+    """`v0` in the input's dtype (not to be written: copy it first), or new zeros."""
     if v0 is None:
-        return torch.zeros(rows.shape[1], dtype=rows.dtype, device=rows.device)
-    return v0.detach().to(rows.dtype).reshape(-1)
+        return torch.zeros(step_shape, dtype=rows.dtype, device=rows.device)
+    return v0.detach().to(rows.dtype)
 
 
 def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
@@ -345,14 +362,14 @@ def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
 
 
 def _per_neuron(value: torch.Tensor, step_shape: torch.Size) -> torch.Tensor:
-    """A scalar or broadcasting parameter as one value per neuron, `[N]`.
+    """A parameter for the kernels: one value for all (0-dimensional), or `[N]`, one per neuron.
 
-    A scalar stays one value (an expanded view, stride 0): no `[N]` copy.
+    Called where autograd records nothing (inside the autograd function, or without
+    gradients).
     """
-    value = value.detach()
     if value.dim() == 0:
-        return value.reshape(1).expand(step_shape.numel())
-    return value.expand(step_shape).reshape(-1)
+        return value
+    return value.expand(step_shape).contiguous().view(-1)
 
 
 def _strides(x: torch.Tensor) -> tuple[tuple[int, int], ...]:

@@ -238,8 +238,8 @@ def _row_stride(x: torch.Tensor) -> int:
 
 
 def _value_stride(values: torch.Tensor) -> int:
-    """1 for one value per neuron, 0 for one value shared by all (an expanded scalar)."""
-    return values.stride(0) if len(values) > 1 else 1
+    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
+    return 0 if values.dim() == 0 else 1
 
 
 def _no_fusion(x: torch.Tensor) -> dict[str, bool]:
