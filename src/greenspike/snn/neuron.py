@@ -129,11 +129,13 @@ class Neuron(nn.Module):
         Raises:
             InvalidInputError: a value is out of range or does not broadcast to `step_shape`.
         """
-        tensors = tuple((t, t._version, t.data_ptr()) for t in self._tensors())
-        settings = self._settings()
-        learning = torch.is_grad_enabled() and any(t.requires_grad for t, _, _ in tensors)
+        tensors = self._tensors()
+        # what the check depends on: each tensor's identity, version counter (advanced by every
+        # in-place change autograd sees) and storage (changed by `module.to(...)`)
+        key = (step_shape, self._settings(), *((id(t), t._version, t.data_ptr()) for t in tensors))
+        learning = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
         checked = self._checked
-        if checked is not None and checked.holds(step_shape, settings, tensors):
+        if checked is not None and checked.key == key:
             if checked.params is not None and not learning:
                 return checked.params
             params = self._functional_parameters()  # a fresh graph for learned values
@@ -141,8 +143,7 @@ class Neuron(nn.Module):
             params = self._functional_parameters()
             type(self)._check_parameters(params, step_shape, caller)
         # A tuple built for gradients is rebuilt at every call, not kept with its graph.
-        kept = None if learning else params
-        self._checked = _CheckedParameters(step_shape, settings, tensors, kept)
+        self._checked = _CheckedParameters(key, tuple(tensors), None if learning else params)
         return params
 
     def _tensors(self) -> list[torch.Tensor]:
@@ -229,36 +230,14 @@ class SpikingNeuron(Neuron):
 
 @dataclass(frozen=True, eq=False)
 class _CheckedParameters:
-    """Parameters that passed their check, and what they were checked for.
+    """Parameters that passed their check, and what the check depended on (`key`).
 
-    Each tensor is kept with its version counter (advanced by every in-place change autograd
-    sees) and its storage address (changed by `module.to(...)`); holding the tensor keeps its
-    identity from being reused by another.
+    The tensors are held so that no other tensor can take their identity while it is kept.
     """
 
-    step_shape: torch.Size
-    settings: tuple[object, ...]
-    tensors: tuple[tuple[torch.Tensor, int, int], ...]
+    key: tuple[object, ...]
+    tensors: tuple[torch.Tensor, ...]
     params: Any  # the parameter tuple to reuse, or None: rebuild it at each call
-
-    def holds(
-        self,
-        step_shape: torch.Size,
-        settings: tuple[object, ...],
-        tensors: tuple[tuple[torch.Tensor, int, int], ...],
-    ) -> bool:
-        """Whether the check still holds for these values."""
-        return (
-            self.step_shape == step_shape
-            and self.settings == settings
-            and len(self.tensors) == len(tensors)
-            and all(
-                old is new and old_version == version and old_address == address
-                for (old, old_version, old_address), (new, version, address) in zip(
-                    self.tensors, tensors, strict=True
-                )
-            )
-        )
 
 
 def _describe(value: torch.Tensor) -> str:
