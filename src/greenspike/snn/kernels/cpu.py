@@ -53,17 +53,15 @@ def forward(
     x: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     *,
     membrane: bool = False,
-) -> tuple[torch.Tensor, bool]:
-    """`Kernel.forward`: (spikes `[T, N]`, or the membranes before each reset; all finite?).
-
-    `v` [N]: v[0] on entry, v[T] on return.
-    """
+) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """`Kernel.forward`: (spikes `[T, N]` or the membranes before each reset, v[T], finite?)."""
     steps, neurons = x.shape
     out = torch.empty(steps, neurons, dtype=x.dtype)
+    v = torch.empty(neurons, dtype=x.dtype)
     bad = _function(x, 0)(
         x.data_ptr(),
         _row_stride(x),
@@ -71,7 +69,8 @@ def forward(
         _value_stride(beta),
         threshold.data_ptr(),
         _value_stride(threshold),
-        _address(v),
+        _address(v0),
+        v.data_ptr(),
         out.data_ptr(),
         steps,
         neurons,
@@ -79,7 +78,7 @@ def forward(
         int(membrane),
         _threads(x),
     )
-    return out, not bad
+    return out, v, not bad
 
 
 def backward(
@@ -88,7 +87,7 @@ def backward(
     grad_v: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v0: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     detach_reset: bool,
     surrogate: tuple[int, float],
@@ -109,9 +108,9 @@ def backward(
         scratch = torch.empty(threads * steps * _block(), dtype=x.dtype)
     else:
         grad_x, scratch = torch.empty(steps, neurons, dtype=x.dtype), None
-    # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).
-    grad_beta = torch.zeros(neurons, dtype=x.dtype)
-    grad_threshold = torch.zeros(neurons, dtype=x.dtype)
+    # Always computed (one value per neuron: cheaper than a branch in the inner loop).
+    grad_beta = torch.empty(neurons, dtype=x.dtype)
+    grad_threshold = torch.empty(neurons, dtype=x.dtype)
     _function(x, 1)(
         x.data_ptr(),
         _row_stride(x),
@@ -168,7 +167,7 @@ def _library() -> _Library | None:
     for suffix in DTYPES.values():
         forward_fn = getattr(library, f"lif_forward_{suffix}")
         forward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _pointer, _int64, _pointer]
-        forward_fn.argtypes += [_pointer, _int64, _int64, _int, _int, _int]
+        forward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int]
         forward_fn.restype = _int
         backward_fn = getattr(library, f"lif_backward_{suffix}")
         backward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _int64, _pointer, _pointer]

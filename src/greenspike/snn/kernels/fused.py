@@ -34,9 +34,9 @@ class Kernel(Protocol):
 
     The input `x` comes as rows `[T, N]`, one per time step: contiguous, or one row repeated
     (row stride 0) for an input that is the same at every step. `beta` and `threshold` are
-    contiguous `[N]`, one value per neuron, or 0-dimensional, one value for all. The membranes
-    `v`, `v0` and `grad_v` are N contiguous values (of any shape). `reset` is a code of
-    `RESET_CODES`, `surrogate` the pair of `surrogate_code`.
+    contiguous `[N]`, one value per neuron, or 0-dimensional, one value for all. The initial
+    membrane `v0` is N contiguous values (of any shape), or None for zeros; so is `grad_v`.
+    `reset` is a code of `RESET_CODES`, `surrogate` the pair of `surrogate_code`.
     """
 
     def forward(
@@ -44,16 +44,15 @@ class Kernel(Protocol):
         x: torch.Tensor,
         beta: torch.Tensor,
         threshold: torch.Tensor,
-        v: torch.Tensor,
+        v0: torch.Tensor | None,
         reset: int,
         *,
         membrane: bool = False,
-    ) -> tuple[torch.Tensor, bool]:
-        """(spikes `[T, N]`, whether every input value was finite).
+    ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """(spikes `[T, N]`, the final membrane `v[T]` `[N]`, whether every input was finite).
 
         With `membrane`, the membranes before each reset instead of the spikes (with reset
-        "none": the leaky integrator's trace). `v` `[N]` holds `v[0]` on entry and `v[T]` on
-        return.
+        "none": the leaky integrator's trace).
         """
 
     def backward(
@@ -63,7 +62,7 @@ class Kernel(Protocol):
         grad_v: torch.Tensor,
         beta: torch.Tensor,
         threshold: torch.Tensor,
-        v0: torch.Tensor,
+        v0: torch.Tensor | None,
         reset: int,
         detach_reset: bool,
         surrogate: tuple[int, float],
@@ -226,7 +225,7 @@ class _FusedLIF(torch.autograd.Function):
             flat_grad_v,
             _per_neuron(beta, step_shape),
             _per_neuron(threshold, step_shape),
-            _initial_membrane(v0, rows, step_shape).contiguous(),
+            None if v0 is None else v0.detach().to(x.dtype).contiguous(),
             RESET_CODES[ctx.reset],
             ctx.detach_reset,
             surrogate_code(ctx.surrogate),
@@ -237,8 +236,8 @@ class _FusedLIF(torch.autograd.Function):
         )
         return (
             grad_x.view(x.shape) if need_x else None,
-            _reduce(grad_beta, step_shape, beta.shape),
-            _reduce(grad_threshold, step_shape, threshold.shape),
+            _reduce(grad_beta, step_shape, beta.shape) if need_beta else None,
+            _reduce(grad_threshold, step_shape, threshold.shape) if need_threshold else None,
             flat_grad_v.view(step_shape).to(v0.dtype) if need_v0 else None,
             None,
             None,
@@ -269,19 +268,17 @@ def _forward(
     """
     if rows is None:
         rows = _input_rows(x)
-    v = _initial_membrane(v0, rows, step_shape)
-    v = v if v0 is None else v.clone(memory_format=torch.contiguous_format)  # written in place
-    out, finite = kernel.forward(
+    out, v, finite = kernel.forward(
         rows,
         _per_neuron(beta, step_shape),
         _per_neuron(threshold, step_shape),
-        v,
+        None if v0 is None else v0.detach().to(rows.dtype).contiguous(),
         reset,
         membrane=membrane is not None,
     )
     if not finite:
         _checks.check_finite(x, f"{membrane or 'lif'} input")  # raises, naming the values
-    return out.view(rows.shape[0], *step_shape), v
+    return out.view(rows.shape[0], *step_shape), v.view(step_shape)
 
 
 def _reference_backward(
@@ -339,15 +336,6 @@ def _flat(x: torch.Tensor) -> torch.Tensor:
     return x.contiguous().view(-1)
 
 
-def _initial_membrane(
-    v0: torch.Tensor | None, rows: torch.Tensor, step_shape: torch.Size
-) -> torch.Tensor:
-    """`v0` in the input's dtype (not to be written: copy it first), or new zeros."""
-    if v0 is None:
-        return torch.zeros(step_shape, dtype=rows.dtype, device=rows.device)
-    return v0.detach().to(rows.dtype)
-
-
 def _rows(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     """`grad` as `[T, N]` rows, without a copy when its neuron stride is 0 or 1.
 
@@ -378,10 +366,6 @@ def _strides(x: torch.Tensor) -> tuple[tuple[int, int], ...]:
     return tuple((size, stride) for size, stride in layout if size > 1)
 
 
-def _reduce(
-    grad: torch.Tensor | None, step_shape: torch.Size, shape: torch.Size
-) -> torch.Tensor | None:
+def _reduce(grad: torch.Tensor, step_shape: torch.Size, shape: torch.Size) -> torch.Tensor:
     """Per-neuron gradients summed back to the parameter's own (broadcast) shape."""
-    if grad is None:
-        return None
     return grad.view(step_shape).sum_to_size(shape)

@@ -56,11 +56,12 @@ static int NAME(run)(int reset, int write_h, const REAL *x, int64_t xs, const RE
 
 /* Forward: x [T, N] (rows xs apart: N, or 0 for the same input at every step) -> out [T, N]:
  * the spikes, or (write_h) the membranes before each reset. beta and th hold one value per
- * neuron (stride 1) or one for all (stride 0); v [N] holds v[0] on entry and v[T] on exit.
- * Returns 1 if an input value is not finite (the outputs are then meaningless). */
+ * neuron (stride 1) or one for all (stride 0); v starts from v0 [N] (NULL: zeros) and holds
+ * v[T] [N] on exit. Returns 1 if an input value is not finite (the outputs are then
+ * meaningless). */
 int NAME(lif_forward)(const REAL *x, int64_t xs, const REAL *beta, int64_t bs, const REAL *th,
-                      int64_t ts, REAL *v, REAL *out, int64_t T, int64_t N, int reset,
-                      int write_h, int threads)
+                      int64_t ts, const REAL *v0, REAL *v, REAL *out, int64_t T, int64_t N,
+                      int reset, int write_h, int threads)
 {
     int bad = 0;
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)
@@ -69,6 +70,7 @@ int NAME(lif_forward)(const REAL *x, int64_t xs, const REAL *beta, int64_t bs, c
         REAL beta_block[BLOCK], th_block[BLOCK];
         const REAL *bb = NAME(block_values)(beta, bs, b, n, beta_block);
         const REAL *tb = NAME(block_values)(th, ts, b, n, th_block);
+        for (int64_t i = 0; i < n; i++) v[b + i] = v0 ? v0[b + i] : 0;
         bad |= NAME(run)(reset, write_h, x + b, xs, bb, tb, v + b, out + b, N, T, n);
     }
     return bad;
@@ -175,14 +177,14 @@ NAME(backward_block)(const int reset, const int detach, const int broadcast, con
 }
 
 /* Backward through the whole sequence from the input x (rows xs apart, as in the forward) and
- * v[0] (v0 [N]): per block of neurons, recompute the membranes h, then walk back.
+ * v[0] (v0 [N], NULL: zeros): per block of neurons, recompute the membranes h, then walk back.
  * grad_s is dL/ds, element (t, i) at grad_s[t * gs_t + i * gs_n] (gs_n is 1, or 0 for a
  * gradient broadcast over neurons); gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit.
  * dL/dx: with gxs = N, grad_x [T, N] receives it step by step and the membranes are
  * recomputed into it (cache-resident, block by block); with gxs = 0 (an input that is the
  * same at every step), grad_x [N] receives its sum over time and the membranes go to scratch,
- * T * BLOCK values per thread. grad_beta and grad_th [N] (zeros on entry) accumulate the
- * per-neuron gradients; beta and th as in the forward. */
+ * T * BLOCK values per thread. grad_beta and grad_th [N] receive the per-neuron gradients;
+ * beta and th as in the forward. */
 void NAME(lif_backward)(const REAL *x, int64_t xs, const REAL *grad_s, int64_t gs_t,
                         int64_t gs_n, REAL *gv, const REAL *beta, int64_t bs, const REAL *th,
                         int64_t ts, const REAL *v0, REAL *grad_x, int64_t gxs, REAL *scratch,
@@ -195,18 +197,21 @@ void NAME(lif_backward)(const REAL *x, int64_t xs, const REAL *grad_s, int64_t g
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
-        REAL v[BLOCK], beta_block[BLOCK], th_block[BLOCK];
+        REAL v[BLOCK], v_start[BLOCK], beta_block[BLOCK], th_block[BLOCK];
         const REAL *bb = NAME(block_values)(beta, bs, b, n, beta_block);
         const REAL *tb = NAME(block_values)(th, ts, b, n, th_block);
         REAL *h = sum ? scratch + (int64_t)omp_get_thread_num() * T * BLOCK : grad_x + b;
         const int64_t hs = sum ? n : N;
         REAL *gsum = sum ? grad_x + b : NULL;
-        for (int64_t i = 0; i < n; i++) v[i] = v0[b + i];
+        for (int64_t i = 0; i < n; i++) {
+            v[i] = v_start[i] = v0 ? v0[b + i] : 0;
+            grad_beta[b + i] = grad_th[b + i] = 0;
+        }
         if (sum)
             for (int64_t i = 0; i < n; i++) gsum[i] = 0;
         NAME(run)(reset, 1, x + b, xs, bb, tb, v, h, hs, T, n);
 #define BACKWARD(R, D, B, S)                                                                     \
-    NAME(backward_block)(R, D, B, S, kind, p, grad_s + b * gs_n, gs_t, gv + b, bb, tb, v0 + b,   \
+    NAME(backward_block)(R, D, B, S, kind, p, grad_s + b * gs_n, gs_t, gv + b, bb, tb, v_start, \
                          h, hs, gsum, grad_beta + b, grad_th + b, T, n)
 #define BACKWARD_SUM(R, D, B)                                                                    \
     do {                                                                                         \

@@ -105,15 +105,24 @@ def _run(
 
 
 @triton.jit
+def _initial(v0_ptr, offsets, mask, like, HAS_V0: tl.constexpr):
+    """v[0]: from v0, or zeros."""
+    if HAS_V0:
+        return tl.load(v0_ptr + offsets, mask=mask, other=0.0)
+    else:
+        return tl.zeros_like(like)
+
+
+@triton.jit
 def _lif_forward(
-    x_ptr, x_step, beta_ptr, beta_step, th_ptr, th_step, v_ptr, out_ptr, bad_ptr, T, N,
-    RESET: tl.constexpr, WRITE_H: tl.constexpr, BLOCK: tl.constexpr,
+    x_ptr, x_step, beta_ptr, beta_step, th_ptr, th_step, v0_ptr, v_ptr, out_ptr, bad_ptr, T, N,
+    RESET: tl.constexpr, WRITE_H: tl.constexpr, HAS_V0: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < N
     beta = tl.load(beta_ptr + offsets * beta_step, mask=mask, other=0.0)
     th = tl.load(th_ptr + offsets * th_step, mask=mask, other=1.0)
-    v = tl.load(v_ptr + offsets, mask=mask, other=0.0)
+    v = _initial(v0_ptr, offsets, mask, beta, HAS_V0)
     v, bad = _run(x_ptr, beta, th, v, out_ptr, offsets, mask, T, N, x_step, RESET, WRITE_H)
     tl.store(v_ptr + offsets, v, mask=mask)
     tl.store(bad_ptr + tl.program_id(0), tl.max(bad.to(tl.int32), axis=0))
@@ -124,14 +133,14 @@ def _lif_backward(
     x_ptr, x_step, gs_ptr, gs_t, gs_n, gv_ptr, beta_ptr, beta_step, th_ptr, th_step, v0_ptr,
     h_ptr, gx_ptr, gbeta_ptr, gth_ptr, param, T, N, last, gs_last,
     RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr, SUM: tl.constexpr,
-    NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, BLOCK: tl.constexpr,
+    NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, HAS_V0: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < N
     beta = tl.load(beta_ptr + offsets * beta_step, mask=mask, other=0.0)
     th = tl.load(th_ptr + offsets * th_step, mask=mask, other=1.0)
-    v0 = tl.load(v0_ptr + offsets, mask=mask, other=0.0)
     g = tl.load(gv_ptr + offsets, mask=mask, other=0.0)
+    v0 = _initial(v0_ptr, offsets, mask, g, HAS_V0)
     grad_beta = tl.zeros_like(g)
     grad_th = tl.zeros_like(g)
     grad_sum = tl.zeros_like(g)
@@ -169,24 +178,26 @@ def forward(
     x: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     *,
     membrane: bool = False,
-) -> tuple[torch.Tensor, bool]:
-    """As `kernels.cpu.forward`: (spikes or membranes `[T, N]`, whether all inputs are finite).
+) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """As `kernels.cpu.forward`: (spikes or membranes `[T, N]`, v[T], all inputs finite?).
 
-    `v` [N]: v[0] in, v[T] out. Reading the finiteness flag waits for the kernel.
+    Reading the finiteness flag waits for the kernel.
     """
     steps, neurons = x.shape
     out = torch.empty(steps, neurons, dtype=x.dtype, device=x.device)
+    v = torch.empty(neurons, dtype=x.dtype, device=x.device)
     programs = triton.cdiv(neurons, BLOCK)
     bad = torch.zeros(max(programs, 1), dtype=torch.int32, device=x.device)
     _lif_forward[(programs,)](
-        x, _row_stride(x), beta, _value_stride(beta), threshold, _value_stride(threshold), v,
-        out, bad, steps, neurons, RESET=reset, WRITE_H=membrane, BLOCK=BLOCK, **_no_fusion(x),
+        x, _row_stride(x), beta, _value_stride(beta), threshold, _value_stride(threshold),
+        v if v0 is None else v0, v, out, bad, steps, neurons, RESET=reset, WRITE_H=membrane,
+        HAS_V0=v0 is not None, BLOCK=BLOCK, **_no_fusion(x),
     )  # fmt: skip
-    return out, not bool(bad.any())
+    return out, v, not bool(bad.any())
 
 
 def backward(
@@ -195,7 +206,7 @@ def backward(
     grad_v: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v0: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     detach_reset: bool,
     surrogate: tuple[int, float],
@@ -216,11 +227,13 @@ def backward(
     grad_threshold = torch.empty(neurons, dtype=x.dtype, device=x.device) if need_threshold else h
     _lif_backward[(triton.cdiv(neurons, BLOCK),)](
         x, _row_stride(x), grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v,
-        beta, _value_stride(beta), threshold, _value_stride(threshold), v0, h, grad_x,
+        beta, _value_stride(beta), threshold, _value_stride(threshold),
+        grad_v if v0 is None else v0, h, grad_x,
         grad_beta, grad_threshold, surrogate[1], steps, neurons, (steps - 1) * neurons,
         (steps - 1) * grad_spikes.stride(0),
         RESET=reset, DETACH=detach_reset, SURROGATE=surrogate[0], SUM=sum_over_time,
-        NEED_BETA=need_beta, NEED_TH=need_threshold, BLOCK=BLOCK, **_no_fusion(x),
+        NEED_BETA=need_beta, NEED_TH=need_threshold, HAS_V0=v0 is not None, BLOCK=BLOCK,
+        **_no_fusion(x),
     )  # fmt: skip
     return (
         grad_x,
