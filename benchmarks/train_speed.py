@@ -1,7 +1,8 @@
 """Whole-network speed as a real run has it: every variant alone in a fresh process.
 
-    python benchmarks/train_speed.py [--rounds 5] [--steps 20] [--threads 2]
-        [--models cnn128,cnn16-32,mlp256] [--skip-inference] [--skip-training]
+    python benchmarks/train_speed.py [--rounds 5] [--steps 10] [--threads 2]
+        [--models cnn128,cnn16-32,mlp256] [--peers-keep-freed-memory]
+        [--skip-inference] [--skip-training]
 
 Training: the twins of `greenspike compare` (`greenspike.train.models.build_pair`) on
 MNIST-sized inputs (28x28, 10 classes), batch 64, T=8 steps, direct encoding, Adam, the loss
@@ -21,11 +22,14 @@ integrator whose membrane at every step enters the cross-entropy):
 
 Each variant runs alone in a fresh process, as a user's run does (a long-lived process whose
 heap has already grown hides what a fresh one pays): it builds the network, runs 3 warm-up
-steps, then times `--steps` steps: the median step, and per step the user and system CPU
-time and minor page faults (getrusage). greenspike runs twice: as `greenspike compare` runs it
-(after `greenspike.keep_freed_memory()`, which the command calls) and with the library's
-defaults, as in a script of one's own; the peers run as users run them, and once more with the
-same allocator setting, to show what it does for them.
+steps, then times `--steps` steps: the median step (wall time), and per step the CPU time
+(user + system: less sensitive than wall time to waiting for a core on a busy machine), the
+share of it spent in the kernel, and the minor page faults (getrusage). greenspike runs
+twice: as `greenspike compare` runs it (after `greenspike.keep_freed_memory()`, which the
+command calls) and with the library's defaults, as in a script of one's own. The peers run as
+users run them, and "fastest peer / this" compares with those; with
+`--peers-keep-freed-memory` they run once more with that setting too, to show what it does for
+them.
 
 Rounds: round r runs every variant once, in an order rotated by r, so that load from other
 processes on a shared machine hits them alike; the ratios are taken within each round and
@@ -226,15 +230,9 @@ def keeps_freed_memory(variant: str) -> bool:
     return variant in (GS_SPIKING, GS_RELU)
 
 
-def variants(peers: list[str]) -> list[str]:
-    return [
-        GS_SPIKING,
-        GS_RELU,
-        GS_SPIKING + LIBRARY,
-        GS_RELU + LIBRARY,
-        *peers,
-        *(peer + SAME_ALLOCATOR for peer in peers),
-    ]
+def variants(peers: list[str], same_allocator: bool) -> list[str]:
+    names = [GS_SPIKING, GS_RELU, GS_SPIKING + LIBRARY, GS_RELU + LIBRARY, *peers]
+    return names + [peer + SAME_ALLOCATOR for peer in peers] if same_allocator else names
 
 
 def installed(peer: str) -> bool:
@@ -361,7 +359,7 @@ def per_round(results: dict[str, list[dict]], ratio: Callable[[int], float]) -> 
 
 
 def training(model: str, args: argparse.Namespace, peers: list[str]) -> None:
-    names = variants(peers)
+    names = variants(peers, args.peers_keep_freed_memory)
     print(f"\n== {model}: batch {BATCH}, T={STEPS_T}, {args.threads} threads", flush=True)
     results = rounds_of(
         names, args.rounds, lambda v: child("train", v, model, str(args.steps), str(args.threads))
@@ -372,46 +370,40 @@ def training(model: str, args: argparse.Namespace, peers: list[str]) -> None:
             "memory", name, model, str(args.threads), env={"MALLOC_MMAP_THRESHOLD_": "65536"}
         )["extra_mb"]
     step = {name: [run["step_ms"] for run in runs] for name, runs in results.items()}
+    cpu = {name: [run["user_ms"] + run["sys_ms"] for run in runs] for name, runs in results.items()}
 
-    def fastest_peer(r: int, suffix: str = "") -> float:
-        return min(step[peer + suffix][r] for peer in peers)
+    def fastest_peer(r: int, times: dict[str, list[float]]) -> float:
+        return min(times[peer][r] for peer in peers)
 
     leanest = min(memory[peer] for peer in peers) if peers else None
     print(
         "| variant | step ms, median of rounds (range) | x ReLU twin (min / median) "
-        "| fastest peer / this (min / median) | system time % of CPU | page faults / step "
-        "| peak extra MB | x leanest peer |"
+        "| fastest peer / this (min / median) | CPU ms / step | fastest peer / this in CPU time "
+        "| system % of CPU | page faults / step | peak extra MB | x leanest peer |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in names:
         runs = results[name]
         relu = GS_RELU + (LIBRARY if name.endswith(LIBRARY) else "")
-        to_relu = (
-            per_round(results, lambda r, n=name, b=relu: step[n][r] / step[b][r])
-            if name.startswith("greenspike")
-            else "-"
-        )
-        suffix = (
-            SAME_ALLOCATOR if name.endswith(SAME_ALLOCATOR) or name in (GS_SPIKING, GS_RELU) else ""
-        )
-        vs_peers = per_round(results, lambda r, n=name, s=suffix: fastest_peer(r, s) / step[n][r])
-        cpu = [run["user_ms"] + run["sys_ms"] for run in runs]
+        to_relu = "-"
+        if name.startswith("greenspike"):
+            to_relu = per_round(results, lambda r, n=name, b=relu: step[n][r] / step[b][r])
+        vs_peers = vs_peers_cpu = "-"
+        if peers:
+            vs_peers = per_round(results, lambda r, n=name: fastest_peer(r, step) / step[n][r])
+            vs_peers_cpu = per_round(results, lambda r, n=name: fastest_peer(r, cpu) / cpu[n][r])
         system = statistics.median(
-            run["sys_ms"] / c * 100 for run, c in zip(runs, cpu, strict=True)
+            run["sys_ms"] / total * 100 for run, total in zip(runs, cpu[name], strict=True)
         )
-        base = name.removesuffix(LIBRARY).removesuffix(SAME_ALLOCATOR)
-        mb = memory.get(base)
+        mb = memory.get(name.removesuffix(LIBRARY).removesuffix(SAME_ALLOCATOR))
         print(
             f"| {name} | {statistics.median(step[name]):.1f} ({min(step[name]):.1f}-"
-            f"{max(step[name]):.1f}) | {to_relu} | {vs_peers if peers else '-'} | {system:.0f} % "
+            f"{max(step[name]):.1f}) | {to_relu} | {vs_peers} | {statistics.median(cpu[name]):.1f} "
+            f"| {vs_peers_cpu} | {system:.0f} % "
             f"| {statistics.median(run['faults'] for run in runs):,.0f} | "
             f"{'-' if mb is None else f'{mb:.0f}'} | "
             f"{'-' if mb is None or not leanest else f'{mb / leanest:.2f}'} |"
         )
-    print(
-        "fastest peer / this: with the peers as users run them; for the '+ keep_freed_memory' "
-        "rows and greenspike as the command runs it, against the peers given that setting too"
-    )
 
 
 def batch_one(args: argparse.Namespace, peers: list[str]) -> None:
@@ -436,9 +428,10 @@ def batch_one(args: argparse.Namespace, peers: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--peers-keep-freed-memory", action="store_true")
     parser.add_argument("--skip-inference", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
