@@ -228,6 +228,12 @@ def test_a_watched_repeated_input_keeps_its_own_gradient_and_an_unwatched_one_ha
     (ref_spikes * weights).sum().backward()
     torch.testing.assert_close(watched.grad, reference.grad)  # per step
     torch.testing.assert_close(current.grad, reference.grad.sum(0))
+    hooked = current.unsqueeze(0).expand(steps, batch, features)
+    seen = []
+    hooked.register_hook(seen.append)
+    spikes, _ = F.lif(hooked, F.LIFParameters(0.8), backend="cpu")
+    (spikes * weights).sum().backward()
+    torch.testing.assert_close(seen[0], reference.grad)
     # unwatched, the kernel hands `current` its gradient directly: the view is not in the graph
     unwatched = current.unsqueeze(0).expand(steps, batch, features)
     spikes, _ = F.lif(unwatched, F.LIFParameters(0.8), backend="cpu")
