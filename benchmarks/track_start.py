@@ -11,6 +11,10 @@ folder, so that the user's own is not touched) and with `--no-ledger`. For each 
   greenspike (so it includes the Python interpreter's own start);
 - whole call: from the launch until greenspike has exited (report printed, run kept).
 
+A third launch per round, `python -c "import time; print(time.time())"`, gives the interpreter's
+own start, so that greenspike's share of the latency (its imports and the tracker's start)
+reads as the difference.
+
 Ratios are per round (default ledger / `--no-ledger`), reported as min and median; the first
 call on a new ledger (which creates the file and its tables) is reported apart.
 """
@@ -29,12 +33,19 @@ from pathlib import Path
 COMMAND = ["date", "+%s.%N"]
 
 
-def launch(ledger: bool, env: dict[str, str]) -> tuple[float, float]:
-    """(start latency, whole call) in seconds of one `greenspike track -- date`."""
+BARE = [sys.executable, "-c", "import time; print(time.time())"]
+
+
+def launch(ledger: bool | None, env: dict[str, str]) -> tuple[float, float]:
+    """(start latency, whole call) in seconds of one `greenspike track -- date`.
+
+    With `ledger` None: of the bare interpreter printing the time instead.
+    """
     options = [] if ledger else ["--no-ledger"]
+    command = [sys.executable, "-m", "greenspike", "track", *options, "--", *COMMAND]
     launched = time.time()
     done = subprocess.run(
-        [sys.executable, "-m", "greenspike", "track", *options, "--", *COMMAND],
+        BARE if ledger is None else command,
         capture_output=True,
         text=True,
         env=env,
@@ -52,9 +63,10 @@ def main() -> None:
         env = {**os.environ, "GREENSPIKE_LEDGER": f"sqlite:///{Path(folder) / 'ledger.db'}"}
         first = launch(True, env)  # creates the ledger
         launch(False, env)  # warms the file cache alike for both
-        runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        runs: dict[bool | None, list[tuple[float, float]]] = {True: [], False: [], None: []}
+        kinds: list[bool | None] = [True, False, None]
         for r in range(args.rounds):
-            for ledger in (True, False) if r % 2 == 0 else (False, True):
+            for ledger in kinds[r % 3 :] + kinds[: r % 3]:
                 runs[ledger].append(launch(ledger, env))
     print(
         f"{args.rounds} rounds, load average {os.getloadavg()[0]:.1f} at the end; "
@@ -62,7 +74,12 @@ def main() -> None:
     )
     print("| greenspike track -- date | command started after | whole call |")
     print("|---|---|---|")
-    for ledger, label in ((True, "default ledger (SQLite)"), (False, "--no-ledger")):
+    labels: tuple[tuple[bool | None, str], ...] = (
+        (True, "default ledger (SQLite)"),
+        (False, "--no-ledger"),
+        (None, "(the interpreter alone: python -c, no greenspike)"),
+    )
+    for ledger, label in labels:
         start = [run[0] for run in runs[ledger]]
         whole = [run[1] for run in runs[ledger]]
         print(
@@ -70,6 +87,12 @@ def main() -> None:
             f"| {statistics.median(whole):.3f} ({min(whole):.3f}-{max(whole):.3f}) |"
         )
     print(f"| default ledger, first call (creates it) | {first[0]:.3f} | {first[1]:.3f} |")
+    for ledger, label in labels[:2]:
+        share = [(a[0] - b[0]) * 1e3 for a, b in zip(runs[ledger], runs[None], strict=True)]
+        print(
+            f"command start after greenspike's own ({label}: minus the interpreter's start), "
+            f"ms per round: min {min(share):.0f}, median {statistics.median(share):.0f}"
+        )
     ratios = [a[1] / b[1] for a, b in zip(runs[True], runs[False], strict=True)]
     print(
         f"whole call, default ledger / --no-ledger, per round: min {min(ratios):.2f}, "

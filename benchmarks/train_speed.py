@@ -2,7 +2,7 @@
 
     python benchmarks/train_speed.py [--rounds 5] [--steps 10] [--threads 2]
         [--models cnn128,cnn16-32,mlp256] [--peers-keep-freed-memory]
-        [--skip-inference] [--skip-training]
+        [--skip-inference] [--skip-training] [--skip-evaluation]
 
 Training: the twins of `greenspike compare` (`greenspike.train.models.build_pair`) on
 MNIST-sized inputs (28x28, 10 classes), batch 64, T=8 steps, direct encoding, Adam, the loss
@@ -39,6 +39,11 @@ Memory: the peak extra memory of one training step, in a separate fresh process 
 measured as `benchmarks/lif_speed.py` does (RSS growth with `MALLOC_MMAP_THRESHOLD_=65536`, so
 that the resident set follows the live tensors; Linux only).
 
+Evaluation: the peak extra memory and the time of `greenspike.train.loop.evaluate` (the test
+pass of `greenspike compare`) over 1,000 MNIST-sized images for the `cnn128` twins, at its
+batch of 250 and at the 1,000 it used before, in a fresh process each, measured as the
+training memory is, with 1 thread as the command runs it.
+
 Inference: batch 1 (one image per forward pass, under `torch.no_grad()`, 1 thread) of the
 spiking MLP 784-256-10 (T=8) and its ReLU twin, and of the peers' same MLP: the time per
 image, median over chunks of 200 images after 200 warm-up images, fresh processes in rounds.
@@ -71,6 +76,7 @@ GS_SPIKING, GS_RELU = "greenspike spiking twin", "greenspike ReLU twin"
 LIBRARY = " (library defaults)"
 SAME_ALLOCATOR = " + keep_freed_memory"
 INFERENCE_IMAGES, INFERENCE_CHUNK = 2000, 200
+EVALUATION_IMAGES, EVALUATION_BATCHES = 1000, (250, 1000)
 
 
 # ---------------------------------------------------------------- the networks
@@ -303,6 +309,27 @@ def step_memory(variant: str, model: str, threads: int) -> dict[str, float]:
     return {"extra_mb": (_status_kb("VmHWM") - before) / 1024}
 
 
+def evaluation(variant: str, batch_size: int) -> dict[str, float]:
+    """Peak extra memory and time of the test pass (run with MALLOC_MMAP_THRESHOLD_=65536)."""
+    from greenspike.data import LabelledImages
+    from greenspike.train.loop import evaluate
+
+    torch.set_num_threads(1)
+    net, _ = network(variant, "cnn128")
+    generator = torch.Generator().manual_seed(0)
+    test = LabelledImages(
+        torch.rand(EVALUATION_IMAGES, SIDE, SIDE, generator=generator),
+        torch.randint(0, CLASSES, (EVALUATION_IMAGES,), generator=generator),
+    )
+    evaluate(net, LabelledImages(test.images[:8], test.labels[:8]), batch_size)  # warm-up
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
+    before = _status_kb("VmRSS")
+    began = time.perf_counter()
+    evaluate(net, test, batch_size)
+    seconds = time.perf_counter() - began
+    return {"extra_mb": (_status_kb("VmHWM") - before) / 1024, "seconds": seconds}
+
+
 def inference(variant: str) -> dict[str, float]:
     torch.set_num_threads(1)
     net, _ = network(variant, "mlp256")
@@ -425,6 +452,30 @@ def batch_one(args: argparse.Namespace, peers: list[str]) -> None:
         )
 
 
+def test_pass(rounds: int) -> None:
+    print(
+        f"\n== evaluation (the test pass of `compare`), cnn128 twins, {EVALUATION_IMAGES:,} "
+        "images, 1 thread",
+        flush=True,
+    )
+    names = [f"{net}|{size}" for net in (GS_SPIKING, GS_RELU) for size in EVALUATION_BATCHES]
+    results = rounds_of(
+        names,
+        rounds,
+        lambda name: child("evaluate", *name.split("|"), env={"MALLOC_MMAP_THRESHOLD_": "65536"}),
+    )
+    print("| network | batch | peak extra MB, median (range) | seconds, median (range) |")
+    print("|---|---|---|---|")
+    for name, runs in results.items():
+        net, size = name.split("|")
+        mb = [run["extra_mb"] for run in runs]
+        seconds = [run["seconds"] for run in runs]
+        print(
+            f"| {net} | {size} | {statistics.median(mb):.0f} ({min(mb):.0f}-{max(mb):.0f}) "
+            f"| {statistics.median(seconds):.2f} ({min(seconds):.2f}-{max(seconds):.2f}) |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -434,6 +485,7 @@ def main() -> None:
     parser.add_argument("--peers-keep-freed-memory", action="store_true")
     parser.add_argument("--skip-inference", action="store_true")
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--skip-evaluation", action="store_true")
     args = parser.parse_args()
     peers = [peer for peer in PEERS if installed(peer)]
     missing = [peer for peer in PEERS if peer not in peers]
@@ -448,6 +500,8 @@ def main() -> None:
     if not args.skip_training:
         for model in args.models.split(","):
             training(model, args, peers)
+    if not args.skip_evaluation:
+        test_pass(min(args.rounds, 2))  # memory varies little between runs
     if not args.skip_inference:
         batch_one(args, peers)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
@@ -459,6 +513,9 @@ if __name__ == "__main__":
         if kind == "train":
             model, steps, threads = rest
             result = train_steps(variant, model, int(steps), int(threads))
+        elif kind == "evaluate":
+            (batch_size,) = rest
+            result = evaluation(variant, int(batch_size))
         elif kind == "memory":
             model, threads = rest
             result = step_memory(variant, model, int(threads))

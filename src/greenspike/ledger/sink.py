@@ -1,10 +1,10 @@
 """`LedgerSink`: keeps one tracked run at a time in a ledger while it goes on.
 
 The `RunSink` (greenspike.energy.sink) that `greenspike.EnergyTracker` hands its runs to. The run
-row is written as the tracker starts (by its sampling thread, so that the tracked code never
-waits for the ledger); the running report is stored at most every `every_s` seconds, and the
-final one always, so that a killed process leaves its energy up to the last update. The default
-ledger, and SQLAlchemy with it, is opened only then.
+row is written as the tracker starts (from a thread of the tracker's own, so that the tracked
+code never waits for the ledger); the running report is stored at most every `every_s` seconds,
+and the final one always, so that a killed process leaves its energy up to the last update. The
+default ledger, and SQLAlchemy with it, is opened only then.
 """
 
 from __future__ import annotations
