@@ -6,6 +6,10 @@
 
 Components that could not be read are listed in `missing` with the reason, never counted as 0 J.
 A report is a plain value: `to_dict()` gives JSON-ready data and `from_dict()` reads it back.
+
+A report also says whose energy it holds (`scope`, see greenspike.energy.scope) with the figure
+of the other scope beside it, where the process sits in a distributed job (`placement`), and
+the latest forecast of the whole run (`forecast`), if one was made.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Any, Literal
 
 from greenspike._files import write_atomically
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
+from greenspike.energy.forecast import Forecast
+from greenspike.energy.placement import Placement
+from greenspike.energy.scope import Scope, checked_scope, other_scope, scopes_differ
 from greenspike.errors import InvalidInputError
 
 Status = Literal["running", "finished", "failed", "interrupted"]
@@ -25,6 +32,8 @@ STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "interrupted")
 Provenance = Literal["measured", "estimated"]
 J_PER_KWH = 3.6e6
 SCHEMA = "greenspike.energy-report/1"
+# The method of a counter apportioned to the tracked processes (scope "process").
+APPORTIONED = "cpu-time share"
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,8 @@ class Component:
 
     - name: "cpu:package-0", "dram:0", "gpu:0"; "cpu" and "ram" for estimates.
     - provenance: "measured" (a hardware sensor) or "estimated" (a model).
-    - method: "energy counter", "power sampling", "tdp x utilisation", "memory model".
+    - method: "energy counter", "power sampling", "tdp x utilisation", "memory model", or
+      "cpu-time share" (a counter apportioned to the tracked processes: estimated).
     - source: the sensor, or the model with its inputs: "rapl:package-0", "nvml:0 (NVIDIA A100)",
       "tdp-utilisation: 12 W/core x 2 cores x 37 %".
     - notes: what the figure does not cover (a gap while the sensor was unreadable, ...).
@@ -47,7 +57,9 @@ class Component:
 
     @property
     def label(self) -> str:
-        """One of: measured, measured (power sampling), estimated."""
+        """One of: measured, measured (power sampling), estimated, apportioned."""
+        if self.method == APPORTIONED:
+            return "apportioned"
         if self.provenance == "measured" and self.method != "energy counter":
             return f"measured ({self.method})"
         return self.provenance
@@ -164,7 +176,9 @@ class EnergyReport(_Totals):
     """What a tracked run used, component by component, and how each figure was obtained.
 
     Timestamps are Unix seconds; `end_unix_s` is None while the run is going on
-    (status "running"). `duration_s` comes from a monotonic clock.
+    (status "running"). `duration_s` comes from a monotonic clock. `scope` says whose energy
+    the components hold; `other_scope_energy_j` is the run's total as the other scope counts
+    it (None where no meter has scopes).
     """
 
     name: str | None
@@ -178,6 +192,21 @@ class EnergyReport(_Totals):
     carbon_intensity: CarbonIntensity | None = None
     windows: tuple[WindowReport, ...] = ()
     notes: tuple[str, ...] = ()
+    scope: Scope = "machine"
+    other_scope_energy_j: float | None = None
+    placement: Placement | None = None
+    forecast: Forecast | None = None
+
+    @property
+    def other_scope(self) -> Scope:
+        """The scope `other_scope_energy_j` is counted in."""
+        return other_scope(self.scope)
+
+    @property
+    def scopes_differ(self) -> bool:
+        """Whether the two scopes' totals differ enough to show both."""
+        other = self.other_scope_energy_j
+        return other is not None and scopes_differ(self.energy_j, other)
 
     @property
     def co2e_g(self) -> float | None:
@@ -211,15 +240,22 @@ class EnergyReport(_Totals):
             "carbon_note": self.carbon_note,
             "windows": [w.to_dict() for w in self.windows],
             "notes": list(self.notes),
+            "scope": self.scope,
+            "other_scope_energy_j": self.other_scope_energy_j,
+            "placement": self.placement and self.placement.to_dict(),
+            "forecast": self.forecast and self.forecast.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
         """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed.
 
+        Reports written before scopes, placements and forecasts existed read as machine scope
+        with none of the others.
+
         Raises:
-            InvalidInputError: `data` is not a greenspike energy report (another schema), or
-                the run or one of its windows has an unknown status.
+            InvalidInputError: `data` is not a greenspike energy report (another schema), the
+                run or one of its windows has an unknown status, or the scope is unknown.
         """
         if data.get("schema") != SCHEMA:
             raise InvalidInputError(
@@ -249,6 +285,10 @@ class EnergyReport(_Totals):
             carbon_intensity=CarbonIntensity(**intensity) if intensity else None,
             windows=tuple(WindowReport.from_dict(w, by_name) for w in data["windows"]),
             notes=tuple(data["notes"]),
+            scope=checked_scope(data.get("scope", "machine")),
+            other_scope_energy_j=data.get("other_scope_energy_j"),
+            placement=data.get("placement") and Placement.from_dict(data["placement"]),
+            forecast=data.get("forecast") and Forecast.from_dict(data["forecast"]),
         )
 
     def to_json(self, indent: int | None = 2) -> str:
