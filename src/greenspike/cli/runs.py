@@ -67,10 +67,30 @@ def list_runs(
     until: str = UNTIL_OPTION,
     limit: int = typer.Option(50, "--limit", help="At most this many runs, newest first."),
     ledger: str = LEDGER_OPTION,
+    jobs: bool = typer.Option(
+        False,
+        "--job",
+        help="List distributed jobs instead: one row per job, each sensor counted once "
+        "(with --since, --until, --limit).",
+    ),
 ) -> None:
     """List runs, newest first: status, energy, CO2e, duration, provenance."""
-    from greenspike.report.terminal import runs_table
+    from greenspike.report.terminal import jobs_table, runs_table
 
+    if jobs:
+        if name is not None or tags or status is not None:
+            raise InvalidInputError("--job lists jobs: --name, --tag and --status filter runs")
+        with _ledger(ledger) as store:
+            found = store.jobs(
+                since_unix_s=_unix_s(since, "--since"),
+                until_unix_s=_unix_s(until, "--until"),
+                limit=limit,
+            )
+        if not found:
+            Console().print("No jobs match.")
+            return
+        Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
+        return
     with _ledger(ledger) as store:
         runs = _select(store, name, tags, status, since, until, limit)
     console = Console()
@@ -82,13 +102,21 @@ def list_runs(
 
 @app.command("show")
 def show(
-    run_id: int = typer.Argument(..., help="The run's id (see `greenspike runs list`)."),
+    run_id: int = typer.Argument(None, help="The run's id (see `greenspike runs list`)."),
+    job: str = typer.Option(
+        None, "--job", help="Show this distributed job instead (see `runs list --job`)."
+    ),
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """Everything kept about one run: components with provenance, windows, metrics, tags."""
-    from greenspike.report.terminal import run_details
+    """Everything kept about one run, or one job with each sensor counted once."""
+    from greenspike.report.terminal import job_details, run_details
 
+    if (run_id is None) == (job is None):
+        raise InvalidInputError("give a run id or --job ID (one of the two)")
     with _ledger(ledger) as store:
+        if job is not None:
+            Console().print(job_details(store.job(job)))
+            return
         run = store.run(run_id)
     Console().print(run_details(run))
 
@@ -137,6 +165,9 @@ def report(
         "accuracy", "--metric", help="The metric plotted against energy across the runs."
     ),
     title: str = typer.Option(None, "--title", help="Title of the report."),
+    jobs: list[str] = typer.Option(
+        None, "--job", help="Also report on this distributed job as a whole (repeatable)."
+    ),
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Write one self-contained HTML report of these runs (plots included, no network needed)."""
@@ -147,7 +178,11 @@ def report(
         if tags:
             tagged = store.runs(tags=key_values(tags, "--tag"))
             ids += [run.id for run in reversed(tagged)]
-        if not ids:
-            raise InvalidInputError("no runs to report on: give run ids or --tag KEY=VALUE")
-        path = write_html_report(store, ids, output, title=title, metric=metric)
-    Console(stderr=True).print(f"Report of {len(dict.fromkeys(ids))} runs written to {path}")
+        if not ids and not jobs:
+            raise InvalidInputError(
+                "no runs to report on: give run ids, --tag KEY=VALUE or --job ID"
+            )
+        path = write_html_report(store, ids, output, title=title, metric=metric, job_ids=jobs or [])
+    count = len(dict.fromkeys(ids))
+    what = f"{count} runs" + (f" and {len(jobs)} jobs" if jobs else "")
+    Console(stderr=True).print(f"Report of {what} written to {path}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import typer
@@ -42,6 +44,32 @@ def track(
     ),
     ledger: str = LEDGER_OPTION,
     no_ledger: bool = typer.Option(False, "--no-ledger", help="Do not keep the run in the ledger."),
+    scope: str = typer.Option(
+        "machine",
+        "--scope",
+        help="Whose energy: machine (everything on these CPUs and GPUs) or process (the "
+        "command and its children: their CPU time and memory; RAPL counters apportioned).",
+    ),
+    job: str = typer.Option(
+        None, "--job", help="Job id shared with other runs (default: from torchrun or Slurm)."
+    ),
+    epochs: int = typer.Option(
+        None,
+        "--epochs",
+        help="Epochs the command will run; it appends a line to $GREENSPIKE_EPOCHS_FILE at the "
+        "end of each (JSON numbers in it are kept as metrics), for a forecast of the run.",
+    ),
+    epochs_file: Path = typer.Option(
+        None,
+        "--epochs-file",
+        help="The file the command appends its epoch lines to (default: a temporary file).",
+        dir_okay=False,
+    ),
+    budget_kwh: float = typer.Option(
+        None,
+        "--energy-budget-kwh",
+        help="With --epochs: stop the command (SIGTERM) when the forecast exceeds this.",
+    ),
 ) -> None:
     """Run a command, measure the energy it uses, print the report; exit with its status.
 
@@ -50,13 +78,22 @@ def track(
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
     from greenspike.energy._command import run_command
-    from greenspike.report.terminal import energy_report_view
+    from greenspike.energy.epochs_file import ENV_VAR, EpochsFile
+    from greenspike.report.terminal import energy_report_view, forecast_text
     from greenspike.tracking import EnergyTracker
 
     if json_path is not None and not json_path.parent.is_dir():
         raise InvalidInputError(
             f"cannot write the report to {json_path}: no directory {json_path.parent}"
         )
+    if epochs is None and (epochs_file is not None or budget_kwh is not None):
+        given = "--epochs-file" if epochs_file is not None else "--energy-budget-kwh"
+        raise InvalidInputError(f"{given} needs --epochs N, the number of epochs the command runs")
+    if epochs is not None and epochs < 1:
+        raise InvalidInputError(f"--epochs takes a number of epochs >= 1, got {epochs}")
+    if budget_kwh is not None and not 0 < budget_kwh < float("inf"):
+        raise InvalidInputError(f"--energy-budget-kwh takes kWh > 0, got {budget_kwh:g}")
+    console = Console(stderr=True)
     tracker = EnergyTracker(
         interval_s=interval,
         country=country,
@@ -67,11 +104,38 @@ def track(
         on_update=None if json_path is None else lambda report: report.write_json(json_path),
         ledger=None if no_ledger else ledger or "default",
         tags=key_values(tags or [], "--tag"),
+        scope=_scope(scope),
+        count_self=False,  # the command is charged, not greenspike
+        job_id=job,
+        total_epochs=epochs,
+        energy_budget_kwh=budget_kwh,
     )
-    exit_code, report = run_command(command or [], tracker)
-    Console(stderr=True).print(energy_report_view(report))
+    if epochs is None:
+        exit_code, report = run_command(command or [], tracker)
+    else:
+        with tempfile.TemporaryDirectory(prefix="greenspike-") as folder:
+            path = epochs_file if epochs_file is not None else Path(folder) / "epochs"
+            reader = EpochsFile(
+                path,
+                tracker,
+                epochs,
+                on_forecast=lambda forecast: console.print(forecast_text(forecast)),
+                on_over_budget=lambda reason: console.print(f"greenspike: {reason}", style="red"),
+            )
+            environment = {**os.environ, ENV_VAR: str(path.resolve())}
+            exit_code, report = run_command(command or [], tracker, env=environment, epochs=reader)
+    console.print(energy_report_view(report))
     if json_path is not None:
-        Console(stderr=True).print(f"Report written to {json_path}", style="dim")
+        console.print(f"Report written to {json_path}", style="dim")
     if tracker.run_id is not None:
-        Console(stderr=True).print(f"Kept in the ledger as run {tracker.run_id}", style="dim")
+        console.print(f"Kept in the ledger as run {tracker.run_id}", style="dim")
     raise typer.Exit(exit_code)
+
+
+def _scope(text: str):
+    from greenspike.energy.scope import checked_scope
+
+    try:
+        return checked_scope(text)
+    except InvalidInputError:
+        raise InvalidInputError(f"--scope takes machine or process, got {text!r}") from None
