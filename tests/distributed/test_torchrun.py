@@ -64,7 +64,9 @@ def wait_for(path: Path, job: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
-def test_a_torchrun_job_counts_each_node_sensor_and_gpu_once(tmp_path, ledger_url, cli, monkeypatch):
+def test_a_torchrun_job_counts_each_node_sensor_and_gpu_once(
+    tmp_path, ledger_url, cli, monkeypatch
+):
     fake_node(tmp_path)
     job = subprocess.Popen(
         [
@@ -137,6 +139,6 @@ def test_a_torchrun_job_counts_each_node_sensor_and_gpu_once(tmp_path, ledger_ur
     cpu = [c for c in estimated.components if c.name == "cpu"]
     one_node_j = TDP_W / len(usable_cpus()) * BUSY_S  # TDP per logical CPU x busy seconds
     assert len(cpu) == 1 and cpu[0].energy_j == pytest.approx(one_node_j, rel=1e-12)
-    estimating = [run.rank for run in estimated.runs if any(c.name == "cpu" for c in run.components)]
-    assert estimating == [0]
+    cpu_runs = [run.rank for run in estimated.runs if any(c.name == "cpu" for c in run.components)]
+    assert cpu_runs == [0]
     assert len([c for c in estimated.components if c.name == "ram"]) == 1
