@@ -1,0 +1,127 @@
+"""`greenspike track --scope`, `--epochs` (the command tells its epochs through a file) and
+`--energy-budget-kwh` (the command is stopped between two epochs)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from greenspike.energy.measurement import EnergyReport
+from greenspike.ledger import Ledger
+
+BURN = "while True: pass"
+
+
+def cpu_j(report: EnergyReport) -> float:
+    return sum(c.energy_j for c in report.components if c.name.startswith("cpu"))
+
+
+@pytest.mark.slow
+def test_process_scope_charges_only_the_command_on_a_busy_machine(greenspike_process, tmp_path):
+    """`sleep` next to a process that keeps a CPU busy: the machine scope charges the busy CPU,
+    the process scope what sleep used (about 0 J); each report has the other figure too."""
+    busy = subprocess.Popen([sys.executable, "-c", BURN])  # not a child of greenspike
+    try:
+        reports = {}
+        for scope in ("machine", "process"):
+            out = tmp_path / f"{scope}.json"
+            done = greenspike_process("track", "--scope", scope, "--json", str(out), "sleep", "2")
+            assert done.returncode == 0, done.stderr
+            reports[scope] = EnergyReport.from_json(out.read_text())
+    finally:
+        busy.kill()
+        busy.wait()
+    machine, process = reports["machine"], reports["process"]
+    assert (machine.scope, process.scope) == ("machine", "process")
+    assert cpu_j(machine) > 10.0  # a whole busy CPU for 2 s: about 12 W x 2 s here
+    assert cpu_j(process) < 0.1  # sleep's own CPU time: a few milliseconds
+    assert machine.other_scope_energy_j < 0.1 * machine.energy_j  # both figures, side by side
+    assert process.other_scope_energy_j > 10.0 * max(process.energy_j, 1.0)
+    assert machine.scopes_differ and process.scopes_differ
+
+
+def test_a_bad_scope_is_one_clear_error(cli):
+    result = cli("track", "--scope", "node", "--", "true")
+    assert result.exit_code == 2 and "--scope takes machine or process, got 'node'" in result.stderr
+
+
+EPOCHS = """
+import sys, time
+from greenspike.integrations import report_epoch
+for epoch in range(int(sys.argv[1])):
+    time.sleep(0.15)
+    report_epoch(loss=1.0 / (epoch + 1), accuracy=0.5 + epoch / 10)
+"""
+
+
+def test_the_command_tells_its_epochs_and_gets_a_forecast(cli, tmp_path, ledger_url):
+    out = tmp_path / "run.json"
+    result = cli(
+        "track",
+        "--epochs",
+        "4",
+        "--country",
+        "FRA",
+        "--json",
+        str(out),
+        "--",
+        sys.executable,
+        "-c",
+        EPOCHS,
+        "4",
+    )
+    assert result.exit_code == 0, result.output
+    report = EnergyReport.from_json(out.read_text())
+    assert [w.name for w in report.windows] == ["epoch-0", "epoch-1", "epoch-2", "epoch-3"]
+    assert all(w.status == "finished" for w in report.windows)
+    forecast = report.forecast
+    assert (forecast.total_epochs, forecast.epochs_done) == (4, 4)
+    # made at the end of the last epoch: nothing left to forecast
+    assert forecast.energy_low_j == forecast.energy_j == forecast.energy_high_j
+    assert forecast.energy_j == forecast.so_far_energy_j <= report.energy_j
+    assert result.stderr.count("Forecast: forecast for 4 epochs after 2") == 1  # printed once
+    run = Ledger(ledger_url).runs()[0]
+    losses = [(m.step, m.value) for m in run.metrics if m.name == "loss"]
+    assert losses == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3)), (3, 0.25)]
+
+
+def test_a_run_over_its_energy_budget_is_stopped_between_two_epochs(cli, tmp_path):
+    out = tmp_path / "run.json"
+    result = cli(
+        "track",
+        "--epochs",
+        "50",
+        "--energy-budget-kwh",
+        "1e-12",
+        "--json",
+        str(out),
+        "--",
+        sys.executable,
+        "-c",
+        EPOCHS,
+        "50",
+    )
+    assert result.exit_code == 143  # stopped by SIGTERM
+    report = EnergyReport.from_json(out.read_text())
+    assert report.status == "interrupted"
+    assert any("stopped by its energy budget after 1 epochs" in n for n in report.notes)
+    finished = [w for w in report.windows if w.status == "finished"]
+    assert 1 <= len(finished) < 10  # stopped long before its 50 epochs
+    assert "greenspike: stopped by its energy budget" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--energy-budget-kwh", "1", "--", "true"), "--energy-budget-kwh needs --epochs N"),
+        (("--epochs-file", "e.txt", "--", "true"), "--epochs-file needs --epochs N"),
+        (("--epochs", "0", "--", "true"), "--epochs takes a number of epochs >= 1, got 0"),
+        (("--epochs", "2", "--energy-budget-kwh", "-1", "--", "true"), "kWh > 0, got -1"),
+        (("--epochs", "2", "--epochs-file", "/no/dir/e", "--", "true"), "no directory /no/dir"),
+    ],
+)
+def test_bad_epoch_options_are_one_clear_error(cli, args, message):
+    result = cli("track", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.output
