@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,11 +41,17 @@ def test_the_tree_counts_a_live_child_it_finds_at_a_rescan():
     tree = ProcessTree()
     tree.start()
     before = tree.cpu_s()
-    child = burn(0.5)
+    started = time.monotonic()
+    child = burn(5.0)
     try:
-        time.sleep(0.7)  # past the first rescan at 0.5 s: the child is a member
+        deadline = started + 30
+        while psutil.Process(child.pid).cpu_times().user < 0.3 or time.monotonic() < started + 0.6:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # past the first rescan at 0.5 s: the child is a member, with its CPU time so far
         assert tree.cpu_s() - before >= 0.3
     finally:
+        child.kill()
         child.wait()
 
 

@@ -1,45 +1,40 @@
-"""The Hugging Face Trainer callback against the real transformers, on CPU: tiny model, 2 epochs."""
+"""The Hugging Face Trainer callback against the real transformers, on CPU: tiny model, 2 epochs.
+
+transformers is imported by the tests, not at collection: it imports triton, which must come
+after tests/snn/test_kernels.py has asked for Triton's CPU interpreter.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("transformers")
-pytest.importorskip("accelerate")
-import torch
-from transformers import Trainer, TrainingArguments
-
-from greenspike.integrations.huggingface import GreenspikeCallback
+from greenspike.ledger import Ledger
 
 pytestmark = pytest.mark.slow  # transformers takes seconds to import and start
-from greenspike.ledger import Ledger  # noqa: E402
 
 
-class Tiny(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.layer = torch.nn.Linear(4, 2)
-
-    def forward(self, x, labels=None):
-        logits = self.layer(x)
-        loss = torch.nn.functional.cross_entropy(logits, labels)
-        return {"loss": loss, "logits": logits}
+@pytest.fixture(scope="module")
+def transformers():
+    pytest.importorskip("accelerate")
+    return pytest.importorskip("transformers")
 
 
-class Data(torch.utils.data.Dataset):
-    def __init__(self):
-        generator = torch.Generator().manual_seed(0)
-        self.x = torch.randn(32, 4, generator=generator)
+def train(transformers, tmp_path, callback, epochs: int):
+    import torch
 
-    def __len__(self):
-        return len(self.x)
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 2)
 
-    def __getitem__(self, i):
-        return {"x": self.x[i], "labels": int(self.x[i, 0] > 0)}
+        def forward(self, x, labels=None):
+            logits = self.layer(x)
+            loss = torch.nn.functional.cross_entropy(logits, labels)
+            return {"loss": loss, "logits": logits}
 
-
-def train(tmp_path, callback, epochs: int) -> Trainer:
-    args = TrainingArguments(
+    x = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+    data = [{"x": x[i], "labels": int(x[i, 0] > 0)} for i in range(len(x))]
+    args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"),
         num_train_epochs=epochs,
         per_device_train_batch_size=8,
@@ -50,17 +45,25 @@ def train(tmp_path, callback, epochs: int) -> Trainer:
         use_cpu=True,
         disable_tqdm=True,
     )
-    trainer = Trainer(
-        model=Tiny(), args=args, train_dataset=Data(), eval_dataset=Data(), callbacks=[callback]
+    trainer = transformers.Trainer(
+        model=Tiny(), args=args, train_dataset=data, eval_dataset=data, callbacks=[callback]
     )
     trainer.train()
     return trainer
 
 
-def test_a_training_is_a_run_with_epochs_steps_metrics_and_a_forecast(ledger_url, tmp_path, capsys):
-    callback = GreenspikeCallback(every_n_steps=2, intensity_g_per_kwh=100.0)
-    train(tmp_path, callback, epochs=2)
-    run = Ledger(ledger_url).run(callback.fit.run_id)
+def callback(**options):
+    from greenspike.integrations.huggingface import GreenspikeCallback
+
+    return GreenspikeCallback(**options)
+
+
+def test_a_training_is_a_run_with_epochs_steps_metrics_and_a_forecast(
+    transformers, ledger_url, tmp_path, capsys
+):
+    measuring = callback(every_n_steps=2, intensity_g_per_kwh=100.0)
+    train(transformers, tmp_path, measuring, epochs=2)
+    run = Ledger(ledger_url).run(measuring.fit.run_id)
     assert (run.name, run.status, run.tags) == ("Tiny", "finished", {"framework": "huggingface"})
     epochs = run.report.windows
     assert [w.name for w in epochs] == ["epoch-0", "epoch-1"]
@@ -71,10 +74,12 @@ def test_a_training_is_a_run_with_epochs_steps_metrics_and_a_forecast(ledger_url
     assert capsys.readouterr().err.count("greenspike: forecast for 2 epochs after 2") == 1
 
 
-def test_a_training_over_its_budget_stops_at_the_end_of_an_epoch(ledger_url, tmp_path):
-    callback = GreenspikeCallback(energy_budget_kwh=1e-12, verbose=False)
-    trainer = train(tmp_path, callback, epochs=5)
+def test_a_training_over_its_budget_stops_at_the_end_of_an_epoch(
+    transformers, ledger_url, tmp_path
+):
+    measuring = callback(energy_budget_kwh=1e-12, verbose=False)
+    trainer = train(transformers, tmp_path, measuring, epochs=5)
     assert trainer.state.epoch == 1.0  # stopped after its first epoch
-    run = Ledger(ledger_url).run(callback.fit.run_id)
+    run = Ledger(ledger_url).run(measuring.fit.run_id)
     assert run.status == "interrupted"
     assert any("stopped by its energy budget after 1 epochs" in n for n in run.report.notes)
