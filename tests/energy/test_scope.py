@@ -120,7 +120,7 @@ def machine(monkeypatch):
 @pytest.mark.parametrize("scope", ["machine", "process"])
 def test_a_counter_is_apportioned_interval_by_interval(machine, scope):
     counter, tree = Counter(), FakeTree()
-    meter = ApportionedMeter(counter, tree, scope)
+    meter = ApportionedMeter(counter, tree, scope, refresh_s=0.0)
     meter.start()
     counter.joules["cpu:package-0"] += 100.0  # interval 1: ours 1 s of 4 s busy
     tree.seconds += 1.0
@@ -143,9 +143,21 @@ def test_a_counter_is_apportioned_interval_by_interval(machine, scope):
         assert package.notes[0].startswith("apportioned: 150.0 J measured by the counter")
 
 
+def test_the_share_is_refreshed_at_most_every_refresh_s(machine):
+    counter, tree = Counter(), FakeTree()
+    meter = ApportionedMeter(counter, tree, "process", refresh_s=3600.0)
+    meter.start()
+    tree.seconds, machine["s"] = 1.0, machine["s"] + 1.0  # all ours: not seen before an hour
+    counter.joules["cpu:package-0"] += 10.0
+    assert meter.read()["cpu:package-0"] == 0.0  # the share at start: 0
+    meter.refresh_s = 0.0
+    counter.joules["cpu:package-0"] += 10.0
+    assert meter.read()["cpu:package-0"] == 10.0  # refreshed: 100 %, for the new 10 J
+
+
 def test_an_interval_without_busy_time_keeps_the_last_share(machine):
     counter, tree = Counter(), FakeTree()
-    meter = ApportionedMeter(counter, tree, "process")
+    meter = ApportionedMeter(counter, tree, "process", refresh_s=0.0)
     meter.start()
     tree.seconds, machine["s"] = 1.0, machine["s"] + 2.0
     counter.joules["dram:0"] += 10.0
@@ -168,7 +180,7 @@ def test_the_process_figure_never_exceeds_the_machines(intervals):
     apportioned.machine_busy_s, saved = (lambda: busy["s"]), apportioned.machine_busy_s
     try:
         counter, tree = Counter(), FakeTree()
-        meter = ApportionedMeter(counter, tree, "process")
+        meter = ApportionedMeter(counter, tree, "process", refresh_s=0.0)
         meter.start()
         for joules, ours, others in intervals:
             counter.joules["cpu:package-0"] += joules

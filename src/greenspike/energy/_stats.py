@@ -9,6 +9,7 @@ inverts F by bisection, to 1e-12.
 
 from __future__ import annotations
 
+import functools
 import math
 
 _EPSILON = 1e-15
@@ -55,8 +56,9 @@ def t_cdf(t: float, dof: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=256)
 def t_quantile(p: float, dof: float) -> float:
-    """The t with P(T <= t) = p, for 0 < p < 1 and dof > 0."""
+    """The t with P(T <= t) = p, for 0 < p < 1 and dof > 0 (remembered: a run asks the same)."""
     if not (0.0 < p < 1.0) or dof <= 0:
         raise ValueError(f"t_quantile needs 0 < p < 1 and dof > 0, got p={p}, dof={dof}")
     if p < 0.5:

@@ -8,7 +8,9 @@
 
 A background thread reads every meter every `interval_s` (more often if a RAPL counter could
 otherwise wrap twice between reads) and hands the running report, status "running", to
-`on_update`, so that a caller can persist it while the run goes on. A window reads the meters
+`on_update` and the sink, so that a caller can persist it while the run goes on; when building
+and handing it on takes more than PUBLISH_SHARE of the time (a run with thousands of windows, a
+slow sink), it does so less often, while the readings go on. A window reads the meters
 when it opens and when it closes and reports the difference: two reads per window, nestable at
 will, and a window never holds more energy than the window around it.
 
@@ -51,7 +53,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
@@ -88,6 +90,9 @@ OnUpdate = Callable[[EnergyReport], None]
 Sync = Callable[[], None]
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
+# The largest share of the time the sampling thread spends building and handing on running
+# reports (CPU time): beyond it, running reports are published less often than every reading.
+PUBLISH_SHARE = 0.005
 # A window with such a name is an epoch: "epoch-3", "epoch 3", "Epoch_3", "epoch3".
 EPOCH_NAME = re.compile(r"^epoch[-_ ]?(\d+)$", re.IGNORECASE)
 
@@ -637,19 +642,27 @@ class Tracker(ContextDecorator):
             return time.monotonic(), energies
 
     def _sample_every(self, poll_s: float) -> None:
+        next_publish_s = 0.0
         while not self._stopping.wait(poll_s):
             try:
+                started_cpu_s = time.thread_time()
                 with self._lock:
                     if not self._running:
                         return
                     self._latest_s, self._latest_j = self._read()
                     publish = self.on_update is not None or self._kept
-                    report = self._build("running") if publish else None
+                    due = publish and self._latest_s >= next_publish_s
+                    report = self._build("running") if due else None
+                    read_cpu_s = time.thread_time() - started_cpu_s
             except Exception as error:  # keep reading: a counter must not wrap unseen
                 self._note_once(f"sampling failed: {error!r}")
                 continue
             if report is not None:
                 self._publish(report)
+                # building and handing on the report (a report with thousands of windows, a
+                # slow sink) takes at most PUBLISH_SHARE of the time: the readings go on
+                spent_s = time.thread_time() - started_cpu_s - read_cpu_s
+                next_publish_s = self._latest_s + spent_s / PUBLISH_SHARE
 
     def _begin_sink(self, sink: RunSink) -> None:
         try:
@@ -787,6 +800,13 @@ def _energies(
     provenance: dict[str, Component], end_j: dict[str, float], start_j: dict[str, float]
 ) -> tuple[ComponentEnergy, ...]:
     return tuple(
-        ComponentEnergy(**asdict(component), energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0))
-        for name, component in provenance.items()
+        ComponentEnergy(
+            c.name,
+            c.provenance,
+            c.method,
+            c.source,
+            c.notes,
+            energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0),
+        )
+        for name, c in provenance.items()
     )

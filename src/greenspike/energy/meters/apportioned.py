@@ -6,7 +6,10 @@ that interval,
 
     E_process += (E(t) - E(t_last)) * min(1, cpu_tree(t_last..t) / cpu_busy(t_last..t))
 
-(an interval with no busy time keeps the last share), so the component becomes an estimate: a
+(an interval with no busy time keeps the last share; the share is taken at most every
+`refresh_s`, 0.25 s by default, so that windows opened many times a second do not pay for it,
+and readings in between split their energy by the latest share), so the component becomes an
+estimate: a
 measured total times an estimated share, labelled "apportioned". The share divides what the
 package drew, idle power included, among the processes that kept it busy: on a machine the
 run has to itself, the process figure is close to the machine figure. In machine scope the
@@ -15,10 +18,14 @@ counter's figures pass through, measured, and the apportioned ones are the other
 
 from __future__ import annotations
 
+import time
+
 from greenspike.energy.measurement import APPORTIONED, Component, MissingComponent
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.process import ProcessTree, machine_busy_s
 from greenspike.energy.scope import Scope, checked_scope
+
+SHARE_REFRESH_S = 0.25
 
 
 class ApportionedMeter(Meter):
@@ -28,15 +35,24 @@ class ApportionedMeter(Meter):
         inner: the counter meter (not started: `start()` starts it).
         tree: the tracked processes.
         scope: "machine" or "process".
+        refresh_s: the least time between two readings of the CPU times (the share).
 
     Raises:
         InvalidInputError: a bad scope.
     """
 
-    def __init__(self, inner: Meter, tree: ProcessTree, scope: Scope = "machine"):
+    def __init__(
+        self,
+        inner: Meter,
+        tree: ProcessTree,
+        scope: Scope = "machine",
+        refresh_s: float = SHARE_REFRESH_S,
+    ):
         self.inner = inner
         self.tree = tree
         self.scope = checked_scope(scope)
+        self.refresh_s = refresh_s
+        self._refreshed = -float("inf")
         self.name = inner.name
         self._whole: dict[str, float] = {}
         self._share_j: dict[str, float] = {}
@@ -65,23 +81,31 @@ class ApportionedMeter(Meter):
         self._tree_s, self._busy_s = self.tree.cpu_s(), machine_busy_s()
         self._tree_total_s = self._busy_total_s = 0.0
         self._share = 0.0
+        self._refreshed = time.monotonic()
 
     def read(self) -> dict[str, float]:
         """Joules of each component since `start()`, in this meter's scope."""
         whole = self.inner.read()
-        tree_s, busy_s = self.tree.cpu_s(), machine_busy_s()
-        d_tree, d_busy = tree_s - self._tree_s, busy_s - self._busy_s
-        if d_busy > 0:
-            self._share = min(1.0, max(0.0, d_tree / d_busy))
+        now = time.monotonic()
+        if now - self._refreshed >= self.refresh_s:
+            self._refresh_share(now)
         shared = {
             name: self._share_j.get(name, 0.0) + (joules - self._whole.get(name, 0.0)) * self._share
             for name, joules in whole.items()
         }
         # one statement: an interrupt cannot leave the figures and their baselines apart
-        self._whole, self._share_j, self._tree_s, self._busy_s = whole, shared, tree_s, busy_s
+        self._whole, self._share_j = whole, shared
+        return dict(whole if self.scope == "machine" else shared)
+
+    def _refresh_share(self, now: float) -> None:
+        """The tracked processes' share of the busy CPU time since the last refresh."""
+        tree_s, busy_s = self.tree.cpu_s(), machine_busy_s()
+        d_tree, d_busy = tree_s - self._tree_s, busy_s - self._busy_s
+        if d_busy > 0:
+            self._share = min(1.0, max(0.0, d_tree / d_busy))
+        self._tree_s, self._busy_s, self._refreshed = tree_s, busy_s, now
         self._tree_total_s += max(0.0, d_tree)
         self._busy_total_s += max(0.0, d_busy)
-        return dict(whole if self.scope == "machine" else shared)
 
     def other_scope(self) -> dict[str, float]:
         """The apportioned figures in machine scope, the whole counters' in process scope."""
