@@ -1,0 +1,101 @@
+"""`greenspike runs list --job`, `runs show --job ID`, `runs report --job ID`: distributed jobs as
+wholes, each sensor counted once, missing ranks shown as missing."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from greenspike.energy.carbon import CarbonIntensity
+from greenspike.energy.measurement import ComponentEnergy, EnergyReport
+from greenspike.ledger import Ledger
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "220")
+
+
+def components(rank: int):
+    gpu = ComponentEnergy(f"gpu:{rank}", "measured", "energy counter", f"nvml:{rank}", energy_j=100.0)
+    if rank:
+        return (gpu,)
+    package = ComponentEnergy(
+        "cpu:package-0", "measured", "energy counter", "rapl:package-0", energy_j=900.0
+    )
+    return (package, gpu)
+
+
+@pytest.fixture
+def job(ledger_url):
+    """Job "train-7": ranks 0 and 1 of 3 on one node; rank 2 never ran."""
+    ledger = Ledger(ledger_url)
+    for rank in (0, 1):
+        run_id = ledger.start_run(
+            name=f"rank {rank} <i>",
+            start_unix_s=1.7e9 + rank,
+            interval_s=1.0,
+            rank=rank,
+            world_size=3,
+            local_rank=rank,
+            job_id="train-7",
+        )
+        ledger.record(
+            run_id,
+            EnergyReport(
+                name=f"rank {rank}",
+                status="finished",
+                start_unix_s=1.7e9 + rank,
+                end_unix_s=1.7e9 + 60,
+                duration_s=60.0 - rank,
+                components=components(rank),
+                carbon_intensity=CarbonIntensity(50.0, "given"),
+            ),
+        )
+    ledger.start_run(name="alone", start_unix_s=1.7e9 + 100, interval_s=1.0)
+    return "train-7"
+
+
+def test_list_job_shows_one_row_per_job_with_its_missing_ranks(cli, job):
+    result = cli("runs", "list", "--job")
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if "train-7" in line]
+    assert "2/3" in row and "1100.0" in row and "finished" in row
+    assert "alone" not in result.stdout
+
+
+def test_show_job_adds_each_sensor_once_and_names_the_missing_rank(cli, job):
+    result = cli("runs", "show", "--job", job)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"job\s+│\s+total \(0\.000306 kWh\)\s+│\s+1100\.0", result.stdout)
+    assert "rank 0 (run 1)" in result.stdout and "rank 1 (run 2)" in result.stdout
+    assert "missing: rank(s) 2 of 3 have no run in the ledger" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("runs", "show"), "give a run id or --job ID (one of the two)"),
+        (("runs", "show", "1", "--job", "x"), "give a run id or --job ID (one of the two)"),
+        (("runs", "show", "--job", "nope"), "no job 'nope' in the ledger"),
+        (("runs", "list", "--job", "--status", "failed"), "--job lists jobs: --name, --tag"),
+        (("runs", "report", "--job", "nope"), "no job 'nope' in the ledger"),
+    ],
+)
+def test_bad_job_requests_are_one_clear_error(cli, job, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_the_html_report_shows_the_job_as_a_whole(cli, job, tmp_path):
+    out = tmp_path / "job.html"
+    result = cli("runs", "report", "--job", job, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "<title>Energy report: job train-7</title>" in page
+    assert "Missing: rank(s) 2 have no run" in page
+    assert "node total" in page and "1,100.0" in page
+    assert 'id="run-1"' in page and 'id="run-2"' in page  # the job's runs follow
+    assert html.escape("rank 0 <i>") in page and "rank 0 <i>" not in page
