@@ -19,7 +19,9 @@ def wide_terminal(monkeypatch):
 
 
 def components(rank: int):
-    gpu = ComponentEnergy(f"gpu:{rank}", "measured", "energy counter", f"nvml:{rank}", energy_j=100.0)
+    gpu = ComponentEnergy(
+        f"gpu:{rank}", "measured", "energy counter", f"nvml:{rank}", energy_j=100.0
+    )
     if rank:
         return (gpu,)
     package = ComponentEnergy(
