@@ -125,3 +125,58 @@ def test_a_run_over_its_energy_budget_is_stopped_between_two_epochs(cli, tmp_pat
 def test_bad_epoch_options_are_one_clear_error(cli, args, message):
     result = cli("track", *args)
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+RANK_BURNS = """
+import time
+end = time.process_time() + 1.0
+while time.process_time() < end:
+    pass
+"""
+
+
+@pytest.mark.slow
+def test_track_torchrun_is_one_run_with_its_ranks_as_children(tmp_path, ledger_url):
+    """`greenspike track -- torchrun ...`: the launcher is the node's one run; in process scope
+    its CPU time holds the ranks' (grandchildren)."""
+    script = tmp_path / "burn.py"
+    script.write_text(RANK_BURNS)
+    out = tmp_path / "run.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "greenspike",
+            "track",
+            "--scope",
+            "process",
+            "--cpu-tdp-w",
+            "40",
+            "--job",
+            "launch-1",
+            "--json",
+            str(out),
+            "--",
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc-per-node",
+            "2",
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = EnergyReport.from_json(out.read_text())
+    [run] = Ledger(ledger_url).runs()
+    assert (run.job_id, run.rank, run.scope) == ("launch-1", None, "process")
+    assert not report.placement.distributed
+    cpu = report.energy_of("cpu")
+    if cpu is None:
+        pytest.skip("RAPL measures the CPU here: the estimate's TDP is not used")
+    from greenspike.energy.meters.estimated import usable_cpus
+
+    per_cpu_w = 40.0 / len(usable_cpus())
+    assert cpu >= per_cpu_w * 2 * 1.0  # both ranks' second of CPU, and more (their start)
