@@ -101,3 +101,25 @@ def test_the_html_report_shows_the_job_as_a_whole(cli, job, tmp_path):
     assert "node total" in page and "1,100.0" in page
     assert 'id="run-1"' in page and 'id="run-2"' in page  # the job's runs follow
     assert html.escape("rank 0 <i>") in page and "rank 0 <i>" not in page
+
+
+def test_the_html_report_shows_both_scopes_when_they_differ(cli, ledger_url, tmp_path):
+    ledger = Ledger(ledger_url)
+    run_id = ledger.start_run(name="shared", start_unix_s=1.7e9, interval_s=1.0)
+    cpu = ComponentEnergy("cpu", "estimated", "tdp x utilisation", "tdp", energy_j=120.0)
+    ledger.record(
+        run_id,
+        EnergyReport(
+            name="shared",
+            status="finished",
+            start_unix_s=1.7e9,
+            end_unix_s=1.7e9 + 5,
+            duration_s=5.0,
+            components=(cpu,),
+            other_scope_energy_j=0.4,
+        ),
+    )
+    out = tmp_path / "run.html"
+    assert cli("runs", "report", str(run_id), "-o", str(out)).exit_code == 0
+    page = out.read_text()
+    assert "Scope machine: 120.0 J. In process scope" in page and "0.4 J" in page
