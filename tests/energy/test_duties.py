@@ -124,3 +124,20 @@ def test_the_selection_follows_the_duties(tmp_path, powercap, fake_nvml, fake_gp
     names = [[c.name for m in s.meters for c in m.components()] for s in (zero, one)]
     assert names == [["cpu:package-0", "dram:0", "gpu:0"], ["gpu:1"]]
     assert "the node's CPU and memory are measured by local rank 0 of this node" in one.notes
+
+
+def test_ranks_that_each_see_only_their_own_gpu_measure_it(tmp_path, fake_nvml, fake_gpu):
+    """Slurm's --gpus-per-task: each task's CUDA_VISIBLE_DEVICES holds its own GPU only."""
+    module = fake_nvml(*(fake_gpu("A100", f"GPU-{i}") for i in range(4)))
+    measured = []
+    for local_rank in range(4):
+        duties = assign_duties(rank(local_rank, local_world_size=4), claims_folder=tmp_path)
+        meter = NvmlMeter(
+            module,
+            cuda_visible_devices=str(local_rank),
+            devices=duties.gpus,
+            claim=duties.claims.claim,
+        )
+        meter.start()
+        measured.append([c.name for c in meter.components()])
+    assert measured == [["gpu:0"], ["gpu:1"], ["gpu:2"], ["gpu:3"]]

@@ -7,6 +7,7 @@
 from greenspike._signals import Terminated
 from greenspike.energy.carbon import CarbonIntensity, carbon_intensity, known_intensities
 from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
+from greenspike.energy.forecast import Forecast
 from greenspike.energy.measurement import (
     Component,
     ComponentEnergy,
@@ -14,6 +15,7 @@ from greenspike.energy.measurement import (
     MissingComponent,
     WindowReport,
 )
+from greenspike.energy.placement import Placement
 from greenspike.energy.sink import RunSink
 from greenspike.energy.tracker import Tracker, Window
 
@@ -23,7 +25,9 @@ __all__ = [
     "ComponentEnergy",
     "EnergyReport",
     "FootprintEstimate",
+    "Forecast",
     "MissingComponent",
+    "Placement",
     "RunSink",
     "Terminated",
     "Tracker",
