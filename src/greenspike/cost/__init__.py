@@ -19,7 +19,7 @@ from greenspike.cost.break_even import break_even_rate
 from greenspike.cost.counting import count
 from greenspike.cost.counts import CostReport, Counts, LayerCost
 from greenspike.cost.deployment import Deployment, DeploymentEstimate, PartEstimate, deployment
-from greenspike.cost.precision import NumberFormat, Precision, number_format
+from greenspike.cost.precision import FULL_PRECISION, NumberFormat, Precision, number_format
 from greenspike.cost.pricing import EnergyEstimate
 from greenspike.cost.profiles import (
     HardwareProfile,
@@ -31,6 +31,7 @@ from greenspike.cost.profiles import (
 )
 
 __all__ = [
+    "FULL_PRECISION",
     "CostReport",
     "Counts",
     "Deployment",

@@ -159,6 +159,7 @@ class Deployer:
         calibration: training images that set a quantized network's scales.
         test: the test set.
         seed: fixes the spikes of a random encoder, for counting and testing.
+        count_images: the images counted on (default the test images).
     """
 
     def __init__(
@@ -170,10 +171,14 @@ class Deployer:
         calibration: torch.Tensor,
         test: LabelledImages,
         seed: int,
+        count_images: torch.Tensor | None = None,
     ):
         self.network, self.trained, self.report = network, trained, report
         self.calibration, self.test, self.seed = calibration, test, seed
-        self._measured: dict[tuple, tuple[float, CostReport]] = {(trained, ()): (accuracy, report)}
+        self.count_images = test.images if count_images is None else count_images
+        key = (trained, ())
+        self._networks: dict[tuple, torch.nn.Module] = {key: network}
+        self._measured: dict[tuple, tuple[float, CostReport]] = {key: (accuracy, report)}
 
     def __call__(self, where: Deployment) -> DeploymentEnergy:
         """The twin on `where`: accuracy and energy per inference at its precision."""
@@ -182,24 +187,35 @@ class Deployer:
 
     def measure(self, where: Deployment) -> tuple[float, CostReport]:
         """Test accuracy and counts of the twin at the precisions of `where`."""
+        key = self._key(where)
+        if key not in self._measured:
+            network = self.network_at(where)
+            torch.manual_seed(self.seed)
+            accuracy = evaluate(network, self.test)
+            self._measured[key] = (accuracy, count_network(network, self.count_images, self.seed))
+        return self._measured[key]
+
+    def network_at(self, where: Deployment) -> torch.nn.Module:
+        """The twin as it runs on `where`: quantized to its precisions (or as trained)."""
+        key = self._key(where)
+        if key not in self._networks:
+            torch.manual_seed(self.seed)
+            self._networks[key] = quantize(
+                float_model(self.network),
+                where.chip.precision,
+                self.calibration[:CALIBRATION_IMAGES],
+                layers=dict(key[1]),
+            )
+        return self._networks[key]
+
+    def _key(self, where: Deployment) -> tuple:
+        """The per-layer precisions of `where`: the chip's, and the layers that differ."""
         overrides = {
             name: precision
             for name, precision in where.precisions(self.report).items()
             if precision != where.chip.precision
         }
-        key = (where.chip.precision, tuple(sorted(overrides.items(), key=lambda i: i[0])))
-        if key not in self._measured:
-            torch.manual_seed(self.seed)
-            network = quantize(
-                float_model(self.network),
-                where.chip.precision,
-                self.calibration[:CALIBRATION_IMAGES],
-                layers=overrides,
-            )
-            torch.manual_seed(self.seed)
-            accuracy = evaluate(network, self.test)
-            self._measured[key] = (accuracy, count_network(network, self.test.images, self.seed))
-        return self._measured[key]
+        return where.chip.precision, tuple(sorted(overrides.items(), key=lambda item: item[0]))
 
 
 def inference_cost(
