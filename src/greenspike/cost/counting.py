@@ -26,8 +26,10 @@ name when it runs, never left out of the total.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from functools import partial
+from typing import Any
 
 import torch
 from torch import nn
@@ -36,6 +38,14 @@ from torch.nn import functional as F
 from greenspike.cost import peers
 from greenspike.cost.counts import CostReport, Counts, LayerCost
 from greenspike.errors import InvalidInputError
+from greenspike.snn.functional.alif import alif_step, alif_update
+from greenspike.snn.functional.cuba_lif import cuba_lif_step, cuba_lif_update
+from greenspike.snn.functional.leaky_integrator import (
+    leaky_integrator_step,
+    leaky_integrator_update,
+)
+from greenspike.snn.functional.lif import lif_step, lif_update
+from greenspike.snn.functional.recurrent_lif import recurrent_lif_step, recurrent_lif_update
 from greenspike.snn.neuron import Neuron
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh)
@@ -437,7 +447,7 @@ def _count_neuron(neuron: Neuron, x: torch.Tensor, y: torch.Tensor, tally: _Tall
     tally.counts["neuron_updates"] += x.numel()
     state_names = [name for name in neuron.state_names() if name != "s"]  # a fed-back spike
     tally.counts["state_accesses"] += 2 * len(state_names) * x.numel()
-    tally.counts["membrane_updates"] += _membrane_updates(neuron, x)
+    tally.counts["membrane_updates"] += _membrane_updates(neuron, x, y)
     recurrent = getattr(neuron, "recurrent", None)
     if isinstance(recurrent, nn.Linear):  # spikes of step t-1 meet the recurrent weights at t
         previous = y[:-1].reshape(-1, recurrent.in_features).ne(0).sum(0)
@@ -448,20 +458,64 @@ def _count_neuron(neuron: Neuron, x: torch.Tensor, y: torch.Tensor, tally: _Tall
         tally.counts["weight_reads"] += steps * batch * _parameters(recurrent)
 
 
-def _membrane_updates(neuron: Neuron, x: torch.Tensor) -> int:
+def _membrane_updates(neuron: Neuron, x: torch.Tensor, y: torch.Tensor) -> int:
     """NeuroBench's membrane updates: neuron-steps whose membrane changed; all at step 0.
 
-    The membrane after each step comes from stepping the layer through `x` again.
+    The membrane after each step comes from stepping the layer through `x` again: a LIF layer
+    from its inputs and the spikes `y` it emitted (the update is then a few in-place
+    operations), any other with the unchecked update of its functional pair (the input was
+    checked by its forward call), or with its own `step` where the class redefines it (e.g.
+    greenspike.quant's fixed point).
     """
-    state = None
+    cls = type(neuron)
+    if cls._step_function is lif_step and cls.step is Neuron.step:
+        return _lif_membrane_updates(neuron._functional_parameters(), x, y)
+    update = _UPDATES.get(cls._step_function) if cls.step is Neuron.step else None
+    if update is None:
+        step: Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]] = neuron.step
+        state: Any = None
+    else:
+        parameters = neuron._functional_parameters()
+        step = partial(_unchecked_step, update, parameters)
+        state = cls.State._make(torch.zeros_like(x[0]) for _ in cls.state_names())  # type: ignore[attr-defined]
     previous: torch.Tensor | None = None
     updates = 0
     for x_t in x:
-        _, state = neuron.step(x_t, state)
+        _, state = step(x_t, state)
         v = state.v
-        updates += v.numel() if previous is None else int(torch.count_nonzero(v - previous))
+        updates += v.numel() if previous is None else int(v.ne(previous).sum())
         previous = v
     return updates
+
+
+def _lif_membrane_updates(params: Any, x: torch.Tensor, y: torch.Tensor) -> int:
+    """`_membrane_updates` of a LIF layer (`functional.lif`), given its spikes `y`."""
+    v = torch.zeros_like(x[0])
+    updates = v.numel()
+    for t, x_t in enumerate(x):
+        new = v * params.beta + x_t
+        if params.reset == "subtract":
+            new -= y[t] * params.threshold
+        elif params.reset == "zero":
+            new *= 1 - y[t]
+        if t:
+            updates += int(new.ne(v).sum())
+        v = new
+    return updates
+
+
+def _unchecked_step(update, parameters, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+    return update(x_t, parameters, state)
+
+
+# The unchecked one-step update of each greenspike neuron's functional pair, by its step function.
+_UPDATES: dict[Callable, Callable] = {
+    lif_step: lif_update,
+    cuba_lif_step: cuba_lif_update,
+    alif_step: alif_update,
+    leaky_integrator_step: leaky_integrator_update,
+    recurrent_lif_step: recurrent_lif_update,
+}
 
 
 def _count_peer(
