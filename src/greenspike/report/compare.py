@@ -217,7 +217,8 @@ def deployments_table(result: CompareResult) -> Table:
     )
     for column in ("ReLU twin on", "energy", "accuracy", "spiking twin on", "energy",
                    "accuracy", "spiking / ReLU"):  # fmt: skip
-        table.add_column(column, justify="left" if column.endswith("on") else "right")
+        on = column.endswith("on")  # a deployment's name is never cut
+        table.add_column(column, justify="left" if on else "right", no_wrap=on)
     for pairing in result.pairings:
         relu, spiking = pairing.relu, pairing.spiking
         ratio = pairing.energy_ratio
