@@ -98,7 +98,7 @@ def test_time_major_inputs_split_along_time_are_an_error_not_a_guess():
     x = torch.rand(8, 12, 6)  # [T=8, B=12, N]
     whole = gs.cost.count(model, [x])
     assert whole.samples == 12  # from the neurons' [T, B, ...] input, not the first dimension
-    with pytest.raises(InvalidInputError, match="time-major inputs .* need batch_dim=1"):
+    with pytest.raises(InvalidInputError, match=r"time-major inputs .* need batch_dim=1"):
         gs.cost.count(model, [x], batch_size=4)
     split = gs.cost.count(model, [x], batch_size=5, batch_dim=1)
     assert split.samples == 12

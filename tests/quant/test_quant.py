@@ -63,7 +63,9 @@ def test_weights_sit_on_a_symmetric_per_channel_grid(bits, seed):
         assert set(levels.round().unique().tolist()) <= {-1.0, 0.0, 1.0}
     # the chosen clipping is never worse than the plain largest-magnitude scale
     top = weight.abs().amax(1) / (2 ** (bits - 1) - 1)
-    plain = torch.clamp(torch.round(weight / top[:, None]), -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1)
+    plain = torch.clamp(
+        torch.round(weight / top[:, None]), -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1
+    )
     plain_error = ((plain * top[:, None] - weight) ** 2).sum(1)
     chosen_error = ((quantizer(weight) - weight) ** 2).sum(1)
     assert (chosen_error <= plain_error + 1e-6).all()
@@ -163,7 +165,11 @@ def test_quantization_aware_training_beats_post_training_quantization_at_4_bits(
 @pytest.mark.parametrize(
     ("text", "role", "message"),
     [
-        ("int1", "weights", "weights: 'int1' is not a supported format; use fp32, fp16, bf16, int2"),
+        (
+            "int1",
+            "weights",
+            "weights: 'int1' is not a supported format; use fp32, fp16, bf16, int2",
+        ),
         ("int17", "weights", "int2..int16"),
         ("int64", "state", "state: 'int64' is not a supported format; use .* int4..int32"),
         ("spike", "weights", "weights: 'spike'"),
