@@ -10,6 +10,7 @@ import pytest
 
 import greenspike as gs
 from greenspike.errors import InvalidInputError
+from greenspike.report.compare import deployments_figure
 from greenspike.train import CompareConfig, compare
 
 QUICK = CompareConfig(epochs=2, limit=200, hidden=(32,), steps=4)
@@ -73,6 +74,12 @@ def test_each_twin_on_its_own_hardware():
     assert data["config"]["deploy"][1] == {"relu": "gpu7-fp16", "spiking": "loihi"}
     parts = data["networks"]["spiking"]["inference"]["energy"]["loihi+host=cmos7-int8"]["parts"]
     assert [part["hardware"] for part in parts] == ["loihi", "cmos7-int8"]
+    # report.html shows the pairings: three bars (Loihi alone has no total, so no bar)
+    figure = deployments_figure(result)
+    axes = figure.axes[0]
+    assert len(axes.patches) == 3
+    assert any(text.get_text().endswith("on loihi, " + f"{second.spiking.accuracy:.1%}: no total")
+               for text in axes.texts)  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -107,7 +107,7 @@ def quantize(
 def float_model(model: nn.Module) -> nn.Module:
     """A copy of `model` with its float weights and no quantizers (unchanged if it had none)."""
     plain = copy.deepcopy(model)
-    for module in plain.modules():
+    for module in list(plain.modules()):
         if parametrize.is_parametrized(module, "weight"):
             _remove_weight_quantizer(module)
         if "input_quantizer" in module._modules:

@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from matplotlib.figure import Figure
 from rich.markup import escape
 from rich.table import Table
 
 from greenspike._units import grams, prefix_of, si
 from greenspike.cost import Counts, EnergyEstimate
 from greenspike.ledger.store import Ledger
+from greenspike.report._plots import data_uri, plain
 from greenspike.report.html import write_html_report
 from greenspike.train import (
     BreakEven,
@@ -98,7 +100,38 @@ def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path
     config = result.config
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
     title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
-    return write_html_report(ledger, run_ids, path, title=title)
+    figure = deployments_figure(result)
+    figures = {} if figure is None else {"Each twin on its own hardware": data_uri(figure)}
+    return write_html_report(ledger, run_ids, path, title=title, figures=figures)
+
+
+def deployments_figure(result: CompareResult) -> Figure | None:
+    """Energy per inference of each twin on its deployment, one pair of bars per pairing.
+
+    Estimated energies (hatched), on a log scale, each bar labelled with its accuracy at its
+    precision; a twin without a total is left out and said so. None without a pairing.
+    """
+    if not result.pairings:
+        return None
+    figure = Figure(figsize=(7.2, 0.8 + 0.7 * len(result.pairings)))
+    axes = figure.subplots()
+    rows = range(len(result.pairings))
+    for offset, twin, colour in ((0.18, "relu", "#d95f02"), (-0.18, "spiking", "#1b9e77")):
+        for row, pairing in zip(rows, result.pairings, strict=True):
+            energy: DeploymentEnergy = getattr(pairing, twin)
+            label = plain(f"{twin} on {energy.deployment.name}, {energy.accuracy:.1%}")
+            if energy.energy_j is None:  # no bar: written at the left edge instead
+                where = axes.get_yaxis_transform()
+                axes.text(0.01, row + offset, f"{label}: no total", va="center", transform=where)
+                continue
+            axes.barh(row + offset, energy.energy_j, height=0.34, color=colour, hatch="//")
+            axes.text(energy.energy_j, row + offset, f" {label}", va="center", fontsize="small")
+    axes.set_xscale("log")
+    axes.set_yticks(list(rows), [f"pairing {row + 1}" for row in rows])
+    axes.invert_yaxis()
+    axes.set_xlabel("estimated energy per inference (J), at each deployment's precision")
+    axes.grid(alpha=0.3, axis="x")
+    return figure
 
 
 def _training_cell(total: str) -> Cell:
