@@ -37,7 +37,23 @@ def compare(
     batch_size: int = typer.Option(64, help="Minibatch size."),
     hardware: str = typer.Option(
         "cmos45-fp32,cmos45-int8,loihi",
-        help="Hardware profiles for the energy per inference (greenspike.cost profiles).",
+        help="Hardware profiles (or deployments, e.g. loihi+host=cmos7-int8) both twins are "
+        "priced on, each at its precision.",
+    ),
+    deploy: list[str] = typer.Option(
+        None,
+        help="Each twin on its own hardware: relu=DEPLOYMENT,spiking=DEPLOYMENT (repeatable; "
+        "default: relu=cmos7-int8 or gpu7-fp16 against spiking=loihi+host=cmos7-int8, and "
+        "relu=cmos7-int8 against spiking=truenorth+host=cmos7-int8).",
+    ),
+    hardware_file: Path = typer.Option(
+        None, help="A CSV of your own hardware profiles (the columns of gs.cost's profiles.csv)."
+    ),
+    precision: str = typer.Option(
+        "fp32", help="What is trained: fp32, int8 or int4 (then quantization-aware fine-tuning)."
+    ),
+    qat_epochs: int = typer.Option(
+        None, help="Quantization-aware epochs after the float ones (default 3 with int8/int4)."
     ),
     country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
     data_dir: Path = typer.Option(
@@ -59,11 +75,12 @@ def compare(
     import torch
 
     from greenspike.ledger.sink import open_ledger
-    from greenspike.report.compare import compare_table, write_compare_report
+    from greenspike.report.compare import compare_table, deployments_table, write_compare_report
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
 
     torch.set_num_threads(1)  # small matrices: one thread is fastest, and fair to neighbours
+    pairings = {"deploy": tuple(_pairing(text) for text in deploy)} if deploy else {}
     config = CompareConfig(
         dataset=dataset,
         model=model,
@@ -78,8 +95,13 @@ def compare(
         country=country,
         limit=limit,
         hardware=tuple(name.strip() for name in hardware.split(",") if name.strip()),
+        precision=precision,
+        qat_epochs=qat_epochs,
+        hardware_file=None if hardware_file is None else str(hardware_file),
+        **pairings,  # type: ignore[arg-type]
     )
     config.check()
+    all_epochs = config.epochs + config.resolved_qat_epochs
     console = Console()
     with Progress(
         TextColumn("{task.description}"),
@@ -94,7 +116,7 @@ def compare(
         def on_batch(network: str, epoch: int, batch: int, batches: int, loss: float) -> None:
             if network not in bars:
                 bars[network] = (
-                    progress.add_task(f"{network} epochs", total=epochs),
+                    progress.add_task(f"{network} epochs", total=all_epochs),
                     progress.add_task(f"{network} batches", total=batches),
                 )
             epoch_bar, batch_bar = bars[network]
@@ -110,6 +132,8 @@ def compare(
         )
     path = paths[0]
     console.print(compare_table(result))
+    if result.pairings:
+        console.print(deployments_table(result))
     if country is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {escape(str(path))}", style="dim")
@@ -128,6 +152,25 @@ def compare(
     if result.status == "interrupted":
         console.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+def _pairing(text: str) -> tuple[str, str]:
+    """ "relu=cmos7-int8,spiking=loihi+host=cmos7-int8" -> ("cmos7-int8", "loihi+host=...")."""
+    sides: dict[str, str] = {}
+    for part in text.split(","):
+        twin, sep, where = part.partition("=")
+        twin = twin.strip()
+        if not sep or twin not in ("relu", "spiking") or twin in sides or not where.strip():
+            raise InvalidInputError(
+                f"--deploy takes relu=DEPLOYMENT,spiking=DEPLOYMENT "
+                f"(e.g. relu=cmos7-int8,spiking=loihi+host=cmos7-int8), got {text!r}"
+            )
+        sides[twin] = where.strip()
+    if set(sides) != {"relu", "spiking"}:
+        raise InvalidInputError(
+            f"--deploy needs both twins: relu=DEPLOYMENT,spiking=DEPLOYMENT, got {text!r}"
+        )
+    return sides["relu"], sides["spiking"]
 
 
 def _sizes(text: str) -> tuple[int, ...]:

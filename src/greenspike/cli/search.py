@@ -25,7 +25,11 @@ def search(
     ),
     hardware: str = typer.Option(
         "cmos45-fp32",
-        help="Cost-model profiles for inference energy; the objective uses the first.",
+        help="Cost-model profiles or deployments (e.g. loihi+host=cmos7-int8) for inference "
+        "energy, each at its precision; the objectives use the first.",
+    ),
+    hardware_file: Path = typer.Option(
+        None, help="A CSV of your own hardware profiles (the columns of gs.cost's profiles.csv)."
     ),
     energy_budget_kj: float = typer.Option(
         None, help="Stop once the study's trials used this many kJ (all workers)."
@@ -85,6 +89,7 @@ def search(
         sampler=sampler,
         prune=prune,
         hardware=_names(hardware),
+        hardware_file=None if hardware_file is None else str(hardware_file),
         country=country,
         ledger=ledger or "default",
         out=str(out),

@@ -21,10 +21,18 @@ from greenspike.cost.profiles import HardwareProfile
 class Counts:
     """Per-inference operation and traffic counts (a layer's, or a model's total).
 
+    Neuron updates come in two definitions, kept apart: `neuron_updates` counts every neuron at
+    every time step, as a time-stepped chip updates it (greenspike's count, what profiles
+    price); `membrane_updates` is NeuroBench's "membrane updates": a neuron-step counts only
+    when the neuron's membrane potential changed (the first step counts every neuron).
+
     Memory traffic is in values moved: `weight_reads` (weights and biases read, once per time
-    step the layer runs), `state_accesses` (neuron state values read plus written, every neuron
-    every step), `activation_values` (non-binary inputs read and outputs written by each layer),
-    `spike_values` (binary ones: one bit each), and `spike_events` (spikes emitted).
+    step the layer runs: a dense weight fetch), `event_weight_reads` (the weights an
+    event-driven core reads: for every non-zero input, the fan-out weights it meets, zero
+    weights included; biases not), `state_accesses` (neuron state values read plus written,
+    every neuron every step), `activation_values` (non-binary inputs read and outputs written by
+    each layer), `spike_values` (spike values: one bit each, two for a signed spike in
+    {-1, 0, 1}), and `spike_events` (spikes emitted).
     """
 
     dense_macs: float = 0.0
@@ -37,6 +45,8 @@ class Counts:
     activation_values: float = 0.0
     spike_values: float = 0.0
     spike_events: float = 0.0
+    event_weight_reads: float = 0.0
+    membrane_updates: float = 0.0
 
     @property
     def dense_ops(self) -> float:

@@ -2,8 +2,10 @@
 
 The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
 feeds pruning) and a window "evaluate" (test accuracy, and the operation counts of
-`greenspike.cost` on up to 1,000 validation images, priced per inference on
-each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
+`greenspike.cost` on up to 1,000 validation images, priced per inference on each hardware
+profile or deployment at its precision: the network quantized to it, its accuracy measured
+there; an estimate, labelled with its profile and source). The accuracy objective is the
+validation accuracy at the first hardware's precision. Whatever ends the
 trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
 storage (`greenspike.search.records`) before Optuna records the trial's state, so a search
 never loses what it measured.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ import optuna
 import torch
 
 from greenspike._signals import Terminated
+from greenspike.cost import FULL_PRECISION, HardwareProfile, deployment
 from greenspike.data import LabelledImages
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.tracker import status_of
@@ -41,7 +45,7 @@ from greenspike.search.space import Candidate, build, suggest
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
 from greenspike.train.datasets import load_dataset, split
-from greenspike.train.inference import count_network
+from greenspike.train.inference import Deployer, count_network
 from greenspike.train.loop import evaluate, fit
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -170,7 +174,9 @@ class TrialRunner:
                 on_epoch=after_epoch,
             )
         with tracker.window("evaluate"):
-            evaluation = evaluate_trial(network, data, config.hardware, config.seed)
+            evaluation = evaluate_trial(
+                network, data, config.hardware, config.seed, config.profiles()
+            )
         tracker.log_metrics(
             test_accuracy=evaluation.test_accuracy,
             inference_energy_j=evaluation.inference_energy_j,
@@ -185,6 +191,8 @@ class TrialRunner:
         measurement: TrialMeasurement,
     ) -> float:
         if name == "accuracy":
+            if evaluation.validation_accuracy is not None:
+                return evaluation.validation_accuracy
             return curve[-1]
         if name == "inference-energy":
             return evaluation.inference_energy_j
@@ -192,31 +200,56 @@ class TrialRunner:
 
 
 def evaluate_trial(
-    network: torch.nn.Module, data: SearchData, hardware: tuple[str, ...], seed: int
+    network: torch.nn.Module,
+    data: SearchData,
+    hardware: tuple[str, ...],
+    seed: int,
+    profiles: Mapping[str, HardwareProfile] | None = None,
 ) -> TrialEvaluation:
-    """Test accuracy, and joules per inference of `network` on each profile.
+    """Test accuracy, and joules per inference of `network` on each hardware deployment.
 
     Counted on the validation images as `greenspike compare` counts
-    (`greenspike.train.inference.count_network`).
+    (`greenspike.train.inference.count_network`), each deployment pricing the network quantized
+    to its precision (`greenspike.train.inference.Deployer`, calibrated on the fit images),
+    with its test accuracy there.
 
     Raises:
-        UnpricedOperationError: the first profile cannot price every operation of the network.
+        UnpricedOperationError: the first deployment cannot price every operation of the
+            network.
     """
     test_accuracy = evaluate(network, data.test)
     counted = count_network(network, data.validation.images, seed)
-    estimates = {name: counted.energy(name) for name in hardware}
-    first = estimates[hardware[0]]
+    deployer = Deployer(
+        network,
+        FULL_PRECISION,
+        test_accuracy,
+        counted,
+        data.fit.images,
+        data.test,
+        seed,
+        count_images=data.validation.images,
+    )
+    where = {name: deployment(name, profiles) for name in hardware}
+    energies = {name: deployer(place) for name, place in where.items()}
+    first = energies[hardware[0]]
     if first.energy_j is None:
         raise UnpricedOperationError(
-            f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
+            f"hardware {hardware[0]!r} cannot price {'; '.join(first.estimate.total.unpriced)}: "
             "put a profile that prices every operation (e.g. cmos45-fp32) first"
         )
+    first_place = where[hardware[0]]
+    validation_accuracy = None
+    if first_place.precisions(counted) != dict.fromkeys(counted.layers, FULL_PRECISION):
+        torch.manual_seed(seed)
+        validation_accuracy = evaluate(deployer.network_at(first_place), data.validation)
     return TrialEvaluation(
         test_accuracy=test_accuracy,
         inference_energy_j=first.energy_j,
-        inference_energy=estimates,
+        inference_energy={name: energy.estimate.total for name, energy in energies.items()},
         spike_rate=counted.spike_rate,
         synaptic_ops=counted.total.effective_ops,
+        deployed_accuracy={name: energy.accuracy for name, energy in energies.items()},
+        validation_accuracy=validation_accuracy,
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from greenspike.errors import InvalidInputError
 from greenspike.search.space import SearchSpace
+
+if TYPE_CHECKING:
+    from greenspike.cost import HardwareProfile
 
 Direction = Literal["minimize", "maximize"]
 # Objective name -> the direction Optuna optimises it in.
@@ -33,8 +36,11 @@ class SearchConfig:
     - workers: local processes that share the study.
     - ledger: where every trial's run is kept ("default": $GREENSPIKE_LEDGER or the user's
       file; a path or URL, e.g. postgresql+psycopg://... shared by machines; None: not kept).
-    - hardware: `greenspike.cost` profiles each trial's inference energy is priced on; the
-      "inference-energy" objective uses the first, which must price every kind of operation.
+    - hardware: `greenspike.cost` profiles or deployments (`loihi+host=cmos7-int8`) each
+      trial's inference energy is priced on, the network quantized to each one's precision;
+      the "inference-energy" objective uses the first, which must price every kind of
+      operation, and the "accuracy" objective is the validation accuracy at its precision.
+    - hardware_file: a CSV of user profiles that `hardware` may name.
     - validation: fraction of the train images held out to score trials (test images are only
       reported, never used to choose).
     """
@@ -60,6 +66,7 @@ class SearchConfig:
     country: str | None = None
     ledger: str | None = "default"
     out: str = "greenspike-search"
+    hardware_file: str | None = None
     space: SearchSpace = field(default_factory=SearchSpace)
 
     def check(self) -> None:
@@ -71,8 +78,10 @@ class SearchConfig:
                 integer >= 1; startup_trials not an integer >= 0; a budget not > 0; a limit
                 below 2; a validation fraction outside (0, 1); an unknown sampler; an empty
                 study name; an event data set; a bad search space (`SearchSpace.check`); no
-                hardware profile or an unknown one, or a first profile that cannot price the
-                inference-energy objective.
+                hardware profile or an unknown one, a first deployment that cannot price the
+                inference-energy objective, or ReLU candidates for a chip that takes spikes
+                only; a hardware file that is not a valid profiles file.
+            OSError: the hardware file cannot be read.
         """
         if not self.objectives:
             raise InvalidInputError(f"give at least one objective: {', '.join(OBJECTIVES)}")
@@ -122,27 +131,49 @@ class SearchConfig:
                 f"{self.dataset!r} (yet): use greenspike compare for it"
             )
 
+    def profiles(self) -> dict[str, HardwareProfile]:
+        """The profiles `hardware` may name: bundled, and `hardware_file`'s.
+
+        Raises:
+            OSError: `hardware_file` cannot be read.
+            InvalidInputError: it is not a valid profiles file.
+        """
+        from greenspike.cost import profile_table
+
+        return profile_table(self.hardware_file)
+
     def _check_hardware(self) -> None:
-        from greenspike.cost import find_profile
+        from greenspike.cost import deployment
 
         if not self.hardware:
             raise InvalidInputError("give at least one hardware profile, e.g. cmos45-fp32")
-        profiles = [find_profile(name) for name in self.hardware]
-        first = profiles[0]
+        table = self.profiles()
+        first, *_ = [deployment(name, table) for name in self.hardware]
+        if "inference-energy" not in self.objectives:
+            return
+        chip = first.chip
+        multiplier = chip if chip.mac_pj is not None else first.host
         lacking = [
             what
             for what, figure in (
-                ("multiply-accumulates", first.mac_pj),
-                ("accumulates", first.ac_pj),
-                ("neuron updates", first.neuron_update_pj),
+                ("multiply-accumulates", None if multiplier is None else multiplier.mac_pj),
+                ("accumulates", chip.ac_pj),
+                ("neuron updates", chip.neuron_update_pj),
             )
             if figure is None
         ]
-        if "inference-energy" in self.objectives and lacking:
+        if lacking:
             raise InvalidInputError(
                 f"the inference-energy objective is priced on {first.name!r}, which has no "
                 f"figure for {', '.join(lacking)}: put a profile that prices every operation "
-                "(e.g. cmos45-fp32) first in hardware"
+                "(e.g. cmos45-fp32) first in hardware, or give a spikes-only chip a host "
+                "(e.g. loihi+host=cmos7-int8)"
+            )
+        if chip.mac_pj is None and "relu" in self.space.networks:
+            raise InvalidInputError(
+                f"{chip.name} takes spikes only: a ReLU network's hidden layers multiply, so "
+                f"the inference-energy objective on {first.name!r} cannot price ReLU "
+                "candidates; search spiking networks only (--networks spiking)"
             )
 
     @property
