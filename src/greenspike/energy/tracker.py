@@ -46,6 +46,7 @@ from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.measurement import (
     Component,
     ComponentEnergy,
+    Components,
     EnergyReport,
     Status,
     WindowReport,
@@ -153,7 +154,8 @@ class Tracker(ContextDecorator):
         interval_s: seconds between two readings of the meters by the sampling thread.
         country: where the electricity comes from, for the carbon intensity (ISO 3166 code).
         pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
-            applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
+            applied to CO2e; None: 1 (no overhead), right for a machine measured on its own
+            (`power_usage_effectiveness`).
         intensity_g_per_kwh: the carbon intensity itself, instead of `country` (at most one of
             the two; with neither, the report has no CO2e and says why).
         name: the run's name.
@@ -179,7 +181,7 @@ class Tracker(ContextDecorator):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float | str = 1.0,
+        pue: float | str | None = None,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -548,8 +550,8 @@ def _ending(error: BaseException | None) -> str:
 
 def _energies(
     provenance: dict[str, Component], end_j: dict[str, float], start_j: dict[str, float]
-) -> tuple[ComponentEnergy, ...]:
-    return tuple(
+) -> Components:
+    return Components(
         ComponentEnergy(**asdict(component), energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0))
         for name, component in provenance.items()
     )
