@@ -5,9 +5,9 @@ Both networks get the same data, data order, optimizer, budget and seed. Each is
 spiking": `run_name`), kept in the run ledger and tagged `compare=<group id>`: it trains
 inside the run's window "train", so its training energy carries the provenance of the meter
 that measured it, logs its loss and train accuracy per epoch (once the window has closed),
-then is tested and counted on the test images (`greenspike.train.inference`: operations, memory traffic and energy per inference on each
-hardware profile). Once both are trained, the break-even spike rate per profile. A
-KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
+then is tested and counted on the test images (`greenspike.train.inference`: operations,
+memory traffic and energy per inference on each hardware profile). Once both are trained, the
+break-even spike rate per profile. A KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
 measured, with status "interrupted".
 """
 
