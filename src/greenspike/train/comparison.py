@@ -7,8 +7,8 @@ inside the run's window "train", so its training energy carries the provenance o
 that measured it, logs its loss and train accuracy per epoch (once the window has closed),
 then is tested and counted on the test images (`greenspike.train.inference`: operations,
 memory traffic and energy per inference on each hardware profile). Once both are trained, the
-break-even spike rate per profile. A KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
-measured, with status "interrupted".
+break-even spike rate per profile. A KeyboardInterrupt or SIGTERM stops the comparison
+cleanly: the result still holds everything measured, with status "interrupted".
 """
 
 from __future__ import annotations
