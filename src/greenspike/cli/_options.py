@@ -59,7 +59,14 @@ PUE_OPTION = typer.Option(
 )
 DEVICE_OPTION = typer.Option("cpu", "--device", help="Where to train: cpu or cuda.")
 SEED_OPTION = typer.Option(0, "--seed", help="Seed of initialisation, data order and spikes.")
-HARDWARE_HELP = "Hardware profiles of the energy per inference (`gs.cost.profiles()`)"
+# greenspike.train.DEFAULT_HARDWARE, written out: the CLI must not import torch to show --help.
+DEFAULT_HARDWARE = "cmos45-fp32,cmos45-int8,loihi"
+HARDWARE_OPTION = typer.Option(
+    DEFAULT_HARDWARE,
+    "--hardware",
+    help="Hardware profiles of the energy per inference, comma-separated (gs.cost.profiles() "
+    "lists them); search's inference-energy objective uses the first.",
+)
 DATASET_OPTION = typer.Option(
     "digits",
     "--dataset",
@@ -73,11 +80,6 @@ DATA_DIR_OPTION = typer.Option(
 BATCH_SIZE_OPTION = typer.Option(64, "--batch-size", help="Minibatch size.")
 LIMIT_OPTION = typer.Option(None, "--limit", help="Train on the first N train images only.")
 STEPS_HELP = "Time steps per image of a spiking network"
-
-
-def hardware_option(default: str, help: str = HARDWARE_HELP) -> Any:
-    """`--hardware NAME,NAME`: comma-separated cost-model profiles."""
-    return typer.Option(default, "--hardware", help=f"{help}, comma-separated.")
 
 
 def out_option(default: str, what: str) -> Any:

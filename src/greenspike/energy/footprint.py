@@ -122,7 +122,7 @@ class FootprintEstimate:
                 TextTable.of(
                     (
                         Column("amount", "right"),
-                        Column("of"),
+                        Column("of", long=True),
                         Column("kg CO2e each", "right"),
                         Column("source (year)", long=True),
                     ),

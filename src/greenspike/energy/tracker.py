@@ -221,10 +221,10 @@ class Tracker(ContextDecorator):
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
             raise InvalidInputError(
-                f"interval must be a finite number of seconds, got {interval_s!r}"
+                f"`interval_s` must be a finite number of seconds, got {interval_s!r}"
             )
         if interval_s <= 0:
-            raise InvalidInputError(f"interval must be > 0 s, got {interval_s:g} s")
+            raise InvalidInputError(f"`interval_s` must be > 0 s, got {interval_s:g} s")
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")

@@ -109,6 +109,8 @@ def compare(
                 tracker = EnergyTracker(
                     meters,
                     country=config.country,
+                    intensity_g_per_kwh=config.intensity_g_per_kwh,
+                    pue=config.pue,
                     name=run_name(config, name),
                     ledger=opened,
                     tags={GROUP_TAG: result.group, "network": name},
