@@ -110,8 +110,9 @@ class TrialRunner:
     def __call__(self, trial: optuna.Trial) -> list[float]:
         candidate = suggest(trial, self.config.searched_space)
         if candidate.network not in self._warmed:  # torch's one-time set-up, in no trial's bill
-            network = build(candidate, self.data.image_shape, self.data.classes)
-            warm_up(network.to(self.config.device), self.data.fit, 0)
+            data = self.data
+            network = build(candidate, data.image_shape, data.classes, events=data.events)
+            warm_up(network.to(self.config.device), data.fit, 0)
             self._warmed.add(candidate.network)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         tracker = EnergyTracker(
@@ -152,7 +153,8 @@ class TrialRunner:
     ) -> TrialEvaluation:
         data, config = self.data, self.config
         torch.manual_seed(config.seed + trial.number)
-        network = build(candidate, data.image_shape, data.classes).to(config.device)
+        network = build(candidate, data.image_shape, data.classes, events=data.events)
+        network = network.to(config.device)
 
         def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
             if not math.isfinite(loss):

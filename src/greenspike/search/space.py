@@ -92,13 +92,18 @@ def suggest(trial, space: SearchSpace) -> Candidate:
     )
 
 
-def build(candidate: Candidate, image_shape: tuple[int, ...], classes: int):
+def build(
+    candidate: Candidate, image_shape: tuple[int, ...], classes: int, *, events: bool = False
+):
     """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`.
+
+    `events`: the data are event frames (`image_shape` one frame): the ReLU network takes
+    their event-count image, the spiking one the frames.
 
     Raises:
         InvalidInputError: the candidate does not fit the images (see `build_pair`).
     """
-    from greenspike.train.models import BETA, build_pair
+    from greenspike.train.models import BETA, EVENTS, build_pair
 
     relu, spiking = build_pair(
         candidate.model,
@@ -106,7 +111,7 @@ def build(candidate: Candidate, image_shape: tuple[int, ...], classes: int):
         classes,
         candidate.hidden,
         candidate.steps or 1,
-        candidate.encoding or "direct",
+        EVENTS if events else candidate.encoding or "direct",
         beta=BETA if candidate.beta is None else candidate.beta,
         threshold=candidate.threshold or 1.0,
     )
