@@ -1,4 +1,4 @@
-"""`greenspike runs list|show|compare|delete|export|report` and `greenspike track`'s ledger options."""
+"""`greenspike runs list|show|compare|delete|export|report`, and `track`'s ledger options."""
 
 from __future__ import annotations
 
