@@ -25,7 +25,7 @@ import optuna
 import torch
 
 from greenspike._signals import Terminated
-from greenspike.data import LabelledImages
+from greenspike.data import LabelledImages, split_train_test
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.tracker import status_of
 from greenspike.errors import InvalidInputError, UnpricedOperationError
@@ -40,7 +40,7 @@ from greenspike.search.records import (
 from greenspike.search.space import Candidate, build, suggest
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
-from greenspike.train.datasets import load_dataset, split
+from greenspike.train.datasets import load_dataset
 from greenspike.train.inference import count_network
 from greenspike.train.loop import evaluate, fit
 
@@ -80,7 +80,7 @@ def load_search_data(config: SearchConfig) -> SearchData:
     if config.limit is not None:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     n_validation = max(1, round(len(train.labels) * config.validation))
-    fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
+    fit_part, validation = split_train_test(train, len(train.labels) - n_validation, config.seed)
     device = torch.device(config.device)
     fit_part, validation, test = (
         LabelledImages(part.images.to(device), part.labels.to(device))
