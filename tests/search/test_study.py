@@ -200,9 +200,7 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Pareto front of greenspike-search" in result.output
     assert "Search cost:" in result.output and "g CO2e" in result.output
-    assert "µJ/inference: estimated on cmos45-fp32 by greenspike.cost" in " ".join(
-        result.output.split()
-    )
+    assert "µJ/inf.: estimated on cmos45-fp32 by greenspike.cost" in " ".join(result.output.split())
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["counts"]["complete"] == 2
     for trial in written["trials"]:  # one line per trial as it ends, with its energy

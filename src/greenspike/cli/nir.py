@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from greenspike.cli._options import JSON_OPTION, Command, Group
 from greenspike.errors import InvalidInputError
@@ -67,17 +66,20 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(_graph_dict(graph, from_nir), indent=2))
         return
+    from greenspike.report._tables import add_column, cell, new_table
+
     console = Console()
-    nodes = Table(title=f"NIR graph {file.name}")
-    for column in ("node", "type", "input", "output", "parameters"):
-        nodes.add_column(column)
+    nodes = new_table(f"NIR graph {file.name}", caption="All parameters: --json.")
+    for column in ("node", "type", "input", "output"):
+        add_column(nodes, column)
+    add_column(nodes, "parameters", long=True)
     for name, node, depth in _walk(graph):
         nodes.add_row(
-            "  " * depth + name,
+            cell("  " * depth + name),
             type(node).__name__,
             _type(node.input_type),
             _type(node.output_type),
-            _parameters(node),
+            cell(_parameters(node), long=True),
         )
     console.print(nodes)
     for name, node, _ in [("", graph, 0), *_walk(graph)]:
