@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
@@ -24,6 +25,7 @@ _STATUS_STYLE = {"finished": "green", "running": "cyan", "failed": "red", "inter
 # One letter per provenance, after the energy in `runs list`.
 PROVENANCE_MARK = {"measured": "m", "estimated": "e", "measured+estimated": "m+e", "none": ""}
 DEFAULT_METRIC = "accuracy"
+RECENT_S = 182 * 86400  # runs started within this long show the time of day, older the year
 
 
 def status_text(run: RunRecord, *, short: bool = False) -> Text:
@@ -62,19 +64,20 @@ def runs_table(
 ) -> Table:
     """One line per run, the most useful columns first.
 
-    Narrow (80 columns): id, name, status, start, duration, energy with its provenance mark,
-    and the last value of `metric_name` where any run logged it. `wide` adds the measured and
-    estimated parts, CO2e, host and tags, and never shortens a name.
+    Narrow (80 columns): id, name, status, start (`started`), duration, energy with its
+    provenance mark, and the last value of `metric_name` where any run logged it. `wide` adds
+    the measured and estimated parts, CO2e, host and tags, and never shortens a name.
     """
     show_metric = any(run.last_metric(metric_name) is not None for run in runs)
     table = new_table(
         title,
-        caption="energy: m measured, e estimated" + ("" if wide else "; --wide: more columns"),
+        caption="times UTC; energy: m measured, e estimated"
+        + ("" if wide else "; --wide: more columns"),
     )
     add_column(table, "id", "right")
     add_column(table, "name", long=not wide)
     add_column(table, "status")
-    add_column(table, "started (UTC)")
+    add_column(table, "started")
     add_column(table, "time", "right")
     add_column(table, "energy", "right")
     if wide:
@@ -85,13 +88,14 @@ def runs_table(
     if wide:
         add_column(table, "host")
         add_column(table, "tags")
+    now = time.time()
     for run in runs:
         last = run.last_metric(metric_name)
         row: list[Text | str] = [
             str(run.id),
             cell(run.name or "", long=not wide),
             status_text(run, short=not wide),
-            run.started.strftime("%Y-%m-%d %H:%M:%S" if wide else "%Y-%m-%d %H:%M"),
+            run.started.strftime("%Y-%m-%d %H:%M:%S") if wide else started(run, now),
             duration(run.duration_s),
             energy_cell(run),
         ]
@@ -107,6 +111,15 @@ def runs_table(
             row += [run.host, ", ".join(f"{k}={v}" for k, v in sorted(run.tags.items()))]
         table.add_row(*(cell(c) if isinstance(c, str) else c for c in row))
     return table
+
+
+def started(run: RunRecord, now: float) -> str:
+    """When a run started, as `ls -l` shows times: "12-03 10:07" within half a year, else
+    "2025-06-01" (UTC).
+    """
+    if abs(now - run.start_unix_s) < RECENT_S:
+        return run.started.strftime("%m-%d %H:%M")
+    return run.started.strftime("%Y-%m-%d")
 
 
 def run_details(run: RunRecord) -> RenderableType:
