@@ -114,8 +114,9 @@ def runs_table(
 
 
 def started(run: RunRecord, now: float) -> str:
-    """When a run started, as `ls -l` shows times: "12-03 10:07" within half a year, else
-    "2025-06-01" (UTC).
+    """When a run started (UTC), as `ls -l` shows times: "12-03 10:07", or "2025-06-01".
+
+    The year replaces the time of day for runs older than half a year.
     """
     if abs(now - run.start_unix_s) < RECENT_S:
         return run.started.strftime("%m-%d %H:%M")
