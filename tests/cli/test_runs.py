@@ -311,3 +311,15 @@ def test_a_command_that_cannot_start_is_an_error_not_a_run(cli, ledger_url, comm
     assert f"Error: cannot run '{command}'" in result.stderr
     assert "nothing was measured" in result.stderr
     assert Ledger(ledger_url).runs() == []
+
+
+def test_show_keeps_every_value_on_one_line_at_80_columns(cli, ledger_url, monkeypatch):
+    command = "python train.py " + " ".join(f"--option-{i} value-{i}" for i in range(20))
+    run_id = Ledger(ledger_url).start_run(
+        name="long", start_unix_s=1.7e9, interval_s=1.0, command=command
+    )
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli("runs", "show", str(run_id))
+    (line,) = [line for line in lines_of(result.stdout) if line.startswith("command")]
+    assert len(line) <= 80 and line.endswith("…") and "python train.py --option-0" in line
+    assert json.loads(cli("runs", "show", str(run_id), "--json").stdout)["command"] == command

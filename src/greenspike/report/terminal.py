@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -124,25 +123,33 @@ def started(run: RunRecord, now: float) -> str:
 
 
 def run_details(run: RunRecord) -> RenderableType:
-    """Who ran what where, the energy report as stored, tags, metadata and metrics."""
+    """Who ran what where, the energy report as stored, tags, metadata and metrics.
+
+    Long values (a command, a source) are shortened to the terminal's width; `--json` has them
+    whole.
+    """
     facts = Table.grid(padding=(0, 2))
     facts.add_column(no_wrap=True)
     facts.add_column()
-    facts.add_row("run", f"{run.id}: {escape(run.name or '(no name)')}")
-    facts.add_row("status", status_text(run))
+    rows: list[tuple[str, Text | str]] = [
+        ("run", f"{run.id}: {run.name or '(no name)'}"),
+        ("status", status_text(run)),
+    ]
     if run.stale:
-        facts.add_row("", "the process is gone: figures as of its last update")
-    facts.add_row("started", run.started.strftime("%Y-%m-%d %H:%M:%S UTC"))
-    facts.add_row("duration", duration(run.duration_s))
-    facts.add_row("host", f"{escape(run.host)} (pid {run.pid})")
+        rows.append(("", "the process is gone: figures as of its last update"))
+    rows += [
+        ("started", run.started.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("duration", duration(run.duration_s)),
+        ("host", f"{run.host} (pid {run.pid})"),
+    ]
     if run.rank is not None:
-        facts.add_row("rank", f"{run.rank} of {run.world_size}")
+        rows.append(("rank", f"{run.rank} of {run.world_size}"))
     if run.command:
-        facts.add_row("command", escape(run.command))
-    for key, value in sorted(run.tags.items()):
-        facts.add_row(f"tag {escape(key)}", escape(value))
-    for key, value in run.flat_metadata().items():
-        facts.add_row(f"metadata {escape(key)}", escape(_value(value)))
+        rows.append(("command", run.command))
+    rows += [(f"tag {key}", value) for key, value in sorted(run.tags.items())]
+    rows += [(f"metadata {key}", _value(value)) for key, value in run.flat_metadata().items()]
+    for label, value in rows:
+        facts.add_row(cell(label), value if isinstance(value, Text) else cell(value, long=True))
     parts: list[RenderableType] = [facts]
     if run.report is not None:
         parts.append(energy_report_view(run.report))
