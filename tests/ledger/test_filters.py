@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from greenspike.ledger import Ledger
@@ -91,3 +91,32 @@ def test_like_patterns():
     assert name_like("relu") == "%relu%"
     assert name_like("mlp-*relu") == "mlp-%relu"
     assert name_like("a_b?") == "a\\_b_"
+
+
+metric_logs = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.integers(0, 3)),  # step
+        st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]),  # value
+        st.integers(0, 2),  # unix_s offset: ties happen
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(metric_logs, min_size=1, max_size=5), st.sampled_from(["<", ">=", "=", "!="]))
+def test_sql_filters_on_the_value_last_metric_calls_last(tmp_path, runs, op):
+    from greenspike.energy.metric import Metric
+
+    with Ledger(tmp_path / f"l{abs(hash(str(runs)))}.db") as ledger:
+        ids = []
+        for logs in runs:
+            run_id = ledger.start_run(name="r", start_unix_s=1.7e9, interval_s=1.0)
+            ledger.log_metrics(run_id, [Metric("acc", v, s, 1.7e9 + t) for s, v, t in logs])
+            ids.append(run_id)
+        condition = MetricCondition("acc", op, 0.5)  # type: ignore[arg-type]
+        found = {run.id for run in ledger.runs(where=[condition])}
+        expected = {run.id for run in ledger.runs() if condition.holds(run.last_metric("acc"))}
+        assert found == expected

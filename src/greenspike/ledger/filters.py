@@ -11,12 +11,12 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from greenspike.errors import InvalidInputError
 
 Comparison = Literal["<", "<=", ">", ">=", "=", "!="]
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
+_COMPARE: dict[str, Callable[[Any, float], Any]] = {
     "<=": operator.le,
     ">=": operator.ge,
     "!=": operator.ne,
@@ -39,7 +39,11 @@ class MetricCondition(NamedTuple):
 
     def holds(self, last_value: float | None) -> bool:
         """Whether a run whose last value of the metric is `last_value` matches."""
-        return last_value is not None and _COMPARE[self.op](last_value, self.value)
+        return last_value is not None and self.compare(last_value)
+
+    def compare(self, left: Any) -> Any:
+        """`left op value`: a bool for a number, an SQL condition for a column expression."""
+        return _COMPARE[self.op](left, self.value)
 
     def __str__(self) -> str:
         return f"{self.name}{self.op}{self.value:g}"

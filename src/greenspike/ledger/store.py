@@ -22,7 +22,7 @@ from dataclasses import asdict
 from typing import Any
 
 import psutil
-from sqlalchemy import Engine, and_, delete, exists, insert, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
 
 from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
@@ -291,9 +291,16 @@ class Ledger:
             )
         for key in tag_keys:
             query = query.where(exists().where(and_(t.c.run_id == r.c.id, t.c.key == key)))
-        m = schema.metrics
-        for metric in {condition.name for condition in where}:  # logged it at all
-            query = query.where(exists().where(and_(m.c.run_id == r.c.id, m.c.name == metric)))
+        for condition in where:  # on the last value: the highest step, then the latest
+            m = schema.metrics
+            last = (
+                select(m.c.value)
+                .where(m.c.run_id == r.c.id, m.c.name == condition.name)
+                .order_by(func.coalesce(m.c.step, -1).desc(), m.c.unix_s.desc(), m.c.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            query = query.where(condition.compare(last))
         if status is not None:
             if status not in (*STATUSES, "stale"):
                 raise InvalidInputError(
@@ -304,20 +311,17 @@ class Ledger:
             query = query.where(r.c.start_unix_s >= since_unix_s)
         if until_unix_s is not None:
             query = query.where(r.c.start_unix_s < until_unix_s)
-        filtered_here = status == "stale" or bool(where)  # in Python, after reading
         if limit is not None:
             if limit < 1:
                 raise InvalidInputError(f"`limit` must be >= 1, got {limit}")
-            if not filtered_here:
+            if status != "stale":
                 query = query.limit(limit)
         with self.engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
             found = self._records(connection, rows)
         if status == "stale":
-            found = [run for run in found if run.stale]
-        if where:
-            found = [run for run in found if all(c.holds(run.last_metric(c.name)) for c in where)]
-        return found[:limit] if filtered_here else found
+            found = [run for run in found if run.stale][:limit]
+        return found
 
     def run(self, run_id: int) -> RunRecord:
         """The run with this id.
