@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -27,17 +28,22 @@ Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyReport]:
     """Run `argv` under `tracker` and return its exit status and the tracker's report.
 
+    A command that cannot be found, or is not executable, is refused before the tracker
+    starts: it is an error, not a run.
+
     Returns:
         The command's exit status (128 + N if killed by signal N) and the energy report.
 
     Raises:
-        InvalidInputError: `argv` is empty.
-        OSError: the command cannot be started (the run is recorded as "failed").
+        InvalidInputError: `argv` is empty, or its command is not found or not executable.
+        OSError: the command was found but could not be started (the run is recorded as
+            "failed").
     """
     if not argv:
         raise InvalidInputError(
             "no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]..."
         )
+    check_executable(argv[0])
     if tracker.name is None:
         tracker.name = shlex.join(argv)
     if tracker.command is None:
@@ -74,6 +80,24 @@ def run_command(argv: Sequence[str], tracker: Tracker) -> tuple[int, EnergyRepor
         _restore(previous)
     status, note = _ending(returncode, received)
     return (128 - returncode if returncode < 0 else returncode), tracker.stop(status, note)
+
+
+def check_executable(command: str) -> None:
+    """Check that `command` names a program that can be run, as the shell would look it up.
+
+    Raises:
+        InvalidInputError: a name without "/" that is on no directory of PATH as an executable
+            file, or a path that is not an executable file.
+    """
+    if "/" not in command:
+        if shutil.which(command) is None:
+            raise InvalidInputError(
+                f"cannot run {command!r}: no such command on PATH; nothing was measured"
+            )
+        return
+    if not os.path.isfile(command) or not os.access(command, os.X_OK):
+        why = "is not an executable file" if os.path.exists(command) else "does not exist"
+        raise InvalidInputError(f"cannot run {command!r}: it {why}; nothing was measured")
 
 
 def _restore(handlers: Mapping[signal.Signals, Handler]) -> None:
