@@ -337,7 +337,7 @@ def measure_variants() -> dict[str, str]:
         assert spiking.inference is not None and result.break_even is not None
         energy = spiking.inference.energy
 
-        def total(name: str) -> str:
+        def total(name: str, energy=energy) -> str:
             joules = energy[name].energy_j
             return "no total" if joules is None else si(joules, "J")
 
