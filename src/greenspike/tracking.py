@@ -2,7 +2,12 @@
 
     with gs.track("train", country="FRA") as tracker:
         ...
-    tracker.run_id                       # where the run is kept
+    tracker.run_id                       # where the run is kept (also logged at INFO)
+    print(tracker.report)                # its summary
+
+    @gs.track("fit")                     # a decorator: one run per call
+    def fit(model): ...
+    fit(model); fit.last_report, fit.tracker.run_id
 
 `greenspike.energy` measures and hands each run to a `RunSink`, never knowing where it goes;
 this module is the one place that turns `ledger=` ("default", a URL or path, a Ledger, None)
@@ -52,7 +57,7 @@ class EnergyTracker(Tracker):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float | str = 1.0,
+        pue: float | str | None = None,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -103,7 +108,7 @@ def track(
     meters: Literal["auto"] | Sequence[Meter] = "auto",
     interval_s: float = 1.0,
     country: str | None = None,
-    pue: float | str = 1.0,
+    pue: float | str | None = None,
     intensity_g_per_kwh: float | None = None,
     cpu_tdp_w: float | None = None,
     on_update: OnUpdate | None = None,

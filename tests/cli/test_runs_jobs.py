@@ -1,9 +1,11 @@
-"""`greenspike runs list --job`, `runs show --job ID`, `runs report --job ID`: distributed jobs as
-wholes, each sensor counted once, missing ranks shown as missing."""
+"""`greenspike runs list --jobs`, `runs list --job ID`, `runs show --job ID`, `runs report --job
+ID`: distributed jobs as wholes, each sensor counted once, missing ranks shown as missing; at 80
+columns, and as JSON with --json."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -14,8 +16,12 @@ from greenspike.ledger import Ledger
 
 
 @pytest.fixture(autouse=True)
-def wide_terminal(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "220")
+def terminal_of_80_columns(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+
+
+def fits_80_columns(text: str) -> bool:
+    return all(len(line.rstrip()) <= 80 for line in text.splitlines())
 
 
 def components(rank: int):
@@ -60,20 +66,42 @@ def job(ledger_url):
     return "train-7"
 
 
-def test_list_job_shows_one_row_per_job_with_its_missing_ranks(cli, job):
-    result = cli("runs", "list", "--job")
+def test_list_jobs_shows_one_line_per_job_with_its_missing_ranks(cli, job):
+    result = cli("runs", "list", "--jobs")
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.stdout.splitlines() if "train-7" in line]
-    assert "2/3" in row and "1100.0" in row and "finished" in row
-    assert "alone" not in result.stdout
+    assert re.search(r"finished .* 2/3 +1 +1\.0 min +1\.1 kJ +0\.0153 g$", row), row
+    assert "alone" not in result.stdout and fits_80_columns(result.stdout)
+    [listed] = json.loads(cli("runs", "list", "--jobs", "--json").stdout)
+    assert (listed["job_id"], listed["energy_j"], listed["missing_ranks"]) == (
+        "train-7",
+        1100.0,
+        [2],
+    )
+
+
+def test_list_job_id_lists_the_runs_of_that_job_with_their_ranks(cli, job):
+    result = cli("runs", "list", "--job", job)
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if "<i>" in line]
+    assert [re.search(r" ([01])/3 ", row)[1] for row in rows] == ["1", "0"]  # newest first
+    assert "alone" not in result.stdout and fits_80_columns(result.stdout)
+    listed = json.loads(cli("runs", "list", "--job", job, "--json").stdout)
+    assert [(run["rank"], run["job_id"]) for run in listed] == [(1, job), (0, job)]
+    wide = cli("runs", "list", "--job", job, "--wide").stdout
+    assert re.search(r"train-7 +machine", wide)
 
 
 def test_show_job_adds_each_sensor_once_and_names_the_missing_rank(cli, job):
     result = cli("runs", "show", "--job", job)
     assert result.exit_code == 0, result.output
-    assert re.search(r"job\s+│\s+total \(0\.000306 kWh\)\s+│\s+1100\.0", result.stdout)
+    assert "Job train-7: finished, 2 runs on 1 node, 1.0 min" in result.stdout
+    assert re.search(r"job +total +1\.1 kJ += 0\.000306 kWh", result.stdout)
     assert "rank 0 (run 1)" in result.stdout and "rank 1 (run 2)" in result.stdout
     assert "missing: rank(s) 2 of 3 have no run in the ledger" in result.stdout
+    assert fits_80_columns(result.stdout)
+    shown = json.loads(cli("runs", "show", "--job", job, "--json").stdout)
+    assert (shown["energy_j"], shown["ranks"], shown["missing_ranks"]) == (1100.0, [0, 1], [2])
 
 
 @pytest.mark.parametrize(
@@ -82,7 +110,8 @@ def test_show_job_adds_each_sensor_once_and_names_the_missing_rank(cli, job):
         (("runs", "show"), "give a run id or --job ID (one of the two)"),
         (("runs", "show", "1", "--job", "x"), "give a run id or --job ID (one of the two)"),
         (("runs", "show", "--job", "nope"), "no job 'nope' in the ledger"),
-        (("runs", "list", "--job", "--status", "failed"), "--job lists jobs: --name, --tag"),
+        (("runs", "list", "--jobs", "--status", "failed"), "--jobs lists jobs, not runs: leave"),
+        (("runs", "list", "--jobs", "--job", "x"), "leave out --job (or use --job ID"),
         (("runs", "report", "--job", "nope"), "no job 'nope' in the ledger"),
     ],
 )

@@ -27,7 +27,7 @@ def test_process_scope_charges_only_the_command_on_a_busy_machine(greenspike_pro
         reports = {}
         for scope in ("machine", "process"):
             out = tmp_path / f"{scope}.json"
-            done = greenspike_process("track", "--scope", scope, "--json", str(out), "sleep", "2")
+            done = greenspike_process("track", "--scope", scope, "--output", str(out), "sleep", "2")
             assert done.returncode == 0, done.stderr
             reports[scope] = EnergyReport.from_json(out.read_text())
     finally:
@@ -44,7 +44,10 @@ def test_process_scope_charges_only_the_command_on_a_busy_machine(greenspike_pro
 
 def test_a_bad_scope_is_one_clear_error(cli):
     result = cli("track", "--scope", "node", "--", "true")
-    assert result.exit_code == 2 and "--scope takes machine or process, got 'node'" in result.stderr
+    assert (
+        result.exit_code == 2
+        and "--scope must be 'machine' or 'process', got 'node'" in result.stderr
+    )
 
 
 EPOCHS = """
@@ -64,7 +67,7 @@ def test_the_command_tells_its_epochs_and_gets_a_forecast(cli, tmp_path, ledger_
         "4",
         "--country",
         "FRA",
-        "--json",
+        "--output",
         str(out),
         "--",
         sys.executable,
@@ -95,7 +98,7 @@ def test_a_run_over_its_energy_budget_is_stopped_between_two_epochs(cli, tmp_pat
         "50",
         "--energy-budget-kwh",
         "1e-12",
-        "--json",
+        "--output",
         str(out),
         "--",
         sys.executable,
@@ -117,7 +120,7 @@ def test_a_run_over_its_energy_budget_is_stopped_between_two_epochs(cli, tmp_pat
     [
         (("--energy-budget-kwh", "1", "--", "true"), "--energy-budget-kwh needs --epochs N"),
         (("--epochs-file", "e.txt", "--", "true"), "--epochs-file needs --epochs N"),
-        (("--epochs", "0", "--", "true"), "--epochs takes a number of epochs >= 1, got 0"),
+        (("--epochs", "0", "--", "true"), "--epochs must be an integer >= 1, got 0"),
         (("--epochs", "2", "--energy-budget-kwh", "-1", "--", "true"), "kWh > 0, got -1"),
         (("--epochs", "2", "--epochs-file", "/no/dir/e", "--", "true"), "no directory /no/dir"),
     ],
@@ -125,6 +128,32 @@ def test_a_run_over_its_energy_budget_is_stopped_between_two_epochs(cli, tmp_pat
 def test_bad_epoch_options_are_one_clear_error(cli, args, message):
     result = cli("track", *args)
     assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_a_missing_command_is_refused_before_measuring_with_epochs_too(cli, ledger_url):
+    result = cli("track", "--epochs", "2", "--", "no-such-command-here")
+    assert result.exit_code == 2 and "nothing was measured" in result.stderr, result.output
+    assert Ledger(ledger_url).runs() == []
+
+
+def test_the_command_is_looked_up_on_the_path_it_runs_with(tmp_path, monkeypatch):
+    from greenspike.energy._command import run_command
+    from greenspike.errors import InvalidInputError
+    from greenspike.tracking import EnergyTracker
+
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    tool = folder / "greenspike-test-tool"
+    tool.write_text("#!/bin/sh\nexit 3\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    environment = {"PATH": f"{folder}:/usr/bin:/bin"}
+    exit_code, report = run_command([tool.name], EnergyTracker(ledger=None), env=environment)
+    assert (exit_code, report.status) == (3, "failed")
+    with pytest.raises(InvalidInputError, match="no such command on PATH; nothing was measured"):
+        run_command([tool.name], EnergyTracker(ledger=None))  # not on this process's PATH
+    with pytest.raises(InvalidInputError, match="no such command on PATH"):
+        run_command(["true"], EnergyTracker(ledger=None), env={"PATH": str(tmp_path)})
 
 
 RANK_BURNS = """
@@ -154,7 +183,7 @@ def test_track_torchrun_is_one_run_with_its_ranks_as_children(tmp_path, ledger_u
             "40",
             "--job",
             "launch-1",
-            "--json",
+            "--output",
             str(out),
             "--",
             sys.executable,

@@ -4,6 +4,7 @@ in `greenspike runs show --job`; with estimated CPU energy, the node's estimate 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from greenspike._units import energy
 from greenspike.energy.meters.estimated import usable_cpus
 from greenspike.ledger import Ledger
 
@@ -130,9 +132,11 @@ def test_a_torchrun_job_counts_each_node_sensor_and_gpu_once(
     monkeypatch.setenv("COLUMNS", "200")
     shown = cli("runs", "show", "--job", rapl_id)
     assert shown.exit_code == 0, shown.output
-    assert f"{expected:.1f}" in shown.stdout and "node total" in shown.stdout
+    assert energy(expected) in shown.stdout and "node total" in shown.stdout
+    as_json = json.loads(cli("runs", "show", "--job", rapl_id, "--json").stdout)
+    assert as_json["energy_j"] == expected
     assert "missing" not in shown.stdout
-    listed = cli("runs", "list", "--job")
+    listed = cli("runs", "list", "--jobs")
     assert rapl_id[:8] in listed.stdout and "2/2" in listed.stdout
 
     estimated = jobs[f"{rapl_id}-estimated"]

@@ -107,7 +107,7 @@ def test_a_forecast_holds_what_was_measured_and_orders_its_interval(energies, mo
     [
         (1, 10, "needs at least 2 finished epochs, 1 so far"),
         (3, 2, "total_epochs \\(2\\) is less than the 3 epochs already done"),
-        (3, 0, "total_epochs must be an integer >= 1"),
+        (3, 0, "`total_epochs` must be an integer >= 1"),
     ],
 )
 def test_impossible_forecasts_are_refused(epochs, total, message):
@@ -174,9 +174,9 @@ def test_without_total_epochs_the_budget_stops_once_it_is_spent(fake_meter):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"total_epochs": 0}, "total_epochs must be an integer >= 1"),
-        ({"energy_budget_kwh": -1}, "energy_budget_kwh must be a finite number of kWh > 0"),
-        ({"energy_budget_kwh": float("inf")}, "energy_budget_kwh must be a finite"),
+        ({"total_epochs": 0}, "`total_epochs` must be an integer >= 1"),
+        ({"energy_budget_kwh": -1}, "`energy_budget_kwh` must be a finite number of kWh > 0"),
+        ({"energy_budget_kwh": float("inf")}, "`energy_budget_kwh` must be a finite"),
     ],
 )
 def test_bad_epoch_options_are_refused(options, message):
@@ -188,5 +188,5 @@ def test_forecast_needs_a_running_tracker_and_a_total(fake_meter):
     tracker = EnergyTracker([fake_meter], interval_s=LONG, ledger=None)
     with pytest.raises(RuntimeError, match="not running"):
         tracker.forecast(3)
-    with tracker, pytest.raises(InvalidInputError, match="needs total_epochs"):
+    with tracker, pytest.raises(InvalidInputError, match="needs `total_epochs`"):
         tracker.forecast()

@@ -82,7 +82,7 @@ def test_placement_round_trips_through_its_dict():
 
 @pytest.mark.parametrize("job_id", ["", "   ", "x" * 256, 7])
 def test_a_bad_job_id_is_refused(job_id):
-    with pytest.raises(InvalidInputError, match="a job id is a non-empty text"):
+    with pytest.raises(InvalidInputError, match="`job_id` must be a non-empty text"):
         detect_placement(job_id, environ={})
 
 

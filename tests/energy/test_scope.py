@@ -221,7 +221,7 @@ def test_the_cpu_estimate_charges_the_trees_cpu_time_in_process_scope(monkeypatc
 
 
 def test_scope_is_checked():
-    with pytest.raises(InvalidInputError, match="scope must be 'machine' or 'process'"):
+    with pytest.raises(InvalidInputError, match="`scope` must be 'machine' or 'process'"):
         EstimatedCpuMeter(scope="node")
 
 

@@ -159,6 +159,30 @@ def test_a_version_1_ledger_is_migrated_to_jobs_and_scopes(any_url):
         assert ledger.jobs() == []
 
 
+def test_the_job_filter_combines_with_the_list_filters_on_a_migrated_ledger(any_url):
+    """Schema version 2's job columns and the filters of `runs list` in one SQL query."""
+    from greenspike.ledger.filters import metric_condition
+
+    engine = connect(any_url)
+    migrate(engine, MIGRATIONS[:1])  # a version-1 ledger, then opened at version 2
+    engine.dispose()
+    with Ledger(any_url) as ledger:
+        for job, rank, accuracy in (("a", 0, 0.9), ("a", 1, 0.8), ("b", 0, 0.95)):
+            run_id = add_run(ledger, job, rank, [gpu(rank, 1.0)], start=100.0 + rank)
+            ledger.set_tags(run_id, {"group": job})
+            ledger.log_metrics(run_id, {"accuracy": accuracy}, step=0)
+        high = [metric_condition("accuracy>=0.85")]
+
+        def found(**filters):
+            return [(r.job_id, r.rank) for r in ledger.runs(**filters)]
+
+        assert found(job_id="a") == [("a", 1), ("a", 0)]
+        assert found(job_id="a", where=high) == [("a", 0)]
+        assert found(job_id="a", name="rank ?", tag_keys=["group"], limit=1) == [("a", 1)]
+        assert found(job_id="b", tags={"group": "a"}) == []
+        assert found(where=high) == [("b", 0), ("a", 0)]  # newest first, then the latest id
+
+
 def test_a_new_ledger_has_exactly_the_tables_of_the_schema(any_url):
     Ledger(any_url).close()
     engine = connect(any_url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -39,23 +40,29 @@ def run_command(
 ) -> tuple[int, EnergyReport]:
     """Run `argv` under `tracker` and return its exit status and the tracker's report.
 
+    A command that cannot be found, or is not executable, is refused before the tracker
+    starts: it is an error, not a run.
+
     Args:
         argv: the command and its arguments.
         tracker: the tracker, not started.
-        env: the command's environment (default: this process's).
+        env: the command's environment (default: this process's); its PATH is where the
+            command is looked up.
         epochs: where the command tells its epochs (see greenspike.energy.epochs_file).
 
     Returns:
         The command's exit status (128 + N if killed by signal N) and the energy report.
 
     Raises:
-        InvalidInputError: `argv` is empty.
-        OSError: the command cannot be started (the run is recorded as "failed").
+        InvalidInputError: `argv` is empty, or its command is not found or not executable.
+        OSError: the command was found but could not be started (the run is recorded as
+            "failed").
     """
     if not argv:
         raise InvalidInputError(
             "no command to run: greenspike track [OPTIONS] -- COMMAND [ARGS]..."
         )
+    check_executable(argv[0], path=None if env is None else env.get("PATH", os.defpath))
     if tracker.name is None:
         tracker.name = shlex.join(argv)
     if tracker.command is None:
@@ -111,6 +118,28 @@ def _wait_reading(child: subprocess.Popen, epochs: EpochsFile) -> int:
         if epochs.tracker.over_budget is not None and not stopped:
             stopped = True
             child.send_signal(signal.SIGTERM)
+
+
+def check_executable(command: str, path: str | None = None) -> None:
+    """Check that `command` names a program that can be run, as the shell would look it up.
+
+    Args:
+        command: the program: a name looked up on `path`, or a path (it contains "/").
+        path: the directories to look in, as PATH (default: this process's PATH).
+
+    Raises:
+        InvalidInputError: a name without "/" that is on no directory of PATH as an executable
+            file, or a path that is not an executable file.
+    """
+    if "/" not in command:
+        if shutil.which(command, path=path) is None:
+            raise InvalidInputError(
+                f"cannot run {command!r}: no such command on PATH; nothing was measured"
+            )
+        return
+    if not os.path.isfile(command) or not os.access(command, os.X_OK):
+        why = "is not an executable file" if os.path.exists(command) else "does not exist"
+        raise InvalidInputError(f"cannot run {command!r}: it {why}; nothing was measured")
 
 
 def _restore(handlers: Mapping[signal.Signals, Handler]) -> None:

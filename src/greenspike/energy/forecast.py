@@ -128,7 +128,7 @@ def check_total_epochs(total_epochs: object) -> None:
     if total_epochs is None:
         return
     if isinstance(total_epochs, bool) or not isinstance(total_epochs, int) or total_epochs < 1:
-        raise InvalidInputError(f"total_epochs must be an integer >= 1, got {total_epochs!r}")
+        raise InvalidInputError(f"`total_epochs` must be an integer >= 1, got {total_epochs!r}")
 
 
 def check_confidence(confidence: object) -> None:

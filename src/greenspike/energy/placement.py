@@ -64,6 +64,15 @@ class Placement:
         """Whether the job has more than one rank."""
         return self.world_size is not None and self.world_size > 1
 
+    def summary(self) -> str:
+        """One line, e.g. "rank 1 of 8 (local rank 1, node 0) under torchrun, job 3f2a"."""
+        where = [f"local rank {self.local_rank}"] if self.local_rank is not None else []
+        if self.node_rank is not None:
+            where.append(f"node {self.node_rank}")
+        inside = f" ({', '.join(where)})" if where else ""
+        launcher = f" under {self.launcher}" if self.launcher else ""
+        return f"rank {self.rank} of {self.world_size}{inside}{launcher}, job {self.job_id}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
         return asdict(self)
@@ -85,7 +94,7 @@ def check_job_id(job_id: object) -> None:
         return
     if not isinstance(job_id, str) or not job_id.strip() or len(job_id) > 255:
         raise InvalidInputError(
-            f"a job id is a non-empty text of at most 255 characters, got {job_id!r}"
+            f"`job_id` must be a non-empty text of at most 255 characters, got {job_id!r}"
         )
 
 

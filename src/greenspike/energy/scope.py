@@ -21,6 +21,11 @@ from greenspike.errors import InvalidInputError
 
 Scope = Literal["machine", "process"]
 SCOPES: tuple[Scope, ...] = ("machine", "process")
+# Whose energy each scope counts, in words.
+WHOSE: dict[Scope, str] = {
+    "machine": "everything on these CPUs and GPUs",
+    "process": "the tracked process and its children",
+}
 # Both scopes' figures are shown when they differ by more than this share of the larger
 # (and by more than SCOPES_DIFFER_J).
 SCOPES_DIFFER = 0.2
@@ -34,7 +39,7 @@ def checked_scope(scope: object) -> Scope:
         InvalidInputError: it is not "machine" or "process".
     """
     if scope not in SCOPES:
-        raise InvalidInputError(f"scope must be 'machine' or 'process', got {scope!r}")
+        raise InvalidInputError(f"`scope` must be 'machine' or 'process', got {scope!r}")
     return scope
 
 

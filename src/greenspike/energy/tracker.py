@@ -45,6 +45,7 @@ goes: `sink.begin()` at start, `update()` with the running report from the sampl
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import math
 import re
@@ -54,7 +55,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
 
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
@@ -71,6 +72,7 @@ from greenspike.energy.measurement import (
     J_PER_KWH,
     Component,
     ComponentEnergy,
+    Components,
     EnergyReport,
     Status,
     WindowReport,
@@ -88,6 +90,8 @@ from greenspike.errors import EnergyBudgetExceeded, InvalidInputError
 
 OnUpdate = Callable[[EnergyReport], None]
 Sync = Callable[[], None]
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
 # The largest share of the time the sampling thread spends building and handing on running
@@ -178,10 +182,33 @@ class Window(ContextDecorator):
         return Window(self.tracker, self.name)  # each decorated call is a window of its own
 
 
+class TrackedFunction(Protocol, Generic[P, R]):
+    """A function decorated with a tracker (`@gs.track("fit")`): each call is one run.
+
+    Attributes:
+        tracker: the tracker; its `run_id` and `report` are those of the latest call.
+        last_report: the report of the latest call (also when it raised), None before any.
+    """
+
+    tracker: Tracker
+    last_report: EnergyReport | None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function as one run of `tracker`."""
+        ...
+
+
 class Tracker(ContextDecorator):
     """Measures the energy of the code between `start()` and `stop()`.
 
-    Usable as a context manager (`with tracker:`) and as a decorator (each call is one run).
+    Usable as a context manager (`with tracker:`) and as a decorator: each call of the function
+    is one run, and the function gets `last_report` and `tracker` (`TrackedFunction`):
+
+        @gs.track("fit")
+        def fit(model): ...
+
+        fit(model)
+        fit.last_report.energy_j, fit.tracker.run_id
 
     Args:
         meters: "auto" (the best meter per component, see `select_meters`) or Meter objects,
@@ -189,7 +216,8 @@ class Tracker(ContextDecorator):
         interval_s: seconds between two readings of the meters by the sampling thread.
         country: where the electricity comes from, for the carbon intensity (ISO 3166 code).
         pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
-            applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
+            applied to CO2e; None: 1 (no overhead), right for a machine measured on its own
+            (`power_usage_effectiveness`).
         intensity_g_per_kwh: the carbon intensity itself, instead of `country` (at most one of
             the two; with neither, the report has no CO2e and says why).
         name: the run's name.
@@ -229,7 +257,7 @@ class Tracker(ContextDecorator):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float | str = 1.0,
+        pue: float | str | None = None,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -250,10 +278,10 @@ class Tracker(ContextDecorator):
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
             raise InvalidInputError(
-                f"interval must be a finite number of seconds, got {interval_s!r}"
+                f"`interval_s` must be a finite number of seconds, got {interval_s!r}"
             )
         if interval_s <= 0:
-            raise InvalidInputError(f"interval must be > 0 s, got {interval_s:g} s")
+            raise InvalidInputError(f"`interval_s` must be > 0 s, got {interval_s:g} s")
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
@@ -500,7 +528,7 @@ class Tracker(ContextDecorator):
             raise RuntimeError("the tracker is not running")
         total = total_epochs if total_epochs is not None else self.total_epochs
         if total is None:
-            raise InvalidInputError("forecast() needs total_epochs (here or on the tracker)")
+            raise InvalidInputError("forecast() needs `total_epochs` (here or on the tracker)")
         self._synchronise()
         with self._lock:
             self._latest_s, self._latest_j = self._read()
@@ -508,6 +536,21 @@ class Tracker(ContextDecorator):
 
     def __enter__(self) -> Tracker:
         return self.start()
+
+    def __call__(self, func: Callable[P, R]) -> TrackedFunction[P, R]:  # type: ignore[override]
+        """Decorate `func`: each call is one run; see `TrackedFunction`."""
+
+        @functools.wraps(func)
+        def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                with self:
+                    return func(*args, **kwargs)
+            finally:
+                tracked.last_report = self.report  # type: ignore[attr-defined]
+
+        tracked.tracker = self  # type: ignore[attr-defined]
+        tracked.last_report = None  # type: ignore[attr-defined]
+        return cast(TrackedFunction[P, R], tracked)
 
     def __exit__(self, kind, error, traceback) -> Literal[False]:
         status = status_of(error)
@@ -674,6 +717,7 @@ class Tracker(ContextDecorator):
                 metadata=self.metadata,
             )
             self._kept = True
+            _log.info("greenspike: run %s (%s) is kept in %s", self.run_id, self.name, sink.where)
         except Exception as error:  # keeping the record must not stop the measurement
             _log.warning("greenspike: the run is not kept: %s", error)
             self._note_once(f"not kept in {sink.where}: {error}")
@@ -776,7 +820,7 @@ def check_budget_kwh(budget_kwh: float | None) -> None:
         or budget_kwh <= 0
     ):
         raise InvalidInputError(
-            f"energy_budget_kwh must be a finite number of kWh > 0, got {budget_kwh!r}"
+            f"`energy_budget_kwh` must be a finite number of kWh > 0, got {budget_kwh!r}"
         )
 
 
@@ -798,8 +842,8 @@ def _ending(error: BaseException | None) -> str:
 
 def _energies(
     provenance: dict[str, Component], end_j: dict[str, float], start_j: dict[str, float]
-) -> tuple[ComponentEnergy, ...]:
-    return tuple(
+) -> Components:
+    return Components(
         ComponentEnergy(
             c.name,
             c.provenance,

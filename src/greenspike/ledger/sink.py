@@ -52,14 +52,19 @@ class LedgerSink:
         every_s: seconds between two stores of a running report (default EVERY_S).
     """
 
-    where = "the ledger"
-
     def __init__(self, ledger: Ledger | str | os.PathLike[str], every_s: float | None = None):
         self._ledger = ledger
         self.every_s = EVERY_S if every_s is None else every_s
         self.run_id: int | None = None
         self._last_s = -float("inf")
         self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The ledger's URL (password hidden) once it is open, else "the ledger"."""
+        if isinstance(self._ledger, Ledger):
+            return f"the ledger {self._ledger.where}"
+        return "the ledger"
 
     @property
     def ledger(self) -> Ledger:

@@ -25,13 +25,14 @@ import psutil
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
 
 from greenspike._version import __version__
-from greenspike.energy.measurement import STATUSES, ComponentEnergy, EnergyReport
+from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
 from greenspike.energy.placement import check_job_id
 from greenspike.energy.scope import Scope, checked_scope
 from greenspike.errors import InvalidInputError
 from greenspike.ledger import schema
 from greenspike.ledger._engine import connect
+from greenspike.ledger.filters import MetricCondition, name_like
 from greenspike.ledger.jobs import JobRecord, aggregate_job
 from greenspike.ledger.location import ledger_url
 from greenspike.ledger.migrations import migrate
@@ -269,38 +270,55 @@ class Ledger:
         *,
         name: str | None = None,
         tags: Mapping[str, object] | None = None,
+        tag_keys: Iterable[str] = (),
         status: str | None = None,
         since_unix_s: float | None = None,
         until_unix_s: float | None = None,
+        where: Sequence[MetricCondition] = (),
         limit: int | None = None,
         job_id: str | None = None,
     ) -> list[RunRecord]:
         """The runs that match every filter given, newest first.
 
         Args:
-            name: a part of the run's name, in any case.
+            name: a part of the run's name, in any case; or a glob matching the whole name
+                (`*` any text, `?` one character), e.g. "mlp-*relu".
             tags: tags the run must all have, with these values.
+            tag_keys: tags the run must all have, with any value.
             status: running, finished, failed, interrupted, or stale (a "running" run whose
                 process is gone).
             since_unix_s: the run started at or after this time.
             until_unix_s: the run started before this time.
+            where: conditions on the last value of metrics (`MetricCondition`, e.g.
+                `metric_condition("accuracy>=0.95")`), all of which must hold.
             limit: at most this many runs.
             job_id: the runs of this distributed job.
 
         Raises:
             InvalidInputError: an unknown status, a limit below 1, or a bad tag.
         """
-        r = schema.runs
+        r, t = schema.runs, schema.tags
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
         if job_id is not None:
             query = query.where(r.c.job_id == job_id)
         if name is not None:
-            query = query.where(r.c.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
+            query = query.where(r.c.name.ilike(name_like(name), escape="\\"))
         for key, value in checked_tags(tags).items():
-            t = schema.tags
             query = query.where(
                 exists().where(and_(t.c.run_id == r.c.id, t.c.key == key, t.c.value == value))
             )
+        for key in tag_keys:
+            query = query.where(exists().where(and_(t.c.run_id == r.c.id, t.c.key == key)))
+        for condition in where:  # on the last value: the highest step, then the latest
+            m = schema.metrics
+            last = (
+                select(m.c.value)
+                .where(m.c.run_id == r.c.id, m.c.name == condition.name)
+                .order_by(func.coalesce(m.c.step, -1).desc(), m.c.unix_s.desc(), m.c.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            query = query.where(condition.compare(last))
         if status is not None:
             if status not in (*STATUSES, "stale"):
                 raise InvalidInputError(
@@ -313,7 +331,7 @@ class Ledger:
             query = query.where(r.c.start_unix_s < until_unix_s)
         if limit is not None:
             if limit < 1:
-                raise InvalidInputError(f"limit must be >= 1, got {limit}")
+                raise InvalidInputError(f"`limit` must be >= 1, got {limit}")
             if status != "stale":
                 query = query.limit(limit)
         with self.engine.connect() as connection:
@@ -458,7 +476,7 @@ class Ledger:
                 local_rank=row["local_rank"],
                 node_rank=row["node_rank"],
                 scope=row["scope"],
-                components=tuple(components[row["id"]]),
+                components=Components(components[row["id"]]),
                 tags=run_tags[row["id"]],
                 metadata=json.loads(row["metadata_json"]),
                 metrics=tuple(run_metrics[row["id"]]),
@@ -491,10 +509,6 @@ def _alive(pid: int, created_unix_s: float) -> bool:
 def _intensity_source(intensity) -> str:
     where = f"{intensity.region}, {intensity.year}; " if intensity.region else ""
     return where + intensity.source
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:

@@ -1,16 +1,17 @@
 """Train a conventional network and its spiking twin on the same task and compare them.
 
 Both networks get the same data, data order, optimizer, budget and seed. Each is one
-`EnergyTracker` run of its own ("compare relu", "compare spiking"), kept in the run ledger and
-tagged `compare=<group id>`: it trains inside the run's window "train", so its training energy
-carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
-(once the window has closed), then is tested and counted on the test images. With precision
-int8 or int4 the window also holds the quantization: the float epochs, then the network
-quantized (calibrated on training images) and fine-tuned for `qat_epochs` with fake
-quantization. Each twin is then priced on every deployment it is asked for (the `hardware`
-profiles and its side of the `deploy` pairings), at that deployment's precision, with its test
-accuracy measured there (`greenspike.train.inference`). Once both are priced, the break-even
-spike rate per profile and each pairing. A KeyboardInterrupt or SIGTERM stops the comparison
+`EnergyTracker` run of its own, named by what it is ("mlp-128 digits relu", "cnn-16-32 mnist
+spiking": `run_name`), kept in the run ledger and tagged `compare=<group id>`: it trains
+inside the run's window "train", so its training energy carries the provenance of the meter
+that measured it, logs its loss and train accuracy per epoch (once the window has closed),
+then is tested and counted on the test images. With precision int8 or int4 the window also
+holds the quantization: the float epochs, then the network quantized (calibrated on training
+images) and fine-tuned for `qat_epochs` with fake quantization. Each twin is then priced on
+every deployment it is asked for (the `hardware` profiles and its side of the `deploy`
+pairings), at that deployment's precision, with its test accuracy measured there
+(`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile
+and each pairing. A KeyboardInterrupt or SIGTERM stops the comparison
 cleanly: the result still holds everything measured, with status "interrupted".
 """
 
@@ -125,7 +126,9 @@ def compare(
                 tracker = EnergyTracker(
                     meters,
                     country=config.country,
-                    name=f"compare {name}",
+                    intensity_g_per_kwh=config.intensity_g_per_kwh,
+                    pue=config.pue,
+                    name=run_name(config, name),
                     ledger=opened,
                     tags={GROUP_TAG: result.group, "network": name},
                     metadata={"config": config.to_dict()},
@@ -179,6 +182,15 @@ def _opened(ledger: LedgerOption) -> LedgerOption:
         if ledger != DEFAULT:
             raise
         return ledger
+
+
+def run_name(config: CompareConfig, network: str) -> str:
+    """The ledger name of one twin's run: model-widths, data set, network.
+
+    E.g. "mlp-128 digits relu", "cnn-16-32 mnist spiking".
+    """
+    shape = "-".join(str(size) for size in config.hidden)
+    return f"{config.model}-{shape} {config.dataset} {network}"
 
 
 def group_id() -> str:
