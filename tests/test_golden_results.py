@@ -25,6 +25,7 @@ VARYING = {
     "start_unix_s", "end_unix_s", "energy_j", "measured_energy_j", "estimated_energy_j",
     "kwh", "training_energy_j", "energy_j_by_component", "source", "notes", "co2e_g",
     "estimated_saved_j", "training_j_per_epoch", "energy_sources", "cpu", "ram",
+    "other_scope_energy_j", "host",
 }  # fmt: skip
 
 

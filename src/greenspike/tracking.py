@@ -22,7 +22,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
+from greenspike.energy.duties import GpuChoice
 from greenspike.energy.meters.base import Meter
+from greenspike.energy.placement import Placement
+from greenspike.energy.scope import Scope
 from greenspike.energy.tracker import OnUpdate, Sync, Tracker
 
 if TYPE_CHECKING:
@@ -39,7 +42,8 @@ class EnergyTracker(Tracker):
 
     Args:
         meters, interval_s, country, pue, intensity_g_per_kwh, name, cpu_tdp_w, on_update,
-            tags, metadata, command, sync: as for `Tracker`.
+            tags, metadata, command, sync, scope, count_self, job_id, placement, gpus,
+            total_epochs, energy_budget_kwh: as for `Tracker`.
         ledger: where the run is kept: "default", a URL or file path, a `Ledger`, or None to
             keep nothing.
 
@@ -64,6 +68,13 @@ class EnergyTracker(Tracker):
         metadata: Mapping[str, Any] | None = None,
         command: str | None = None,
         sync: Sync | Literal["auto"] | None = "auto",
+        scope: Scope = "machine",
+        count_self: bool = True,
+        job_id: str | None = None,
+        placement: Placement | None = None,
+        gpus: GpuChoice = "auto",
+        total_epochs: int | None = None,
+        energy_budget_kwh: float | None = None,
     ):
         from greenspike.ledger.sink import ledger_sink
 
@@ -81,6 +92,13 @@ class EnergyTracker(Tracker):
             metadata=metadata,
             command=command,
             sync=sync,
+            scope=scope,
+            count_self=count_self,
+            job_id=job_id,
+            placement=placement,
+            gpus=gpus,
+            total_epochs=total_epochs,
+            energy_budget_kwh=energy_budget_kwh,
         )
 
 
@@ -99,6 +117,11 @@ def track(
     metadata: Mapping[str, Any] | None = None,
     command: str | None = None,
     sync: Sync | Literal["auto"] | None = "auto",
+    scope: Scope = "machine",
+    job_id: str | None = None,
+    gpus: GpuChoice = "auto",
+    total_epochs: int | None = None,
+    energy_budget_kwh: float | None = None,
 ) -> EnergyTracker:
     """A tracker for `with gs.track("train", country="FRA"):` or `@gs.track("fit")`.
 
@@ -122,4 +145,9 @@ def track(
         metadata=metadata,
         command=command,
         sync=sync,
+        scope=scope,
+        job_id=job_id,
+        gpus=gpus,
+        total_epochs=total_epochs,
+        energy_budget_kwh=energy_budget_kwh,
     )

@@ -97,13 +97,18 @@ def test_bad_input_is_refused_at_once(tmp_path):
         tracker.log_metrics(loss=float("inf"))
 
 
-def test_the_distributed_rank_is_recorded(ledger_url, monkeypatch):
+def test_the_distributed_rank_and_job_are_recorded(ledger_url, monkeypatch):
     monkeypatch.setenv("RANK", "3")
     monkeypatch.setenv("WORLD_SIZE", "8")
-    with EnergyTracker(interval_s=0.01) as tracker:
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("GROUP_RANK", "1")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "run-42")
+    with EnergyTracker(interval_s=0.01, scope="process") as tracker:
         pass
     run = Ledger(ledger_url).run(tracker.run_id)
-    assert (run.rank, run.world_size) == (3, 8)
+    assert (run.rank, run.world_size, run.local_rank, run.node_rank) == (3, 8, 1, 1)
+    assert (run.job_id, run.scope) == ("run-42", "process")
+    assert run.report.placement.job_id == "run-42"
 
 
 def test_the_tracker_says_where_the_run_is_kept(ledger_url, caplog):

@@ -99,6 +99,34 @@ def test_at_80_columns_no_line_is_longer_and_no_figure_breaks():
     assert "1.86 kJ" in row and "measured" in row  # whole, on the component's line
 
 
+def test_a_summary_shows_both_scopes_the_rank_and_the_forecast_where_they_matter():
+    from dataclasses import replace
+
+    from greenspike.energy.forecast import Forecast
+    from greenspike.energy.placement import Placement
+
+    forecast = Forecast(
+        10, 2, 2, 0.9, 9000.0, 8000.0, 10000.0, 600.0, 500.0, 700.0,
+        None, None, None, 1874.8, 80.0, 900.0, 60.0,
+    )  # fmt: skip
+    placement = Placement("torchrun", "job-7", 3, 8, 1, 4, 0, "node-a")
+    shared = replace(
+        report(), other_scope_energy_j=420.0, placement=placement, forecast=forecast
+    ).summary()
+    text = str(shared)
+    assert (
+        "Scope machine (everything on these CPUs and GPUs): 1.87 kJ. In process scope (the "
+        "tracked process and its children): 420 J; choose with --scope / scope=." in text
+    )
+    assert "rank 3 of 8 (local rank 1, node 0) under torchrun, job job-7" in text
+    assert f"Forecast: {forecast.summary()}" in text
+    assert_drawn_like_printed(shared)
+    assert all(len(line) <= 80 for line in drawn(shared, width=80))
+    # alike scopes, one rank, no forecast: none of those lines
+    plain = str(replace(report(), other_scope_energy_j=1874.0, placement=Placement(rank=0)))
+    assert "Scope" not in plain and "rank" not in plain and "Forecast" not in plain
+
+
 def test_print_of_a_footprint_estimate(capsys):
     run = gs.estimate_footprint("V100", devices=8, hours=24, pue=1.1, country="FRA")
     print(run)

@@ -32,6 +32,9 @@ STATUS_OPTION = typer.Option(
 )
 SINCE_OPTION = typer.Option(None, "--since", help="Runs started on or after: 2026-01-31[T12:00].")
 UNTIL_OPTION = typer.Option(None, "--until", help="Runs started before this date or time (UTC).")
+JOB_OPTION = typer.Option(
+    None, "--job", help="The runs of this distributed job (its ranks; see `runs list --jobs`)."
+)
 WHERE_OPTION = typer.Option(
     None,
     "--where",
@@ -61,7 +64,7 @@ def _unix_s(text: str | None, option: str) -> float | None:
     return moment.timestamp()
 
 
-def _select(ledger, name, tags, status, since, until, where, limit=None):
+def _select(ledger, name, tags, status, since, until, where, job=None, limit=None):
     from greenspike.ledger.filters import metric_condition
 
     pairs = [tag for tag in tags or [] if "=" in tag]
@@ -76,6 +79,7 @@ def _select(ledger, name, tags, status, since, until, where, limit=None):
         since_unix_s=_unix_s(since, "--since"),
         until_unix_s=_unix_s(until, "--until"),
         where=[metric_condition(text) for text in where or []],
+        job_id=job,
         limit=limit,
     )
 
@@ -101,16 +105,56 @@ def list_runs(
         "accuracy", "--metric", help="The metric whose last value is shown (if any run has it)."
     ),
     wide: bool = typer.Option(
-        False, "--wide", "-w", help="More columns: measured/estimated, CO2e, host, tags."
+        False,
+        "--wide",
+        "-w",
+        help="More columns: measured/estimated, CO2e, host, job, scope, tags.",
+    ),
+    job: str = JOB_OPTION,
+    jobs: bool = typer.Option(
+        False,
+        "--jobs",
+        help="List distributed jobs instead: one line per job, each sensor counted once "
+        "(with --since, --until, --limit).",
     ),
     as_json: bool = JSON_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """List runs, newest first, one line each: id, name, status, start, time, energy, metric."""
-    from greenspike.report.terminal import runs_table
+    """List runs, newest first, one line each: id, name, status, start, time, energy, metric.
 
+    With --jobs, distributed jobs instead: ranks, nodes, time, energy and CO2e of each.
+    """
+    from greenspike.report.terminal import jobs_table, runs_table
+
+    if jobs:
+        run_filters = {
+            "--name": name,
+            "--tag": tags,
+            "--status": status,
+            "--where": where,
+            "--job": job,
+            "--wide": wide,
+        }
+        if given := [flag for flag, value in run_filters.items() if value]:
+            raise InvalidInputError(
+                f"--jobs lists jobs, not runs: leave out {', '.join(given)} (or use --job ID "
+                "to list the runs of one job)"
+            )
+        with _ledger(ledger) as store:
+            found = store.jobs(
+                since_unix_s=_unix_s(since, "--since"),
+                until_unix_s=_unix_s(until, "--until"),
+                limit=limit,
+            )
+        if as_json:
+            _print_json([one.to_dict() for one in found])
+        elif not found:
+            Console().print("No jobs match.")
+        else:
+            Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
+        return
     with _ledger(ledger) as store:
-        runs = _select(store, name, tags, status, since, until, where, limit)
+        runs = _select(store, name, tags, status, since, until, where, job, limit)
     if as_json:
         _print_json([run.to_dict() for run in runs])
         return
@@ -127,14 +171,26 @@ def list_runs(
 
 @app.command("show", cls=Command)
 def show(
-    run_id: int = typer.Argument(..., help="The run's id (see `greenspike runs list`)."),
+    run_id: int = typer.Argument(None, help="The run's id (see `greenspike runs list`)."),
+    job: str = typer.Option(
+        None, "--job", help="Show this distributed job instead (see `runs list --jobs`)."
+    ),
     as_json: bool = JSON_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """Everything kept about one run: components with provenance, windows, metrics, tags."""
-    from greenspike.report.terminal import run_details
+    """Everything kept about one run, or one job with each sensor counted once."""
+    from greenspike.report.terminal import job_details, run_details
 
+    if (run_id is None) == (job is None):
+        raise InvalidInputError("give a run id or --job ID (one of the two)")
     with _ledger(ledger) as store:
+        if job is not None:
+            found = store.job(job)
+            if as_json:
+                _print_json(found.to_dict())
+            else:
+                Console().print(job_details(found))
+            return
         run = store.run(run_id)
     if as_json:
         _print_json(run.to_dict())
@@ -174,6 +230,7 @@ def delete(
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
     where: list[str] = WHERE_OPTION,
+    job: str = JOB_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
     ledger: str = LEDGER_OPTION,
 ) -> None:
@@ -183,14 +240,15 @@ def delete(
     """
     from greenspike.report.terminal import runs_table
 
-    filtered = any((name, tags, status, since, until, where))
+    filtered = any((name, tags, status, since, until, where, job))
     if not run_ids and not filtered:
         raise InvalidInputError("give the ids of the runs to delete, or filters (--tag ...)")
     with _ledger(ledger) as store:
         chosen = {run.id: run for run in (store.run(run_id) for run_id in run_ids or [])}
         if filtered:
             chosen.update(
-                (run.id, run) for run in _select(store, name, tags, status, since, until, where)
+                (run.id, run)
+                for run in _select(store, name, tags, status, since, until, where, job)
             )
         if not chosen:
             Console(stderr=True).print("No runs match: nothing deleted.")
@@ -228,6 +286,7 @@ def export(
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
     where: list[str] = WHERE_OPTION,
+    job: str = JOB_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Export runs: CSV for pandas (metrics, tags, config as columns) or JSON (everything)."""
@@ -240,7 +299,7 @@ def export(
     if output is not None and not output.parent.is_dir():
         raise InvalidInputError(f"cannot write {output}: no directory {output.parent}")
     with _ledger(ledger) as store:
-        text = writers[format](_select(store, name, tags, status, since, until, where))
+        text = writers[format](_select(store, name, tags, status, since, until, where, job))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -263,6 +322,9 @@ def report(
         "accuracy", "--metric", help="The metric plotted against energy across the runs."
     ),
     title: str = typer.Option(None, "--title", help="Title of the report."),
+    jobs: list[str] = typer.Option(
+        None, "--job", help="Also report on this distributed job as a whole (repeatable)."
+    ),
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Write one self-contained HTML report of these runs (plots included, no network needed)."""
@@ -273,7 +335,11 @@ def report(
         if tags:
             tagged = _select(store, None, tags, None, None, None, None)
             ids += [run.id for run in reversed(tagged)]
-        if not ids:
-            raise InvalidInputError("no runs to report on: give run ids or --tag KEY=VALUE")
-        path = write_html_report(store, ids, output, title=title, metric=metric)
-    Console(stderr=True).print(f"Report of {len(dict.fromkeys(ids))} runs written to {path}")
+        if not ids and not jobs:
+            raise InvalidInputError(
+                "no runs to report on: give run ids, --tag KEY=VALUE or --job ID"
+            )
+        path = write_html_report(store, ids, output, title=title, metric=metric, job_ids=jobs or [])
+    count = len(dict.fromkeys(ids))
+    what = f"{count} runs" + (f" and {len(jobs)} jobs" if jobs else "")
+    Console(stderr=True).print(f"Report of {what} written to {path}")

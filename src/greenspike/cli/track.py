@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import typer
@@ -52,6 +54,32 @@ def track(
     ),
     ledger: str = LEDGER_OPTION,
     no_ledger: bool = NO_LEDGER_OPTION,
+    scope: str = typer.Option(
+        "machine",
+        "--scope",
+        help="Whose energy: machine (everything on these CPUs and GPUs) or process (the "
+        "command and its children: their CPU time and memory; RAPL counters apportioned).",
+    ),
+    job_id: str = typer.Option(
+        None, "--job", help="Job id shared with other runs (default: from torchrun or Slurm)."
+    ),
+    total_epochs: int = typer.Option(
+        None,
+        "--epochs",
+        help="Epochs the command will run; it appends a line to $GREENSPIKE_EPOCHS_FILE at the "
+        "end of each (JSON numbers in it are kept as metrics), for a forecast of the run.",
+    ),
+    epochs_file: Path = typer.Option(
+        None,
+        "--epochs-file",
+        help="The file the command appends its epoch lines to (default: a temporary file).",
+        dir_okay=False,
+    ),
+    energy_budget_kwh: float = typer.Option(
+        None,
+        "--energy-budget-kwh",
+        help="With --epochs: stop the command (SIGTERM) when the forecast exceeds this.",
+    ),
 ) -> None:
     """Run a command, measure the energy it uses, print the report; exit with its status.
 
@@ -61,7 +89,9 @@ def track(
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
     from greenspike.energy._command import run_command
-    from greenspike.report.terminal import energy_report_view
+    from greenspike.energy.epochs_file import ENV_VAR, EpochsFile
+    from greenspike.energy.scope import checked_scope
+    from greenspike.report.terminal import energy_report_view, forecast_text
     from greenspike.tracking import EnergyTracker
 
     argv = command or []
@@ -74,6 +104,10 @@ def track(
         raise InvalidInputError(
             f"cannot write the report to {output}: no directory {output.parent}"
         )
+    if total_epochs is None and (epochs_file is not None or energy_budget_kwh is not None):
+        given = "--epochs-file" if epochs_file is not None else "--energy-budget-kwh"
+        raise InvalidInputError(f"{given} needs --epochs N, the number of epochs the command runs")
+    messages = Console(stderr=True)
     tracker = EnergyTracker(
         interval_s=interval_s,
         country=country,
@@ -84,9 +118,28 @@ def track(
         on_update=None if output is None else lambda report: report.write_json(output),
         ledger=ledger_choice(ledger, no_ledger),
         tags=key_values(tags or [], "--tag"),
+        scope=checked_scope(scope),
+        count_self=False,  # the command is charged, not greenspike
+        job_id=job_id,
+        total_epochs=total_epochs,
+        energy_budget_kwh=energy_budget_kwh,
     )
-    exit_code, report = run_command(argv, tracker)
-    messages = Console(stderr=True)
+    if total_epochs is None:
+        exit_code, report = run_command(argv, tracker)
+    else:
+        with tempfile.TemporaryDirectory(prefix="greenspike-") as folder:
+            path = epochs_file if epochs_file is not None else Path(folder) / "epochs"
+            reader = EpochsFile(
+                path,
+                tracker,
+                total_epochs,
+                on_forecast=lambda forecast: messages.print(forecast_text(forecast)),
+                on_over_budget=lambda reason: messages.print(
+                    f"greenspike: {reason}", style="red", markup=False
+                ),
+            )
+            environment = {**os.environ, ENV_VAR: str(path.resolve())}
+            exit_code, report = run_command(argv, tracker, env=environment, epochs=reader)
     if as_json:
         typer.echo(report.to_json())
     else:

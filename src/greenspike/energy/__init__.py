@@ -14,6 +14,7 @@ from greenspike.energy.carbon import (
     known_places,
 )
 from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
+from greenspike.energy.forecast import Forecast
 from greenspike.energy.measurement import (
     Component,
     ComponentEnergy,
@@ -22,6 +23,7 @@ from greenspike.energy.measurement import (
     MissingComponent,
     WindowReport,
 )
+from greenspike.energy.placement import Placement
 from greenspike.energy.sink import RunSink
 from greenspike.energy.tracker import TrackedFunction, Tracker, Window
 
@@ -32,8 +34,10 @@ __all__ = [
     "Components",
     "EnergyReport",
     "FootprintEstimate",
+    "Forecast",
     "MissingComponent",
     "Place",
+    "Placement",
     "RunSink",
     "Terminated",
     "TrackedFunction",

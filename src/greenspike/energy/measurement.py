@@ -7,6 +7,10 @@
 Components that could not be read are listed in `missing` with the reason, never counted as 0 J.
 A report is a plain value: `to_dict()` gives JSON-ready data and `from_dict()` reads it back;
 `print(report)` shows its summary (`summary()`), `report.components["cpu"]` one component.
+
+A report also says whose energy it holds (`scope`, see greenspike.energy.scope) with the figure
+of the other scope beside it, where the process sits in a distributed job (`placement`), and
+the latest forecast of the whole run (`forecast`), if one was made.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from greenspike._files import write_atomically
 from greenspike._summary import Column, Summary, TextTable
 from greenspike._units import energy, kwh
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
+from greenspike.energy.forecast import Forecast
+from greenspike.energy.placement import Placement
+from greenspike.energy.scope import WHOSE, Scope, checked_scope, other_scope, scopes_differ
 from greenspike.errors import InvalidInputError
 
 Status = Literal["running", "finished", "failed", "interrupted"]
@@ -29,6 +36,8 @@ STATUSES: tuple[Status, ...] = ("running", "finished", "failed", "interrupted")
 Provenance = Literal["measured", "estimated"]
 J_PER_KWH = 3.6e6
 SCHEMA = "greenspike.energy-report/1"
+# The method of a counter apportioned to the tracked processes (scope "process").
+APPORTIONED = "cpu-time share"
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,8 @@ class Component:
 
     - name: "cpu:package-0", "dram:0", "gpu:0"; "cpu" and "ram" for estimates.
     - provenance: "measured" (a hardware sensor) or "estimated" (a model).
-    - method: "energy counter", "power sampling", "tdp x utilisation", "memory model".
+    - method: "energy counter", "power sampling", "tdp x utilisation", "memory model", or
+      "cpu-time share" (a counter apportioned to the tracked processes: estimated).
     - source: the sensor, or the model with its inputs: "rapl:package-0", "nvml:0 (NVIDIA A100)",
       "tdp-utilisation: 12 W/core x 2 cores x 37 %".
     - notes: what the figure does not cover (a gap while the sensor was unreadable, ...).
@@ -51,7 +61,9 @@ class Component:
 
     @property
     def label(self) -> str:
-        """One of: measured, measured (power sampling), estimated."""
+        """One of: measured, measured (power sampling), estimated, apportioned."""
+        if self.method == APPORTIONED:
+            return "apportioned"
         if self.provenance == "measured" and self.method != "energy counter":
             return f"measured ({self.method})"
         return self.provenance
@@ -213,7 +225,9 @@ class EnergyReport(_Totals):
     """What a tracked run used, component by component, and how each figure was obtained.
 
     Timestamps are Unix seconds; `end_unix_s` is None while the run is going on
-    (status "running"). `duration_s` comes from a monotonic clock.
+    (status "running"). `duration_s` comes from a monotonic clock. `scope` says whose energy
+    the components hold; `other_scope_energy_j` is the run's total as the other scope counts
+    it (None where no meter has scopes).
     """
 
     name: str | None
@@ -227,6 +241,21 @@ class EnergyReport(_Totals):
     carbon_intensity: CarbonIntensity | None = None
     windows: tuple[WindowReport, ...] = ()
     notes: tuple[str, ...] = ()
+    scope: Scope = "machine"
+    other_scope_energy_j: float | None = None
+    placement: Placement | None = None
+    forecast: Forecast | None = None
+
+    @property
+    def other_scope(self) -> Scope:
+        """The scope `other_scope_energy_j` is counted in."""
+        return other_scope(self.scope)
+
+    @property
+    def scopes_differ(self) -> bool:
+        """Whether the two scopes' totals differ enough to show both."""
+        other = self.other_scope_energy_j
+        return other is not None and scopes_differ(self.energy_j, other)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "components", _components(self.components))
@@ -240,8 +269,9 @@ class EnergyReport(_Totals):
     def summary(self) -> Summary:
         """What `greenspike track` prints: components, totals, CO2e, windows and notes.
 
-        `str()` of it (and of the report) is plain text; the command line draws the same cells
-        as a table.
+        Also, where they matter: both scopes' totals when they differ much, the rank's place
+        in a distributed job, and the run's latest forecast. `str()` of it (and of the report)
+        is plain text; the command line draws the same cells as a table.
         """
         table = TextTable.of(
             (
@@ -257,6 +287,12 @@ class EnergyReport(_Totals):
         lines: list[str] = [self._carbon_line()]
         for m in self.missing:
             lines.append(f"missing {m.name}: {m.reason}" + (f"; fix: {m.fix}" if m.fix else ""))
+        if self.scopes_differ and self.other_scope_energy_j is not None:
+            lines.append(self._scope_line(self.other_scope_energy_j))
+        if self.placement is not None and self.placement.distributed:
+            lines.append(self.placement.summary())
+        if self.forecast is not None:
+            lines.append(f"Forecast: {self.forecast.summary()}")
         if self.windows:
             lines.append("windows:")
             lines += [line for w in self.windows for line in _window_lines(w, 1)]
@@ -275,6 +311,13 @@ class EnergyReport(_Totals):
         provenance = "measured + estimated" if both else "".join(kinds) if len(kinds) == 1 else ""
         rows.append(("total", energy(self.energy_j), provenance, f"= {kwh(self.kwh)}"))
         return rows
+
+    def _scope_line(self, other_j: float) -> str:
+        other = self.other_scope
+        return (
+            f"Scope {self.scope} ({WHOSE[self.scope]}): {energy(self.energy_j)}. "
+            f"In {other} scope ({WHOSE[other]}): {energy(other_j)}; choose with --scope / scope=."
+        )
 
     def _carbon_line(self) -> str:
         intensity = self.carbon_intensity
@@ -318,15 +361,22 @@ class EnergyReport(_Totals):
             "carbon_note": self.carbon_note,
             "windows": [w.to_dict() for w in self.windows],
             "notes": list(self.notes),
+            "scope": self.scope,
+            "other_scope_energy_j": self.other_scope_energy_j,
+            "placement": self.placement and self.placement.to_dict(),
+            "forecast": self.forecast and self.forecast.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
         """The report that `to_dict()` (or its JSON) describes; derived figures are recomputed.
 
+        Reports written before scopes, placements and forecasts existed read as machine scope
+        with none of the others.
+
         Raises:
-            InvalidInputError: `data` is not a greenspike energy report (another schema), or
-                the run or one of its windows has an unknown status.
+            InvalidInputError: `data` is not a greenspike energy report (another schema), the
+                run or one of its windows has an unknown status, or the scope is unknown.
         """
         if data.get("schema") != SCHEMA:
             raise InvalidInputError(
@@ -356,6 +406,10 @@ class EnergyReport(_Totals):
             carbon_intensity=CarbonIntensity(**intensity) if intensity else None,
             windows=tuple(WindowReport.from_dict(w, by_name) for w in data["windows"]),
             notes=tuple(data["notes"]),
+            scope=checked_scope(data.get("scope", "machine")),
+            other_scope_energy_j=data.get("other_scope_energy_j"),
+            placement=data.get("placement") and Placement.from_dict(data["placement"]),
+            forecast=data.get("forecast") and Forecast.from_dict(data["forecast"]),
         )
 
     def to_json(self, indent: int | None = 2) -> str:

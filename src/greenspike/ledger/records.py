@@ -8,6 +8,7 @@ from typing import Any
 
 from greenspike.energy.measurement import Components, EnergyReport, Status
 from greenspike.energy.metric import Metric
+from greenspike.energy.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RunRecord:
     `stale` is True for a run still marked "running" whose process is gone (same host) or that
     has not been updated for a while: it was killed (e.g. `kill -9`) and its figures are those of
     its last update, `updated_unix_s`. `report` is the full energy report as of that update.
+    The ranks of a distributed job share `job_id`; `scope` says whose energy the run holds.
     """
 
     id: int
@@ -49,6 +51,10 @@ class RunRecord:
     intensity_g_per_kwh: float | None
     intensity_source: str | None
     greenspike_version: str
+    job_id: str | None = None
+    local_rank: int | None = None
+    node_rank: int | None = None
+    scope: Scope = "machine"
     components: Components = field(default_factory=Components)
     tags: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -117,6 +123,10 @@ class RunRecord:
             "host": self.host,
             "rank": self.rank,
             "world_size": self.world_size,
+            "job_id": self.job_id,
+            "local_rank": self.local_rank,
+            "node_rank": self.node_rank,
+            "scope": self.scope,
             "command": self.command,
             "tags": ";".join(f"{k}={v}" for k, v in sorted(self.tags.items())),
         }

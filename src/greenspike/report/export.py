@@ -33,6 +33,10 @@ CSV_COLUMNS = (
     "host",
     "rank",
     "world_size",
+    "job_id",
+    "local_rank",
+    "node_rank",
+    "scope",
     "command",
     "tags",
 )
