@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from greenspike.errors import LedgerVersionError
+from greenspike.ledger.jobs import JobComponent, JobRecord, NodeEnergy
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
 from greenspike.ledger.records import RunRecord, Sample
 
@@ -28,8 +29,11 @@ _LAZY = {"SCHEMA_VERSION": "migrations", "Ledger": "store", "shared_ledger": "st
 __all__ = [
     "ENV_VAR",
     "SCHEMA_VERSION",
+    "JobComponent",
+    "JobRecord",
     "Ledger",
     "LedgerVersionError",
+    "NodeEnergy",
     "RunRecord",
     "Sample",
     "default_ledger_path",

@@ -2,9 +2,11 @@
 
 The table shows, per twin: test accuracy, parameters, training time and energy (measured and
 estimated apart), CO2e; per inference: operations, neuron updates, memory moved and spike rate;
-per hardware profile: energy per inference, its compute / memory / neuron split, and the
-break-even spike rate. Notes under it say what a profile could not price and where the
-training energy comes from.
+per hardware profile: energy per inference, its compute / memory / neuron split, the test
+accuracy at the profile's precision, and the break-even spike rate. Notes under it say what a
+profile could not price and where the training energy comes from. A second table puts each
+twin on its own hardware (the `deploy` pairings): both energies and accuracies, their ratio
+and a one-line verdict.
 """
 
 from __future__ import annotations
@@ -12,14 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from matplotlib.figure import Figure
 from rich.markup import escape
 from rich.table import Table
 
 from greenspike._units import grams, prefix_of, si
 from greenspike.cost import Counts, EnergyEstimate
 from greenspike.ledger.store import Ledger
+from greenspike.report._plots import data_uri, plain
 from greenspike.report.html import write_html_report
-from greenspike.train import BreakEven, CompareResult, NetworkResult, ProfileEnergy
+from greenspike.train import (
+    BreakEven,
+    CompareResult,
+    DeploymentEnergy,
+    NetworkResult,
+    Pairing,
+)
 
 Cell = Callable[[NetworkResult], str]
 
@@ -43,7 +53,7 @@ def compare_table(result: CompareResult) -> Table:
         )
 
     row("status", lambda n: n.status)
-    row("test accuracy", lambda n: f"{n.accuracy:.1%}", lambda n: n.accuracy)
+    row(f"test accuracy ({config.precision})", lambda n: f"{n.accuracy:.1%}", lambda n: n.accuracy)
     row("parameters", lambda n: f"{n.parameters:,}")
     row("training time", lambda n: f"{n.train_time_s:.1f} s", lambda n: n.train_time_s)
     for label, total in (
@@ -65,6 +75,7 @@ def compare_table(result: CompareResult) -> Table:
     row("per inference: ops", lambda n: _ops(counts(n), "effective"), inferred)
     row("  dense ops", lambda n: _ops(counts(n), "dense"), inferred)
     row("  neuron updates", lambda n: f"{counts(n).neuron_updates:,.0f}", inferred)
+    row("  membrane updates (NeuroBench)", lambda n: f"{counts(n).membrane_updates:,.0f}", inferred)
     row(
         "  memory moved (32-bit)",
         lambda n: si(counts(n).memory_bytes(32), "B", largest="M"),
@@ -89,7 +100,38 @@ def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path
     config = result.config
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
     title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
-    return write_html_report(ledger, run_ids, path, title=title)
+    figure = deployments_figure(result)
+    figures = {} if figure is None else {"Each twin on its own hardware": data_uri(figure)}
+    return write_html_report(ledger, run_ids, path, title=title, figures=figures)
+
+
+def deployments_figure(result: CompareResult) -> Figure | None:
+    """Energy per inference of each twin on its deployment, one pair of bars per pairing.
+
+    Estimated energies (hatched), on a log scale, each bar labelled with its accuracy at its
+    precision; a twin without a total is left out and said so. None without a pairing.
+    """
+    if not result.pairings:
+        return None
+    figure = Figure(figsize=(7.2, 0.8 + 0.7 * len(result.pairings)))
+    axes = figure.subplots()
+    rows = range(len(result.pairings))
+    for offset, twin, colour in ((0.18, "relu", "#d95f02"), (-0.18, "spiking", "#1b9e77")):
+        for row, pairing in zip(rows, result.pairings, strict=True):
+            energy: DeploymentEnergy = getattr(pairing, twin)
+            label = plain(f"{twin} on {energy.deployment.name}, {energy.accuracy:.1%}")
+            if energy.energy_j is None:  # no bar: written at the left edge instead
+                where = axes.get_yaxis_transform()
+                axes.text(0.01, row + offset, f"{label}: no total", va="center", transform=where)
+                continue
+            axes.barh(row + offset, energy.energy_j, height=0.34, color=colour, hatch="//")
+            axes.text(energy.energy_j, row + offset, f" {label}", va="center", fontsize="small")
+    axes.set_xscale("log")
+    axes.set_yticks(list(rows), [f"pairing {row + 1}" for row in rows])
+    axes.invert_yaxis()
+    axes.set_xlabel("estimated energy per inference (J), at each deployment's precision")
+    axes.grid(alpha=0.3, axis="x")
+    return figure
 
 
 def _training_cell(total: str) -> Cell:
@@ -145,16 +187,23 @@ def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> li
         The notes on the networks the profile cannot price in full.
     """
 
-    def energy(network: NetworkResult) -> ProfileEnergy:
+    def energy(network: NetworkResult) -> DeploymentEnergy:
         assert network.inference is not None
         return network.inference.energy[hardware]
 
     def total(network: NetworkResult) -> str:
-        estimate = energy(network).estimate
-        return "no total" if estimate.energy_j is None else si(estimate.energy_j, "J")
+        joules = energy(network).energy_j
+        return "no total" if joules is None else si(joules, "J")
 
     row(f"energy on {hardware}", total, lambda n: n.inference)
-    row("  compute / memory / neurons", lambda n: _split(energy(n).estimate), lambda n: n.inference)
+    row(
+        "  compute / memory / neurons",
+        lambda n: _split(energy(n).estimate.total),
+        lambda n: n.inference,
+    )
+    priced = [n.inference.energy[hardware] for n in result.networks.values() if n.inference]
+    label = precision_label(priced[0]) if priced else "its precision"
+    row(f"  test accuracy at {label}", lambda n: f"{energy(n).accuracy:.1%}", lambda n: n.inference)
     if result.break_even is not None and hardware in result.break_even:
         rate = _break_even(result.break_even[hardware])
         table.add_row(
@@ -164,20 +213,81 @@ def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> li
     return [
         _unpriced_note(name, hardware, energy(network), result)
         for name, network in result.networks.items()
-        if network.inference is not None and not energy(network).estimate.complete
+        if network.inference is not None and energy(network).energy_j is None
     ]
 
 
 def _unpriced_note(
-    network: str, hardware: str, energy: ProfileEnergy, result: CompareResult
+    network: str, hardware: str, energy: DeploymentEnergy, result: CompareResult
 ) -> str:
     note = (
-        f"{hardware}, {network}: no total: {'; '.join(energy.estimate.unpriced)} in layer(s) "
-        f"{', '.join(energy.unpriced_layers)}; the split holds what it could price"
+        f"{hardware}, {network}: no total: {'; '.join(energy.estimate.total.unpriced)} in "
+        f"layer(s) {', '.join(energy.unpriced_layers)}; the split holds what it could price"
     )
-    if network == "spiking" and result.config.encoding == "direct":
-        note += " (the first layer gets pixel values; --encoding rate or latency feeds it spikes)"
+    if network == "spiking" and result.config.encoding == "direct" and not energy.deployment.host:
+        note += (
+            f" (the first layer gets pixel values: {hardware}+host=cmos7-int8 runs it on a "
+            "host; --encoding rate or latency feeds it spikes)"
+        )
     return note
+
+
+def precision_label(energy: DeploymentEnergy) -> str:
+    """The deployment's precision: weights/activations/state per part, e.g. "int8/int8/int16"."""
+    parts = energy.deployment.parts
+    labels = [
+        "/".join(profile.precision.to_dict().values()) + (f" ({role})" if len(parts) > 1 else "")
+        for role, profile in parts
+    ]
+    return " + ".join(labels)
+
+
+def deployments_table(result: CompareResult) -> Table:
+    """Each twin on its own hardware: one row per `deploy` pairing, verdicts in the caption."""
+    table = Table(
+        title="each twin on its own hardware (energy per inference, accuracy at its precision)",
+        caption_justify="left",
+    )
+    for column in ("ReLU twin on", "energy", "accuracy", "spiking twin on", "energy",
+                   "accuracy", "spiking / ReLU"):  # fmt: skip
+        on = column.endswith("on")  # a deployment's name is never cut
+        table.add_column(column, justify="left" if on else "right", no_wrap=on)
+    for pairing in result.pairings:
+        relu, spiking = pairing.relu, pairing.spiking
+        ratio = pairing.energy_ratio
+        table.add_row(
+            escape(relu.deployment.name),
+            _joules(relu.energy_j),
+            f"{relu.accuracy:.1%}",
+            escape(spiking.deployment.name),
+            _joules(spiking.energy_j),
+            f"{spiking.accuracy:.1%}",
+            "-" if ratio is None else f"{ratio:.3g}x",
+        )
+    table.caption = "\n".join(escape(verdict_line(p)) for p in result.pairings)
+    return table
+
+
+def verdict_line(pairing: Pairing) -> str:
+    """One sentence: which twin uses less energy per inference there, by how much, how accurate."""
+    relu, spiking = pairing.relu, pairing.spiking
+    where = f"{spiking.deployment.name} vs {relu.deployment.name}"
+    accuracies = (
+        f"spiking {spiking.accuracy:.1%} at {precision_label(spiking)}, "
+        f"ReLU {relu.accuracy:.1%} at {precision_label(relu)}"
+    )
+    ratio = pairing.energy_ratio
+    if ratio is None:
+        missing = [e.deployment.name for e in (relu, spiking) if e.energy_j is None]
+        return f"{where}: no verdict: {', '.join(missing)} cannot price all of its twin"
+    if pairing.verdict == "tie":
+        return f"{where}: both twins use the same energy per inference ({accuracies})"
+    winner, factor = ("spiking", 1 / ratio) if pairing.verdict == "spiking" else ("ReLU", ratio)
+    return f"{where}: the {winner} twin uses {factor:.3g}x less energy per inference ({accuracies})"
+
+
+def _joules(joules: float | None) -> str:
+    return "no total" if joules is None else si(joules, "J")
 
 
 def _captions(result: CompareResult) -> list[str]:

@@ -8,7 +8,8 @@ One candidate is a point of this space, drawn by an Optuna trial:
     width      units (mlp) or channels (cnn) of every hidden layer, log-uniform
     lr         Adam learning rate, log-uniform
     spiking only: steps (time steps per image), beta (membrane decay per step),
-                  threshold (firing threshold), encoding (direct | rate | latency)
+                  threshold (firing threshold), encoding (direct | rate | latency; "events"
+                  with `steps` fixed for event data, see `SearchConfig.searched_space`)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from greenspike.errors import InvalidInputError
-from greenspike.train.models import ENCODINGS, MODELS
+from greenspike.train.models import ENCODINGS, EVENTS, MODELS
 
 NETWORKS = ("relu", "spiking")
 
@@ -46,7 +47,7 @@ class SearchSpace:
         """
         _check_choices("network", self.networks, NETWORKS)
         _check_choices("model", self.models, MODELS)
-        _check_choices("encoding", self.encodings, ENCODINGS)
+        _check_choices("encoding", self.encodings, (*ENCODINGS, EVENTS))
         if not isinstance(self.max_depth, int) or self.max_depth < 1:
             raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
         _check_range("width", self.width, 1)
@@ -91,13 +92,18 @@ def suggest(trial, space: SearchSpace) -> Candidate:
     )
 
 
-def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
+def build(
+    candidate: Candidate, image_shape: tuple[int, ...], classes: int, *, events: bool = False
+):
     """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`.
+
+    `events`: the data are event frames (`image_shape` one frame): the ReLU network takes
+    their event-count image, the spiking one the frames.
 
     Raises:
         InvalidInputError: the candidate does not fit the images (see `build_pair`).
     """
-    from greenspike.train.models import BETA, build_pair
+    from greenspike.train.models import BETA, EVENTS, build_pair
 
     relu, spiking = build_pair(
         candidate.model,
@@ -105,7 +111,7 @@ def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
         classes,
         candidate.hidden,
         candidate.steps or 1,
-        candidate.encoding or "direct",
+        EVENTS if events else candidate.encoding or "direct",
         beta=BETA if candidate.beta is None else candidate.beta,
         threshold=candidate.threshold or 1.0,
     )

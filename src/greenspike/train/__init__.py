@@ -3,10 +3,10 @@
 from greenspike.train.comparison import compare, write_results
 from greenspike.train.config import CompareConfig
 from greenspike.train.datasets import DATASETS, load_dataset
-from greenspike.train.inference import BreakEven, InferenceCost, ProfileEnergy
+from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import ENCODINGS, MODELS, build_pair
-from greenspike.train.results import CompareResult, NetworkResult
+from greenspike.train.results import CompareResult, NetworkResult, Pairing
 
 __all__ = [
     "DATASETS",
@@ -15,9 +15,10 @@ __all__ = [
     "BreakEven",
     "CompareConfig",
     "CompareResult",
+    "DeploymentEnergy",
     "InferenceCost",
     "NetworkResult",
-    "ProfileEnergy",
+    "Pairing",
     "build_pair",
     "compare",
     "evaluate",

@@ -1,14 +1,18 @@
 """Train a conventional network and its spiking twin on the same task and compare them.
 
 Both networks get the same data, data order, optimizer, budget and seed. Each is one
-`EnergyTracker` run of its own ("compare relu", "compare spiking"), kept in the run ledger and
-tagged `compare=<group id>`: it trains inside the run's window "train", so its training energy
-carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
-(once the window has closed), then is tested and counted on the test images
-(`greenspike.train.inference`: operations, memory traffic and energy per inference on each
-hardware profile). Once both are trained, the break-even spike rate per profile. A
-KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
-measured, with status "interrupted".
+`EnergyTracker` run of its own, named by what it is ("mlp-128 digits relu", "cnn-16-32 mnist
+spiking": `run_name`), kept in the run ledger and tagged `compare=<group id>`: it trains
+inside the run's window "train", so its training energy carries the provenance of the meter
+that measured it, logs its loss and train accuracy per epoch (once the window has closed),
+then is tested and counted on the test images. With precision int8 or int4 the window also
+holds the quantization: the float epochs, then the network quantized (calibrated on training
+images) and fine-tuned for `qat_epochs` with fake quantization. Each twin is then priced on
+every deployment it is asked for (the `hardware` profiles and its side of the `deploy`
+pairings), at that deployment's precision, with its test accuracy measured there
+(`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile
+and each pairing. A KeyboardInterrupt or SIGTERM stops the comparison
+cleanly: the result still holds everything measured, with status "interrupted".
 """
 
 from __future__ import annotations
@@ -27,26 +31,36 @@ import torch
 
 from greenspike._files import write_atomically
 from greenspike._signals import sigterm_raises
-from greenspike.cost import CostReport
+from greenspike.cost import CostReport, Deployment, deployment
 from greenspike.data import LabelledImages
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.tracker import status_of
 from greenspike.ledger.sink import DEFAULT, open_ledger
 from greenspike.ledger.store import Ledger
+from greenspike.quant import quantize
 from greenspike.tracking import EnergyTracker, LedgerOption
 from greenspike.train.config import CompareConfig
 from greenspike.train.datasets import load_dataset
-from greenspike.train.inference import break_even, count_network, inference_cost
+from greenspike.train.inference import (
+    CALIBRATION_IMAGES,
+    Deployer,
+    DeploymentEnergy,
+    InferenceCost,
+    break_even,
+    count_network,
+    inference_cost,
+)
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import EVENTS, build_pair
-from greenspike.train.results import CompareResult, NetworkResult
+from greenspike.train.results import CompareResult, NetworkResult, Pairing
 
 RESULTS_FILE = "results.json"
 GROUP_TAG = "compare"  # the ledger tag holding a comparison's group id
 TRAIN_WINDOW = "train"
 OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
 OnEnd = Callable[[CompareResult], None]  # the result, however the run ended
+QAT_LR_FACTOR = 0.1  # quantization-aware fine-tuning at a tenth of the learning rate
 
 
 def compare(
@@ -96,9 +110,12 @@ def compare(
         config.resolved_encoding,
     )
     result = CompareResult("running", group_id(), config, len(train.labels), len(test.labels))
+    table = config.profiles()
+    hardware = {name: deployment(name, table) for name in config.hardware}
+    pairs = [(deployment(r, table), deployment(s, table)) for r, s in config.deploy]
+    sides = {"relu": [relu for relu, _ in pairs], "spiking": [spiking for _, spiking in pairs]}
     opened = _opened(ledger)
     runs: dict[str, _NetworkRun] = {}
-    costs: dict[str, CostReport] = {}
     error: BaseException | None = None
     with sigterm_raises():
         try:
@@ -109,19 +126,33 @@ def compare(
                 tracker = EnergyTracker(
                     meters,
                     country=config.country,
-                    name=f"compare {name}",
+                    intensity_g_per_kwh=config.intensity_g_per_kwh,
+                    pue=config.pue,
+                    name=run_name(config, name),
                     ledger=opened,
                     tags={GROUP_TAG: result.group, "network": name},
                     metadata={"config": config.to_dict()},
                 )
-                run = runs[name] = _NetworkRun(name, network, tracker, config, on_batch)
-                costs[name] = run.run(train, test)
+                deployments = {**hardware, **{d.name: d for d in sides[name]}}
+                run = runs[name] = _NetworkRun(
+                    name, network, tracker, config, on_batch, deployments
+                )
+                run.run(train, test)
+            deployers = {name: run.deployer for name, run in runs.items() if run.deployer}
             result = replace(
                 result,
                 break_even={
-                    hardware: break_even(costs["spiking"], costs["relu"], hardware)
-                    for hardware in config.hardware
+                    name: break_even(
+                        deployers["spiking"].measure(where)[1],
+                        deployers["relu"].measure(where)[1],
+                        where,
+                    )
+                    for name, where in hardware.items()
                 },
+                pairings=tuple(
+                    Pairing(runs["relu"].priced(relu), runs["spiking"].priced(spiking))
+                    for relu, spiking in pairs
+                ),
             )
         except BaseException as caught:  # recorded, then re-raised unless an interrupt
             error = caught
@@ -153,6 +184,15 @@ def _opened(ledger: LedgerOption) -> LedgerOption:
         return ledger
 
 
+def run_name(config: CompareConfig, network: str) -> str:
+    """The ledger name of one twin's run: model-widths, data set, network.
+
+    E.g. "mlp-128 digits relu", "cnn-16-32 mnist spiking".
+    """
+    shape = "-".join(str(size) for size in config.hidden)
+    return f"{config.model}-{shape} {config.dataset} {network}"
+
+
 def group_id() -> str:
     """A new comparison's id, e.g. "20261123T104712-3fa2c1": UTC time and 6 random hex digits."""
     return f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
@@ -167,42 +207,78 @@ class _NetworkRun:
     tracker: EnergyTracker
     config: CompareConfig
     on_batch: OnBatch | None
+    deployments: dict[str, Deployment]
     status: str = "running"
     optimizer_steps: int | None = None
     train_time_s: float | None = None
     accuracy: float | None = None
     cost: CostReport | None = None
+    inference: InferenceCost | None = None
+    deployer: Deployer | None = None
 
-    def run(self, train: LabelledImages, test: LabelledImages) -> CostReport:
-        """Train (in the window "train"), test and count the network; returns its counts."""
+    def run(self, train: LabelledImages, test: LabelledImages) -> None:
+        """Train (in the window "train"), test, count and price the network."""
         try:
             with self.tracker:
                 self._train(train)
+                torch.manual_seed(self.config.seed)  # the spikes of a random encoder
                 self.accuracy = evaluate(self.network, test)
                 self.cost = count_network(self.network, test.images, self.config.seed)
+                self.deployer = Deployer(
+                    self.network,
+                    self.config.trained_precision,
+                    self.accuracy,
+                    self.cost,
+                    train.images,
+                    test,
+                    self.config.seed,
+                )
+                self.inference = inference_cost(self.cost, self.deployments, self.deployer)
                 self.tracker.log_metrics(None, **_finite(**self._final_metrics()))
         except BaseException as error:
             self.status = status_of(error)
             raise
         self.status = "finished"
-        return self.cost
+
+    def priced(self, where: Deployment) -> DeploymentEnergy:
+        """The network on `where` (one of its deployments)."""
+        assert self.inference is not None
+        return self.inference.energy[where.name]
 
     def _train(self, train: LabelledImages) -> None:
         epochs: list[tuple[int, float, float]] = []  # logged after the window: a write takes ms
         on_batch = self.on_batch
+        config = self.config
         started = time.perf_counter()
+
+        def train_for(epochs_run: int, first_epoch: int, lr: float) -> int:
+            return fit(
+                self.network,
+                train,
+                epochs=epochs_run,
+                batch_size=config.batch_size,
+                lr=lr,
+                seed=config.seed + first_epoch,
+                on_batch=None
+                if on_batch is None
+                else lambda epoch, *a: on_batch(self.name, first_epoch + epoch, *a),
+                on_epoch=lambda epoch, *a: epochs.append((first_epoch + epoch, *a)),
+            )
+
         try:
             with self.tracker.window(TRAIN_WINDOW):
-                self.optimizer_steps = fit(
-                    self.network,
-                    train,
-                    epochs=self.config.epochs,
-                    batch_size=self.config.batch_size,
-                    lr=self.config.lr,
-                    seed=self.config.seed,
-                    on_batch=None if on_batch is None else lambda *a: on_batch(self.name, *a),
-                    on_epoch=lambda *epoch: epochs.append(epoch),
-                )
+                self.optimizer_steps = train_for(config.epochs, 0, config.lr)
+                if config.precision != "fp32":  # quantize, then fine-tune with fake quantization
+                    torch.manual_seed(config.seed)
+                    self.network = quantize(
+                        self.network,
+                        config.trained_precision,
+                        train.images[:CALIBRATION_IMAGES],
+                    )
+                    if config.resolved_qat_epochs:
+                        self.optimizer_steps += train_for(
+                            config.resolved_qat_epochs, config.epochs, config.lr * QAT_LR_FACTOR
+                        )
         finally:
             self.train_time_s = time.perf_counter() - started
             for epoch, loss, accuracy in epochs:  # a diverged (NaN) loss is not a metric
@@ -211,18 +287,18 @@ class _NetworkRun:
                 )
 
     def _final_metrics(self) -> dict[str, float]:
-        """Test accuracy, spike rate, effective ops and each complete energy per inference."""
-        assert self.accuracy is not None and self.cost is not None
+        """Test accuracy, spike rate, effective ops; per deployment accuracy and energy."""
+        assert self.accuracy is not None and self.cost is not None and self.inference
         metrics = {
             "accuracy": self.accuracy,
             "effective_ops_per_inference": self.cost.total.effective_ops,
         }
         if self.cost.spike_rate is not None:
             metrics["spike_rate"] = self.cost.spike_rate
-        for hardware in self.config.hardware:
-            energy = self.cost.energy(hardware)
+        for name, energy in self.inference.energy.items():
+            metrics[f"accuracy:{name}"] = energy.accuracy
             if energy.energy_j is not None:
-                metrics[f"energy_per_inference_j:{hardware}"] = energy.energy_j
+                metrics[f"energy_per_inference_j:{name}"] = energy.energy_j
         return metrics
 
     def result(self) -> NetworkResult:
@@ -239,9 +315,7 @@ class _NetworkRun:
             train_time_s=self.train_time_s,
             accuracy=self.accuracy,
             spike_rate=None if self.cost is None else self.cost.spike_rate,
-            inference=None
-            if self.cost is None
-            else inference_cost(self.cost, self.config.hardware),
+            inference=self.inference,
             training_energy=window,
             training_co2e_g=None
             if report is None or window is None

@@ -3,6 +3,8 @@
     result = compare(CompareConfig())
     result.networks["spiking"].accuracy, result.networks["spiking"].inference.energy["loihi"]
     result.break_even["cmos45-int8"].verdict
+    pairing = result.pairings[0]                   # each twin on its own hardware
+    pairing.energy_ratio, pairing.verdict, pairing.spiking.accuracy
     json.dumps(result.to_dict())                   # results.json, as the README documents it
 
 A network interrupted or failed midway keeps what it measured: fields it never reached are None
@@ -17,10 +19,11 @@ from typing import Any, Literal
 
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.train.config import CompareConfig
-from greenspike.train.inference import BreakEven, InferenceCost
+from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
 
 Status = Literal["running", "finished", "failed", "interrupted"]
 NETWORKS = ("relu", "spiking")
+PairingVerdict = Literal["spiking", "relu", "tie", "unpriced"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,10 @@ class NetworkResult:
         run_id: its run in the ledger (None: not kept).
         optimizer_steps: minibatches trained on.
         train_time_s: wall-clock seconds of training.
-        accuracy: test accuracy (0..1).
+        accuracy: test accuracy (0..1) at the precision it was trained at.
         spike_rate: spikes per neuron per step over its spiking layers (None: not spiking).
-        inference: counts and energy per inference on each hardware profile.
+        inference: counts as trained, and accuracy and energy per inference on each
+            deployment (the `hardware` profiles, and its side of the `deploy` pairings).
         training_energy: the energy of its "train" window, with provenance.
         training_co2e_g: CO2e of that window (None without a carbon intensity).
         energy: the whole run's energy report.
@@ -74,6 +78,48 @@ class NetworkResult:
 
 
 @dataclass(frozen=True)
+class Pairing:
+    """The ReLU twin on one deployment against the spiking twin on another.
+
+    `energy_ratio` = spiking energy / ReLU energy per inference (below 1 the spiking twin uses
+    less), None when either has no total. `verdict`: which twin uses less energy ("tie" when
+    equal, "unpriced" without both totals). Each side carries its accuracy at its precision.
+    """
+
+    relu: DeploymentEnergy
+    spiking: DeploymentEnergy
+
+    @property
+    def energy_ratio(self) -> float | None:
+        """Spiking twin's joules per inference over the ReLU twin's; None without both."""
+        relu, spiking = self.relu.energy_j, self.spiking.energy_j
+        if relu is None or spiking is None or relu == 0:
+            return None
+        return spiking / relu
+
+    @property
+    def verdict(self) -> PairingVerdict:
+        """Which twin uses less energy per inference on its deployment."""
+        ratio = self.energy_ratio
+        if ratio is None:
+            return "unpriced"
+        return "spiking" if ratio < 1 else "relu" if ratio > 1 else "tie"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Both deployments, energies and accuracies, the ratio and the verdict."""
+        return {
+            "relu": self.relu.deployment.name,
+            "spiking": self.spiking.deployment.name,
+            "relu_energy_j": self.relu.energy_j,
+            "spiking_energy_j": self.spiking.energy_j,
+            "energy_ratio": self.energy_ratio,
+            "relu_accuracy": self.relu.accuracy,
+            "spiking_accuracy": self.spiking.accuracy,
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
 class CompareResult:
     """A comparison: its config, data sizes, each twin's result and the break-even per profile.
 
@@ -84,6 +130,7 @@ class CompareResult:
         train_size, test_size: images trained and tested on.
         networks: "relu" and "spiking", in the order they ran (only those that started).
         break_even: per hardware profile, once both twins are profiled; else None.
+        pairings: each `deploy` pairing, once both twins are priced.
     """
 
     status: Status
@@ -93,6 +140,7 @@ class CompareResult:
     test_size: int
     networks: Mapping[str, NetworkResult] = field(default_factory=dict)
     break_even: Mapping[str, BreakEven] | None = None
+    pairings: tuple[Pairing, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of results.json."""
@@ -105,4 +153,6 @@ class CompareResult:
         }
         if self.break_even is not None:
             data["break_even"] = {name: b.to_dict() for name, b in self.break_even.items()}
+        if self.pairings:
+            data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
         return data
