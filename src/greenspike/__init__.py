@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
     "estimate_footprint": "greenspike.energy.footprint",
+    "keep_freed_memory": "greenspike._memory",
     "track": "greenspike.tracking",
 }
 

@@ -83,12 +83,14 @@ def compare(
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
+    from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import compare_table, deployments_table, write_compare_report
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
 
     torch.set_num_threads(1)  # small matrices: one thread is fastest, and fair to neighbours
+    keep_freed_memory()  # reuse each step's large buffers (see greenspike._memory)
     pairings = {"deploy": tuple(_pairing(text) for text in deploy)} if deploy else {}
     config = CompareConfig(
         dataset=dataset,

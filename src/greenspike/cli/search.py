@@ -84,6 +84,7 @@ def search(
     if importlib.util.find_spec("optuna") is None:
         raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
     from greenspike._files import write_atomically
+    from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.pareto import write_pareto_plot
     from greenspike.report.search import (
@@ -124,6 +125,7 @@ def search(
     )
     config.check()
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
+    keep_freed_memory()  # reuse each step's large buffers (see greenspike._memory)
     console = Console()
     messages = Console(stderr=True) if as_json else console  # stdout is the JSON's
     with messages.status(f"searching ({workers} worker{'s' * (workers > 1)})"):

@@ -6,6 +6,7 @@ import torch
 
 from greenspike.snn import functional
 from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.lif import check_parameters, lif_update, run_lif
 from greenspike.snn.kernels._choose import Backend, check_backend
 from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
@@ -28,8 +29,10 @@ class LIF(SpikingNeuron):
     """
 
     State = functional.LIFState
-    _sequence_function = staticmethod(functional.lif)
-    _step_function = staticmethod(functional.lif_step)
+    _function_name = "lif"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_lif)
+    _update = staticmethod(lif_update)
     beta: torch.Tensor
     backend: Backend
 
