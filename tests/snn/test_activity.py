@@ -42,7 +42,9 @@ def test_penalty_gradient_matches_finite_differences(target_rate):
             others = [t.detach() for t in layers]
 
             def value(changed, s=s, others=others):
-                swapped = [changed.reshape(s.shape) if t is s else o for t, o in zip(layers, others)]
+                swapped = [
+                    changed.reshape(s.shape) if t is s else o for t, o in zip(layers, others)
+                ]
                 return penalty(swapped).item()
 
             numeric = (value(up) - value(down)) / 2e-6
