@@ -167,7 +167,7 @@ def test_event_driven_fetches_of_spikes_scale_with_the_rate_those_of_pixels_do_n
         == spiking.layers["1"].counts.event_weight_reads
         > 0
     )
-    for name, layer in silent.layers.items():
+    for layer in silent.layers.values():
         if layer.counts.dense_acs > 0:
             assert layer.counts.event_weight_reads == 0 and layer.counts.effective_acs == 0
     assert silent.spike_rate == 0

@@ -62,6 +62,9 @@ def test_each_twin_on_its_own_hardware():
     assert second.spiking.energy_j is None and second.verdict == "unpriced"
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert data["deployments"][0] == {
+        "network": "spiking",
+        "accuracy_change": pytest.approx(100 * (first.spiking.accuracy - first.relu.accuracy)),
+        "levers": first.levers.to_dict(),
         "relu": "cmos7-int8",
         "spiking": "loihi+host=cmos7-int8",
         "relu_energy_j": first.relu.energy_j,

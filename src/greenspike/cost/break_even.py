@@ -122,8 +122,9 @@ def _target_j(conventional: CostReport | float, where: Deployment) -> float:
 def _energy_j(report: CostReport, where: Deployment) -> float:
     estimate = where.price(report)
     if estimate.energy_j is None:
+        what = "profile" if where.host is None else "deployment"
         raise UnpricedOperationError(
-            f"{where.name!r} cannot price all of {report.model}: "
+            f"{what} {where.name!r} cannot price all of {report.model}: "
             + "; ".join(estimate.total.unpriced)
         )
     return estimate.energy_j

@@ -73,9 +73,9 @@ class RatePenalty:
                 "has no greenspike spiking neuron, or nothing ran since the recorder was cleared"
             )
         if self.target_rate is None:
-            total = sum(s.sum() for s in spikes)
+            total = torch.stack([s.sum() for s in spikes]).sum()
             values = sum(s.numel() for s in spikes)
-            return self.weight * total / values  # type: ignore[operator]
+            return self.weight * total / values
         excess = [torch.relu(s.mean() - self.target_rate) ** 2 for s in spikes]
         return self.weight * torch.stack(excess).mean()
 

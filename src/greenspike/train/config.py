@@ -12,7 +12,8 @@ from greenspike.errors import InvalidInputError
 from greenspike.quant import preset
 from greenspike.train.datasets import EVENT_SOURCES
 from greenspike.train.inference import DEFAULT_HARDWARE, DEFAULT_PAIRINGS, check_hardware
-from greenspike.train.models import EVENTS, check_encoding, check_model, check_steps
+from greenspike.train.models import BETA, EVENTS, check_encoding, check_model, check_steps
+from greenspike.train.spec import NetworkSpec
 
 Device = Literal["cpu", "cuda"]
 DEVICES: tuple[Device, ...] = ("cpu", "cuda")
@@ -50,6 +51,13 @@ class CompareConfig:
             side: each twin on the hardware it would run on.
         hardware_file: a CSV of user profiles (the columns of the bundled profiles.csv) that
             `hardware` and `deploy` may name.
+        beta: the spiking twin's LIF decay per step (and its readout's).
+        threshold: its LIF firing threshold.
+        learn_beta, learn_threshold: train the decay / threshold of each hidden LIF layer.
+        rate_penalty: weight of the activity penalty on the spiking twin's spikes
+            (`greenspike.snn.RatePenalty`; 0: none).
+        target_rate: None: the penalty is L1 on all spikes; else the per-layer firing rate
+            above which a layer is penalised (needs `rate_penalty` > 0).
     """
 
     dataset: str = "digits"
@@ -70,6 +78,12 @@ class CompareConfig:
     qat_epochs: int | None = None
     deploy: tuple[tuple[str, str], ...] = DEFAULT_PAIRINGS
     hardware_file: str | None = None
+    beta: float = BETA
+    threshold: float = 1.0
+    learn_beta: bool = False
+    learn_threshold: bool = False
+    rate_penalty: float = 0.0
+    target_rate: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
@@ -97,6 +111,29 @@ class CompareConfig:
         if self.qat_epochs is not None:
             return self.qat_epochs
         return 0 if self.precision == "fp32" else QAT_EPOCHS
+
+    @property
+    def relu_spec(self) -> NetworkSpec:
+        """The ReLU twin."""
+        return NetworkSpec("relu", self.model, self.hidden, self.lr)
+
+    @property
+    def spiking_spec(self) -> NetworkSpec:
+        """The spiking twin: the ReLU twin's layers, with LIF neurons and time steps."""
+        return NetworkSpec(
+            "spiking",
+            self.model,
+            self.hidden,
+            self.lr,
+            steps=self.steps,
+            encoding=self.resolved_encoding,
+            beta=self.beta,
+            threshold=self.threshold,
+            learn_beta=self.learn_beta,
+            learn_threshold=self.learn_threshold,
+            rate_penalty=self.rate_penalty,
+            target_rate=self.target_rate,
+        )
 
     def profiles(self) -> dict[str, HardwareProfile]:
         """The profiles `hardware` and `deploy` may name: bundled, and `hardware_file`'s.
@@ -133,6 +170,7 @@ class CompareConfig:
                 "needs 2-D ones: use --model mlp"
             )
         check_steps(self.steps)
+        self.spiking_spec.check()
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(
