@@ -43,7 +43,8 @@ def test_penalty_gradient_matches_finite_differences(target_rate):
 
             def value(changed, s=s, others=others):
                 swapped = [
-                    changed.reshape(s.shape) if t is s else o for t, o in zip(layers, others, strict=True)
+                    changed.reshape(s.shape) if t is s else o
+                    for t, o in zip(layers, others, strict=True)
                 ]
                 return penalty(swapped).item()
 
