@@ -42,6 +42,7 @@ from greenspike.search.records import (
     stored_record,
 )
 from greenspike.search.space import Candidate, build, suggest
+from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
 from greenspike.train.datasets import load_dataset, split
@@ -172,6 +173,7 @@ class TrialRunner:
                 lr=candidate.lr,
                 seed=config.seed + trial.number,
                 on_epoch=after_epoch,
+                penalty=RatePenalty(candidate.rate_penalty) if candidate.rate_penalty else None,
             )
         with tracker.window("evaluate"):
             evaluation = evaluate_trial(
