@@ -1,7 +1,16 @@
-"""`greenspike compare`: train a ReLU network and its spiking twin, show both side by side."""
+"""`greenspike compare`: train a ReLU network and its spiking twin, show both side by side.
+
+Progress is printed as lines (each network's first and last epochs, and one every
+EPOCH_LINE_S between; during a long epoch, a line every BATCH_LINE_S when the output is not a
+terminal, which shows a progress bar instead), so that it reads the same in a log; before a run
+forecast to be long, one line says so and how to shorten it. With `--optimize`, a search for
+the cheapest spiking network follows the twins.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -21,6 +30,10 @@ from greenspike.errors import InvalidInputError
 
 INTERRUPTED_EXIT_CODE = 130
 REPORT_FILE = "report.html"
+LOG_WIDTH = 140  # columns of the tables when the output is not a terminal
+BATCH_LINE_S = 10.0  # in a log, a line at least this often while an epoch goes on
+EPOCH_LINE_S = 2.0  # an epoch's line when this long passed since the last line (and always
+# for a network's first and last epochs), so a quick run does not flood the output
 
 
 def compare(
@@ -55,6 +68,45 @@ def compare(
     qat_epochs: int = typer.Option(
         None, help="Quantization-aware epochs after the float ones (default 3 with int8/int4)."
     ),
+    lr: float = typer.Option(2e-3, help="Adam's learning rate, the same for both twins."),
+    beta: float = typer.Option(0.9, help="Spiking twin: LIF membrane decay per step, in (0, 1]."),
+    threshold: float = typer.Option(1.0, help="Spiking twin: LIF firing threshold, > 0."),
+    learn_beta: bool = typer.Option(
+        False, "--learn-beta", help="Spiking twin: train each hidden layer's decay."
+    ),
+    learn_threshold: bool = typer.Option(
+        False, "--learn-threshold", help="Spiking twin: train each hidden layer's threshold."
+    ),
+    rate_penalty: float = typer.Option(
+        0.0,
+        help="Spiking twin: weight of an activity penalty on its spikes (L1 on the spike rate; "
+        "with --target-rate, on each layer's rate above it). 0: none.",
+    ),
+    target_rate: float = typer.Option(
+        None, help="Spiking twin: per-layer firing rate (spikes per neuron per step) to stay under."
+    ),
+    optimize: bool = typer.Option(
+        False,
+        "--optimize",
+        help="After the twins, search for the cheapest spiking network on --target within "
+        "--max-drop points of the ReLU twin's accuracy, and add it as a third network.",
+    ),
+    target: str = typer.Option(
+        "cmos45-int8", help="--optimize: the profile or deployment whose energy is minimised."
+    ),
+    max_drop: float = typer.Option(
+        1.0, help="--optimize: accuracy points the network may lose against the ReLU twin."
+    ),
+    trials: int = typer.Option(40, help="--optimize: the most trials."),
+    energy_budget_kj: float = typer.Option(
+        None, help="--optimize: stop starting trials once they used this many kJ."
+    ),
+    time_budget_min: float = typer.Option(
+        None, help="--optimize: stop starting trials after this many minutes."
+    ),
+    optimize_epochs: int = typer.Option(
+        None, help="--optimize: epochs per trial (default: --epochs)."
+    ),
     country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
     data_dir: Path = typer.Option(
         None, help="Directory with the files of mnist/fashion-mnist, or tonic's of nmnist/shd."
@@ -75,7 +127,8 @@ def compare(
     import torch
 
     from greenspike.ledger.sink import open_ledger
-    from greenspike.report.compare import compare_table, deployments_table, write_compare_report
+    from greenspike.report.compare import compare_table, deployments_table
+    from greenspike.report.progress import forecast_line
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
 
@@ -98,42 +151,51 @@ def compare(
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
-        **pairings,  # type: ignore[arg-type]
+        lr=lr,
+        beta=beta,
+        threshold=threshold,
+        learn_beta=learn_beta,
+        learn_threshold=learn_threshold,
+        rate_penalty=rate_penalty,
+        target_rate=target_rate,
+        **pairings,
     )
     config.check()
-    all_epochs = config.epochs + config.resolved_qat_epochs
+    optimizing = None
+    if optimize:
+        optimizing = _optimize_config(
+            target, max_drop, trials, energy_budget_kj, time_budget_min, optimize_epochs
+        )
+        if target not in config.hardware:  # the twins are priced on the target too
+            config = replace(config, hardware=(*config.hardware, target))
+        optimizing.check(config)
     console = Console()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        bars: dict[str, tuple[TaskID, TaskID]] = {}  # network -> (epochs bar, batches bar)
-
-        def on_batch(network: str, epoch: int, batch: int, batches: int, loss: float) -> None:
-            if network not in bars:
-                bars[network] = (
-                    progress.add_task(f"{network} epochs", total=all_epochs),
-                    progress.add_task(f"{network} batches", total=batches),
-                )
-            epoch_bar, batch_bar = bars[network]
-            progress.update(batch_bar, completed=batch + 1, description=f"loss {loss:.3f}")
-            progress.update(epoch_bar, completed=epoch + (batch + 1) // batches)
-
-        paths: list[Path] = []
+    if not console.is_terminal:  # a log: wide enough for the tables (a terminal has its own)
+        console = Console(width=LOG_WIDTH)
+    kept = None if no_ledger else ledger or "default"
+    paths: list[Path] = []
+    with _Progress(console, config.epochs + config.resolved_qat_epochs) as progress:
         result = run_compare(
             config,
-            on_batch=on_batch,
+            on_batch=progress.on_batch,
+            on_epoch=progress.on_epoch,
+            on_forecast=lambda f: progress.say(forecast_line(f, config)),
             on_end=lambda result: paths.append(write_results(result, out, json_file)),
-            ledger=None if no_ledger else ledger or "default",
+            ledger=kept,
         )
-    path = paths[0]
+        optimization = None
+        if optimizing is not None and result.status == "finished":
+            optimization = _run_optimization(result, optimizing, out, json_file, kept, progress)
+            result = optimization.result
+    path = paths[-1]
     console.print(compare_table(result))
     if result.pairings:
         console.print(deployments_table(result))
+    if optimization is not None:
+        from greenspike.report.optimize import optimization_lines
+
+        for line in optimization_lines(optimization):
+            console.print(escape(line))
     if country is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {escape(str(path))}", style="dim")
@@ -145,13 +207,127 @@ def compare(
             f"in {escape(store.where)}",
             style="dim",
         )
-        report = write_compare_report(result, store, out / REPORT_FILE)
+        from greenspike.report.compare_html import write_compare_report
+
+        report = write_compare_report(result, store, out / REPORT_FILE, optimization)
         console.print(f"Report: {escape(str(report))}", style="dim")
     elif not no_ledger:
         console.print("No report: the runs were not kept in the ledger (see above).", style="dim")
     if result.status == "interrupted":
         console.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+class _Progress:
+    """Progress lines of each network (a progress bar too, in a terminal)."""
+
+    def __init__(self, console: Console, epochs: int):
+        self.console, self.epochs = console, epochs
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.bars: dict[str, tuple[TaskID, TaskID]] = {}  # network -> (epochs, batches)
+        self.started: dict[str, float] = {}
+        self.last_line = time.monotonic()
+
+    def __enter__(self) -> _Progress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def say(self, line: str | None) -> None:
+        """Print a line above the bar (nothing for None)."""
+        if line is not None:
+            self.console.print(escape(line), highlight=False)
+            self.last_line = time.monotonic()
+
+    def on_batch(self, network: str, epoch: int, batch: int, batches: int, loss: float) -> None:
+        """Move the bars; in a log, a line now and then while a long epoch goes on."""
+        from greenspike.report.progress import batch_line
+
+        now = time.monotonic()
+        if network not in self.bars:
+            self.started[network] = now
+            self.bars[network] = (
+                self.bar.add_task(f"{network} epochs", total=self.epochs),
+                self.bar.add_task(f"{network} batches", total=batches),
+            )
+        epoch_bar, batch_bar = self.bars[network]
+        self.bar.update(batch_bar, completed=batch + 1, description=f"loss {loss:.3f}")
+        self.bar.update(epoch_bar, completed=epoch + (batch + 1) // batches)
+        if not self.console.is_terminal and now - self.last_line >= BATCH_LINE_S:
+            elapsed = now - self.started[network]
+            self.say(batch_line(network, epoch, self.epochs, batch, batches, loss, elapsed))
+
+    def on_epoch(self, record) -> None:
+        """A line for the first and last epochs of each network, and for one now and then."""
+        from greenspike.report.progress import epoch_line
+
+        edge = record.epoch in (0, record.epochs - 1)
+        if edge or time.monotonic() - self.last_line >= EPOCH_LINE_S:
+            self.say(epoch_line(record))
+
+
+def _optimize_config(target, max_drop, trials, energy_budget_kj, time_budget_min, epochs):
+    """The search `--optimize` runs (the `search` extra: Optuna).
+
+    Raises:
+        MissingExtraError: Optuna is not installed.
+    """
+    import importlib.util
+
+    from greenspike.errors import MissingExtraError
+
+    if importlib.util.find_spec("optuna") is None:
+        raise MissingExtraError("--optimize needs Optuna: pip install 'greenspike[search]'")
+    from greenspike.search import OptimizeConfig
+
+    return OptimizeConfig(
+        target=target,
+        max_drop=max_drop,
+        trials=trials,
+        energy_budget_kj=energy_budget_kj,
+        time_budget_min=time_budget_min,
+        epochs=epochs,
+    )
+
+
+def _run_optimization(result, optimizing, out: Path, json_file, kept, progress: _Progress):
+    """Search, add the chosen network, rewrite results.json with the search in it."""
+    from greenspike.report.optimize import trial_line
+    from greenspike.report.progress import forecast_line, search_forecast_line
+    from greenspike.search import optimize
+    from greenspike.train import write_results
+
+    config = result.config
+    spiking = result.networks["spiking"]
+    progress.say(
+        search_forecast_line(
+            optimizing.trials,
+            optimizing.epochs or config.epochs,
+            config.epochs,
+            spiking.train_time_s,
+        )
+    )
+    optimization = optimize(
+        result,
+        optimizing,
+        out=str(out),
+        ledger=kept,
+        on_trial=lambda trial: progress.say(trial_line(trial, optimizing.target)),
+        on_batch=progress.on_batch,
+        on_epoch=progress.on_epoch,
+        on_forecast=lambda f: progress.say(forecast_line(f, config)),
+    )
+    write_results(optimization, out, json_file)
+    return optimization
 
 
 def _pairing(text: str) -> tuple[str, str]:

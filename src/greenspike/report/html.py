@@ -69,6 +69,8 @@ def render_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
 ) -> str:
     """The report of `runs` as an HTML string.
 
@@ -79,6 +81,9 @@ def render_html_report(
         metric: the metric plotted against energy when two or more runs logged it.
         figures: heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
             shown after the summary (e.g. the Pareto front of a search).
+        template: the page's template: "report.html.j2", or one that extends it (e.g.
+            "compare.html.j2", whose block `comparison` comes before the runs).
+        context: what such a template shows besides the runs.
 
     Raises:
         InvalidInputError: `runs` is empty.
@@ -87,8 +92,9 @@ def render_html_report(
         raise InvalidInputError("no runs to report on")
     samples = samples or {}
     views = [_view(run, samples.get(run.id, ())) for run in runs]
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+    page = _environment().get_template(template)
+    return page.render(
+        **dict(context or {}),
         title=title or _default_title(runs),
         views=views,
         metric=metric,
@@ -107,6 +113,8 @@ def write_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the report of these runs to `path` (atomically); returns the path.
 
@@ -127,6 +135,8 @@ def write_html_report(
         title=title,
         metric=metric,
         figures=figures,
+        template=template,
+        context=context,
     )
     return write_atomically(path, text)
 

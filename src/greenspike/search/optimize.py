@@ -3,13 +3,14 @@
 After a comparison, a budgeted multi-objective study (`greenspike.search.search`: validation
 accuracy at the target's precision, energy per inference on the target) over the spiking
 twin's time steps, width, encoding, decay, threshold and activity penalty, with its depth,
-model and learning rate fixed. Of its complete trials, the chosen one is the cheapest on the
-target whose validation accuracy is within `max_drop` points of the ReLU twin's test accuracy at
-the target's precision (the reference: test images are never used to choose); if none is, the
-most accurate one ("the closest"). It is then trained and measured exactly as the twins were
-(`greenspike.train.add_network`: full train set, same epochs, precision and seed, its own run in
-the ledger) and joins the comparison as the network "optimized". Every trial and the study's
-energy bill are kept (`Optimization`).
+model and learning rate fixed. The reference is the ReLU twin trained and scored the way every
+trial is (on the same 80% of the train images, for the same epochs, its validation accuracy at
+the target's precision): test images are never used to choose. Of the complete trials, the
+chosen one is the cheapest on the target whose validation accuracy is within `max_drop` points
+of the reference; if none is, the most accurate one ("the closest"). It is then trained and
+measured exactly as the twins were (`greenspike.train.add_network`: full train set, same
+epochs, precision and seed, its own run in the ledger) and joins the comparison as the network
+"optimized". Every trial, the reference and the study's energy bill are kept (`Optimization`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import torch
+
+from greenspike.cost import FULL_PRECISION, deployment
+from greenspike.energy.measurement import EnergyReport
 from greenspike.errors import InvalidInputError
+from greenspike.search._trial import load_search_data
 from greenspike.search.config import SearchConfig
 from greenspike.search.records import TrialRecord
 from greenspike.search.result import SearchResult
 from greenspike.search.space import SearchSpace
+from greenspike.tracking import EnergyTracker
 from greenspike.train import CompareConfig, CompareResult, NetworkSpec, add_network
 from greenspike.train.comparison import OnBatch, OnEpoch, OnForecast
+from greenspike.train.inference import Deployer, count_network
+from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import ENCODINGS
 
 DEFAULT_TARGET = "cmos45-int8"  # an int8 accelerator on which both twins can be priced
@@ -128,12 +137,40 @@ class OptimizeConfig:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """The ReLU twin trained and scored as a trial is: what the trials are held to.
+
+    Args:
+        validation_accuracy: its validation accuracy at the target's precision.
+        test_accuracy: the ReLU twin of the comparison's test accuracy there (for the record).
+        energy: the energy of its run (training and scoring), with provenance.
+        run_id: its run in the ledger (None: not kept).
+    """
+
+    validation_accuracy: float
+    test_accuracy: float
+    energy: EnergyReport
+    run_id: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields, the energy as its totals."""
+        return {
+            "validation_accuracy": self.validation_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "energy_j": self.energy.energy_j,
+            "measured_energy_j": self.energy.measured_energy_j,
+            "estimated_energy_j": self.energy.estimated_energy_j,
+            "run_id": self.run_id,
+        }
+
+
+@dataclass(frozen=True)
 class Optimization:
     """What `compare --optimize` did: its study, and the network it chose and trained.
 
     Args:
         config: what was asked.
-        reference_accuracy: the ReLU twin's test accuracy at the target's precision.
+        reference: the ReLU twin as a trial, the accuracy the trials are held to.
         search: the study: every trial, its bill, why it stopped.
         chosen: the trial whose network joined the comparison (None: no complete trial).
         within_max_drop: whether the chosen trial's validation accuracy was within `max_drop`
@@ -142,7 +179,7 @@ class Optimization:
     """
 
     config: OptimizeConfig
-    reference_accuracy: float
+    reference: Reference
     search: SearchResult
     chosen: TrialRecord | None
     within_max_drop: bool
@@ -162,7 +199,7 @@ class Optimization:
                     "time_budget_min": self.config.time_budget_min,
                     "epochs": self.config.epochs,
                 },
-                "reference_accuracy": self.reference_accuracy,
+                "reference": self.reference.to_dict(),
                 "chosen_trial": None if self.chosen is None else self.chosen.number,
                 "within_max_drop": self.within_max_drop,
                 "network": NAME if NAME in self.result.networks else None,
@@ -182,6 +219,8 @@ def choose(
     trials: tuple[TrialRecord, ...], reference: float, max_drop: float
 ) -> tuple[TrialRecord | None, bool]:
     """The cheapest complete trial within `max_drop` points of `reference`, else the closest.
+
+    `reference` and the trials' accuracies are fractions; `max_drop` is in points.
 
     A trial's values are (validation accuracy, joules per inference on the target). The closest
     is the most accurate (the cheaper of equals).
@@ -266,10 +305,11 @@ def optimize(
             f"--optimize needs the ReLU twin priced on its target {config.target!r}: add the "
             "target to the comparison's hardware"
         )
-    reference = energy[config.target].accuracy
     study = config.search_config(result.config, result.group, out, ledger)
+    study.check()
+    reference = reference_run(result.config, study, energy[config.target].accuracy, meters)
     found = search(study, meters=meters, on_trial=on_trial)
-    chosen, within = choose(found.trials, reference, config.max_drop)
+    chosen, within = choose(found.trials, reference.validation_accuracy, config.max_drop)
     compared = result
     if chosen is not None and found.stopped_by != "interrupted":
         compared = add_network(
@@ -286,3 +326,53 @@ def optimize(
     elif found.stopped_by == "interrupted":
         compared = replace(result, status="interrupted")
     return Optimization(config, reference, found, chosen, within, compared)
+
+
+def reference_run(
+    compare: CompareConfig, study: SearchConfig, test_accuracy: float, meters: Any = "auto"
+) -> Reference:
+    """Train the ReLU twin as a trial of `study` is trained, and score it as one is scored.
+
+    On the study's fit images, for its epochs, with the comparison's learning rate; its
+    validation accuracy at the precision of the study's first hardware entry (the network
+    quantized there, as `greenspike.train.inference.Deployer` does). Its own run in the
+    study's ledger, tagged search=<study> and reference=relu.
+    """
+    data = load_search_data(study)
+    spec = compare.relu_spec
+    torch.manual_seed(study.seed)
+    network = spec.build(data.image_shape, data.classes)
+    tracker = EnergyTracker(
+        meters,
+        country=study.country,
+        name=f"search {study.study} reference relu",
+        ledger=study.ledger,
+        tags={"search": study.study, "reference": "relu"},
+        metadata={"spec": spec.to_dict()},
+    )
+    with tracker:
+        with tracker.window("train"):
+            fit(
+                network,
+                data.fit,
+                epochs=study.epochs,
+                batch_size=study.batch_size,
+                lr=spec.lr,
+                seed=study.seed,
+            )
+        with tracker.window("evaluate"):
+            as_trained = evaluate(network, data.validation)
+            counted = count_network(network, data.validation.images, study.seed)
+            deployer = Deployer(
+                network,
+                FULL_PRECISION,
+                as_trained,
+                counted,
+                data.fit.images,
+                data.validation,
+                study.seed,
+            )
+            accuracy = deployer.measure(deployment(study.hardware[0], study.profiles()))[0]
+        tracker.log_metrics(validation_accuracy=accuracy)
+    assert tracker.report is not None
+    return Reference(accuracy, test_accuracy, tracker.report, tracker.run_id)

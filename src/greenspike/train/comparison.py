@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import torch
 
@@ -580,7 +580,15 @@ def runs_once(report: CostReport, spec: NetworkSpec) -> tuple[str, ...]:
     return tuple(leading)
 
 
-def write_results(result: CompareResult, out_dir: str | Path, json_path: str | Path | None) -> Path:
+class Results(Protocol):
+    """What results.json holds: a `CompareResult`, or one that extends it (`--optimize`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of results.json."""
+        ...
+
+
+def write_results(result: Results, out_dir: str | Path, json_path: str | Path | None) -> Path:
     """Write `results.json` into `out_dir` (created), and a copy to `json_path` if given.
 
     Both are written atomically (greenspike._files): a reader never sees half a file.

@@ -69,6 +69,10 @@ class Levers:
             can give).
         one_step_j: its joules per inference at one time step, at today's spike rate (the most
             fewer steps can give).
+        rate_slope_j: joules per inference that one unit of spike rate adds:
+            E(r) = silent_j + rate_slope_j x r.
+        step_slope_j: joules per inference that each time step adds:
+            E(T) = one_step_j + step_slope_j x (T - 1).
     """
 
     spike_rate: float
@@ -77,6 +81,16 @@ class Levers:
     steps_break_even: StepsBreakEven
     silent_j: float
     one_step_j: float
+    rate_slope_j: float
+    step_slope_j: float
+
+    def energy_at_rate(self, rate: float) -> float:
+        """Joules per inference at spike rate `rate` (today's steps)."""
+        return self.silent_j + self.rate_slope_j * rate
+
+    def energy_at_steps(self, steps: float) -> float:
+        """Joules per inference at `steps` time steps (today's spike rate)."""
+        return self.one_step_j + self.step_slope_j * (steps - 1)
 
     @property
     def best(self) -> Lever:
@@ -92,6 +106,8 @@ class Levers:
             "break_even_steps": self.steps_break_even.to_dict(),
             "silent_j": self.silent_j,
             "one_step_j": self.one_step_j,
+            "rate_slope_j": self.rate_slope_j,
+            "step_slope_j": self.step_slope_j,
             "best": self.best,
         }
 
@@ -116,8 +132,12 @@ def levers(
     rate = break_even_rate(report, relu_j, where)
     steps = break_even_steps(report, relu_j, where, once)
     silent = where.price(at_spike_rate(report, 0.0)).energy_j
+    full = where.price(at_spike_rate(report, 1.0)).energy_j
     one_step = where.price(at_steps(report, 1, once)).energy_j
-    assert silent is not None and one_step is not None  # `where` prices all of the report
+    two_steps = where.price(at_steps(report, 2, once)).energy_j
+    # `where` prices all of the report, and so all of its projections
+    assert silent is not None and full is not None
+    assert one_step is not None and two_steps is not None
     return Levers(
         spike_rate=rate_now,
         steps=report.steps,
@@ -131,4 +151,6 @@ def levers(
         ),
         silent_j=silent,
         one_step_j=one_step,
+        rate_slope_j=full - silent,
+        step_slope_j=two_steps - one_step,
     )
