@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import EngFormatter, NullFormatter
+from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
 from greenspike.report._plots import plain
 from greenspike.train import CompareResult, DeploymentEnergy, Pairing
@@ -26,6 +26,7 @@ _STYLES = {"relu": ("#d95f02", "o"), "spiking": ("#1b9e77", "^"), "optimized": (
 _OTHER_STYLES = (("#e7298a", "D"), ("#66a61e", "v"), ("#a6761d", "P"))
 # compute / memory / neurons: how each part of a stacked bar is drawn
 _PARTS = (("compute", 1.0, "///"), ("memory", 0.55, "\\\\\\"), ("neurons", 0.3, "xx"))
+_RATIO_TICKS = tuple(m * 10.0**e for e in range(-3, 4) for m in (1, 2, 3, 5))
 _DEPLOYMENT_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf")
 
 
@@ -103,10 +104,14 @@ def _energy_panel(axes: Axes, result: CompareResult, names: list[str], place: st
         tops.append(bottom)
         axes.text(x, bottom, f"{energy.accuracy:.1%}", ha="center", va="bottom", fontsize="x-small")
     axes.set_xticks(range(len(shown)), [plain(name) for name, _ in shown], fontsize="small")
-    axes.set_xlim(-0.6, len(shown) - 0.4)
-    axes.set_ylim(0, 1.18 * max(tops, default=1.0))  # room for the accuracy labels
-    axes.yaxis.set_major_formatter(EngFormatter(unit="J"))
-    axes.tick_params(axis="y", labelsize="x-small")
+    margin = max(0.6, (len(names) - len(shown)) / 2 + 0.6)  # bars as wide in every panel
+    axes.set_xlim(-margin, len(shown) - 1 + margin)
+    if tops:
+        axes.set_ylim(0, 1.18 * max(tops))  # room for the accuracy labels
+        axes.yaxis.set_major_formatter(EngFormatter(unit="J"))
+        axes.tick_params(axis="y", labelsize="x-small")
+    else:  # nothing to scale: no axis of made-up joules
+        axes.set_yticks([])
     axes.set_title(plain(place.replace("+", "\n+")), fontsize="small")
     axes.grid(axis="y", alpha=0.3)
 
@@ -158,8 +163,10 @@ def levers_figure(result: CompareResult) -> Figure | None:
     ):
         axes.axhline(1.0, color="black", linewidth=1)
         axes.set_yscale("log")
+        low, high = axes.get_ylim()
+        axes.set_yticks([t for t in _RATIO_TICKS if low <= t <= high])
         axes.yaxis.set_minor_formatter(NullFormatter())
-        axes.yaxis.set_major_formatter(EngFormatter(unit="x", sep=""))
+        axes.yaxis.set_major_formatter(lambda y, _: f"{y:g}x")
         axes.set_xlabel(label)
         axes.set_ylabel("energy / ReLU twin's (estimated)")
         axes.grid(alpha=0.3, which="both")
@@ -203,6 +210,8 @@ def curves_figure(result: CompareResult) -> Figure | None:
             (accuracy, [e.train_accuracy for e in epochs]),
         ):
             axes.plot(x, values, color=colour, marker=marker, markersize=4, label=plain(name))
+    for axes in (loss, accuracy):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     loss.set_ylabel("training loss (cross-entropy)")
     accuracy.set_ylabel("train accuracy")
     accuracy.yaxis.set_major_formatter(lambda y, _: f"{y:.0%}")
@@ -218,6 +227,45 @@ def curves_figure(result: CompareResult) -> Figure | None:
         for colour, marker in [network_style(n, names)]
     ]
     _legend_below(figure, handles, len(handles))
+    return figure
+
+
+def training_figure(result: CompareResult) -> Figure | None:
+    """Each network's test accuracy against its training energy; None for fewer than two.
+
+    Filled markers: the energy all measured; hollow: some of it estimated.
+    """
+    trained = [
+        (name, n)
+        for name, n in result.networks.items()
+        if n.training_energy is not None and n.accuracy is not None
+    ]
+    if len(trained) < 2:
+        return None
+    names = list(result.networks)
+    figure = Figure(figsize=(6.4, 3.4), layout="constrained")
+    axes = figure.subplots()
+    for name, network in trained:
+        assert network.training_energy is not None and network.accuracy is not None
+        colour, marker = network_style(name, names)
+        window = network.training_energy
+        measured = window.estimated_energy_j == 0
+        axes.scatter(
+            [window.energy_j],
+            [network.accuracy],
+            s=70,
+            marker=marker,
+            color=colour if measured else "none",
+            edgecolors=colour,
+            linewidths=2,
+            label=plain(f"{name} ({'measured' if measured else 'estimated'})"),
+        )
+    axes.set_xlabel("training energy (J)")
+    axes.set_ylabel("test accuracy")
+    axes.yaxis.set_major_formatter(lambda y, _: f"{y:.1%}")
+    axes.xaxis.set_major_formatter(EngFormatter(unit="J"))
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return figure
 
 

@@ -18,6 +18,7 @@ from greenspike.report._compare_plots import (
     deployments_figure,
     energy_figure,
     levers_figure,
+    training_figure,
 )
 from greenspike.report._plots import data_uri
 from greenspike.report.compare import compare_view, deployments_view
@@ -69,7 +70,12 @@ def write_compare_report(
         ("Each twin on its own hardware", deployments_figure(result), "pairings-chart", None),
         (
             "The search's trials",
-            None if optimization is None else pareto_figure(optimization.search),
+            None
+            if optimization is None
+            else pareto_figure(
+                optimization.search,
+                None if optimization.chosen is None else optimization.chosen.number,
+            ),
             "search-chart",
             None if optimization is None else _chosen_note(optimization),
         ),
@@ -83,7 +89,9 @@ def write_compare_report(
     ):
         if figure is not None:
             charts.append((heading, data_uri(figure), chart_id, note))
+    training = training_figure(result)
     context = {
+        "training": None if training is None else data_uri(training),
         "table": compare_view(result),
         "pairings": deployments_view(result) if result.pairings else None,
         "optimization": None if optimization is None else optimization_lines(optimization),
