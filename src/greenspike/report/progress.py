@@ -53,11 +53,13 @@ def forecast_line(forecast: TrainingForecast, config: CompareConfig) -> str | No
     each = ", ".join(f"{name} {duration(s)}" for name, s in forecast.seconds.items())
     ways = []
     share = SHORT_S / total
-    if config.epochs > 1:
-        ways.append(f"--epochs {max(1, math.floor(config.epochs * share))}")
+    epochs = max(1, math.floor(config.epochs * share))
+    if epochs < config.epochs:
+        ways.append(f"--epochs {epochs}")
     images = forecast.batches * config.batch_size
-    if images * share >= config.batch_size:
-        ways.append(f"--limit {max(config.batch_size, int(images * share) // 100 * 100 or 100)}")
+    limit = int(images * share) // 100 * 100
+    if config.batch_size <= limit < images:
+        ways.append(f"--limit {limit}")
     spiking = [name for name in forecast.seconds if name != "relu"]
     if spiking:
         ways.append(
