@@ -400,10 +400,11 @@ def verdict_line(pairing: Pairing) -> str:
         )
     assert relu.energy_j is not None and spiking.energy_j is not None
     energies = distinct_si([spiking.energy_j, relu.energy_j], "J")
-    accuracy = (
-        f"at {pairing.accuracy_change:+.1f} points of accuracy "
-        f"({spiking.accuracy:.1%} vs {relu.accuracy:.1%})"
-    )
+    mine, theirs = f"{spiking.accuracy:.1%}", f"{relu.accuracy:.1%}"
+    if not same:  # each at its own precision
+        mine += f" at {precision_label(spiking)}"
+        theirs += f" at {precision_label(relu)}"
+    accuracy = f"at {pairing.accuracy_change:+.1f} points of accuracy ({mine} vs {theirs})"
     line = (
         f"{where}: {who} costs {distinct_ratio([ratio, 1.0])[0]} the ReLU twin "
         f"({energies[0]} vs {energies[1]}) {accuracy}"
