@@ -105,3 +105,20 @@ def test_optimize_on_a_slice_records_every_trial_and_adds_the_chosen_network(tmp
     assert len(trials) == 5  # four trials and the ReLU reference, each a run of its own
     (kept,) = ledger.runs(tags={"compare": result.group, "network": "optimized"})
     assert kept.id == optimized.run_id and kept.status == "finished"
+
+
+def test_search_cli_searches_the_penalty_and_learns_neurons(cli, tmp_path):
+    result = cli(
+        "search", "--networks", "spiking", "--trials", "2", "--epochs", "1", "--limit", "120",
+        "--rate-penalty", "0.01,1", "--learn-threshold", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "results.json").read_text())
+    for trial in written["trials"]:
+        assert 0.01 <= trial["params"]["rate_penalty"] <= 1
+    runs = Ledger().runs(tags={"search": "greenspike-search"})
+    assert all(run.metadata["candidate"]["learn_threshold"] for run in runs)
+    bad = cli("search", "--rate-penalty", "1", "--out", str(tmp_path))
+    assert bad.exit_code == 2 and "--rate-penalty takes LOW,HIGH" in bad.output
+    bad = cli("search", "--rate-penalty", "0,1", "--out", str(tmp_path))
+    assert bad.exit_code == 2 and "rate penalty range must be" in " ".join(bad.output.split())

@@ -9,6 +9,7 @@ the cheapest spiking network follows the twins.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -170,7 +171,7 @@ def compare(
             config = replace(config, hardware=(*config.hardware, target))
         optimizing.check(config)
     console = Console()
-    if not console.is_terminal:  # a log: wide enough for the tables (a terminal has its own)
+    if not console.is_terminal and "COLUMNS" not in os.environ:  # a log: room for the tables
         console = Console(width=LOG_WIDTH)
     kept = None if no_ledger else ledger or "default"
     paths: list[Path] = []

@@ -44,6 +44,17 @@ def search(
     networks: str = typer.Option("relu,spiking", help="Network kinds to search: relu, spiking."),
     models: str = typer.Option("mlp", help="Architectures to search: mlp, cnn."),
     max_depth: int = typer.Option(2, help="Most hidden layers a candidate may have."),
+    rate_penalty: str = typer.Option(
+        None,
+        help="LOW,HIGH: also search the weight of an L1 activity penalty on the spikes of "
+        "spiking candidates, log-uniform (e.g. 0.001,3; default: no penalty).",
+    ),
+    learn_beta: bool = typer.Option(
+        False, "--learn-beta", help="Spiking candidates train each hidden layer's decay."
+    ),
+    learn_threshold: bool = typer.Option(
+        False, "--learn-threshold", help="Spiking candidates train each hidden layer's threshold."
+    ),
     batch_size: int = typer.Option(64, help="Minibatch size."),
     limit: int = typer.Option(None, help="Use the first N train images only (quick runs)."),
     sampler: str = typer.Option("tpe", help="tpe (multi-objective TPE) or nsga2."),
@@ -93,7 +104,14 @@ def search(
         country=country,
         ledger=ledger or "default",
         out=str(out),
-        space=SearchSpace(networks=_names(networks), models=_names(models), max_depth=max_depth),
+        space=SearchSpace(
+            networks=_names(networks),
+            models=_names(models),
+            max_depth=max_depth,
+            rate_penalty=None if rate_penalty is None else _range(rate_penalty),
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+        ),
     )
     config.check()
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
@@ -117,6 +135,23 @@ def search(
     if result.stopped_by == "interrupted":
         console.print("[yellow]Interrupted[/]: resume with the same --storage and --study.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+def _range(text: str) -> tuple[float, float]:
+    """ "0.001,3" -> (0.001, 3.0).
+
+    Raises:
+        InvalidInputError: not two comma-separated numbers.
+    """
+    from greenspike.errors import InvalidInputError
+
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidInputError(
+            f"--rate-penalty takes LOW,HIGH (e.g. 0.001,3), got {text!r}"
+        ) from None
+    return low, high
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ same way, as a run of its own in the same group, and adds it to the result besid
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 import secrets
@@ -70,6 +71,7 @@ OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch,
 OnEpoch = Callable[[EpochRecord], None]  # each network's epochs, as they end
 OnForecast = Callable[[TrainingForecast], None]  # predicted training time, before any run
 OnEnd = Callable[[CompareResult], None]  # the result, however the run ended
+WARM_UP_STEPS = 3  # throwaway training steps per network before any run (the first is set-up)
 QAT_LR_FACTOR = 0.1  # quantization-aware fine-tuning at a tenth of the learning rate
 
 
@@ -543,13 +545,15 @@ def warm_up(
     batch_size: int = 64,
     penalty: RatePenalty | None = None,
 ) -> float:
-    """Run two training steps of a throwaway copy of `network`; returns the second's seconds.
+    """Run three training steps of a throwaway copy of `network`; returns one step's seconds.
 
     Torch's one-time set-up costs (kernels, the optimizer's first step) would otherwise land in
-    the window of whichever network trains first. The second step, past those costs, times one
-    minibatch of this network on this machine (the first, when the data holds only one).
+    the window of whichever network trains first. The quicker of the second and third steps,
+    past those costs, times one minibatch of this network on this machine (the last step, when
+    the data holds fewer).
     """
-    sample = LabelledImages(data.images[: 2 * batch_size], data.labels[: 2 * batch_size])
+    size = WARM_UP_STEPS * batch_size
+    sample = LabelledImages(data.images[:size], data.labels[:size])
     ends = [time.perf_counter()]
     fit(
         copy.deepcopy(network),
@@ -561,7 +565,8 @@ def warm_up(
         on_batch=lambda *_: ends.append(time.perf_counter()),
         penalty=penalty,
     )
-    return ends[-1] - ends[-2]
+    steps = [after - before for before, after in itertools.pairwise(ends)]
+    return min(steps[1:]) if len(steps) > 1 else steps[-1]
 
 
 def runs_once(report: CostReport, spec: NetworkSpec) -> tuple[str, ...]:
