@@ -64,3 +64,18 @@ def test_bad_knobs_exit_2_before_training(cli, tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert "epoch" not in result.output
+
+
+def test_ctrl_c_during_the_search_keeps_the_twins(cli, tmp_path, monkeypatch):
+    import greenspike.search  # noqa: F401  (the module `optimize` is shadowed by its function)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys.modules["greenspike.search.optimize"], "reference_run", interrupted)
+    result = cli("compare", *SLICE, "--out", str(tmp_path), "--optimize", "--trials", "2")
+    assert result.exit_code == 130, result.output
+    assert "Interrupted" in result.output
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert written["status"] == "interrupted"
+    assert [n["status"] for n in written["networks"].values()] == ["finished", "finished"]

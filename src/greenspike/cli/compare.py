@@ -26,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from greenspike._signals import Terminated, sigterm_raises
 from greenspike.cli._options import LEDGER_OPTION
 from greenspike.errors import InvalidInputError
 
@@ -186,8 +187,15 @@ def compare(
         )
         optimization = None
         if optimizing is not None and result.status == "finished":
-            optimization = _run_optimization(result, optimizing, out, json_file, kept, progress)
-            result = optimization.result
+            try:
+                with sigterm_raises():
+                    optimization = _run_optimization(
+                        result, optimizing, out, json_file, kept, progress, paths
+                    )
+                result = optimization.result
+            except (KeyboardInterrupt, Terminated):  # the twins are kept as they were
+                result = replace(result, status="interrupted")
+                paths.append(write_results(result, out, json_file))
     path = paths[-1]
     console.print(compare_table(result))
     if result.pairings:
@@ -300,7 +308,9 @@ def _optimize_config(target, max_drop, trials, energy_budget_kj, time_budget_min
     )
 
 
-def _run_optimization(result, optimizing, out: Path, json_file, kept, progress: _Progress):
+def _run_optimization(
+    result, optimizing, out: Path, json_file, kept, progress: _Progress, paths: list[Path]
+):
     """Search, add the chosen network, rewrite results.json with the search in it."""
     from greenspike.report.optimize import trial_line
     from greenspike.report.progress import forecast_line, search_forecast_line
@@ -327,7 +337,7 @@ def _run_optimization(result, optimizing, out: Path, json_file, kept, progress: 
         on_epoch=progress.on_epoch,
         on_forecast=lambda f: progress.say(forecast_line(f, config)),
     )
-    write_results(optimization, out, json_file)
+    paths.append(write_results(optimization, out, json_file))
     return optimization
 
 
