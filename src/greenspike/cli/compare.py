@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -27,6 +28,10 @@ from rich.progress import (
 )
 
 from greenspike._signals import Terminated, sigterm_raises
+
+if TYPE_CHECKING:
+    from greenspike.search import Optimization, OptimizeConfig
+    from greenspike.train import CompareResult, EpochRecord
 from greenspike.cli._options import LEDGER_OPTION
 from greenspike.errors import InvalidInputError
 
@@ -275,7 +280,7 @@ class _Progress:
             elapsed = now - self.started[network]
             self.say(batch_line(network, epoch, self.epochs, batch, batches, loss, elapsed))
 
-    def on_epoch(self, record) -> None:
+    def on_epoch(self, record: EpochRecord) -> None:
         """A line for the first and last epochs of each network, and for one now and then."""
         from greenspike.report.progress import epoch_line
 
@@ -284,7 +289,14 @@ class _Progress:
             self.say(epoch_line(record))
 
 
-def _optimize_config(target, max_drop, trials, energy_budget_kj, time_budget_min, epochs):
+def _optimize_config(
+    target: str,
+    max_drop: float,
+    trials: int,
+    energy_budget_kj: float | None,
+    time_budget_min: float | None,
+    epochs: int | None,
+) -> OptimizeConfig:
     """The search `--optimize` runs (the `search` extra: Optuna).
 
     Raises:
@@ -309,8 +321,14 @@ def _optimize_config(target, max_drop, trials, energy_budget_kj, time_budget_min
 
 
 def _run_optimization(
-    result, optimizing, out: Path, json_file, kept, progress: _Progress, paths: list[Path]
-):
+    result: CompareResult,
+    optimizing: OptimizeConfig,
+    out: Path,
+    json_file: Path | None,
+    kept: str | None,
+    progress: _Progress,
+    paths: list[Path],
+) -> Optimization:
     """Search, add the chosen network, rewrite results.json with the search in it."""
     from greenspike.report.optimize import trial_line
     from greenspike.report.progress import forecast_line, search_forecast_line
