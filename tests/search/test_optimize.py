@@ -122,3 +122,37 @@ def test_search_cli_searches_the_penalty_and_learns_neurons(cli, tmp_path):
     assert bad.exit_code == 2 and "--rate-penalty takes LOW,HIGH" in bad.output
     bad = cli("search", "--rate-penalty", "0,1", "--out", str(tmp_path))
     assert bad.exit_code == 2 and "rate penalty range must be" in " ".join(bad.output.split())
+
+
+def test_search_cli_searches_the_weight_of_a_target_rate_penalty(cli, tmp_path, monkeypatch):
+    from greenspike.search import _trial
+    from greenspike.snn import RatePenalty
+
+    built: list[RatePenalty] = []
+
+    def recorded(weight: float, target_rate: float | None = None) -> RatePenalty:
+        built.append(RatePenalty(weight, target_rate))
+        return built[-1]
+
+    monkeypatch.setattr(_trial, "RatePenalty", recorded)
+    result = cli(
+        "search", "--networks", "spiking", "--trials", "2", "--epochs", "1", "--limit", "120",
+        "--rate-penalty", "0.01,1", "--target-rate", "0.05", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(built) == 2 and all(p.target_rate == 0.05 for p in built)
+    assert all(0.01 <= p.weight <= 1 for p in built)
+    runs = Ledger().runs(tags={"search": "greenspike-search"})
+    assert [run.metadata["candidate"]["target_rate"] for run in runs] == [0.05, 0.05]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--target-rate", "0.05"), "a target rate needs a rate penalty range"),
+        (("--rate-penalty", "0.01,1", "--target-rate", "1.5"), "target rate must be"),
+    ],
+)
+def test_search_cli_refuses_a_target_rate_it_cannot_use(cli, tmp_path, args, message):
+    bad = cli("search", *args, "--out", str(tmp_path))
+    assert bad.exit_code == 2 and message in " ".join(bad.output.split())

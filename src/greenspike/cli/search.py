@@ -49,6 +49,11 @@ def search(
         help="LOW,HIGH: also search the weight of an L1 activity penalty on the spikes of "
         "spiking candidates, log-uniform (e.g. 0.001,3; default: no penalty).",
     ),
+    target_rate: float = typer.Option(
+        None,
+        help="With --rate-penalty: the searched weight penalises each spiking layer's firing "
+        "rate above this one (spikes per neuron per step, in [0, 1)) instead of all spikes.",
+    ),
     learn_beta: bool = typer.Option(
         False, "--learn-beta", help="Spiking candidates train each hidden layer's decay."
     ),
@@ -109,6 +114,7 @@ def search(
             models=_names(models),
             max_depth=max_depth,
             rate_penalty=None if rate_penalty is None else _range(rate_penalty),
+            target_rate=target_rate,
             learn_beta=learn_beta,
             learn_threshold=learn_threshold,
         ),

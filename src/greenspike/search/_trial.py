@@ -173,7 +173,9 @@ class TrialRunner:
                 lr=candidate.lr,
                 seed=config.seed + trial.number,
                 on_epoch=after_epoch,
-                penalty=RatePenalty(candidate.rate_penalty) if candidate.rate_penalty else None,
+                penalty=RatePenalty(candidate.rate_penalty, candidate.target_rate)
+                if candidate.rate_penalty
+                else None,
             )
         with tracker.window("evaluate"):
             evaluation = evaluate_trial(

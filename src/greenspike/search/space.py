@@ -9,8 +9,9 @@ One candidate is a point of this space, drawn by an Optuna trial:
     lr         Adam learning rate, log-uniform
     spiking only: steps (time steps per image), beta (membrane decay per step),
                   threshold (firing threshold), encoding (direct | rate | latency), and, when
-                  the space has a range for it, rate_penalty (weight of an L1 penalty on the
-                  spikes, `greenspike.snn.RatePenalty`, log-uniform)
+                  the space has a range for it, rate_penalty (weight of an activity penalty
+                  on the spikes, `greenspike.snn.RatePenalty`, log-uniform: L1, or with the
+                  space's fixed target_rate, a per-layer bound on the firing rate)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from greenspike.errors import InvalidInputError
+from greenspike.snn.activity import check_rate_penalty
 from greenspike.train.models import ENCODINGS, MODELS
 
 NETWORKS = ("relu", "spiking")
@@ -27,8 +29,10 @@ NETWORKS = ("relu", "spiking")
 class SearchSpace:
     """Ranges of the search (inclusive); tuples are the categorical choices.
 
-    `rate_penalty` None: spiking candidates train without an activity penalty. `learn_beta`
-    and `learn_threshold` are not searched: every spiking candidate learns them, or none.
+    `rate_penalty` None: spiking candidates train without an activity penalty. `target_rate`
+    (spikes per neuron per step, with a `rate_penalty` range only) makes the searched penalty
+    a per-layer target rate instead of L1; it is not searched. `learn_beta` and
+    `learn_threshold` are not searched: every spiking candidate learns them, or none.
     """
 
     networks: tuple[str, ...] = NETWORKS
@@ -42,6 +46,7 @@ class SearchSpace:
     encodings: tuple[str, ...] = ENCODINGS
     min_depth: int = 1
     rate_penalty: tuple[float, float] | None = None
+    target_rate: float | None = None
     learn_beta: bool = False
     learn_threshold: bool = False
 
@@ -52,7 +57,7 @@ class SearchSpace:
             InvalidInputError: naming the first bad range or choice and what is valid: an
                 empty or unknown network, model or encoding; a max depth that is not an
                 integer >= 1; a range whose low end is above its high end or outside its
-                limits.
+                limits; a target rate outside [0, 1), or without a rate penalty range.
         """
         _check_choices("network", self.networks, NETWORKS)
         _check_choices("model", self.models, MODELS)
@@ -66,6 +71,13 @@ class SearchSpace:
             )
         if self.rate_penalty is not None:
             _check_range("rate penalty", self.rate_penalty, 0, open_low=True)
+        if self.target_rate is not None:
+            if self.rate_penalty is None:
+                raise InvalidInputError(
+                    "a target rate needs a rate penalty range to search its weight "
+                    "(e.g. rate penalty 0.001,3)"
+                )
+            check_rate_penalty(self.rate_penalty[0], self.target_rate)
         _check_range("width", self.width, 1)
         _check_range("steps", self.steps, 1)
         _check_range("learning rate", self.lr, 0, open_low=True)
@@ -86,6 +98,7 @@ class Candidate:
     threshold: float | None = None
     encoding: str | None = None
     rate_penalty: float = 0.0
+    target_rate: float | None = None
     learn_beta: bool = False
     learn_threshold: bool = False
 
@@ -111,6 +124,7 @@ def suggest(trial, space: SearchSpace) -> Candidate:
         rate_penalty=0.0
         if space.rate_penalty is None
         else trial.suggest_float("rate_penalty", *space.rate_penalty, log=True),
+        target_rate=space.target_rate,
         learn_beta=space.learn_beta,
         learn_threshold=space.learn_threshold,
     )
