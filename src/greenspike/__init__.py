@@ -8,7 +8,8 @@ command line start fast and `greenspike.energy` never pulls in torch.
 The package is layered, and a module imports only from its own layer or below (checked by
 tests/test_layers.py against ARCHITECTURE.md):
 
-    cli -> report -> search -> train, tracking -> cost, quant, data, interop, ledger
+    cli -> report -> search, integrations -> train, tracking
+        -> cost, quant, data, interop, ledger
         -> energy, snn, errors (and the private helpers _files, _signals, _units, _version)
 """
 
@@ -31,6 +32,7 @@ _SUBPACKAGES: tuple[str, ...] = (
     "train",
     "interop",
     "search",
+    "integrations",
 )
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {

@@ -4,6 +4,7 @@ si(1.21e-7, "J") -> "121 nJ"      si(40784, "B", largest="M") -> "40.8 kB"
 distinct_si([1.121e-6, 1.1232e-6], "J") -> ["1.121 µJ", "1.123 µJ"]
 number(1234.5) -> "1,234"         number(0.012345) -> "0.01235"
 joules(1234.56) -> "1,235"        grams(None) -> "-"
+energy(1864.9) -> "1.86 kJ"       energy(0) -> "0 J"
 """
 
 from __future__ import annotations
@@ -87,6 +88,48 @@ def joules(energy_j: float) -> str:
     return f"{energy_j:.1f}" if abs(energy_j) < 1e4 else f"{energy_j:,.0f}"
 
 
+def energy(energy_j: float) -> str:
+    """Joules with their SI prefix, 3 significant digits: "1.86 kJ", "12.5 mJ", "0 J"."""
+    return "0 J" if energy_j == 0 else si(energy_j, "J", largest="T")
+
+
 def grams(co2e_g: float | None) -> str:
     """Grams of CO2e, 3 significant digits; "-" for none."""
     return "-" if co2e_g is None else f"{co2e_g:.3g} g"
+
+
+def duration(seconds: float) -> str:
+    """A duration in the unit that reads best: "0.4 s", "59.9 s", "12.5 min", "3.2 h"."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# Metric names greenspike and its users give units by, as suffixes: (suffix, unit).
+_METRIC_UNITS = (("_kwh", "kWh"), ("_kj", "kJ"), ("_j", "J"), ("_s", "s"), ("_w", "W"))
+
+
+def metric(name: str, value: float) -> str:
+    """A metric's value with the unit its name implies.
+
+    Fractions named `*accuracy` or `*rate` as percentages ("97.7%"); `*_j` (also before a
+    `:PROFILE` suffix, as in `energy_per_inference_j:loihi`) in J with an SI prefix; `*_kwh`,
+    `*_kj`, `*_s`, `*_w` with that unit; anything else as `number` does (4 significant
+    digits, thousands separators).
+    """
+    base = name.partition(":")[0].casefold()
+    if base.endswith(("accuracy", "rate")) and 0 <= value <= 1:
+        return f"{value:.1%}"
+    if base.endswith("_j"):
+        return energy(value)
+    for suffix, unit in _METRIC_UNITS:
+        if base.endswith(suffix):
+            return f"{value:.4g} {unit}"
+    return number(value)
+
+
+def kwh(value: float) -> str:
+    """Kilowatt-hours: "0.000518 kWh", "1,289,376 kWh"; below 1e-4 kWh, "2.7e-07 kWh"."""
+    return f"{number(value) if value == 0 or value >= 1e-4 else f'{value:.3g}'} kWh"

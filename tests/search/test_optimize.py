@@ -40,12 +40,12 @@ def test_choose_the_cheapest_within_the_drop_else_the_closest():
 @pytest.mark.parametrize(
     ("config", "compare_config", "message"),
     [
-        (OptimizeConfig(max_drop=-1), SLICE, "max drop must be accuracy points"),
-        (OptimizeConfig(trials=0), SLICE, "trials must be an integer >= 1"),
+        (OptimizeConfig(max_drop=-1), SLICE, "`max_drop` must be accuracy points"),
+        (OptimizeConfig(trials=0), SLICE, "`trials` must be an integer >= 1"),
         (OptimizeConfig(epochs=0), SLICE, "optimize epochs must be an integer >= 1"),
         (OptimizeConfig(target="loihi"), SLICE, "has no figure for multiply-accumulates"),
         (OptimizeConfig(target="tpu"), SLICE, "unknown hardware profile 'tpu'"),
-        (OptimizeConfig(energy_budget_kj=-1), SLICE, "energy_budget_kj must be a number"),
+        (OptimizeConfig(energy_budget_kj=-1), SLICE, "`energy_budget_kj` must be a number"),
         (
             OptimizeConfig(),
             CompareConfig(dataset="shd", data_dir="."),
@@ -105,6 +105,8 @@ def test_optimize_on_a_slice_records_every_trial_and_adds_the_chosen_network(tmp
     assert len(trials) == 5  # four trials and the ReLU reference, each a run of its own
     (kept,) = ledger.runs(tags={"compare": result.group, "network": "optimized"})
     assert kept.id == optimized.run_id and kept.status == "finished"
+    shape = "-".join(map(str, optimized.spec.hidden))  # named by its own shape, not the twins'
+    assert kept.name == f"{optimized.spec.model}-{shape} {SLICE.dataset} optimized"
 
 
 def test_search_cli_searches_the_penalty_and_learns_neurons(cli, tmp_path):

@@ -50,13 +50,13 @@ def test_spiking_knobs_reach_the_spiking_twin(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--beta", "1.5"], "beta (decay per step) must be in (0, 1]"),
-        (["--threshold", "0"], "threshold must be a number > 0"),
-        (["--target-rate", "0.1"], "needs the weight of its penalty"),
+        (["--beta", "1.5"], "--beta (decay per step) must be in (0, 1]"),
+        (["--threshold", "0"], "--threshold must be a number > 0"),
+        (["--target-rate", "0.1"], "needs the weight of its penalty: give --rate-penalty > 0"),
         (["--rate-penalty", "-1"], "rate penalty weight must be a number >= 0"),
         (["--optimize", "--target", "loihi"], "has no figure for multiply-accumulates"),
-        (["--optimize", "--max-drop", "-2"], "max drop must be accuracy points"),
-        (["--optimize", "--trials", "0"], "trials must be an integer >= 1"),
+        (["--optimize", "--max-drop", "-2"], "--max-drop must be accuracy points"),
+        (["--optimize", "--trials", "0"], "--trials must be an integer >= 1"),
     ],
 )
 def test_bad_knobs_exit_2_before_training(cli, tmp_path, args, message):

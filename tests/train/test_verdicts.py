@@ -196,8 +196,8 @@ def test_add_network_trains_a_third_spiking_network_like_the_twins(ledger_url):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"beta": 0.0}, "beta (decay per step) must be in (0, 1]"),
-        ({"threshold": -1.0}, "threshold must be a number > 0"),
+        ({"beta": 0.0}, "`beta` (decay per step) must be in (0, 1]"),
+        ({"threshold": -1.0}, "`threshold` must be a number > 0"),
         ({"rate_penalty": -0.5}, "rate penalty weight must be a number >= 0"),
         ({"target_rate": 0.1}, "a target rate (0.1) needs the weight of its penalty"),
         ({"rate_penalty": 1.0, "target_rate": 1.5}, "target rate must be spikes per neuron"),

@@ -4,7 +4,8 @@ Progress is printed as lines (each network's first and last epochs, and one ever
 EPOCH_LINE_S between; during a long epoch, a line every BATCH_LINE_S when the output is not a
 terminal, which shows a progress bar instead), so that it reads the same in a log; before a run
 forecast to be long, one line says so and how to shorten it. With `--optimize`, a search for
-the cheapest spiking network follows the twins.
+the cheapest spiking network follows the twins. With `--json`, standard output holds only
+results.json; the progress lines and messages go to standard error.
 """
 
 from __future__ import annotations
@@ -28,14 +29,38 @@ from rich.progress import (
 )
 
 from greenspike._signals import Terminated, sigterm_raises
+from greenspike.cli._options import (
+    BATCH_SIZE_OPTION,
+    COUNTRY_OPTION,
+    DATA_DIR_OPTION,
+    DATASET_OPTION,
+    DEVICE_OPTION,
+    HARDWARE_FILE_OPTION,
+    HARDWARE_OPTION,
+    INTENSITY_OPTION,
+    JSON_OPTION,
+    LEARN_BETA_OPTION,
+    LEARN_THRESHOLD_OPTION,
+    LEDGER_OPTION,
+    LIMIT_OPTION,
+    NO_LEDGER_OPTION,
+    PUE_OPTION,
+    SEED_OPTION,
+    STEPS_HELP,
+    TARGET_RATE_OPTION,
+    ledger_choice,
+    names,
+    number_or_name,
+    out_option,
+)
+from greenspike.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from greenspike.search import Optimization, OptimizeConfig
     from greenspike.train import CompareResult, EpochRecord
-from greenspike.cli._options import LEDGER_OPTION
-from greenspike.errors import InvalidInputError
 
 INTERRUPTED_EXIT_CODE = 130
+OUT_OPTION = out_option("greenspike-compare", "results.json and report.html")
 REPORT_FILE = "report.html"
 LOG_WIDTH = 140  # columns of the tables when the output is not a terminal
 BATCH_LINE_S = 10.0  # in a log, a line at least this often while an epoch goes on
@@ -44,31 +69,23 @@ EPOCH_LINE_S = 2.0  # an epoch's line when this long passed since the last line 
 
 
 def compare(
-    dataset: str = typer.Option(
-        "digits", help="digits (bundled), mnist, fashion-mnist, or nmnist, shd (through tonic)."
-    ),
+    dataset: str = DATASET_OPTION,
     model: str = typer.Option("mlp", help="mlp or cnn."),
     hidden: str = typer.Option("128", help="Hidden widths (mlp) or channels (cnn), e.g. 128,128."),
     epochs: int = typer.Option(20, help="Training epochs, the same for both networks."),
-    steps: int = typer.Option(8, help="Time steps per image for the spiking network."),
+    steps: int = typer.Option(8, help=f"{STEPS_HELP}."),
     encoding: str = typer.Option(
         None, help="direct (default), rate or latency; events for nmnist and shd (their default)."
     ),
-    batch_size: int = typer.Option(64, help="Minibatch size."),
-    hardware: str = typer.Option(
-        "cmos45-fp32,cmos45-int8,loihi",
-        help="Hardware profiles (or deployments, e.g. loihi+host=cmos7-int8) both twins are "
-        "priced on, each at its precision.",
-    ),
+    batch_size: int = BATCH_SIZE_OPTION,
+    hardware: str = HARDWARE_OPTION,
     deploy: list[str] = typer.Option(
         None,
         help="Each twin on its own hardware: relu=DEPLOYMENT,spiking=DEPLOYMENT (repeatable; "
         "default: relu=cmos7-int8 or gpu7-fp16 against spiking=loihi+host=cmos7-int8, and "
         "relu=cmos7-int8 against spiking=truenorth+host=cmos7-int8).",
     ),
-    hardware_file: Path = typer.Option(
-        None, help="A CSV of your own hardware profiles (the columns of gs.cost's profiles.csv)."
-    ),
+    hardware_file: Path = HARDWARE_FILE_OPTION,
     precision: str = typer.Option(
         "fp32", help="What is trained: fp32, int8 or int4 (then quantization-aware fine-tuning)."
     ),
@@ -78,20 +95,14 @@ def compare(
     lr: float = typer.Option(2e-3, help="Adam's learning rate, the same for both twins."),
     beta: float = typer.Option(0.9, help="Spiking twin: LIF membrane decay per step, in (0, 1]."),
     threshold: float = typer.Option(1.0, help="Spiking twin: LIF firing threshold, > 0."),
-    learn_beta: bool = typer.Option(
-        False, "--learn-beta", help="Spiking twin: train each hidden layer's decay."
-    ),
-    learn_threshold: bool = typer.Option(
-        False, "--learn-threshold", help="Spiking twin: train each hidden layer's threshold."
-    ),
+    learn_beta: bool = LEARN_BETA_OPTION,
+    learn_threshold: bool = LEARN_THRESHOLD_OPTION,
     rate_penalty: float = typer.Option(
         0.0,
         help="Spiking twin: weight of an activity penalty on its spikes (L1 on the spike rate; "
         "with --target-rate, on each layer's rate above it). 0: none.",
     ),
-    target_rate: float = typer.Option(
-        None, help="Spiking twin: per-layer firing rate (spikes per neuron per step) to stay under."
-    ),
+    target_rate: float = TARGET_RATE_OPTION,
     optimize: bool = typer.Option(
         False,
         "--optimize",
@@ -114,21 +125,17 @@ def compare(
     optimize_epochs: int = typer.Option(
         None, help="--optimize: epochs per trial (default: --epochs)."
     ),
-    country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
-    data_dir: Path = typer.Option(
-        None, help="Directory with the files of mnist/fashion-mnist, or tonic's of nmnist/shd."
-    ),
-    out: Path = typer.Option(
-        Path("greenspike-compare"), help="Directory for results.json and report.html."
-    ),
-    json_file: Path = typer.Option(None, "--json", help="Also write the results to this file."),
-    seed: int = typer.Option(0, help="Seed for initialisation, data order and spikes."),
-    device: str = typer.Option("cpu", help="cpu or cuda."),
-    limit: int = typer.Option(None, help="Train on the first N train images only."),
+    country: str = COUNTRY_OPTION,
+    intensity_g_per_kwh: float = INTENSITY_OPTION,
+    pue: str = PUE_OPTION,
+    data_dir: Path = DATA_DIR_OPTION,
+    out: Path = OUT_OPTION,
+    as_json: bool = JSON_OPTION,
+    seed: int = SEED_OPTION,
+    device: str = DEVICE_OPTION,
+    limit: int = LIMIT_OPTION,
     ledger: str = LEDGER_OPTION,
-    no_ledger: bool = typer.Option(
-        False, "--no-ledger", help="Keep the runs out of the ledger (then no report.html)."
-    ),
+    no_ledger: bool = NO_LEDGER_OPTION,
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
@@ -153,8 +160,10 @@ def compare(
         device=device,
         data_dir=None if data_dir is None else str(data_dir),
         country=country,
+        intensity_g_per_kwh=intensity_g_per_kwh,
+        pue=number_or_name(pue),
         limit=limit,
-        hardware=tuple(name.strip() for name in hardware.split(",") if name.strip()),
+        hardware=names(hardware),
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
@@ -176,47 +185,47 @@ def compare(
         if target not in config.hardware:  # the twins are priced on the target too
             config = replace(config, hardware=(*config.hardware, target))
         optimizing.check(config)
-    console = Console()
-    if not console.is_terminal and "COLUMNS" not in os.environ:  # a log: room for the tables
-        console = Console(width=LOG_WIDTH)
-    kept = None if no_ledger else ledger or "default"
+    console = _console(stderr=False)
+    messages = _console(stderr=True) if as_json else console  # stdout is the JSON's
+    kept = ledger_choice(ledger, no_ledger)
     paths: list[Path] = []
-    with _Progress(console, config.epochs + config.resolved_qat_epochs) as progress:
+    with _Progress(messages, config.epochs + config.resolved_qat_epochs) as progress:
         result = run_compare(
             config,
             on_batch=progress.on_batch,
             on_epoch=progress.on_epoch,
             on_forecast=lambda f: progress.say(forecast_line(f, config)),
-            on_end=lambda result: paths.append(write_results(result, out, json_file)),
+            on_end=lambda result: paths.append(write_results(result, out, None)),
             ledger=kept,
         )
         optimization = None
         if optimizing is not None and result.status == "finished":
             try:
                 with sigterm_raises():
-                    optimization = _run_optimization(
-                        result, optimizing, out, json_file, kept, progress, paths
-                    )
+                    optimization = _run_optimization(result, optimizing, out, kept, progress, paths)
                 result = optimization.result
             except (KeyboardInterrupt, Terminated):  # the twins are kept as they were
                 result = replace(result, status="interrupted")
-                paths.append(write_results(result, out, json_file))
+                paths.append(write_results(result, out, None))
     path = paths[-1]
-    console.print(compare_table(result))
-    if result.pairings:
-        console.print(deployments_table(result))
-    if optimization is not None:
-        from greenspike.report.optimize import optimization_lines
+    if as_json:
+        typer.echo(path.read_text(), nl=False)
+    else:
+        console.print(compare_table(result))
+        if result.pairings:
+            console.print(deployments_table(result))
+        if optimization is not None:
+            from greenspike.report.optimize import optimization_lines
 
-        for line in optimization_lines(optimization):
-            console.print(escape(line))
-    if country is None:
-        console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
-    console.print(f"Results: {escape(str(path))}", style="dim")
+            for line in optimization_lines(optimization):
+                console.print(escape(line))
+    if country is None and intensity_g_per_kwh is None:
+        messages.print("No CO2e: give --country (e.g. FRA, WORLD) or --intensity.", style="dim")
+    messages.print(f"Results: {escape(str(path))}", style="dim")
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
-    if run_ids:
-        store = open_ledger(ledger or "default")  # the one the runs went to, opened once
-        console.print(
+    if run_ids and kept is not None:
+        store = open_ledger(kept)  # the one the runs went to, opened once
+        messages.print(
             f"Ledger: runs {', '.join(map(str, run_ids))} (tag compare={result.group}) "
             f"in {escape(store.where)}",
             style="dim",
@@ -224,12 +233,20 @@ def compare(
         from greenspike.report.compare_html import write_compare_report
 
         report = write_compare_report(result, store, out / REPORT_FILE, optimization)
-        console.print(f"Report: {escape(str(report))}", style="dim")
-    elif not no_ledger:
-        console.print("No report: the runs were not kept in the ledger (see above).", style="dim")
+        messages.print(f"Report: {escape(str(report))}", style="dim")
+    elif kept is not None:
+        messages.print("No report: the runs were not kept in the ledger (see above).", style="dim")
     if result.status == "interrupted":
-        console.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
+        messages.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+def _console(*, stderr: bool) -> Console:
+    """A console on stdout or stderr; in a log (not a terminal), wide enough for the tables."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=stderr, width=LOG_WIDTH)
+    return console
 
 
 class _Progress:
@@ -324,7 +341,6 @@ def _run_optimization(
     result: CompareResult,
     optimizing: OptimizeConfig,
     out: Path,
-    json_file: Path | None,
     kept: str | None,
     progress: _Progress,
     paths: list[Path],
@@ -355,7 +371,7 @@ def _run_optimization(
         on_epoch=progress.on_epoch,
         on_forecast=lambda f: progress.say(forecast_line(f, config)),
     )
-    paths.append(write_results(optimization, out, json_file))
+    paths.append(write_results(optimization, out, None))
     return optimization
 
 

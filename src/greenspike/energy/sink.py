@@ -34,8 +34,10 @@ from greenspike.energy.metric import Metric
 class RunSink(Protocol):
     """Receives one tracked run at a time (see the module's contract)."""
 
-    #: Where runs go, for messages: e.g. "the ledger".
-    where: str
+    @property
+    def where(self) -> str:
+        """Where runs go, for messages: e.g. "the ledger sqlite:///..."."""
+        ...
 
     def begin(
         self,

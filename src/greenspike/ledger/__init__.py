@@ -9,6 +9,7 @@ metadata and metrics.
 """
 
 from greenspike.errors import LedgerVersionError
+from greenspike.ledger.jobs import JobComponent, JobRecord, NodeEnergy
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
 from greenspike.ledger.migrations import SCHEMA_VERSION
 from greenspike.ledger.records import RunRecord, Sample
@@ -17,8 +18,11 @@ from greenspike.ledger.store import Ledger, shared_ledger
 __all__ = [
     "ENV_VAR",
     "SCHEMA_VERSION",
+    "JobComponent",
+    "JobRecord",
     "Ledger",
     "LedgerVersionError",
+    "NodeEnergy",
     "RunRecord",
     "Sample",
     "default_ledger_path",

@@ -18,6 +18,7 @@ from typing import Any
 
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.metric import Metric
+from greenspike.energy.placement import detect_placement
 from greenspike.ledger.store import Ledger, shared_ledger
 
 DEFAULT = "default"
@@ -40,15 +41,6 @@ def open_ledger(ledger: Ledger | str | os.PathLike[str]) -> Ledger:
     return shared_ledger(None if ledger == DEFAULT else ledger)
 
 
-def distributed_rank() -> tuple[int | None, int | None]:
-    """(rank, world size) from torchrun's RANK / WORLD_SIZE or Slurm's; (None, None) if absent."""
-    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
-        rank, size = os.environ.get(rank_var), os.environ.get(size_var)
-        if rank is not None and size is not None and rank.isdigit() and size.isdigit():
-            return int(rank), int(size)
-    return None, None
-
-
 class LedgerSink:
     """Keeps runs in a ledger, one at a time.
 
@@ -60,14 +52,19 @@ class LedgerSink:
         every_s: seconds between two stores of a running report (default EVERY_S).
     """
 
-    where = "the ledger"
-
     def __init__(self, ledger: Ledger | str | os.PathLike[str], every_s: float | None = None):
         self._ledger = ledger
         self.every_s = EVERY_S if every_s is None else every_s
         self.run_id: int | None = None
         self._last_s = -float("inf")
         self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The ledger's URL (password hidden) once it is open, else "the ledger"."""
+        if isinstance(self._ledger, Ledger):
+            return f"the ledger {self._ledger.where}"
+        return "the ledger"
 
     @property
     def ledger(self) -> Ledger:
@@ -92,12 +89,15 @@ class LedgerSink:
     ) -> int:
         """Write the run, then its first report; returns the run id.
 
+        The run's job, ranks and node come from the report's placement (detected here when
+        the report has none), its scope from the report.
+
         Raises:
             InvalidInputError: the ledger cannot be opened (see `ledger`), or a tag or the
                 metadata is invalid.
             LedgerVersionError: the database is not a ledger this greenspike can use.
         """
-        rank, world_size = distributed_rank()
+        placement = report.placement or detect_placement()
         self._last_s = -float("inf")
         self.run_id = self.ledger.start_run(
             name=report.name,
@@ -107,8 +107,12 @@ class LedgerSink:
             pue=report.pue,
             tags=tags,
             metadata=metadata,
-            rank=rank,
-            world_size=world_size,
+            rank=placement.rank,
+            world_size=placement.world_size,
+            job_id=placement.job_id,
+            local_rank=placement.local_rank,
+            node_rank=placement.node_rank,
+            scope=report.scope,
         )
         self._store(report)
         return self.run_id

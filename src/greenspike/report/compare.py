@@ -58,8 +58,9 @@ class TableView:
         table = Table(title=escape(self.title), caption_justify="left")
         for index, column in enumerate(self.header):
             name = index in self.names
+            labels = index == 0 and not column  # the row labels may wrap; other names never
             table.add_column(
-                escape(column), justify="left" if name else "right", no_wrap=name and index > 0
+                escape(column), justify="left" if name else "right", no_wrap=name and not labels
             )
         for index, section in enumerate(self.sections):
             if index:

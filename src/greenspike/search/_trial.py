@@ -29,7 +29,7 @@ import torch
 
 from greenspike._signals import Terminated
 from greenspike.cost import FULL_PRECISION, HardwareProfile, deployment
-from greenspike.data import LabelledImages
+from greenspike.data import LabelledImages, split_train_test
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.tracker import status_of
 from greenspike.errors import InvalidInputError, UnpricedOperationError
@@ -45,7 +45,7 @@ from greenspike.search.space import Candidate, build, suggest
 from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
-from greenspike.train.datasets import load_dataset, split
+from greenspike.train.datasets import load_dataset
 from greenspike.train.inference import Deployer, count_network
 from greenspike.train.loop import evaluate, fit
 
@@ -54,15 +54,20 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 @dataclass(frozen=True)
 class SearchData:
-    """Train images split into `fit` (to train) and `validation` (to score), and `test`."""
+    """Train images split into `fit` (to train) and `validation` (to score), and `test`.
+
+    With `events`, the "images" are binned event frames `[N, T, ...]`.
+    """
 
     fit: LabelledImages
     validation: LabelledImages
     test: LabelledImages
+    events: bool = False
 
     @property
-    def image_shape(self) -> tuple[int, int]:
-        return tuple(self.fit.images.shape[1:])  # type: ignore[return-value]
+    def image_shape(self) -> tuple[int, ...]:
+        """One image `(H, W)`, or one frame of event data (`(C, H, W)` or `(N,)`)."""
+        return tuple(self.fit.images.shape[2 if self.events else 1 :])
 
     @property
     def classes(self) -> int:
@@ -76,17 +81,22 @@ def load_search_data(config: SearchConfig) -> SearchData:
         InvalidInputError: the data set cannot be loaded (see `greenspike.train.load_dataset`),
             or the space's cnn is too deep for its images.
     """
-    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
     if config.limit is not None:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     n_validation = max(1, round(len(train.labels) * config.validation))
-    fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
-    data = SearchData(fit_part, validation, test)
-    smallest = min(data.image_shape)
+    fit_part, validation = split_train_test(train, len(train.labels) - n_validation, config.seed)
+    device = torch.device(config.device)
+    fit_part, validation, test = (
+        LabelledImages(part.images.to(device), part.labels.to(device))
+        for part in (fit_part, validation, test)
+    )
+    data = SearchData(fit_part, validation, test, config.events)
+    smallest = min(data.image_shape[-2:])
     if "cnn" in config.space.models and 2**config.space.max_depth > smallest:
         raise InvalidInputError(
             f"max depth {config.space.max_depth} is too deep for a cnn on "
-            f"{data.image_shape[0]}x{data.image_shape[1]} images (each conv layer halves them): "
+            f"{data.image_shape[-2]}x{data.image_shape[-1]} images (each conv layer halves them): "
             f"use at most {smallest.bit_length() - 1}"
         )
     return data
@@ -103,14 +113,18 @@ class TrialRunner:
         self._warmed: set[str] = set()
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
-        candidate = suggest(trial, self.config.space)
+        candidate = suggest(trial, self.config.searched_space)
         if candidate.network not in self._warmed:  # torch's one-time set-up, in no trial's bill
-            warm_up(build(candidate, self.data.image_shape, self.data.classes), self.data.fit, 0)
+            data = self.data
+            network = build(candidate, data.image_shape, data.classes, events=data.events)
+            warm_up(network.to(self.config.device), data.fit, 0)
             self._warmed.add(candidate.network)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         tracker = EnergyTracker(
             self.meters,
             country=self.config.country,
+            intensity_g_per_kwh=self.config.intensity_g_per_kwh,
+            pue=self.config.pue,
             name=f"search {trial.study.study_name} trial {trial.number}",
             ledger=self.config.ledger,
             tags={"search": trial.study.study_name, "trial": trial.number, **trial.params},
@@ -144,7 +158,8 @@ class TrialRunner:
     ) -> TrialEvaluation:
         data, config = self.data, self.config
         torch.manual_seed(config.seed + trial.number)
-        network = build(candidate, data.image_shape, data.classes)
+        network = build(candidate, data.image_shape, data.classes, events=data.events)
+        network = network.to(config.device)
 
         def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
             if not math.isfinite(loss):

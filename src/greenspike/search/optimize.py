@@ -92,6 +92,9 @@ class OptimizeConfig:
             seed=compare.seed,
             hardware=(self.target,),
             country=compare.country,
+            intensity_g_per_kwh=compare.intensity_g_per_kwh,
+            pue=compare.pue,
+            device=compare.device,
             ledger=ledger,
             out=out,
             hardware_file=compare.hardware_file,
@@ -122,7 +125,7 @@ class OptimizeConfig:
         """
         if not (isinstance(self.max_drop, int | float) and 0 <= self.max_drop < 100):
             raise InvalidInputError(
-                f"max drop must be accuracy points in [0, 100), got {self.max_drop!r}"
+                f"`max_drop` must be accuracy points in [0, 100), got {self.max_drop!r}"
             )
         if self.epochs is not None and (not isinstance(self.epochs, int) or self.epochs < 1):
             raise InvalidInputError(f"optimize epochs must be an integer >= 1, got {self.epochs!r}")
@@ -341,10 +344,12 @@ def reference_run(
     data = load_search_data(study)
     spec = compare.relu_spec
     torch.manual_seed(study.seed)
-    network = spec.build(data.image_shape, data.classes)
+    network = spec.build(data.image_shape, data.classes).to(study.device)
     tracker = EnergyTracker(
         meters,
         country=study.country,
+        intensity_g_per_kwh=study.intensity_g_per_kwh,
+        pue=study.pue,
         name=f"search {study.study} reference relu",
         ledger=study.ledger,
         tags={"search": study.study, "reference": "relu"},

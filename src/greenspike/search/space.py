@@ -8,10 +8,11 @@ One candidate is a point of this space, drawn by an Optuna trial:
     width      units (mlp) or channels (cnn) of every hidden layer, log-uniform
     lr         Adam learning rate, log-uniform
     spiking only: steps (time steps per image), beta (membrane decay per step),
-                  threshold (firing threshold), encoding (direct | rate | latency), and, when
-                  the space has a range for it, rate_penalty (weight of an activity penalty
-                  on the spikes, `greenspike.snn.RatePenalty`, log-uniform: L1, or with the
-                  space's fixed target_rate, a per-layer bound on the firing rate)
+                  threshold (firing threshold), encoding (direct | rate | latency; "events"
+                  with `steps` fixed for event data, see `SearchConfig.searched_space`), and,
+                  when the space has a range for it, rate_penalty (weight of an activity
+                  penalty on the spikes, `greenspike.snn.RatePenalty`, log-uniform: L1, or with
+                  the space's fixed target_rate, a per-layer bound on the firing rate)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from greenspike.errors import InvalidInputError
 from greenspike.snn.activity import check_rate_penalty
-from greenspike.train.models import ENCODINGS, MODELS
+from greenspike.train.models import ENCODINGS, EVENTS, MODELS
 
 NETWORKS = ("relu", "spiking")
 
@@ -61,7 +62,7 @@ class SearchSpace:
         """
         _check_choices("network", self.networks, NETWORKS)
         _check_choices("model", self.models, MODELS)
-        _check_choices("encoding", self.encodings, ENCODINGS)
+        _check_choices("encoding", self.encodings, (*ENCODINGS, EVENTS))
         if not isinstance(self.max_depth, int) or self.max_depth < 1:
             raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
         if not isinstance(self.min_depth, int) or not 1 <= self.min_depth <= self.max_depth:
@@ -130,13 +131,18 @@ def suggest(trial, space: SearchSpace) -> Candidate:
     )
 
 
-def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
+def build(
+    candidate: Candidate, image_shape: tuple[int, ...], classes: int, *, events: bool = False
+):
     """The candidate's network, a `torch.nn.Module`, built by `greenspike.train.build_pair`.
+
+    `events`: the data are event frames (`image_shape` one frame): the ReLU network takes
+    their event-count image, the spiking one the frames.
 
     Raises:
         InvalidInputError: the candidate does not fit the images (see `build_pair`).
     """
-    from greenspike.train.models import BETA, build_pair
+    from greenspike.train.models import BETA, EVENTS, build_pair
 
     relu, spiking = build_pair(
         candidate.model,
@@ -144,7 +150,7 @@ def build(candidate: Candidate, image_shape: tuple[int, int], classes: int):
         classes,
         candidate.hidden,
         candidate.steps or 1,
-        candidate.encoding or "direct",
+        EVENTS if events else candidate.encoding or "direct",
         beta=BETA if candidate.beta is None else candidate.beta,
         threshold=candidate.threshold or 1.0,
         learn_beta=candidate.learn_beta,

@@ -1,18 +1,19 @@
 """Train a conventional network and its spiking twin on the same task and compare them.
 
 Both networks get the same data, data order, optimizer, budget and seed. Each is one
-`EnergyTracker` run of its own ("compare relu", "compare spiking"), kept in the run ledger and
-tagged `compare=<group id>`: it trains inside the run's window "train", so its training energy
-carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
-(once the window has closed), then is tested and counted on the test images. With precision
-int8 or int4 the window also holds the quantization: the float epochs, then the network
-quantized (calibrated on training images) and fine-tuned for `qat_epochs` with fake
-quantization. Each twin is then priced on every deployment it is asked for (the `hardware`
-profiles and its side of the `deploy` pairings), at that deployment's precision, with its test
-accuracy measured there (`greenspike.train.inference`). Once both are priced, the break-even
-spike rate per profile, a verdict per hardware entry and each pairing, each with the levers
-that would move it (`greenspike.train.levers`). A KeyboardInterrupt or SIGTERM stops the
-comparison cleanly: the result still holds everything measured, with status "interrupted".
+`EnergyTracker` run of its own, named by what it is ("mlp-128 digits relu", "cnn-16-32 mnist
+spiking": `run_name`), kept in the run ledger and tagged `compare=<group id>`: it trains
+inside the run's window "train", so its training energy carries the provenance of the meter
+that measured it, logs its loss and train accuracy per epoch (once the window has closed),
+then is tested and counted on the test images. With precision int8 or int4 the window also
+holds the quantization: the float epochs, then the network quantized (calibrated on training
+images) and fine-tuned for `qat_epochs` with fake quantization. Each twin is then priced on
+every deployment it is asked for (the `hardware` profiles and its side of the `deploy`
+pairings), at that deployment's precision, with its test accuracy measured there
+(`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile, a
+verdict per hardware entry and each pairing, each with the levers that would move it
+(`greenspike.train.levers`). A KeyboardInterrupt or SIGTERM stops the comparison cleanly: the
+result still holds everything measured, with status "interrupted".
 
 `add_network` trains a further spiking network (e.g. the one `compare --optimize` found) the
 same way, as a run of its own in the same group, and adds it to the result beside the twins.
@@ -150,7 +151,7 @@ def compare(
                     specs[name],
                     "twin",
                     network,
-                    task.tracker(name, result.group, meters, opened),
+                    task.tracker(name, specs[name], result.group, meters, opened),
                     config,
                     on_batch,
                     on_epoch,
@@ -244,7 +245,7 @@ def add_network(
             per_batch = task.warm_up(network, spec.penalty)
             if on_forecast is not None:
                 on_forecast(task.forecast({name: per_batch}))
-            tracker = task.tracker(name, result.group, meters, _opened(ledger))
+            tracker = task.tracker(name, spec, result.group, meters, _opened(ledger))
             run = _NetworkRun(
                 name, spec, role, network, tracker, config, on_batch, on_epoch, deployments
             )
@@ -332,12 +333,19 @@ class _Task:
         )
 
     def tracker(
-        self, name: str, group: str, meters: Literal["auto"] | Sequence[Meter], ledger
+        self,
+        name: str,
+        spec: NetworkSpec,
+        group: str,
+        meters: Literal["auto"] | Sequence[Meter],
+        ledger: LedgerOption,
     ) -> EnergyTracker:
         return EnergyTracker(
             meters,
             country=self.config.country,
-            name=f"compare {name}",
+            intensity_g_per_kwh=self.config.intensity_g_per_kwh,
+            pue=self.config.pue,
+            name=run_name(self.config, name, spec),
             ledger=ledger,
             tags={GROUP_TAG: group, "network": name},
             metadata={"config": self.config.to_dict()},
@@ -366,6 +374,17 @@ def _opened(ledger: LedgerOption) -> LedgerOption:
         if ledger != DEFAULT:
             raise
         return ledger
+
+
+def run_name(config: CompareConfig, network: str, spec: NetworkSpec | None = None) -> str:
+    """The ledger name of one network's run: model-widths, data set, network.
+
+    E.g. "mlp-128 digits relu", "cnn-16-32 mnist spiking", "mlp-25 digits optimized". The model
+    and widths are `spec`'s when given (a network of its own shape), else the config's.
+    """
+    model, hidden = (config.model, config.hidden) if spec is None else (spec.model, spec.hidden)
+    shape = "-".join(str(size) for size in hidden)
+    return f"{model}-{shape} {config.dataset} {network}"
 
 
 def group_id() -> str:

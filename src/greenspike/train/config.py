@@ -39,7 +39,11 @@ class CompareConfig:
         seed: seed of initialisation, data order and spikes.
         device: "cpu" or "cuda".
         data_dir: where the files of mnist, fashion-mnist, nmnist or shd are.
-        country: where the electricity comes from, for the CO2e of training.
+        country: where the electricity comes from, for the CO2e of training (a country,
+            region or cloud region: `greenspike.energy.find_place`).
+        intensity_g_per_kwh: the carbon intensity itself, instead of `country`.
+        pue: the data centre's power usage effectiveness (a number >= 1 or a provider);
+            None: 1, no overhead.
         limit: train on the first `limit` train images only (quick runs).
         hardware: `greenspike.cost` profiles (or deployments, `loihi+host=cmos7-int8`) both
             twins' energy per inference is priced on, each at its precision.
@@ -72,6 +76,8 @@ class CompareConfig:
     device: str = "cpu"
     data_dir: str | None = None
     country: str | None = None
+    intensity_g_per_kwh: float | None = None
+    pue: float | str | None = None
     limit: int | None = None
     hardware: tuple[str, ...] = DEFAULT_HARDWARE
     precision: str = "fp32"
@@ -174,18 +180,13 @@ class CompareConfig:
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(
-                    f"{name} must be an integer >= 1, got {getattr(self, name)!r}"
+                    f"`{name}` must be an integer >= 1, got {getattr(self, name)!r}"
                 )
         if not self.lr > 0:
-            raise InvalidInputError(f"learning rate must be > 0, got {self.lr!r}")
-        if self.device not in DEVICES:
-            raise InvalidInputError(
-                f"unknown device {self.device!r}: use one of {', '.join(DEVICES)}"
-            )
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise InvalidInputError("device 'cuda' asked for, but torch sees no CUDA GPU: use cpu")
+            raise InvalidInputError(f"`lr` (learning rate) must be > 0, got {self.lr!r}")
+        check_device(self.device)
         if self.limit is not None and self.limit < 1:
-            raise InvalidInputError(f"limit must be >= 1 train images, got {self.limit!r}")
+            raise InvalidInputError(f"`limit` must be >= 1 train images, got {self.limit!r}")
         if self.precision not in PRECISIONS:
             raise InvalidInputError(
                 f"unknown precision {self.precision!r}: use one of {', '.join(PRECISIONS)}"
@@ -209,6 +210,7 @@ class CompareConfig:
                     f"a deploy pairing is (ReLU twin's deployment, spiking twin's), got {pairing!r}"
                 )
             check_hardware(tuple(pairing), profiles)
+        check_carbon(self.country, self.intensity_g_per_kwh, self.pue)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...})."""
@@ -218,3 +220,31 @@ class CompareConfig:
             "hardware": list(self.hardware),
             "deploy": [{"relu": relu, "spiking": spiking} for relu, spiking in self.deploy],
         }
+
+
+def check_device(device: str) -> None:
+    """Check that `device` is "cpu", or "cuda" on a machine where torch sees a GPU.
+
+    Raises:
+        InvalidInputError: an unknown device, or cuda without a GPU.
+    """
+    if device not in DEVICES:
+        raise InvalidInputError(f"unknown `device` {device!r}: use one of {', '.join(DEVICES)}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError("`device` cuda asked for, but torch sees no CUDA GPU: use cpu")
+
+
+def check_carbon(
+    country: str | None, intensity_g_per_kwh: float | None, pue: float | str | None
+) -> None:
+    """Check where the electricity comes from and the PUE, as the tracker will read them.
+
+    Raises:
+        InvalidInputError: an unknown place, a bad intensity, both a place and an intensity,
+            or a bad PUE (`carbon_intensity`, `power_usage_effectiveness`).
+    """
+    from greenspike.energy.carbon import carbon_intensity
+    from greenspike.energy.pue import power_usage_effectiveness
+
+    carbon_intensity(country, intensity_g_per_kwh)
+    power_usage_effectiveness(pue)

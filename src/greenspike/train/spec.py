@@ -74,7 +74,7 @@ class NetworkSpec:
         if self.target_rate is not None and not self.rate_penalty:
             raise InvalidInputError(
                 f"a target rate ({self.target_rate:g}) needs the weight of its penalty: give "
-                "rate_penalty > 0 too (--rate-penalty)"
+                "`rate_penalty` > 0 too"
             )
 
     def build(self, image_shape: tuple[int, ...], classes: int) -> nn.Module:
@@ -126,7 +126,7 @@ def check_beta(beta: float) -> None:
         InvalidInputError: it is not.
     """
     if isinstance(beta, bool) or not isinstance(beta, int | float) or not 0 < beta <= 1:
-        raise InvalidInputError(f"beta (decay per step) must be in (0, 1], got {beta!r}")
+        raise InvalidInputError(f"`beta` (decay per step) must be in (0, 1], got {beta!r}")
 
 
 def check_threshold(threshold: float) -> None:
@@ -140,4 +140,4 @@ def check_threshold(threshold: float) -> None:
         or not isinstance(threshold, int | float)
         or not 0 < threshold < float("inf")
     ):
-        raise InvalidInputError(f"threshold must be a number > 0, got {threshold!r}")
+        raise InvalidInputError(f"`threshold` must be a number > 0, got {threshold!r}")
