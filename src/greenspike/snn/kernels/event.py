@@ -37,8 +37,9 @@ Output = Literal["spikes", "membrane"]
 OUTPUT_CODES: dict[Output, int] = {"spikes": 0, "membrane": 1}
 Backend = Literal["auto", "c", "reference"]
 BACKENDS: tuple[Backend, ...] = ("auto", "c", "reference")
-# Below this much dense-equivalent work (T * B * K * N multiply-adds), one thread does it.
-_PARALLEL_WORK = 1 << 22
+# Below this many neuron-steps (T * B * N), one thread does it: a batch-1 layer of 1024
+# neurons over 8 steps takes tens of microseconds, less than waking a second thread costs.
+_PARALLEL_WORK = 1 << 16
 
 _pointer, _int64, _int, _float = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
 
@@ -183,14 +184,15 @@ def _run_c(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.T
     neurons = layer.neurons
     out = torch.empty(steps, batch, neurons, dtype=torch.float32)
     grid_step, grid_top = (layer.grid.step, layer.grid.top) if layer.grid else (0.0, 0.0)
-    work = steps * batch * inputs * neurons
+    work = steps * batch * neurons
     threads = torch.get_num_threads() if work >= _PARALLEL_WORK else 1
     functions = _functions()
     assert functions is not None, "runs_in_c checked it"
     common = (_address(layer.beta), _address(layer.threshold), _address(v), _address(out))
     sizes = (steps, batch, inputs, neurons, RESET_CODES[layer.reset], OUTPUT_CODES[layer.output])
     tail = (grid_step, grid_top, threads)
-    bias = _address(layer.bias)
+    zeros = torch.zeros(neurons) if layer.bias is None else None  # alive until the call ends
+    bias = _address(layer.bias if zeros is None else zeros)
     if layer.rows.dtype == torch.int8:
         rows = (_address(layer.rows), _address(layer.scale))
         events = functions["i8"](x.data_ptr(), *rows, bias, *common, *sizes, *tail)

@@ -14,12 +14,15 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum reset_mode { RESET_SUBTRACT = 0, RESET_ZERO = 1, RESET_NONE = 2 };
 enum output_kind { OUT_SPIKES = 0, OUT_MEMBRANE = 1 };
 
 /* Output neurons per block: the block's accumulators and membranes stay in L1. */
 #define BLOCK 256
+/* Inputs scanned at once for events: a chunk of zeros costs one vector OR. */
+#define CHUNK 32
 
 /* The events of each row of x [R, K]: counts[r], indices idx[r * K ...], values val[r * K ...];
  * graded[r] is 1 when some event is not exactly 1. Returns the number of events in all rows. */
@@ -34,13 +37,23 @@ static int64_t gather(const float *x, int64_t R, int64_t K, int64_t *counts, int
         float *rv = val + r * K;
         int64_t c = 0;
         uint8_t g = 0;
-        for (int64_t k = 0; k < K; k++) {
-            float xv = row[k];
-            if (xv != 0) {
-                ri[c] = (int32_t)k;
-                rv[c] = xv;
-                g |= xv != 1;
-                c++;
+        for (int64_t k0 = 0; k0 < K; k0 += CHUNK) {
+            const int64_t end = K - k0 < CHUNK ? K : k0 + CHUNK;
+            uint32_t any = 0; /* skip a chunk whose bits are all zero (most, at low rates) */
+            for (int64_t k = k0; k < end; k++) {
+                uint32_t bits;
+                memcpy(&bits, row + k, sizeof bits);
+                any |= bits;
+            }
+            if (!any) continue;
+            for (int64_t k = k0; k < end; k++) {
+                float xv = row[k];
+                if (xv != 0) {
+                    ri[c] = (int32_t)k;
+                    rv[c] = xv;
+                    g |= xv != 1;
+                    c++;
+                }
             }
         }
         counts[r] = c;
@@ -50,21 +63,22 @@ static int64_t gather(const float *x, int64_t R, int64_t K, int64_t *counts, int
     return total;
 }
 
-/* The neuron update of one step for n neurons from their input currents c. */
-static inline void update(int reset, int output, const float *c, const float *bias,
-                          const float *beta, const float *th, float *v, float *out, float grid,
-                          float grid_top, int64_t n)
+/* The neuron update of one step for n neurons from their input currents c; reset, output and
+ * gridded are constants where it is inlined, so each variant compiles to a branch-free loop. */
+static inline __attribute__((always_inline)) void
+update(const int reset, const int output, const int gridded, const float *restrict c,
+       const float *restrict bias, const float *restrict beta, const float *restrict th,
+       float *restrict v, float *restrict out, float grid, float grid_top, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
-        float cur = bias ? c[i] + bias[i] : c[i];
-        float h = beta[i] * v[i] + cur;
+        float h = beta[i] * v[i] + (c[i] + bias[i]);
         float s = (h - th[i]) > 0 ? 1.0f : 0.0f;
         float after = h;
         if (output == OUT_SPIKES) {
             if (reset == RESET_SUBTRACT) after = s > 0 ? h - th[i] : h;
             else if (reset == RESET_ZERO) after = s > 0 ? 0.0f : h;
         }
-        if (grid > 0) { /* fixed-point state: clamp(round(v / grid), -top, top) * grid */
+        if (gridded) { /* fixed-point state: clamp(round(v / grid), -top, top) * grid */
             float clipped = fmaxf(fminf(after, grid_top), -grid_top);
             after = nearbyintf(clipped / grid) * grid;
         }
@@ -73,9 +87,24 @@ static inline void update(int reset, int output, const float *c, const float *bi
     }
 }
 
+/* `update` with its mode as constants: one specialised loop per (output, reset, gridded). */
+static void update_any(int reset, int output, int gridded, const float *c, const float *bias,
+                       const float *beta, const float *th, float *v, float *out, float grid,
+                       float grid_top, int64_t n)
+{
+#define U(R, O, G) update(R, O, G, c, bias, beta, th, v, out, grid, grid_top, n)
+#define U_GRID(R, O) do { if (gridded) U(R, O, 1); else U(R, O, 0); } while (0)
+    if (output == OUT_MEMBRANE) U_GRID(RESET_NONE, OUT_MEMBRANE);
+    else if (reset == RESET_SUBTRACT) U_GRID(RESET_SUBTRACT, OUT_SPIKES);
+    else if (reset == RESET_ZERO) U_GRID(RESET_ZERO, OUT_SPIKES);
+    else U_GRID(RESET_NONE, OUT_SPIKES);
+#undef U_GRID
+#undef U
+}
+
 /* The whole layer: x [T, B, K] -> out [T, B, N]; v [B, N] holds the membranes on entry and
  * after the last step on exit. w is [K, N] float (w8 NULL) or int8 (w NULL, with scale [N]).
- * bias may be NULL. grid > 0 rounds the state to that step, saturating at grid_top.
+ * bias [N] (zeros for none). grid > 0 rounds the state to that step, saturating at grid_top.
  * Returns the number of events (weight rows added), or -1 when memory ran out. */
 static int64_t run(const float *x, const float *w, const int8_t *w8, const float *scale,
                    const float *bias, const float *beta, const float *th, float *v, float *out,
@@ -126,8 +155,8 @@ static int64_t run(const float *x, const float *w, const int8_t *w8, const float
                     }
                 }
             }
-            update(reset, output, c, bias ? bias + j0 : NULL, beta + j0, th + j0, vb,
-                   out + r * N + j0, grid, grid_top, n);
+            update_any(reset, output, grid > 0, c, bias + j0, beta + j0, th + j0, vb,
+                       out + r * N + j0, grid, grid_top, n);
         }
     }
     free(counts); free(idx); free(val); free(graded);
