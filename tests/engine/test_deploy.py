@@ -194,3 +194,18 @@ def test_bad_arguments_are_named():
 
 def test_gs_deploy_is_the_public_name():
     assert gs.deploy is deploy
+
+
+def test_quantized_dense_layers_hold_their_rounded_weights():
+    model, images = trained_digits_twin("direct")
+    quantized = gs.quant.quantize(model, gs.quant.preset("int8"), calibration=images[:100])
+    engine = deploy(quantized)
+    first = engine.stages[1]  # the Linear on pixels: dense, its inputs on an int8 grid
+    assert isinstance(first, DenseStage) and isinstance(first.module, nn.Linear)
+    assert not torch.nn.utils.parametrize.is_parametrized(first.module, "weight")
+    assert torch.equal(first.module.weight, quantized[1].weight)
+    with torch.no_grad():
+        flat = images.flatten(1)
+        assert torch.equal(first.run(flat)[0], quantized[1](flat))
+        out, expected = engine(images), quantized(images)
+    assert (out - expected).abs().max() <= engine.stages[-1].layer.grid.step * 1.001

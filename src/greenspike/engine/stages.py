@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from greenspike.quant.model import float_model
 from greenspike.quant.quantizers import InputQuantizer, StateQuantizer, WeightQuantizer
 from greenspike.snn import IF, LIF, LeakyIntegrator
 from greenspike.snn.kernels import event
@@ -100,7 +101,7 @@ def stages_of(model: nn.Sequential, backend: event.Backend) -> list[Stage]:
             stages.append(EventStage(names[id(module)], layer, backend))
             index += 2
         else:
-            stages.append(DenseStage(names[id(module)], module))
+            stages.append(DenseStage(names[id(module)], frozen(module)))
             index += 1
     return stages
 
@@ -141,6 +142,37 @@ def event_layer(linear: nn.Linear, neuron: nn.Module) -> EventLayer | None:
         output=output,  # type: ignore[arg-type]
         grid=_state_grid(neuron),
     )
+
+
+def frozen(module: nn.Module) -> nn.Module:
+    """`module` with its quantized weights computed once (not at every call), else itself.
+
+    A quantized layer's weight is a parametrization that rounds the float weights at every
+    call (for training); the copy holds the rounded weights as plain tensors and still rounds
+    its inputs (the layer's `input_quantizer`).
+    """
+    if not any(parametrize.is_parametrized(sub, "weight") for sub in module.modules()):
+        return module
+    copy = float_model(module)
+    copies = dict(copy.named_modules())
+    for name, sub in module.named_modules():
+        if not parametrize.is_parametrized(sub, "weight"):
+            continue
+        target = copies[name]
+        with torch.no_grad():
+            target.weight.copy_(sub.weight)
+        quantizer = sub.input_quantizer
+        assert isinstance(quantizer, InputQuantizer)
+        target.add_module("input_quantizer", quantizer)
+        target.register_forward_pre_hook(_quantize_input)
+    return copy
+
+
+def _quantize_input(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Forward pre-hook: the first argument through the layer's `input_quantizer`."""
+    quantizer = module.input_quantizer
+    assert isinstance(quantizer, InputQuantizer)
+    return (quantizer(args[0]), *args[1:])
 
 
 def _linear_in(module: nn.Module) -> nn.Linear | None:
