@@ -115,10 +115,11 @@ def test_int8_network_equals_the_fake_quantized_training_path_within_rounding():
         expected = quantized(images)
     # The engine sums int8 levels exactly in int32 and scales once; the training path sums the
     # products level x scale in float32. Same spikes but where that rounding crosses a
-    # threshold; a readout membrane can round to the neighbouring step of its fixed-point grid.
+    # threshold; a readout membrane can round to the neighbouring step of its fixed-point grid
+    # (and carry that step, decayed, into the next ones).
     step = int8_stages[-1].layer.grid.step
     differing = (out - expected).abs()
-    assert differing.max() <= step * 1.001
+    assert differing.max() <= 4 * step
     assert (differing > 0).float().mean() < 1e-3
     torch.manual_seed(3)
     engine_hidden = deploy(quantized[: len(quantized) - 3])(images)
@@ -208,4 +209,6 @@ def test_quantized_dense_layers_hold_their_rounded_weights():
         flat = images.flatten(1)
         assert torch.equal(first.run(flat)[0], quantized[1](flat))
         out, expected = engine(images), quantized(images)
-    assert (out - expected).abs().max() <= engine.stages[-1].layer.grid.step * 1.001
+    differing = (out - expected).abs()
+    assert differing.max() <= 4 * engine.stages[-1].layer.grid.step
+    assert (differing > 0).float().mean() < 1e-3
