@@ -79,12 +79,23 @@ def compare(
     limit: int = LIMIT_OPTION,
     ledger: str = LEDGER_OPTION,
     no_ledger: bool = NO_LEDGER_OPTION,
+    measure_inference: bool = typer.Option(
+        False,
+        "--measure-inference",
+        help="Also run each twin's inference on this machine (ReLU in torch; spiking dense and "
+        "event-driven) at batch 1 and 64, its energy measured (or estimated where the machine "
+        "has no counters).",
+    ),
+    measure_seconds: float = typer.Option(
+        3.0, help="Seconds each --measure-inference run lasts (per implementation and batch)."
+    ),
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import compare_table, deployments_table, write_compare_report
+    from greenspike.report.measured_inference import measured_inference_table
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
 
@@ -109,6 +120,7 @@ def compare(
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
+        measure_inference_s=measure_seconds if measure_inference else None,
         **pairings,  # type: ignore[arg-type]
     )
     config.check()
@@ -150,6 +162,8 @@ def compare(
         console.print(compare_table(result))
         if result.pairings:
             console.print(deployments_table(result))
+        if result.measured_inference is not None:
+            console.print(measured_inference_table(result.measured_inference))
     if country is None and intensity_g_per_kwh is None:
         messages.print("No CO2e: give --country (e.g. FRA, WORLD) or --intensity.", style="dim")
     messages.print(f"Results: {escape(str(path))}", style="dim")

@@ -54,6 +54,9 @@ class CompareConfig:
             side: each twin on the hardware it would run on.
         hardware_file: a CSV of user profiles (the columns of the bundled profiles.csv) that
             `hardware` and `deploy` may name.
+        measure_inference_s: run each twin's inference on this machine for this many seconds
+            per implementation and batch size, its energy measured
+            (`greenspike.train.measured_inference`); None: not measured.
     """
 
     dataset: str = "digits"
@@ -76,6 +79,7 @@ class CompareConfig:
     qat_epochs: int | None = None
     deploy: tuple[tuple[str, str], ...] = DEFAULT_PAIRINGS
     hardware_file: str | None = None
+    measure_inference_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
@@ -173,6 +177,13 @@ class CompareConfig:
                 )
             check_hardware(tuple(pairing), profiles)
         check_carbon(self.country, self.intensity_g_per_kwh, self.pue)
+        seconds = self.measure_inference_s
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise InvalidInputError(
+                f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...})."""

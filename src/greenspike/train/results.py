@@ -20,6 +20,7 @@ from typing import Any, Literal
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.train.config import CompareConfig
 from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
+from greenspike.train.measured_inference import InferenceMeasurement
 
 Status = Literal["running", "finished", "failed", "interrupted"]
 NETWORKS = ("relu", "spiking")
@@ -131,6 +132,8 @@ class CompareResult:
         networks: "relu" and "spiking", in the order they ran (only those that started).
         break_even: per hardware profile, once both twins are profiled; else None.
         pairings: each `deploy` pairing, once both twins are priced.
+        measured_inference: each twin's inference measured on this machine
+            (`measure_inference_s`), or None.
     """
 
     status: Status
@@ -141,6 +144,7 @@ class CompareResult:
     networks: Mapping[str, NetworkResult] = field(default_factory=dict)
     break_even: Mapping[str, BreakEven] | None = None
     pairings: tuple[Pairing, ...] = ()
+    measured_inference: InferenceMeasurement | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of results.json."""
@@ -155,4 +159,6 @@ class CompareResult:
             data["break_even"] = {name: b.to_dict() for name, b in self.break_even.items()}
         if self.pairings:
             data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
+        if self.measured_inference is not None:
+            data["measured_inference"] = self.measured_inference.to_dict()
         return data
