@@ -13,7 +13,7 @@ from torch import nn
 
 import greenspike as gs
 from greenspike.data.digits import load_digits
-from greenspike.engine import DenseStage, EventStage, deploy
+from greenspike.engine import DenseStage, EventStage, NeuronStage, deploy
 from greenspike.errors import InvalidInputError
 from greenspike.snn import IF, LIF, LeakyIntegrator
 from greenspike.train.loop import fit
@@ -130,7 +130,8 @@ def test_direct_encoding_keeps_the_first_layer_dense():
     model, images = trained_digits_twin("direct")
     engine = deploy(model)
     kinds = [type(stage).__name__ for stage in engine.stages]
-    assert kinds[:4] == ["DenseStage"] * 4  # Flatten, Linear on pixels, Encoder, LIF
+    assert kinds[:3] == ["DenseStage"] * 3  # Flatten, Linear on pixels, Encoder
+    assert kinds[3] == "NeuronStage"  # the LIF on the pixels' currents
     assert engine.event_driven == ("5",)  # the readout: its inputs are spikes
     with torch.no_grad():
         assert torch.allclose(engine(images), model(images), atol=1e-4)
@@ -212,3 +213,19 @@ def test_quantized_dense_layers_hold_their_rounded_weights():
     differing = (out - expected).abs()
     assert differing.max() <= 4 * engine.stages[-1].layer.grid.step
     assert (differing > 0).float().mean() < 1e-3
+
+
+def test_neurons_after_conv_layers_run_in_the_kernel_per_channel():
+    torch.manual_seed(0)
+    _, model = build_pair("cnn", (8, 8), 10, (4, 6), 5, "rate")
+    model[3].beta = torch.linspace(0.5, 1.0, 4).view(4, 1, 1)  # a beta per channel
+    engine = deploy(model)
+    neurons = [stage for stage in engine.stages if isinstance(stage, NeuronStage)]
+    assert len(neurons) == 2
+    images = torch.rand(3, 8, 8)
+    torch.manual_seed(1)
+    out = engine(images)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        expected = model(images)
+    assert torch.equal(out, expected)  # the same arithmetic on the same currents

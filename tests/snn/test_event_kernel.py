@@ -175,3 +175,24 @@ def test_streaming_step_by_step_equals_one_call():
     v = torch.zeros(1, 40)
     stepped = torch.cat([event.run(layer, x[t : t + 1], v)[0] for t in range(7)])
     assert torch.equal(whole, stepped)
+
+
+@pytest.mark.parametrize("grid", [None, StateGrid(1 / 256, 200 / 256)])
+@pytest.mark.parametrize("output", ["spikes", "membrane"])
+def test_neurons_alone_take_their_currents_as_they_are(grid, output):
+    neurons = 300
+    layer = EventLayer(
+        rows=None,
+        scale=None,
+        bias=None,
+        beta=torch.linspace(0.5, 1.0, neurons),
+        threshold=torch.full((neurons,), 0.5),
+        reset="subtract",
+        output=output,
+        grid=grid,
+    )
+    currents = torch.randn(6, 2, neurons, generator=torch.Generator().manual_seed(0))
+    out_c, events = event.run(layer, currents, torch.zeros(2, neurons), backend="c")
+    out_ref, _ = event.run(layer, currents, torch.zeros(2, neurons), backend="reference")
+    assert events == 0 and layer.inputs == neurons
+    assert torch.equal(out_c, out_ref)

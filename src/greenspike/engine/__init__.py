@@ -10,6 +10,6 @@
 """
 
 from greenspike.engine.network import DeployedNetwork, Stream, deploy
-from greenspike.engine.stages import DenseStage, EventStage
+from greenspike.engine.stages import DenseStage, EventStage, NeuronStage
 
-__all__ = ["DenseStage", "DeployedNetwork", "EventStage", "Stream", "deploy"]
+__all__ = ["DenseStage", "DeployedNetwork", "EventStage", "NeuronStage", "Stream", "deploy"]

@@ -3,9 +3,11 @@
 A trained greenspike network is an `nn.Sequential`. Each `nn.Linear` (bare, or in the twins'
 `OverTime` wrapper, alone or in an `nn.Sequential` of one) followed by a `LIF` / `IF` layer or a
 `LeakyIntegrator` readout becomes an `EventStage`: the event-driven kernel
-(`greenspike.snn.kernels.event`) over all time steps, the neuron update fused in. Everything
-else (the first layer of directly encoded images, the encoder, flattening, Conv2d and pooling,
-other neurons) becomes a `DenseStage` that runs the trained module itself without autograd.
+(`greenspike.snn.kernels.event`) over all time steps, the neuron update fused in. Such a
+neuron layer after anything else becomes a `NeuronStage` (the same kernel on its input
+currents). Everything else (the first layer of directly encoded images, the encoder,
+flattening, Conv2d and pooling, other neurons) becomes a `DenseStage` that runs the trained
+module itself without autograd: Conv2d is not event-driven (yet).
 
 A network quantized by `greenspike.quant` deploys at its precision: integer weights of up to 8
 bits as int8 rows (int32 sums, one scale per output neuron), other formats as float32 rows of
@@ -15,7 +17,7 @@ a grid (not spikes) stays dense.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -81,7 +83,38 @@ class DenseStage:
         return self.module(x), None
 
 
-Stage = EventStage | DenseStage
+@dataclass
+class NeuronStage:
+    """A neuron layer alone, run by the same kernel on its input currents as they are.
+
+    E.g. the neurons after a Conv2d, or after the first layer of directly encoded images. Its
+    size is known from the first input: the kernel's parameters are built then, per step
+    shape (a per-channel `beta` `[C, 1, 1]` broadcast over the pixels).
+    """
+
+    name: str
+    neuron: Neuron
+    backend: event.Backend = "auto"
+    events: int = 0  # always 0: no synapses
+    _layers: dict[tuple[int, ...], EventLayer] = field(default_factory=dict)
+
+    def initial_state(self, batch: int) -> Any:
+        """None: zeros of the input's size, made at the first step."""
+        return None
+
+    def run(self, x: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """Outputs `[T, B, ...]` of the currents `x` `[T, B, ...]`, and the state `[B, N]`."""
+        step_shape = tuple(x.shape[2:])
+        layer = self._layers.get(step_shape)
+        if layer is None:
+            layer = self._layers[step_shape] = neuron_layer(self.neuron, step_shape)
+        flat = x.reshape(x.shape[0], x.shape[1], -1)
+        v = torch.zeros(x.shape[1], layer.neurons) if state is None else state
+        out, _ = event.run(layer, flat, v, backend=self.backend)
+        return out.view(x.shape), v
+
+
+Stage = EventStage | DenseStage | NeuronStage
 
 
 def stages_of(model: nn.Sequential, backend: event.Backend) -> list[Stage]:
@@ -100,10 +133,47 @@ def stages_of(model: nn.Sequential, backend: event.Backend) -> list[Stage]:
         if layer is not None:
             stages.append(EventStage(names[id(module)], layer, backend))
             index += 2
+        elif _neuron_supported(module):
+            assert isinstance(module, Neuron)
+            stages.append(NeuronStage(names[id(module)], module, backend))
+            index += 1
         else:
             stages.append(DenseStage(names[id(module)], frozen(module)))
             index += 1
     return stages
+
+
+def _neuron_supported(module: nn.Module) -> bool:
+    """Whether the kernel runs this neuron layer: a LIF, IF or LeakyIntegrator, state not fp16."""
+    plain = getattr(type(module), "plain_class", type(module))
+    return plain in _FUSED_NEURONS and isinstance(module, Neuron) and _state_supported(module)
+
+
+def _neuron_values(neuron: Neuron) -> tuple[torch.Tensor, torch.Tensor, str, event.Output]:
+    """(beta, threshold, reset, output) of a LIF / IF (spikes) or a LeakyIntegrator (membrane)."""
+    if isinstance(neuron, LIF):
+        return neuron.beta.clamp(0, 1), neuron.threshold, neuron.reset, "spikes"
+    assert isinstance(neuron, LeakyIntegrator)
+    return neuron.beta.clamp(0, 1), torch.ones(()), "none", "membrane"
+
+
+def neuron_layer(neuron: Neuron, step_shape: tuple[int, ...]) -> EventLayer:
+    """The kernel's parameters for `neuron` alone on steps of `step_shape` (`[B, ...]` less B)."""
+    beta, threshold, reset, output = _neuron_values(neuron)
+
+    def per_neuron(value: torch.Tensor) -> torch.Tensor:
+        return value.detach().float().expand(step_shape).contiguous().view(-1)
+
+    return EventLayer(
+        rows=None,
+        scale=None,
+        bias=None,
+        beta=per_neuron(beta),
+        threshold=per_neuron(threshold),
+        reset=reset,
+        output=output,
+        grid=_state_grid(neuron),
+    )
 
 
 def event_layer(linear: nn.Linear, neuron: nn.Module) -> EventLayer | None:
@@ -123,12 +193,7 @@ def event_layer(linear: nn.Linear, neuron: nn.Module) -> EventLayer | None:
         return None
     neurons = linear.out_features
     rows, scale = _rows(linear)
-    if isinstance(neuron, LIF):
-        beta = neuron.beta.clamp(0, 1)
-        threshold, reset, output = neuron.threshold, neuron.reset, "spikes"
-    else:
-        assert isinstance(neuron, LeakyIntegrator)
-        beta, threshold, reset, output = neuron.beta.clamp(0, 1), torch.ones(()), "none", "membrane"
+    beta, threshold, reset, output = _neuron_values(neuron)
     if any(value.numel() not in (1, neurons) for value in (beta, threshold)):
         return None  # values per neuron of another shape: the dense path
     bias = None if linear.bias is None else _vector(linear.bias, neurons)
@@ -139,7 +204,7 @@ def event_layer(linear: nn.Linear, neuron: nn.Module) -> EventLayer | None:
         beta=_vector(beta, neurons),
         threshold=_vector(threshold, neurons),
         reset=reset,
-        output=output,  # type: ignore[arg-type]
+        output=output,
         grid=_state_grid(neuron),
     )
 

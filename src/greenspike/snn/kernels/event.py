@@ -13,6 +13,7 @@ Only the weight rows of the inputs that are not zero are read (`W` is kept input
 `[K, N]`, so each is one contiguous row): for binary spikes at rate p, p*K rows per step
 instead of K. int8 weights (`rows.dtype == torch.int8`, one scale per output neuron) add up in
 int32 and are scaled once: `c = scale * sum(q[k, :])`; they take binary inputs only.
+Without weights (`rows` None) the layer is the neurons alone and `c[t] = x[t]`, their currents.
 
 The C kernel runs float32 inputs on the CPU; anything else (float64, another device, no C
 compiler) runs `reference`, a PyTorch loop over time with a dense product per step: the same
@@ -62,7 +63,9 @@ class EventLayer:
     """A Linear + neuron layer ready for event-driven inference.
 
     Args:
-        rows: the weights input-major, `[K, N]`, float32 or int8 (contiguous).
+        rows: the weights input-major, `[K, N]`, float32 or int8 (contiguous); None for the
+            neurons alone, whose inputs `[T, B, N]` are then their currents (e.g. the neurons
+            after a dense layer, with a fixed-point state).
         scale: `[N]` float32 scale per output neuron of int8 rows; None for float rows.
         bias: `[N]` float32, or None.
         beta: `[N]` decay per step.
@@ -72,7 +75,7 @@ class EventLayer:
         grid: the fixed-point state grid, or None for a float32 state.
     """
 
-    rows: torch.Tensor
+    rows: torch.Tensor | None
     scale: torch.Tensor | None
     bias: torch.Tensor | None
     beta: torch.Tensor
@@ -83,13 +86,13 @@ class EventLayer:
 
     @property
     def inputs(self) -> int:
-        """K, the number of inputs."""
-        return int(self.rows.shape[0])
+        """K, the number of inputs (N for the neurons alone)."""
+        return self.neurons if self.rows is None else int(self.rows.shape[0])
 
     @property
     def neurons(self) -> int:
         """N, the number of output neurons."""
-        return int(self.rows.shape[1])
+        return int(self.beta.shape[0])
 
 
 def available() -> bool:
@@ -136,10 +139,10 @@ def run(
 
 def reference(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, int]:
     """The same layer as a PyTorch loop: a dense product per step, then the update."""
-    rows = layer.rows.to(x.dtype)
+    rows = None if layer.rows is None else layer.rows.to(x.dtype)
     outputs = []
     for x_t in x:
-        current = x_t @ rows
+        current = x_t if rows is None else x_t @ rows
         if layer.scale is not None:
             current = current * layer.scale.to(x.dtype)
         if layer.bias is not None:
@@ -163,7 +166,7 @@ def reference(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torc
                 out = after
         v.copy_(after)
         outputs.append(out)
-    return torch.stack(outputs), int(torch.count_nonzero(x))
+    return torch.stack(outputs), 0 if rows is None else int(torch.count_nonzero(x))
 
 
 def _check(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> None:
@@ -175,7 +178,8 @@ def _check(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> None:
         raise InvalidInputError(
             f"the membranes must be contiguous [{x.shape[1]}, {layer.neurons}], got {list(v.shape)}"
         )
-    if layer.rows.dtype == torch.int8 and not bool(((x == 0) | (x == 1)).all()):
+    int8 = layer.rows is not None and layer.rows.dtype == torch.int8
+    if int8 and not bool(((x == 0) | (x == 1)).all()):
         raise InvalidInputError("int8 weights take binary spike inputs (0 or 1) only")
 
 
@@ -193,7 +197,7 @@ def _run_c(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.T
     tail = (grid_step, grid_top, threads)
     zeros = torch.zeros(neurons) if layer.bias is None else None  # alive until the call ends
     bias = _address(layer.bias if zeros is None else zeros)
-    if layer.rows.dtype == torch.int8:
+    if layer.rows is not None and layer.rows.dtype == torch.int8:
         rows = (_address(layer.rows), _address(layer.scale))
         events = functions["i8"](x.data_ptr(), *rows, bias, *common, *sizes, *tail)
     else:

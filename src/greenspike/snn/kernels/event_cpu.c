@@ -103,7 +103,8 @@ static void update_any(int reset, int output, int gridded, const float *c, const
 }
 
 /* The whole layer: x [T, B, K] -> out [T, B, N]; v [B, N] holds the membranes on entry and
- * after the last step on exit. w is [K, N] float (w8 NULL) or int8 (w NULL, with scale [N]).
+ * after the last step on exit. w is [K, N] float (w8 NULL) or int8 (w NULL, with scale [N]);
+ * with neither, the layer is the neurons alone and x [T, B, N] holds their input currents.
  * bias [N] (zeros for none). grid > 0 rounds the state to that step, saturating at grid_top.
  * Returns the number of events (weight rows added), or -1 when memory ran out. */
 static int64_t run(const float *x, const float *w, const int8_t *w8, const float *scale,
@@ -112,15 +113,17 @@ static int64_t run(const float *x, const float *w, const int8_t *w8, const float
                    float grid_top, int threads)
 {
     const int64_t R = T * B;
+    const int64_t lists = (w || w8) && R * K ? R * K : 1;
     int64_t *counts = malloc(sizeof(int64_t) * (R ? R : 1));
-    int32_t *idx = malloc(sizeof(int32_t) * (R * K ? R * K : 1));
-    float *val = malloc(sizeof(float) * (R * K ? R * K : 1));
+    int32_t *idx = malloc(sizeof(int32_t) * lists);
+    float *val = malloc(sizeof(float) * lists);
     uint8_t *graded = malloc(R ? R : 1);
     if (!counts || !idx || !val || !graded) {
         free(counts); free(idx); free(val); free(graded);
         return -1;
     }
-    const int64_t total = gather(x, R, K, counts, idx, val, graded, threads);
+    const int currents = !w && !w8; /* no synapses: x holds the currents themselves */
+    const int64_t total = currents ? 0 : gather(x, R, K, counts, idx, val, graded, threads);
     const int64_t blocks = (N + BLOCK - 1) / BLOCK;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t task = 0; task < B * blocks; task++) {
@@ -130,10 +133,12 @@ static int64_t run(const float *x, const float *w, const int8_t *w8, const float
         int32_t acc[BLOCK];
         float *vb = v + b * N + j0;
         for (int64_t t = 0; t < T; t++) {
-            const int64_t r = t * B + b, count = counts[r];
+            const int64_t r = t * B + b, count = currents ? 0 : counts[r];
             const int32_t *ri = idx + r * K;
             const float *rv = val + r * K;
-            if (w8) { /* binary events only (the caller checks): int32 sums, one scale each */
+            if (currents) {
+                for (int64_t i = 0; i < n; i++) c[i] = x[r * K + j0 + i];
+            } else if (w8) { /* binary events only (the caller checks): int32 sums, one scale each */
                 for (int64_t i = 0; i < n; i++) acc[i] = 0;
                 for (int64_t e = 0; e < count; e++) {
                     const int8_t *row = w8 + (int64_t)ri[e] * N + j0;
