@@ -24,7 +24,7 @@ event-driven layer, and how often the event-driven float32 spikes differ from th
 path's (sums in another order can land a membrane on the other side of its threshold).
 
 Timing: the variants take turns, one timed sample each per round (each sample repeats the
-call enough times to last about 5 ms), 2 warm-up rounds, then the best (median) of 7 rounds;
+call enough times to last about 3 ms), 2 warm-up rounds, then the best (median) of 15 rounds;
 one thread for torch and the kernel: batch-1 inference of these layers takes tens of
 microseconds, and on our shared 2-core machine a second thread mostly waits for a core.
 MNIST comes from /work/shared/data/mnist-t10k (or $MNIST_DIR), split
@@ -53,9 +53,9 @@ from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import build_pair
 
 THREADS = 1  # see the docstring
-ROUNDS = 7
+ROUNDS = 15
 WARM_UP = 2
-SAMPLE_S = 0.005
+SAMPLE_S = 0.003
 RATES = (0.01, 0.02, 0.05, 0.10, 0.20, 0.50)
 N, T = 1024, 8
 MNIST_DIR = Path(os.environ.get("MNIST_DIR", "/work/shared/data/mnist-t10k"))
@@ -283,7 +283,7 @@ def differing_spikes(model: nn.Sequential, images: torch.Tensor) -> str:
 def main() -> None:
     torch.set_num_threads(THREADS)
     print(f"torch {torch.__version__}, {THREADS} threads, event kernel in C: {event.available()}")
-    print("times: best (median) of 7 interleaved rounds")
+    print(f"times: best (median) of {ROUNDS} interleaved rounds")
     layer_table()
     twin_table("digits", "direct", 20)
     twin_table("digits", "rate", 20)
