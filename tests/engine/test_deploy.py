@@ -81,6 +81,7 @@ def hidden_spikes(network, images):
         return network[: len(network) - 3](images)
 
 
+@pytest.mark.slow  # trains a twin (shared with the tests after it)
 def test_float32_differs_from_the_training_path_only_within_rounding():
     model, images = trained_digits_twin("rate")
     engine = deploy(model)

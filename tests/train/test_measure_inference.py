@@ -12,6 +12,7 @@ from greenspike.train import CompareConfig, compare
 TINY = dict(epochs=1, limit=64, hidden=(8,), steps=2, hardware=("cmos45-fp32",), deploy=())
 
 
+@pytest.mark.slow  # trains both twins, then six measured runs
 def test_cli_measures_each_twin_with_provenance_on_every_joule(cli, tmp_path):
     result = cli(
         "compare", "--epochs", "1", "--limit", "64", "--hidden", "8", "--steps", "2",
