@@ -162,8 +162,11 @@ def test_bad_inputs_are_named():
         event.run(layer, torch.zeros(3, 2, 11), torch.zeros(2, 12))
     with pytest.raises(InvalidInputError, match=r"membranes must be contiguous \[2, 12\]"):
         event.run(layer, torch.zeros(3, 2, 10), torch.zeros(12))
-    with pytest.raises(InvalidInputError, match="int8 weights take binary spike inputs"):
-        event.run(layer, torch.full((3, 2, 10), 0.5), torch.zeros(2, 12))
+    for backend in ("c", "reference"):
+        v = torch.ones(2, 12)
+        with pytest.raises(InvalidInputError, match="int8 weights take binary spike inputs"):
+            event.run(layer, torch.full((3, 2, 10), 0.5), v, backend=backend)
+        assert torch.equal(v, torch.ones(2, 12))  # nothing ran
     with pytest.raises(InvalidInputError, match="backend must be one of"):
         event.run(layer, torch.zeros(3, 2, 10), torch.zeros(2, 12), backend="gpu")  # type: ignore[arg-type]
 

@@ -133,6 +133,7 @@ def run(
             "backend='c' needs float32 CPU inputs and a C compiler; use backend='auto'"
         )
     if backend == "reference" or not in_c:
+        _check_binary(layer, x)
         return reference(layer, x, v)
     return _run_c(layer, x.contiguous(), v)
 
@@ -178,9 +179,16 @@ def _check(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> None:
         raise InvalidInputError(
             f"the membranes must be contiguous [{x.shape[1]}, {layer.neurons}], got {list(v.shape)}"
         )
+
+
+def _check_binary(layer: EventLayer, x: torch.Tensor) -> None:
+    """int8 weights sum spikes: refuse other inputs (the C kernel checks while gathering)."""
     int8 = layer.rows is not None and layer.rows.dtype == torch.int8
     if int8 and not bool(((x == 0) | (x == 1)).all()):
-        raise InvalidInputError("int8 weights take binary spike inputs (0 or 1) only")
+        raise InvalidInputError(NOT_BINARY)
+
+
+NOT_BINARY = "int8 weights take binary spike inputs (0 or 1) only"
 
 
 def _run_c(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -202,6 +210,8 @@ def _run_c(layer: EventLayer, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.T
         events = functions["i8"](x.data_ptr(), *rows, bias, *common, *sizes, *tail)
     else:
         events = functions["f32"](x.data_ptr(), _address(layer.rows), bias, *common, *sizes, *tail)
+    if events == -2:
+        raise InvalidInputError(NOT_BINARY)
     if events < 0:
         raise MemoryError("the event-driven kernel could not allocate its event lists")
     return out, int(events)

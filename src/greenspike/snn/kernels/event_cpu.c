@@ -106,7 +106,8 @@ static void update_any(int reset, int output, int gridded, const float *c, const
  * after the last step on exit. w is [K, N] float (w8 NULL) or int8 (w NULL, with scale [N]);
  * with neither, the layer is the neurons alone and x [T, B, N] holds their input currents.
  * bias [N] (zeros for none). grid > 0 rounds the state to that step, saturating at grid_top.
- * Returns the number of events (weight rows added), or -1 when memory ran out. */
+ * Returns the number of events (weight rows added), -1 when memory ran out, or -2 (nothing
+ * run, v untouched) when int8 weights meet an input that is not 0 or 1. */
 static int64_t run(const float *x, const float *w, const int8_t *w8, const float *scale,
                    const float *bias, const float *beta, const float *th, float *v, float *out,
                    int64_t T, int64_t B, int64_t K, int64_t N, int reset, int output, float grid,
@@ -124,6 +125,14 @@ static int64_t run(const float *x, const float *w, const int8_t *w8, const float
     }
     const int currents = !w && !w8; /* no synapses: x holds the currents themselves */
     const int64_t total = currents ? 0 : gather(x, R, K, counts, idx, val, graded, threads);
+    if (w8) { /* int8 sums count spikes: an input of another value cannot be run */
+        for (int64_t r = 0; r < R; r++) {
+            if (graded[r]) {
+                free(counts); free(idx); free(val); free(graded);
+                return -2;
+            }
+        }
+    }
     const int64_t blocks = (N + BLOCK - 1) / BLOCK;
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t task = 0; task < B * blocks; task++) {
