@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "greenspike.ledger.store",
     "deploy": "greenspike.engine.network",
     "estimate_footprint": "greenspike.energy.footprint",
+    "keep_freed_memory": "greenspike._memory",
     "track": "greenspike.tracking",
 }
 
