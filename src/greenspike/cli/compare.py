@@ -136,6 +136,16 @@ def compare(
     limit: int = LIMIT_OPTION,
     ledger: str = LEDGER_OPTION,
     no_ledger: bool = NO_LEDGER_OPTION,
+    measure_inference: bool = typer.Option(
+        False,
+        "--measure-inference",
+        help="Also run each twin's inference on this machine (ReLU in torch; spiking dense and "
+        "event-driven) at batch 1 and 64, its energy measured (or estimated where the machine "
+        "has no counters).",
+    ),
+    measure_seconds: float = typer.Option(
+        3.0, help="Seconds each --measure-inference run lasts (per implementation and batch)."
+    ),
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
@@ -143,6 +153,7 @@ def compare(
     from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import compare_table, deployments_table
+    from greenspike.report.measured_inference import measured_inference_table
     from greenspike.report.progress import forecast_line
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
@@ -169,6 +180,7 @@ def compare(
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
+        measure_inference_s=measure_seconds if measure_inference else None,
         lr=lr,
         beta=beta,
         threshold=threshold,
@@ -216,6 +228,8 @@ def compare(
         console.print(compare_table(result))
         if result.pairings:
             console.print(deployments_table(result))
+        if result.measured_inference is not None:
+            console.print(measured_inference_table(result.measured_inference))
         if optimization is not None:
             from greenspike.report.optimize import optimization_lines
 

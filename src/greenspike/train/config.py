@@ -62,6 +62,9 @@ class CompareConfig:
             (`greenspike.snn.RatePenalty`; 0: none).
         target_rate: None: the penalty is L1 on all spikes; else the per-layer firing rate
             above which a layer is penalised (needs `rate_penalty` > 0).
+        measure_inference_s: run each twin's inference on this machine for this many seconds
+            per implementation and batch size, its energy measured
+            (`greenspike.train.measured_inference`); None: not measured.
     """
 
     dataset: str = "digits"
@@ -90,6 +93,7 @@ class CompareConfig:
     learn_threshold: bool = False
     rate_penalty: float = 0.0
     target_rate: float | None = None
+    measure_inference_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
@@ -211,6 +215,13 @@ class CompareConfig:
                 )
             check_hardware(tuple(pairing), profiles)
         check_carbon(self.country, self.intensity_g_per_kwh, self.pue)
+        seconds = self.measure_inference_s
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise InvalidInputError(
+                f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...})."""

@@ -23,6 +23,7 @@ from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.train.config import CompareConfig
 from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
 from greenspike.train.levers import Levers
+from greenspike.train.measured_inference import InferenceMeasurement
 from greenspike.train.progress import EpochRecord
 from greenspike.train.spec import NetworkKind, NetworkSpec, Role
 
@@ -165,6 +166,8 @@ class CompareResult:
         break_even: per hardware profile, once both twins are profiled; else None.
         pairings: each `deploy` pairing for each spiking network, once it is priced.
         verdicts: each spiking network against the ReLU twin on each `hardware` entry.
+        measured_inference: each twin's inference measured on this machine
+            (`measure_inference_s`), or None.
     """
 
     status: Status
@@ -176,6 +179,7 @@ class CompareResult:
     break_even: Mapping[str, BreakEven] | None = None
     pairings: tuple[Pairing, ...] = ()
     verdicts: tuple[Pairing, ...] = ()
+    measured_inference: InferenceMeasurement | None = None
 
     @property
     def spiking_networks(self) -> tuple[str, ...]:
@@ -197,4 +201,6 @@ class CompareResult:
             data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
         if self.verdicts:
             data["verdicts"] = [verdict.to_dict() for verdict in self.verdicts]
+        if self.measured_inference is not None:
+            data["measured_inference"] = self.measured_inference.to_dict()
         return data
