@@ -83,6 +83,7 @@ def compare(
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
+    from greenspike._files import check_writable_folder
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import compare_table, deployments_table, write_compare_report
     from greenspike.train import CompareConfig, write_results
@@ -112,6 +113,7 @@ def compare(
         **pairings,  # type: ignore[arg-type]
     )
     config.check()
+    check_writable_folder(out, "--out")  # before training, not after
     all_epochs = config.epochs + config.resolved_qat_epochs
     console = Console()
     messages = Console(stderr=True) if as_json else console  # stdout is the JSON's

@@ -38,17 +38,20 @@ def export(
     ),
 ) -> None:
     """Write a greenspike model as a NIR graph (HDF5), with time constants for --dt."""
+    from greenspike._files import check_writable, write_with
     from greenspike.interop import to_nir
     from greenspike.interop._model_spec import load_model
     from greenspike.interop._nir import require_nir
 
     nir = require_nir()
+    check_writable(output, "--output")
     network = load_model(model, weights)
     graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
-    _write_atomically(nir, output, graph)
+    write_with(output, lambda path: nir.write(path, graph))
     Console(soft_wrap=True).print(
         f"Wrote {output}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
-        f"dt = {graph.metadata['dt']:g} s"
+        f"dt = {graph.metadata['dt']:g} s",
+        markup=False,
     )
 
 
@@ -122,16 +125,6 @@ def _graph_dict(graph, from_nir) -> dict:
         "runnable": runnable,
         "reason": reason,
     }
-
-
-def _write_atomically(nir, output: Path, graph) -> None:
-    """Write beside `output`, then rename: an interrupted export leaves any old file intact."""
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        nir.write(partial, graph)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def _shape(text: str | None) -> tuple[int, ...] | None:

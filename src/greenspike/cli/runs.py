@@ -290,21 +290,21 @@ def export(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Export runs: CSV for pandas (metrics, tags, config as columns) or JSON (everything)."""
-    from greenspike._files import write_atomically
+    from greenspike._files import check_writable, write_atomically
     from greenspike.report.export import runs_to_csv, runs_to_json
 
     writers = {"csv": runs_to_csv, "json": runs_to_json}
     if format not in writers:
         raise InvalidInputError(f"unknown export format {format!r}; valid: csv, json")
-    if output is not None and not output.parent.is_dir():
-        raise InvalidInputError(f"cannot write {output}: no directory {output.parent}")
+    if output is not None:
+        check_writable(output, "--output")
     with _ledger(ledger) as store:
         text = writers[format](_select(store, name, tags, status, since, until, where, job))
     if output is None:
         typer.echo(text, nl=False)
     else:
         write_atomically(output, text)
-        Console(stderr=True).print(f"Written to {output}", style="dim")
+        Console(stderr=True).print(f"Written to {output}", style="dim", markup=False)
 
 
 @app.command("report", cls=Command)
@@ -328,8 +328,10 @@ def report(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Write one self-contained HTML report of these runs (plots included, no network needed)."""
+    from greenspike._files import check_writable
     from greenspike.report.html import write_html_report
 
+    check_writable(output, "--output")
     with _ledger(ledger) as store:
         ids = list(run_ids or [])
         if tags:
@@ -342,4 +344,4 @@ def report(
         path = write_html_report(store, ids, output, title=title, metric=metric, job_ids=jobs or [])
     count = len(dict.fromkeys(ids))
     what = f"{count} runs" + (f" and {len(jobs)} jobs" if jobs else "")
-    Console(stderr=True).print(f"Report of {what} written to {path}")
+    Console(stderr=True).print(f"Report of {what} written to {path}", markup=False)

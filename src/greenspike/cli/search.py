@@ -83,7 +83,7 @@ def search(
 
     if importlib.util.find_spec("optuna") is None:
         raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
-    from greenspike._files import write_atomically
+    from greenspike._files import check_writable_folder, write_atomically
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.pareto import write_pareto_plot
     from greenspike.report.search import (
@@ -123,6 +123,7 @@ def search(
         space=SearchSpace(networks=names(networks), models=names(models), max_depth=max_depth),
     )
     config.check()
+    check_writable_folder(out, "--out")  # before searching, not after
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     console = Console()
     messages = Console(stderr=True) if as_json else console  # stdout is the JSON's
