@@ -44,9 +44,10 @@ WHERE_OPTION = typer.Option(
 
 
 def _ledger(url: str | None):
+    """The ledger to read (or delete from): never created here, so a typo is an error."""
     from greenspike.ledger import Ledger
 
-    return Ledger(url)
+    return Ledger(url, create=False)
 
 
 def _unix_s(text: str | None, option: str) -> float | None:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import psutil
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
@@ -31,7 +32,7 @@ from greenspike.energy.placement import check_job_id
 from greenspike.energy.scope import Scope, checked_scope
 from greenspike.errors import InvalidInputError
 from greenspike.ledger import schema
-from greenspike.ledger._engine import connect
+from greenspike.ledger._engine import cannot_open, check_exists, connect, reader
 from greenspike.ledger.filters import MetricCondition, name_like
 from greenspike.ledger.jobs import JobRecord, aggregate_job
 from greenspike.ledger.location import ledger_url
@@ -47,18 +48,32 @@ STALE_AFTER_INTERVALS = 10
 class Ledger:
     """The runs stored at `url` (see `ledger_url`); the schema is created or migrated on open.
 
+    Opening an up-to-date ledger writes nothing; reading never waits for the write lock.
+
+    Args:
+        url: the ledger (see `ledger_url`).
+        create: False for a command that only reads: a SQLite file that does not exist is an
+            error, not a new empty ledger.
+
     Raises:
         InvalidInputError: `url` is not a ledger greenspike can open: an unsupported or
-            malformed URL, PostgreSQL without its driver, an in-memory SQLite database, or a
-            file in a folder that does not exist.
+            malformed URL, PostgreSQL without its driver, an in-memory SQLite database, a
+            file in a folder that does not exist (or, with `create=False`, no file), a
+            directory, a file that is not a database, a server that refuses the connection.
         LedgerVersionError: the database is not a ledger this greenspike can use.
     """
 
-    def __init__(self, url: str | os.PathLike[str] | None = None):
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True):
         self.url = ledger_url(url)
+        if not create:
+            check_exists(self.url)
         self.engine: Engine = connect(self.url)
+        self._reader = reader(self.engine)
         try:
             migrate(self.engine)
+        except SQLAlchemyError as error:
+            self.engine.dispose()
+            raise cannot_open(self.where, error) from error
         except BaseException:
             self.engine.dispose()
             raise
@@ -334,7 +349,7 @@ class Ledger:
                 raise InvalidInputError(f"`limit` must be >= 1, got {limit}")
             if status != "stale":
                 query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             rows = connection.execute(query).mappings().all()
             found = self._records(connection, rows)
         if status == "stale":
@@ -347,7 +362,7 @@ class Ledger:
         Raises:
             InvalidInputError: there is no run `run_id`.
         """
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             row = (
                 connection.execute(select(schema.runs).where(schema.runs.c.id == run_id))
                 .mappings()
@@ -396,7 +411,7 @@ class Ledger:
             if limit < 1:
                 raise InvalidInputError(f"limit must be >= 1, got {limit}")
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             ids = [row[0] for row in connection.execute(query)]
             rows = [
                 row
@@ -413,7 +428,7 @@ class Ledger:
         """Cumulative joules per component at each update of the run, in time order."""
         s = schema.samples
         query = select(s.c.elapsed_s, s.c.component, s.c.energy_j).where(s.c.run_id == run_id)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             rows = connection.execute(query.order_by(s.c.elapsed_s, s.c.id)).all()
         return [Sample(*row) for row in rows]
 
