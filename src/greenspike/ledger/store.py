@@ -25,6 +25,7 @@ import psutil
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from greenspike._secrets import hide_passwords
 from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
@@ -117,6 +118,8 @@ class Ledger:
     ) -> int:
         """Write a new run, status "running", with no energy yet; return its id.
 
+        Passwords in URLs in `name` and `command` are stored as `***`.
+
         Raises:
             InvalidInputError: a tag name is empty or a value is None, the metadata cannot be
                 written as JSON, or a bad job id or scope.
@@ -130,8 +133,8 @@ class Ledger:
             run_id = connection.execute(
                 insert(schema.runs)
                 .values(
-                    name=name,
-                    command=command,
+                    name=None if name is None else hide_passwords(name),
+                    command=None if command is None else hide_passwords(command),
                     host=socket.gethostname(),
                     pid=os.getpid(),
                     pid_created_unix_s=psutil.Process().create_time(),
