@@ -69,7 +69,7 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(_graph_dict(graph, from_nir), indent=2))
         return
-    from greenspike.report._tables import add_column, cell, new_table
+    from greenspike.report._tables import add_column, cell, new_table, printable
 
     console = Console()
     nodes = new_table(f"NIR graph {file.name}", caption="All parameters: --json.")
@@ -79,7 +79,7 @@ def inspect(
     for name, node, depth in _walk(graph):
         nodes.add_row(
             cell("  " * depth + name),
-            type(node).__name__,
+            cell(type(node).__name__),
             _type(node.input_type),
             _type(node.output_type),
             cell(_parameters(node), long=True),
@@ -88,14 +88,16 @@ def inspect(
     for name, node, _ in [("", graph, 0), *_walk(graph)]:
         if hasattr(node, "edges"):
             edges = ", ".join(f"{a} -> {b}" for a, b in node.edges)
-            console.print(f"Edges{f' in {name}' if name else ''}: {edges}")
+            line = f"Edges{f' in {name}' if name else ''}: {edges}"
+            console.print(printable(line), markup=False)
     metadata = graph.metadata if isinstance(graph.metadata, dict) else {}
     if metadata:
-        console.print("Metadata: " + ", ".join(f"{k} = {_item(v)}" for k, v in metadata.items()))
+        line = "Metadata: " + ", ".join(f"{k} = {_item(v)}" for k, v in metadata.items())
+        console.print(printable(line), markup=False)
     try:
         from_nir(graph)
     except ValueError as error:
-        console.print(f"greenspike cannot run it: {error}")
+        console.print(printable(f"greenspike cannot run it: {error}"), markup=False)
     else:
         console.print("greenspike can run it: greenspike.interop.from_nir(path)")
 
