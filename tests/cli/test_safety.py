@@ -56,3 +56,31 @@ def test_an_out_that_cannot_be_a_folder_fails_before_any_work(cli, tmp_path, com
     result = cli(*command, "--no-ledger", "--out", str(blocker / "results"))
     assert result.exit_code == 2
     assert "--out" in result.stderr and "is not a folder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("runs", "list", "--limit", str(2**63)), "--limit takes integers up to"),
+        (("runs", "show", str(2**63)), "RUN_ID takes integers up to"),
+        (("track", "--interval", "1e10", "--", "true"), "--interval must be between 0.01 s"),
+        (("track", "--interval", "1e-9", "--", "true"), "--interval must be between 0.01 s"),
+        (("track", "--pue", "1_5", "--", "true"), "unknown PUE provider '1_5'"),
+        (("compare", "--hidden", str(10**12)), "--hidden sizes must be from 1 to 1,048,576"),
+        (("search", "--max-depth", "1000"), "--max-depth must be an integer from 1 to 64"),
+        (("nir", "export", "m.py:net", "-o", "x.nir", "--input-shape", str(10**20)),
+         "--input-shape must be sizes >= 1 of at most"),
+    ],
+)  # fmt: skip
+def test_oversized_and_unbounded_values_are_one_clear_error(cli, tmp_path, args, message):
+    (tmp_path / "m.py").write_text("import torch\nnet = torch.nn.Linear(2, 2)\n")
+    import os
+
+    previous = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = cli(*args)
+    finally:
+        os.chdir(previous)
+    assert result.exit_code == 2, result.output
+    assert "Error:" in result.stderr and message in result.stderr, result.stderr

@@ -172,6 +172,10 @@ def compare(
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
 
 
+# The widest hidden layer --hidden takes: wider, one layer's weights alone would not fit in memory.
+MAX_WIDTH = 2**20
+
+
 def _pairing(text: str) -> tuple[str, str]:
     """ "relu=cmos7-int8,spiking=loihi+host=cmos7-int8" -> ("cmos7-int8", "loihi+host=...")."""
     sides: dict[str, str] = {}
@@ -198,6 +202,6 @@ def _sizes(text: str) -> tuple[int, ...]:
         raise InvalidInputError(
             f"--hidden must be comma-separated integers, got {text!r}"
         ) from None
-    if any(size < 1 for size in sizes):
-        raise InvalidInputError(f"--hidden sizes must be >= 1, got {text!r}")
+    if any(not 1 <= size <= MAX_WIDTH for size in sizes):
+        raise InvalidInputError(f"--hidden sizes must be from 1 to {MAX_WIDTH:,}, got {text!r}")
     return sizes

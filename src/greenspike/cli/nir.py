@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -129,15 +130,25 @@ def _graph_dict(graph, from_nir) -> dict:
     }
 
 
+# The most values one input sample may have (--input-shape): 2**28 floats are 1 GiB.
+MAX_INPUT_SIZE = 2**28
+
+
 def _shape(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(int(part) for part in text.split(","))
+        shape = tuple(int(part) for part in text.split(","))
     except ValueError as error:
         raise InvalidInputError(
             f"--input-shape must be integers separated by commas, e.g. 2,34,34; got {text!r}"
         ) from error
+    if not all(size >= 1 for size in shape) or math.prod(shape) > MAX_INPUT_SIZE:
+        raise InvalidInputError(
+            f"--input-shape must be sizes >= 1 of at most {MAX_INPUT_SIZE:,} values in all, "
+            f"got {text!r}"
+        )
+    return shape
 
 
 def _walk(graph, depth: int = 0):

@@ -57,6 +57,7 @@ from contextlib import ContextDecorator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
 
+from greenspike._checks import check_text, checked_real
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.duties import GpuChoice, NodeClaims, assign_duties, checked_gpus
@@ -81,7 +82,13 @@ from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import check_tdp_w
 from greenspike.energy.meters.process import ProcessTree
-from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.metric import (
+    Metric,
+    check_storable,
+    checked_metric,
+    checked_tags,
+    metadata_json,
+)
 from greenspike.energy.placement import Placement, check_job_id, detect_placement
 from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.energy.scope import Scope, checked_scope
@@ -92,6 +99,10 @@ OnUpdate = Callable[[EnergyReport], None]
 Sync = Callable[[], None]
 P = ParamSpec("P")
 R = TypeVar("R", covariant=True)
+# The bounds of `interval_s`: below, the readings cost more than they measure; above (11.6
+# days), a wait no longer fits in a thread's timeout. Counters are polled faster when needed.
+MIN_INTERVAL_S = 0.01
+MAX_INTERVAL_S = 1e6
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
 # The largest share of the time the sampling thread spends building and handing on running
@@ -276,15 +287,26 @@ class Tracker(ContextDecorator):
         total_epochs: int | None = None,
         energy_budget_kwh: float | None = None,
     ):
-        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
-            raise InvalidInputError(
-                f"`interval_s` must be a finite number of seconds, got {interval_s!r}"
-            )
+        interval_s = checked_real(interval_s, "`interval_s`")
         if interval_s <= 0:
             raise InvalidInputError(f"`interval_s` must be > 0 s, got {interval_s:g} s")
+        if not MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S:
+            raise InvalidInputError(
+                f"`interval_s` must be between {MIN_INTERVAL_S:g} s (more often, greenspike "
+                f"would mostly measure its own readings) and {MAX_INTERVAL_S:g} s, "
+                f"got {interval_s:g} s"
+            )
         check_tdp_w(cpu_tdp_w)
-        if isinstance(meters, str) and meters != "auto":
-            raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
+        if name is not None:
+            check_text(name, "`name` of the run")
+            check_storable(name, "`name` of the run")
+        if meters != "auto" and not (
+            isinstance(meters, (list, tuple)) and all(isinstance(m, Meter) for m in meters)
+        ):
+            raise InvalidInputError(
+                f"meters must be 'auto' or a list of meters (greenspike Meter objects), "
+                f"got {meters!r}"
+            )
         if not (sync is None or sync == "auto" or callable(sync)):
             raise InvalidInputError(f"sync must be 'auto', a function or None, got {sync!r}")
         self.meters = meters

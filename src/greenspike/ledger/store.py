@@ -28,7 +28,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from greenspike._secrets import hide_passwords
 from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
-from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.metric import (
+    Metric,
+    check_storable,
+    checked_metric,
+    checked_tags,
+    metadata_json,
+)
 from greenspike.energy.placement import check_job_id
 from greenspike.energy.scope import Scope, checked_scope
 from greenspike.errors import InvalidInputError
@@ -122,10 +128,13 @@ class Ledger:
 
         Raises:
             InvalidInputError: a tag name is empty or a value is None, the metadata cannot be
-                written as JSON, or a bad job id or scope.
+                written as JSON, a bad job id or scope, or a NUL character in a text.
         """
         check_job_id(job_id)
         checked_scope(scope)
+        for text, what in ((name, "the run's name"), (command, "the run's command")):
+            if text is not None:
+                check_storable(text, what)
         metadata_text = metadata_json(metadata)
         tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         now = time.time()
