@@ -67,12 +67,13 @@ def _unix_s(text: str | None, option: str) -> float | None:
 
 def _select(ledger, name, tags, status, since, until, where, job=None, limit=None):
     from greenspike.ledger.filters import metric_condition
+    from greenspike.report._tables import printable
 
     pairs = [tag for tag in tags or [] if "=" in tag]
     keys = [tag.strip() for tag in tags or [] if "=" not in tag]
     if any(not key for key in keys):
         raise InvalidInputError("--tag takes KEY=VALUE or KEY, got an empty tag")
-    return ledger.runs(
+    found = ledger.runs(
         name=name,
         tags=key_values(pairs, "--tag"),
         tag_keys=keys,
@@ -83,6 +84,13 @@ def _select(ledger, name, tags, status, since, until, where, job=None, limit=Non
         job_id=job,
         limit=limit,
     )
+    for bad in ledger.damaged:  # shown, never silently dropped, and never the end of the list
+        Console(stderr=True).print(
+            printable(f"Run {bad.id} cannot be read and is left out: {bad.reason}"),
+            style="yellow",
+            markup=False,
+        )
+    return found
 
 
 def _ids(ids) -> str:
