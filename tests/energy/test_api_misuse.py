@@ -27,3 +27,25 @@ from greenspike.errors import InvalidInputError
 def test_misuse_is_one_clear_error(options, message):
     with pytest.raises(InvalidInputError, match=message):
         Tracker(**options)
+
+
+def test_stop_from_on_update_ends_the_run_and_keeps_it(fake_meter):
+    import threading
+
+    stopped = threading.Event()
+    seen: list = []
+
+    def on_update(report):
+        seen.append(report.status)
+        if report.status == "running" and not stopped.is_set():
+            tracker.stop()  # from the sampling thread
+            stopped.set()
+
+    tracker = Tracker([fake_meter], interval_s=0.01, on_update=on_update).start()
+    fake_meter.energy_j["ram"] += 3.0
+    assert stopped.wait(10)
+    report = tracker.stop()  # again, from the caller: the same report
+    assert report.status == "finished"
+    assert report.energy_of("ram") == 3.0
+    assert not any("on_update failed" in note for note in report.notes)
+    assert seen.count("finished") == 1

@@ -434,7 +434,8 @@ class Tracker(ContextDecorator):
         self._synchronise()
         self._running = False
         self._stopping.set()
-        if self._thread is not None:
+        # stop() may come from on_update, in the sampling thread itself: it ends after this
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(JOIN_TIMEOUT_S)
             if self._thread.is_alive():
                 self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
