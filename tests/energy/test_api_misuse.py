@@ -49,3 +49,16 @@ def test_stop_from_on_update_ends_the_run_and_keeps_it(fake_meter):
     assert report.energy_of("ram") == 3.0
     assert not any("on_update failed" in note for note in report.notes)
     assert seen.count("finished") == 1
+
+
+def test_an_infinite_reading_never_reaches_the_report(fake_meter):
+    import json
+
+    tracker = Tracker([fake_meter], interval_s=1e6).start()
+    fake_meter.energy_j["ram"] += 2.0
+    tracker.snapshot()
+    fake_meter.energy_j["ram"] = float("inf")
+    report = tracker.stop()
+    assert report.energy_of("ram") == 2.0  # the last finite reading
+    assert any("read inf J for" in note for note in report.notes)
+    json.loads(report.to_json(), parse_constant=lambda name: pytest.fail(name))

@@ -701,10 +701,16 @@ class Tracker(ContextDecorator):
             energies = dict(self._latest_j)
             for meter in self._active:
                 try:
-                    energies.update(meter.read())
+                    read = meter.read()
                     self._latest_other.update(meter.other_scope())
                 except Exception as error:  # a meter must not end the run
                     self._note_once(f"meter {meter.name} failed to read: {error!r}")
+                    continue
+                for name, joules in read.items():
+                    if math.isfinite(joules):
+                        energies[name] = joules
+                    else:  # a broken sensor: keep its last reading, never an infinite total
+                        self._note_once(f"meter {meter.name} read {joules} J for {name}: ignored")
             return time.monotonic(), energies
 
     def _sample_every(self, poll_s: float) -> None:
