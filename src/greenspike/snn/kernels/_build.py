@@ -23,6 +23,8 @@ from pathlib import Path
 SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
 # -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
+# A compiler slower than this is given up on: the reference loop is used instead.
+COMPILE_TIMEOUT_S = 120.0
 
 
 def cache_dir() -> Path:
@@ -43,7 +45,7 @@ def load_cpu_library() -> ctypes.CDLL | None:
     if not target.exists():
         try:
             _compile(compiler, here / SOURCES[0], target)
-        except (OSError, subprocess.CalledProcessError) as error:
+        except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             details = getattr(error, "stderr", "") or error
             _warn(f"compiling it with {compiler} failed: {details}")
             return None
@@ -71,7 +73,7 @@ def _compile(compiler: str, source: Path, target: Path) -> None:
             check=True,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=COMPILE_TIMEOUT_S,
         )
         os.replace(partial, target)
     finally:
