@@ -59,7 +59,10 @@ def _from_python(spec: str) -> nn.Module:
         module = _run_file(Path(module_name))
     else:
         with _running(f"importing {module_name!r}"):
-            module = importlib.import_module(module_name)
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as error:
+                raise InvalidInputError(f"cannot import {module_name!r}: {error}") from error
     if not hasattr(module, attribute):
         raise InvalidInputError(f"{module_name!r} has no attribute {attribute!r}")
     found = getattr(module, attribute)
@@ -78,6 +81,8 @@ def _running(what: str) -> Iterator[None]:
     """
     try:
         yield
+    except InvalidInputError:
+        raise
     except SystemExit as error:
         raise InvalidInputError(
             f"{what} failed: it called sys.exit({error.code!r}) and gave no model"
