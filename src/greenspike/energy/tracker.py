@@ -48,6 +48,7 @@ import atexit
 import functools
 import logging
 import math
+import os
 import re
 import sys
 import threading
@@ -347,6 +348,10 @@ class Tracker(ContextDecorator):
         self._kept = False  # whether the sink took the run (its begin() succeeded)
         self._lock = threading.RLock()
         self._running = False
+        # Held from start() to stop(): a second start() while it runs (a tracked function
+        # called from two threads at once) is refused at once, never half-started.
+        self._in_use = threading.Lock()
+        self._pid = os.getpid()  # only the process that started the run records it
         self._active: tuple[Meter, ...] = ()
         self._notes: list[str] = []
         self._roots: list[_Node] = []
@@ -368,8 +373,19 @@ class Tracker(ContextDecorator):
             RuntimeError: the tracker is already running.
             InvalidInputError: two meters report the same component.
         """
-        if self._running:
-            raise RuntimeError("the tracker is already running; stop() it first")
+        if not self._in_use.acquire(blocking=False):
+            raise RuntimeError(
+                "the tracker is already running; stop() it first (a tracked function runs "
+                "one call at a time: from several threads, give each thread its own tracker)"
+            )
+        try:
+            return self._start()
+        except BaseException:
+            self._in_use.release()
+            raise
+
+    def _start(self) -> Tracker:
+        self._pid = os.getpid()
         self.report = None
         self._notes, self._roots = [], []
         self.over_budget, self.latest_forecast = None, None
@@ -455,6 +471,7 @@ class Tracker(ContextDecorator):
             self._owns_sigterm = False
         atexit.unregister(self._stop_at_exit)
         self._publish(self.report)
+        self._in_use.release()
         return self.report
 
     def snapshot(self) -> EnergyReport:
@@ -752,8 +769,8 @@ class Tracker(ContextDecorator):
             self._note_once(f"not kept in {sink.where}: {error}")
 
     def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
-        if not self._kept or self.sink is None:
-            return
+        if not self._kept or self.sink is None or os.getpid() != self._pid:
+            return  # a forked child never writes the parent's run
         try:
             write(self.sink)
         except Exception as error:
@@ -761,6 +778,8 @@ class Tracker(ContextDecorator):
             self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
 
     def _publish(self, report: EnergyReport) -> None:
+        if os.getpid() != self._pid:
+            return  # a forked child: the run, its file and its record are the parent's
         if report.status == "running":
             self._to_sink(lambda sink: sink.update(report), "store the report")
         else:
@@ -831,7 +850,8 @@ class Tracker(ContextDecorator):
         )
 
     def _stop_at_exit(self) -> None:
-        self.stop("interrupted", "the interpreter exited before stop()")
+        if os.getpid() == self._pid:  # a forked child exiting leaves the parent's run alone
+            self.stop("interrupted", "the interpreter exited before stop()")
 
 
 def check_budget_kwh(budget_kwh: float | None) -> None:
