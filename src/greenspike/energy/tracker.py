@@ -104,6 +104,8 @@ R = TypeVar("R", covariant=True)
 # days), a wait no longer fits in a thread's timeout. Counters are polled faster when needed.
 MIN_INTERVAL_S = 0.01
 MAX_INTERVAL_S = 1e6
+# Seconds between two retries of the writes to the sink that failed (a full disk).
+RETRY_S = 5.0
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
 # The largest share of the time the sampling thread spends building and handing on running
@@ -351,6 +353,10 @@ class Tracker(ContextDecorator):
         # Held from start() to stop(): a second start() while it runs (a tracked function
         # called from two threads at once) is refused at once, never half-started.
         self._in_use = threading.Lock()
+        # Writes to the sink that failed, retried in order (see `flush`).
+        self._unwritten: list[tuple[Callable[[RunSink], None], str]] = []
+        self._retry_lock = threading.RLock()
+        self._retrier: threading.Thread | None = None
         self._pid = os.getpid()  # only the process that started the run records it
         self._active: tuple[Meter, ...] = ()
         self._notes: list[str] = []
@@ -771,11 +777,52 @@ class Tracker(ContextDecorator):
     def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
         if not self._kept or self.sink is None or os.getpid() != self._pid:
             return  # a forked child never writes the parent's run
-        try:
-            write(self.sink)
-        except Exception as error:
-            _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
-            self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
+        with self._retry_lock:
+            if self._unwritten and what != "store the report":
+                self._unwritten.append((write, what))  # after those that failed, in order
+                return
+            try:
+                write(self.sink)
+            except Exception as error:
+                _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
+                self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
+                if what != "store the report":  # a running report is superseded by the next
+                    self._unwritten.append((write, what))
+                    self._retry_later()
+
+    def _retry_later(self) -> None:
+        """Retry the writes that failed, in order, every RETRY_S s until they succeed.
+
+        A full disk or a database away for a while: the final status and the metrics reach the
+        sink once it takes them again, within the process's lifetime (a last try at exit).
+        """
+        if self._retrier is not None and self._retrier.is_alive():
+            return
+        self._retrier = threading.Thread(
+            target=self._retry_every, name="greenspike-retry", daemon=True
+        )
+        self._retrier.start()
+        atexit.register(self.flush)
+
+    def _retry_every(self) -> None:
+        while not self.flush():
+            time.sleep(RETRY_S)
+
+    def flush(self) -> bool:
+        """Try again, now, the writes to the sink that failed; True when none is left.
+
+        The tracker retries them by itself every few seconds, and once more at exit.
+        """
+        with self._retry_lock:
+            while self._unwritten:
+                write, what = self._unwritten[0]
+                try:
+                    write(self.sink)  # type: ignore[arg-type]  # only queued with a sink
+                except Exception:
+                    return False
+                self._unwritten.pop(0)
+                _log.info("greenspike: %s in %s, at last", what, self.sink and self.sink.where)
+            return True
 
     def _publish(self, report: EnergyReport) -> None:
         if os.getpid() != self._pid:
