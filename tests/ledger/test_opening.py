@@ -112,3 +112,12 @@ def test_the_cli_reports_a_ledger_it_cannot_open_on_one_line(cli, tmp_path):
     assert result.stderr.startswith("Error: cannot open the ledger") and "Traceback" not in (
         result.output
     )
+
+
+def test_an_optuna_study_may_share_the_ledgers_database(tmp_path):
+    optuna = pytest.importorskip("optuna")
+    path = tmp_path / "shared.db"
+    optuna.create_study(storage=f"sqlite:///{path}", study_name="s")
+    with Ledger(path) as ledger:  # the study's tables are not someone else's
+        ledger.start_run(name="trial", start_unix_s=1.7e9, interval_s=1.0)
+        assert [run.name for run in ledger.runs()] == ["trial"]

@@ -21,6 +21,25 @@ from sqlalchemy.pool import NullPool
 from greenspike.errors import InvalidInputError
 
 BUSY_TIMEOUT_S = 60.0
+# Tables that may share a ledger's database: an Optuna study kept in the same database
+# (`greenspike search --storage URL --ledger URL`). Any other table means someone else's database.
+SHARED_TABLES = frozenset(
+    {
+        "alembic_version",
+        "studies",
+        "study_directions",
+        "study_system_attributes",
+        "study_user_attributes",
+        "trial_heartbeats",
+        "trial_intermediate_values",
+        "trial_params",
+        "trial_system_attributes",
+        "trial_user_attributes",
+        "trial_values",
+        "trials",
+        "version_info",
+    }
+)
 # The execution option of a read-only engine (see `reader`).
 READ_ONLY = "greenspike_read_only"
 
@@ -117,7 +136,7 @@ def reader(engine: Engine) -> Engine:
 
 def _empty_or_ours(cursor: sqlite3.Cursor) -> bool:
     names = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return not names or "greenspike_schema" in names
+    return "greenspike_schema" in names or not names - SHARED_TABLES
 
 
 def _switch_to_wal(cursor: sqlite3.Cursor) -> None:

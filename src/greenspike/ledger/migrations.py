@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from greenspike.errors import LedgerVersionError
 from greenspike.ledger import schema
-from greenspike.ledger._engine import reader
+from greenspike.ledger._engine import SHARED_TABLES, reader
 
 
 def _create_v1(connection: Connection) -> None:
@@ -162,12 +162,13 @@ def schema_version_of(connection: Connection) -> int:
     """The ledger's version: 0 for an empty database.
 
     Raises:
-        LedgerVersionError: the database has tables but no greenspike version table: it is
-            not a greenspike ledger (another application's database, never written to).
+        LedgerVersionError: the database has tables (other than an Optuna study's, see
+            SHARED_TABLES) but no greenspike version table: it is not a greenspike ledger
+            (another application's database, never written to).
     """
     names = set(inspect(connection).get_table_names())
     if schema.schema_version.name not in names:
-        if names:
+        if names - SHARED_TABLES:
             shown = ", ".join(sorted(names)[:8]) + (", ..." if len(names) > 8 else "")
             raise LedgerVersionError(
                 f"the database has tables ({shown}) but no {schema.schema_version.name}: not a "
