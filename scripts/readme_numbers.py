@@ -38,6 +38,13 @@ COMPARE_BLOCK = (
 )
 # Rows of that block whose cells are deterministic (labels starting so).
 COMPARE_ROWS = (
+    "role",
+    "hidden",
+    "time steps",
+    "encoding",
+    "beta / threshold",
+    "rate penalty",
+    "learning rate",
     "test accuracy",
     "parameters",
     "per inference: ops",
@@ -50,7 +57,9 @@ COMPARE_ROWS = (
     "energy on cmos45-int8",
     "energy on loihi",
     "compute / memory / neurons",
+    "spiking / ReLU",
     "break-even spike rate",
+    "break-even time steps",
 )
 # `greenspike compare` options of the README's table, run with --all: row label -> change.
 VARIANTS = {
@@ -318,7 +327,11 @@ def measure_compare(result=None) -> dict[str, str]:
     drop = spiking.accuracy - spiking.inference.energy[TRUENORTH_HOST].accuracy
     figures["truenorth_drop"] = f"{drop * 100:.1f}"
     default = CompareConfig()
-    shown = replace(result, config=replace(result.config, hardware=default.hardware))
+    shown = replace(
+        result,
+        config=replace(result.config, hardware=default.hardware),
+        verdicts=tuple(v for v in result.verdicts if v.spiking.deployment.name in default.hardware),
+    )
     figures["compare_block"] = compare_block(shown)
     return figures
 
@@ -363,22 +376,20 @@ def split(estimate) -> str:
 
 
 def break_even_text(entry) -> str:
-    """A `BreakEven` as the README writes it: "0 (never)", "∞ (always)", "12 %"."""
+    """A `BreakEven` as the compare table words it: "never", "always", "always (337 %)", "12 %"."""
     if entry.verdict == "never":
-        return "0 (never)"
+        return "never"
     if entry.spike_rate is None:
-        return "∞ (always)"
-    return f"{entry.spike_rate:.0%}" + (" (always)" if entry.verdict == "always" else "")
+        return "always"
+    rate = f"{entry.spike_rate:.0%}".replace("%", " %")
+    return f"always ({rate})" if entry.verdict == "always" else rate
 
 
 def break_even_pair(entries) -> str:
-    """Two break-even rates (fp32 / int8) in one cell: "0 (never)", "337 % / 0 (never)"."""
+    """Two break-even rates (fp32 / int8) in one cell: "never", "always (337 %) / never"."""
     if all(entry.verdict == "never" for entry in entries):
-        return "0 (never)"
-    return " / ".join(
-        "0 (never)" if e.verdict == "never" else break_even_text(e).replace("%", " %")
-        for e in entries
-    )
+        return "never"
+    return " / ".join(break_even_text(entry) for entry in entries)
 
 
 def compare_block(result) -> str:

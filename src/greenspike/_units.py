@@ -1,6 +1,7 @@
 """Numbers with their units, for people: one formatter per kind of quantity.
 
 si(1.21e-7, "J") -> "121 nJ"      si(40784, "B", largest="M") -> "40.8 kB"
+distinct_si([1.121e-6, 1.1232e-6], "J") -> ["1.121 µJ", "1.123 µJ"]
 number(1234.5) -> "1,234"         number(0.012345) -> "0.01235"
 joules(1234.56) -> "1,235"        grams(None) -> "-"
 energy(1864.9) -> "1.86 kJ"       energy(0) -> "0 J"
@@ -9,7 +10,9 @@ energy(1864.9) -> "1.86 kJ"       energy(0) -> "0 J"
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+MAX_DIGITS = 17  # significant digits that tell any two floats apart
 # SI prefixes, largest first.
 _PREFIXES = (
     ("T", 1e12),
@@ -39,6 +42,27 @@ def si(value: float, unit: str, *, largest: str = "", digits: int = 3) -> str:
             return f"{value / size:.{digits}g} {prefix}{unit}"
     prefix, size = prefixes[-1]
     return f"{value / size:.{digits}g} {prefix}{unit}"
+
+
+def distinct_si(values: Sequence[float], unit: str, *, digits: int = 3) -> list[str]:
+    """`si` of each value, with the digits it takes for different values to print differently.
+
+    At least `digits` significant digits; equal values print the same.
+    """
+    for shown_digits in range(digits, MAX_DIGITS + 1):
+        shown = [si(value, unit, digits=shown_digits) for value in values]
+        if len(set(shown)) == len(set(values)):
+            return shown
+    return shown
+
+
+def distinct_ratio(values: Sequence[float], *, digits: int = 3) -> list[str]:
+    """Ratios as "1.92x", with the digits it takes for different ratios to print differently."""
+    for shown_digits in range(digits, MAX_DIGITS + 1):
+        shown = [f"{value:.{shown_digits}g}x" for value in values]
+        if len(set(shown)) == len(set(values)):
+            return shown
+    return shown
 
 
 def prefix_of(value: float, unit: str, *, largest: str = "") -> tuple[str, float]:

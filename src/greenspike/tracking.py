@@ -12,8 +12,9 @@
 `greenspike.energy` measures and hands each run to a `RunSink`, never knowing where it goes;
 this module is the one place that turns `ledger=` ("default", a URL or path, a Ledger, None)
 into the ledger's sink. "default" is $GREENSPIKE_LEDGER, else the user's
-~/.greenspike/ledger.db; the default ledger failing is logged and noted in the report, never
-raised; any other ledger is opened at construction and a bad one raises.
+~/.greenspike/ledger.db, opened (with SQLAlchemy) only as the run starts, in the background;
+the default ledger failing is logged and noted in the report, never raised; any other ledger
+is opened at construction and a bad one raises.
 """
 
 from __future__ import annotations

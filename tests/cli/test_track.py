@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -75,7 +78,7 @@ import signal, sys, time
 if sys.argv[1] == "handles-sigterm":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(5))
 print("ready", flush=True)
-time.sleep(30)
+time.sleep(0 if sys.argv[1] == "ends" else 30)
 """
 
 
@@ -122,3 +125,43 @@ def test_a_command_killed_by_a_signal_exits_like_a_shell_says(cli, tmp_path):
     report = report_at(out)
     assert report.status == "interrupted"
     assert "the command was killed by SIGKILL" in report.notes
+
+
+def test_a_locked_ledger_never_delays_the_command(tmp_path, monkeypatch):
+    from greenspike.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger(url).close()  # an existing ledger, which another process then holds locked
+    monkeypatch.setenv("GREENSPIKE_LEDGER", url)
+    lock = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "greenspike", "track", "--", sys.executable, "-c", CHILD, "ends"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:  # the command runs while the ledger is locked
+        assert select.select([process.stdout], [], [], 30)[0], "the command did not start"
+        assert process.stdout.readline() == "ready\n"
+        time.sleep(0.5)
+        assert process.poll() is None  # greenspike waits to keep the run
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    (run,) = Ledger(url).runs()
+    assert run.status == "finished" and "Kept in the ledger as run" in stderr
+
+
+def test_building_a_tracker_for_the_default_ledger_leaves_sqlalchemy_unloaded(ledger_url):
+    code = (
+        "import sys\n"
+        "from greenspike.tracking import EnergyTracker\n"
+        "EnergyTracker(interval_s=60)\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

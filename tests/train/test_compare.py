@@ -176,7 +176,7 @@ def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
     def interrupted_fit(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(compare_module, "warm_up", lambda *args: None)
+    monkeypatch.setattr(compare_module, "warm_up", lambda *args: 0.0)
     monkeypatch.setattr(compare_module, "fit", interrupted_fit)
     result = cli("compare", "--epochs", "1", "--limit", "64", "--out", str(tmp_path))
     assert result.exit_code == 130

@@ -10,7 +10,7 @@ import pytest
 
 import greenspike as gs
 from greenspike.errors import InvalidInputError
-from greenspike.report.compare import deployments_figure
+from greenspike.report._compare_plots import deployments_figure
 from greenspike.train import CompareConfig, compare
 
 QUICK = CompareConfig(epochs=2, limit=200, hidden=(32,), steps=4)
@@ -62,6 +62,9 @@ def test_each_twin_on_its_own_hardware():
     assert second.spiking.energy_j is None and second.verdict == "unpriced"
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert data["deployments"][0] == {
+        "network": "spiking",
+        "accuracy_change": pytest.approx(100 * (first.spiking.accuracy - first.relu.accuracy)),
+        "levers": first.levers.to_dict(),
         "relu": "cmos7-int8",
         "spiking": "loihi+host=cmos7-int8",
         "relu_energy_j": first.relu.energy_j,
@@ -119,9 +122,9 @@ def test_cli_deploy_prints_each_pairing_with_its_verdict(cli, tmp_path):
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert "each twin on its own hardware" in output
-    assert "loihi+host=my-npu vs my-npu: the" in output
-    assert "truenorth+host=cmos7-int8 vs gpu7-fp16: the" in output
-    assert "less energy per inference (spiking" in output
+    assert "loihi+host=my-npu vs my-npu: the spiking twin costs" in output
+    assert "truenorth+host=cmos7-int8 vs gpu7-fp16: the spiking twin costs" in output
+    assert "x the ReLU twin (" in output and "points of accuracy" in output
     assert "int4/int8/int16" in output  # the user profile's precision
     written = json.loads((tmp_path / "results.json").read_text())
     assert [d["relu"] for d in written["deployments"]] == ["my-npu", "gpu7-fp16"]

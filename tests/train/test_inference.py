@@ -31,8 +31,8 @@ def built(monkeypatch):
     compare_module = sys.modules["greenspike.train.comparison"]
     pairs = []
 
-    def recording_build_pair(*args):
-        pairs.append(build_pair(*args))
+    def recording_build_pair(*args, **kwargs):
+        pairs.append(build_pair(*args, **kwargs))
         return pairs[-1]
 
     monkeypatch.setattr(compare_module, "build_pair", recording_build_pair)

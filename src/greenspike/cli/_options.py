@@ -5,8 +5,9 @@
   standard error). Files are written with `--out` (a directory) or `--output`/`-o` (a file).
 - An option that several commands take has one definition here, so it has the same name,
   short form, default and help everywhere: `--country`, `--intensity`, `--pue`, `--ledger` /
-  `--no-ledger`, `--device`, `--seed`, `--hardware`, `--out`, and the data options of
-  `compare` and `search`.
+  `--no-ledger`, `--device`, `--seed`, `--hardware`, `--out`, the data options of
+  `compare` and `search`, and their spiking options `--learn-beta`, `--learn-threshold`,
+  `--target-rate` (`--rate-penalty` differs: a weight for compare, a searched range for search).
 - `Command` and `Group` show a flag as a flag in `--help` (no `<bool>`), and turn the names
   of Python parameters in greenspike's error messages, written as `name`, into the command's
   own flags (`hours` -> --hours), so that a command-line user reads the flag they typed.
@@ -90,6 +91,21 @@ DATA_DIR_OPTION = typer.Option(
 BATCH_SIZE_OPTION = typer.Option(64, "--batch-size", help="Minibatch size.")
 LIMIT_OPTION = typer.Option(None, "--limit", help="Train on the first N train images only.")
 STEPS_HELP = "Time steps per image of a spiking network"
+# Spiking networks' neurons and activity, shared by compare (its twin) and search (its candidates).
+LEARN_BETA_OPTION = typer.Option(
+    False, "--learn-beta", help="Spiking networks train each hidden layer's membrane decay."
+)
+LEARN_THRESHOLD_OPTION = typer.Option(
+    False,
+    "--learn-threshold",
+    help="Spiking networks train each hidden layer's firing threshold.",
+)
+TARGET_RATE_OPTION = typer.Option(
+    None,
+    "--target-rate",
+    help="With --rate-penalty: penalise each spiking layer's firing rate above this one "
+    "(spikes per neuron per step, in [0, 1)) instead of all spikes.",
+)
 
 
 def out_option(default: str, what: str) -> Any:

@@ -19,12 +19,15 @@ from greenspike.cli._options import (
     HARDWARE_OPTION,
     INTENSITY_OPTION,
     JSON_OPTION,
+    LEARN_BETA_OPTION,
+    LEARN_THRESHOLD_OPTION,
     LEDGER_OPTION,
     LIMIT_OPTION,
     NO_LEDGER_OPTION,
     PUE_OPTION,
     SEED_OPTION,
     STEPS_HELP,
+    TARGET_RATE_OPTION,
     ledger_choice,
     names,
     number_or_name,
@@ -62,6 +65,14 @@ def search(
     networks: str = typer.Option("relu,spiking", help="Network kinds to search: relu, spiking."),
     models: str = typer.Option("mlp", help="Architectures to search: mlp, cnn."),
     max_depth: int = typer.Option(2, help="Most hidden layers a candidate may have."),
+    rate_penalty: str = typer.Option(
+        None,
+        help="LOW,HIGH: also search the weight of an L1 activity penalty on the spikes of "
+        "spiking candidates, log-uniform (e.g. 0.001,3; default: no penalty).",
+    ),
+    target_rate: float = TARGET_RATE_OPTION,
+    learn_beta: bool = LEARN_BETA_OPTION,
+    learn_threshold: bool = LEARN_THRESHOLD_OPTION,
     batch_size: int = BATCH_SIZE_OPTION,
     limit: int = LIMIT_OPTION,
     sampler: str = typer.Option("tpe", help="tpe (multi-objective TPE) or nsga2."),
@@ -84,6 +95,7 @@ def search(
     if importlib.util.find_spec("optuna") is None:
         raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
     from greenspike._files import check_writable_folder, write_atomically
+    from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.pareto import write_pareto_plot
     from greenspike.report.search import (
@@ -120,11 +132,20 @@ def search(
         steps=steps,
         ledger=ledger_choice(ledger, no_ledger),
         out=str(out),
-        space=SearchSpace(networks=names(networks), models=names(models), max_depth=max_depth),
+        space=SearchSpace(
+            networks=names(networks),
+            models=names(models),
+            max_depth=max_depth,
+            rate_penalty=None if rate_penalty is None else _range(rate_penalty),
+            target_rate=target_rate,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+        ),
     )
     config.check()
     check_writable_folder(out, "--out")  # before searching, not after
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
+    keep_freed_memory()  # reuse each step's large buffers (see greenspike._memory)
     console = Console()
     messages = Console(stderr=True) if as_json else console  # stdout is the JSON's
     with messages.status(f"searching ({workers} worker{'s' * (workers > 1)})"):
@@ -150,3 +171,20 @@ def search(
     if result.stopped_by == "interrupted":
         messages.print("[yellow]Interrupted[/]: resume with the same --storage and --study.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+def _range(text: str) -> tuple[float, float]:
+    """ "0.001,3" -> (0.001, 3.0).
+
+    Raises:
+        InvalidInputError: not two comma-separated numbers.
+    """
+    from greenspike.errors import InvalidInputError
+
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidInputError(
+            f"--rate-penalty takes LOW,HIGH (e.g. 0.001,3), got {text!r}"
+        ) from None
+    return low, high

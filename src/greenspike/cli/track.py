@@ -99,7 +99,6 @@ def track(
     from greenspike.energy._command import run_command
     from greenspike.energy.epochs_file import ENV_VAR, EpochsFile
     from greenspike.energy.scope import checked_scope
-    from greenspike.report.terminal import energy_report_view, forecast_text
     from greenspike.tracking import EnergyTracker
 
     argv = command or []
@@ -133,6 +132,8 @@ def track(
     if total_epochs is None:
         exit_code, report = run_command(argv, tracker)
     else:
+        from greenspike.report.terminal import forecast_text
+
         with tempfile.TemporaryDirectory(prefix="greenspike-") as folder:
             path = epochs_file if epochs_file is not None else Path(folder) / "epochs"
             reader = EpochsFile(
@@ -146,6 +147,8 @@ def track(
             )
             environment = {**os.environ, ENV_VAR: str(path.resolve())}
             exit_code, report = run_command(argv, tracker, env=environment, epochs=reader)
+    from greenspike.report.terminal import energy_report_view  # once the command has run
+
     if as_json:
         typer.echo(report.to_json())
     else:

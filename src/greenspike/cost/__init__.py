@@ -5,7 +5,8 @@
     report.total.effective_acs, report.spike_rate, report.to_dict()
     report.energy("cmos45-fp32").energy_j              # joules per inference, with provenance
     gs.cost.deployment("loihi+host=cmos7-int8").price(report).energy_j   # a chip and a host
-    gs.cost.break_even_rate(snn_report, ann_report, "cmos45-int8")
+    gs.cost.break_even_rate(snn_report, ann_report, "cmos45-int8")   # how sparse to win
+    gs.cost.break_even_steps(snn_report, ann_report, "loihi+host=cmos7-int8")  # how short
 
 Counts follow NeuroBench (Yik et al., Nature Communications 2025); profiles state the precision
 they run and are bundled (`gs.cost.profiles()`: 45 nm CMOS from Horowitz ISSCC 2014, 7 nm CMOS
@@ -15,7 +16,7 @@ TrueNorth from Merolla et al. Science 2014) or user-defined (`gs.cost.hardware_p
 (`greenspike.quant`).
 """
 
-from greenspike.cost.break_even import break_even_rate
+from greenspike.cost.break_even import break_even_rate, break_even_steps
 from greenspike.cost.counting import count
 from greenspike.cost.counts import CostReport, Counts, LayerCost
 from greenspike.cost.deployment import Deployment, DeploymentEstimate, PartEstimate, deployment
@@ -29,6 +30,7 @@ from greenspike.cost.profiles import (
     profile_table,
     profiles,
 )
+from greenspike.cost.projection import at_spike_rate, at_steps
 
 __all__ = [
     "FULL_PRECISION",
@@ -42,7 +44,10 @@ __all__ = [
     "NumberFormat",
     "PartEstimate",
     "Precision",
+    "at_spike_rate",
+    "at_steps",
     "break_even_rate",
+    "break_even_steps",
     "count",
     "deployment",
     "find_profile",

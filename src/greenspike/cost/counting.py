@@ -38,14 +38,7 @@ from torch.nn import functional as F
 from greenspike.cost import peers
 from greenspike.cost.counts import CostReport, Counts, LayerCost
 from greenspike.errors import InvalidInputError
-from greenspike.snn.functional.alif import alif_step, alif_update
-from greenspike.snn.functional.cuba_lif import cuba_lif_step, cuba_lif_update
-from greenspike.snn.functional.leaky_integrator import (
-    leaky_integrator_step,
-    leaky_integrator_update,
-)
-from greenspike.snn.functional.lif import lif_step, lif_update
-from greenspike.snn.functional.recurrent_lif import recurrent_lif_step, recurrent_lif_update
+from greenspike.snn.functional.lif import lif_update
 from greenspike.snn.neuron import Neuron
 
 ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Sigmoid, nn.Tanh)
@@ -468,15 +461,15 @@ def _membrane_updates(neuron: Neuron, x: torch.Tensor, y: torch.Tensor) -> int:
     greenspike.quant's fixed point).
     """
     cls = type(neuron)
-    if cls._step_function is lif_step and cls.step is Neuron.step:
+    own_step = cls.step is Neuron.step
+    if own_step and cls._update is lif_update:
         return _lif_membrane_updates(neuron._functional_parameters(), x, y)
-    update = _UPDATES.get(cls._step_function) if cls.step is Neuron.step else None
-    if update is None:
+    if not own_step:
         step: Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]] = neuron.step
         state: Any = None
     else:
         parameters = neuron._functional_parameters()
-        step = partial(_unchecked_step, update, parameters)
+        step = partial(_unchecked_step, cls._update, parameters)
         state = cls.State._make(torch.zeros_like(x[0]) for _ in cls.state_names())  # type: ignore[attr-defined]
     previous: torch.Tensor | None = None
     updates = 0
@@ -506,16 +499,6 @@ def _lif_membrane_updates(params: Any, x: torch.Tensor, y: torch.Tensor) -> int:
 
 def _unchecked_step(update, parameters, x_t: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
     return update(x_t, parameters, state)
-
-
-# The unchecked one-step update of each greenspike neuron's functional pair, by its step function.
-_UPDATES: dict[Callable, Callable] = {
-    lif_step: lif_update,
-    cuba_lif_step: cuba_lif_update,
-    alif_step: alif_update,
-    leaky_integrator_step: leaky_integrator_update,
-    recurrent_lif_step: recurrent_lif_update,
-}
 
 
 def _count_peer(

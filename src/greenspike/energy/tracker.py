@@ -37,8 +37,11 @@ the tracker forecasts the whole run at the end of each epoch once two are done
 the budget, so that the loop stops between epochs and the run ends "interrupted" with the reason.
 
 The tracker hands its run to a `RunSink` (`greenspike.energy.sink`) and never knows where it
-goes: `sink.begin()` at start, `update()` with the running report from the sampling thread,
-`log_metrics()` / `set_tags()` as they come, `finish()` with the final report.
+goes: `sink.begin()` as the run starts, from a thread of its own so that a slow or locked sink
+(opening a ledger, importing its database driver) never delays the tracked code nor the
+readings; then `update()` with the running report from the sampling thread, `log_metrics()` /
+`set_tags()` as they come, `finish()` with the final report (those three wait for `begin()` to
+have returned).
 `greenspike.EnergyTracker` (greenspike.tracking) is this tracker with the run ledger as its sink.
 """
 
@@ -341,8 +344,9 @@ class Tracker(ContextDecorator):
         self.over_budget: str | None = None
         #: The latest forecast of the whole run, made at the end of an epoch or by `forecast()`.
         self.latest_forecast: Forecast | None = None
-        #: The id the sink gave this run at `start()`; None when it is not kept.
-        self.run_id: int | None = None
+        self._run_id: int | None = None
+        self._begun = threading.Event()  # the sink has answered begin() (or there is none)
+        self._begun.set()
         #: Metrics logged with `log_metrics()`, in order.
         self.metrics: list[Metric] = []
         #: The final report, once `stop()` has run.
@@ -423,9 +427,12 @@ class Tracker(ContextDecorator):
         self._start_unix_s, self._start_s = time.time(), time.monotonic()
         self._latest_j, self._latest_other = {}, {}
         self._latest_s, self._latest_j = self._read()
-        self.metrics, self.run_id, self._kept = [], None, False
+        self.metrics, self._run_id, self._kept = [], None, False
         if self.sink is not None:
-            self._begin_sink(self.sink)
+            self._begun.clear()
+            threading.Thread(
+                target=self._begin_sink, args=(self.sink,), name="greenspike-sink", daemon=True
+            ).start()
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._sample_every, args=(poll_s,), name="greenspike-energy", daemon=True
@@ -479,6 +486,16 @@ class Tracker(ContextDecorator):
         self._publish(self.report)
         self._in_use.release()
         return self.report
+
+    @property
+    def run_id(self) -> int | None:
+        """The id the sink gave this run; None when it is not kept (no sink, or it failed).
+
+        The sink takes the run in the background as the run starts; asking for the id waits
+        until it has.
+        """
+        self._begun.wait()
+        return self._run_id
 
     def snapshot(self) -> EnergyReport:
         """The report so far (status "running"), from a reading taken now.
@@ -760,8 +777,9 @@ class Tracker(ContextDecorator):
                 next_publish_s = self._latest_s + spent_s / PUBLISH_SHARE
 
     def _begin_sink(self, sink: RunSink) -> None:
+        """Hand the run to the sink (in a thread of its own, as the run starts)."""
         try:
-            self.run_id = sink.begin(
+            self._run_id = sink.begin(
                 self._build("running"),
                 interval_s=self.interval_s,
                 command=self.command,
@@ -769,14 +787,19 @@ class Tracker(ContextDecorator):
                 metadata=self.metadata,
             )
             self._kept = True
-            _log.info("greenspike: run %s (%s) is kept in %s", self.run_id, self.name, sink.where)
+            _log.info("greenspike: run %s (%s) is kept in %s", self._run_id, self.name, sink.where)
         except Exception as error:  # keeping the record must not stop the measurement
             _log.warning("greenspike: the run is not kept: %s", error)
             self._note_once(f"not kept in {sink.where}: {error}")
+        finally:
+            self._begun.set()
 
     def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
-        if not self._kept or self.sink is None or os.getpid() != self._pid:
+        if os.getpid() != self._pid:
             return  # a forked child never writes the parent's run
+        self._begun.wait()  # after begin(), whichever thread calls
+        if not self._kept or self.sink is None:
+            return
         with self._retry_lock:
             if self._unwritten and what != "store the report":
                 self._unwritten.append((write, what))  # after those that failed, in order
@@ -828,7 +851,8 @@ class Tracker(ContextDecorator):
         if os.getpid() != self._pid:
             return  # a forked child: the run, its file and its record are the parent's
         if report.status == "running":
-            self._to_sink(lambda sink: sink.update(report), "store the report")
+            if self._begun.is_set():  # the readings never wait for the sink
+                self._to_sink(lambda sink: sink.update(report), "store the report")
         else:
             self._to_sink(lambda sink: sink.finish(report), "store the final report")
         if self.on_update is None:

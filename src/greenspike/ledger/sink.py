@@ -1,9 +1,10 @@
 """`LedgerSink`: keeps one tracked run at a time in a ledger while it goes on.
 
 The `RunSink` (greenspike.energy.sink) that `greenspike.EnergyTracker` hands its runs to. The run
-row is written when the tracker starts; the running report is stored at most every `every_s`
-seconds (from the sampling thread), and the final one always, so that a killed process leaves
-its energy up to the last update.
+row is written as the tracker starts (from a thread of the tracker's own, so that the tracked
+code never waits for the ledger); the running report is stored at most every `every_s` seconds,
+and the final one always, so that a killed process leaves its energy up to the last update. The
+default ledger, and SQLAlchemy with it, is opened only then.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.metric import Metric
 from greenspike.energy.placement import detect_placement
-from greenspike.ledger.store import Ledger, shared_ledger
+
+if TYPE_CHECKING:
+    from greenspike.ledger.store import Ledger
 
 DEFAULT = "default"
 # Seconds between two stores of a running report.
@@ -36,6 +39,8 @@ def open_ledger(ledger: Ledger | str | os.PathLike[str]) -> Ledger:
         InvalidInputError: a URL that is not a database URL greenspike can open.
         LedgerVersionError: the database is not a ledger this greenspike can use.
     """
+    from greenspike.ledger.store import Ledger, shared_ledger  # SQLAlchemy: only when opened
+
     if isinstance(ledger, Ledger):
         return ledger
     return shared_ledger(None if ledger == DEFAULT else ledger)
@@ -62,9 +67,9 @@ class LedgerSink:
     @property
     def where(self) -> str:
         """The ledger's URL (password hidden) once it is open, else "the ledger"."""
-        if isinstance(self._ledger, Ledger):
-            return f"the ledger {self._ledger.where}"
-        return "the ledger"
+        if isinstance(self._ledger, (str, os.PathLike)):
+            return "the ledger"
+        return f"the ledger {self._ledger.where}"
 
     @property
     def ledger(self) -> Ledger:
@@ -74,9 +79,8 @@ class LedgerSink:
             InvalidInputError: a URL that is not a database URL greenspike can open.
             LedgerVersionError: the database is not a ledger this greenspike can use.
         """
-        if not isinstance(self._ledger, Ledger):
-            self._ledger = open_ledger(self._ledger)
-        return self._ledger
+        ledger = self._ledger = open_ledger(self._ledger)
+        return ledger
 
     def begin(
         self,
@@ -173,4 +177,6 @@ def ledger_sink(ledger: Ledger | str | os.PathLike[str] | None) -> LedgerSink | 
     """
     if ledger is None:
         return None
-    return LedgerSink(ledger if ledger == DEFAULT else open_ledger(ledger))
+    if isinstance(ledger, str) and ledger == DEFAULT:
+        return LedgerSink(DEFAULT)
+    return LedgerSink(open_ledger(ledger))

@@ -71,6 +71,8 @@ def render_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
     jobs: Sequence[JobRecord] = (),
 ) -> str:
     """The report of `runs` as an HTML string.
@@ -82,6 +84,9 @@ def render_html_report(
         metric: the metric plotted against energy when two or more runs logged it.
         figures: heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
             shown after the summary (e.g. the Pareto front of a search).
+        template: the page's template: "report.html.j2", or one that extends it (e.g.
+            "compare.html.j2", whose block `comparison` comes before the runs).
+        context: what such a template shows besides the runs.
         jobs: distributed jobs to show as wholes, before the runs.
 
     Raises:
@@ -91,8 +96,9 @@ def render_html_report(
         raise InvalidInputError("no runs to report on")
     samples = samples or {}
     views = [_view(run, samples.get(run.id, ())) for run in runs]
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+    page = _environment().get_template(template)
+    return page.render(
+        **dict(context or {}),
         title=title or _default_title(runs, jobs),
         views=views,
         metric=metric,
@@ -112,6 +118,8 @@ def write_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
     job_ids: Sequence[str] = (),
 ) -> Path:
     """Write the report of these runs and jobs to `path` (atomically); returns the path.
@@ -136,6 +144,8 @@ def write_html_report(
         title=title,
         metric=metric,
         figures=figures,
+        template=template,
+        context=context,
         jobs=jobs,
     )
     return write_atomically(path, text)

@@ -42,6 +42,7 @@ from greenspike.search.records import (
     stored_record,
 )
 from greenspike.search.space import Candidate, build, suggest
+from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
 from greenspike.train.datasets import load_dataset
@@ -187,6 +188,9 @@ class TrialRunner:
                 lr=candidate.lr,
                 seed=config.seed + trial.number,
                 on_epoch=after_epoch,
+                penalty=RatePenalty(candidate.rate_penalty, candidate.target_rate)
+                if candidate.rate_penalty
+                else None,
             )
         with tracker.window("evaluate"):
             evaluation = evaluate_trial(

@@ -10,22 +10,27 @@ holds the quantization: the float epochs, then the network quantized (calibrated
 images) and fine-tuned for `qat_epochs` with fake quantization. Each twin is then priced on
 every deployment it is asked for (the `hardware` profiles and its side of the `deploy`
 pairings), at that deployment's precision, with its test accuracy measured there
-(`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile
-and each pairing. A KeyboardInterrupt or SIGTERM stops the comparison
-cleanly: the result still holds everything measured, with status "interrupted".
+(`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile, a
+verdict per hardware entry and each pairing, each with the levers that would move it
+(`greenspike.train.levers`). A KeyboardInterrupt or SIGTERM stops the comparison cleanly: the
+result still holds everything measured, with status "interrupted".
+
+`add_network` trains a further spiking network (e.g. the one `compare --optimize` found) the
+same way, as a run of its own in the same group, and adds it to the result beside the twins.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import torch
 
@@ -36,9 +41,11 @@ from greenspike.data import LabelledImages
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.tracker import status_of
+from greenspike.errors import InvalidInputError
 from greenspike.ledger.sink import DEFAULT, open_ledger
 from greenspike.ledger.store import Ledger
 from greenspike.quant import quantize
+from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker, LedgerOption
 from greenspike.train.config import CompareConfig
 from greenspike.train.datasets import load_dataset
@@ -51,15 +58,22 @@ from greenspike.train.inference import (
     count_network,
     inference_cost,
 )
+from greenspike.train.levers import levers
 from greenspike.train.loop import evaluate, fit
+from greenspike.train.measured_inference import InferenceMeasurement, measure_inference
 from greenspike.train.models import EVENTS, build_pair
+from greenspike.train.progress import EpochRecord, TrainingForecast
 from greenspike.train.results import CompareResult, NetworkResult, Pairing
+from greenspike.train.spec import NetworkSpec, Role
 
 RESULTS_FILE = "results.json"
 GROUP_TAG = "compare"  # the ledger tag holding a comparison's group id
 TRAIN_WINDOW = "train"
 OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
+OnEpoch = Callable[[EpochRecord], None]  # each network's epochs, as they end
+OnForecast = Callable[[TrainingForecast], None]  # predicted training time, before any run
 OnEnd = Callable[[CompareResult], None]  # the result, however the run ended
+WARM_UP_STEPS = 3  # throwaway training steps per network before any run (the first is set-up)
 QAT_LR_FACTOR = 0.1  # quantization-aware fine-tuning at a tenth of the learning rate
 
 
@@ -67,6 +81,8 @@ def compare(
     config: CompareConfig,
     *,
     on_batch: OnBatch | None = None,
+    on_epoch: OnEpoch | None = None,
+    on_forecast: OnForecast | None = None,
     on_end: OnEnd | None = None,
     meters: Literal["auto"] | Sequence[Meter] = "auto",
     ledger: LedgerOption = DEFAULT,
@@ -80,6 +96,9 @@ def compare(
     Args:
         config: what to compare.
         on_batch: called after every minibatch with (network, epoch, batch, batches, loss).
+        on_epoch: called after every epoch of every network with its `EpochRecord`.
+        on_forecast: called once, before either run starts, with the predicted training time
+            of each network on this machine (timed on its warm-up).
         on_end: gets the result however the run ends, before an error other than an interrupt
             propagates: the place to save it.
         meters: as for the tracker ("auto" or Meter objects).
@@ -94,50 +113,52 @@ def compare(
         LedgerVersionError: the ledger given is not one this greenspike can use.
     """
     config.check()
-    train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
-    if config.limit is not None:
-        train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
-    device = torch.device(config.device)
-    train = LabelledImages(train.images.to(device), train.labels.to(device))
-    test = LabelledImages(test.images.to(device), test.labels.to(device))
+    task = _Task.of(config)
     torch.manual_seed(config.seed)
     relu, spiking = build_pair(
         config.model,
-        tuple(train.images.shape[2 if config.encoding == EVENTS else 1 :]),
-        int(max(train.labels.max(), test.labels.max())) + 1,
+        task.image_shape,
+        task.classes,
         config.hidden,
         config.steps,
         config.resolved_encoding,
+        beta=config.beta,
+        threshold=config.threshold,
+        learn_beta=config.learn_beta,
+        learn_threshold=config.learn_threshold,
     )
-    result = CompareResult("running", group_id(), config, len(train.labels), len(test.labels))
-    table = config.profiles()
-    hardware = {name: deployment(name, table) for name in config.hardware}
-    pairs = [(deployment(r, table), deployment(s, table)) for r, s in config.deploy]
-    sides = {"relu": [relu for relu, _ in pairs], "spiking": [spiking for _, spiking in pairs]}
+    specs = {"relu": config.relu_spec, "spiking": config.spiking_spec}
+    result = CompareResult("running", group_id(), config, len(task.train.labels), task.test_size)
+    sides = {
+        "relu": [relu for relu, _ in task.pairs],
+        "spiking": [spiking for _, spiking in task.pairs],
+    }
     opened = _opened(ledger)
     runs: dict[str, _NetworkRun] = {}
     error: BaseException | None = None
     with sigterm_raises():
         try:
-            for network in (relu, spiking):  # before either run: not charged to either
-                network.to(device)
-                warm_up(network, train, config.seed)
-            for name, network in (("relu", relu), ("spiking", spiking)):
-                tracker = EnergyTracker(
-                    meters,
-                    country=config.country,
-                    intensity_g_per_kwh=config.intensity_g_per_kwh,
-                    pue=config.pue,
-                    name=run_name(config, name),
-                    ledger=opened,
-                    tags={GROUP_TAG: result.group, "network": name},
-                    metadata={"config": config.to_dict()},
-                )
-                deployments = {**hardware, **{d.name: d for d in sides[name]}}
+            networks = {"relu": relu, "spiking": spiking}
+            per_batch = {  # before either run: not charged to either
+                name: task.warm_up(network, specs[name].penalty)
+                for name, network in networks.items()
+            }
+            if on_forecast is not None:
+                on_forecast(task.forecast(per_batch))
+            for name, network in networks.items():
+                deployments = {**task.hardware, **{d.name: d for d in sides[name]}}
                 run = runs[name] = _NetworkRun(
-                    name, network, tracker, config, on_batch, deployments
+                    name,
+                    specs[name],
+                    "twin",
+                    network,
+                    task.tracker(name, specs[name], result.group, meters, opened),
+                    config,
+                    on_batch,
+                    on_epoch,
+                    deployments,
                 )
-                run.run(train, test)
+                run.run(task.train, task.test)
             deployers = {name: run.deployer for name, run in runs.items() if run.deployer}
             result = replace(
                 result,
@@ -147,13 +168,23 @@ def compare(
                         deployers["relu"].measure(where)[1],
                         where,
                     )
-                    for name, where in hardware.items()
+                    for name, where in task.hardware.items()
                 },
-                pairings=tuple(
-                    Pairing(runs["relu"].priced(relu), runs["spiking"].priced(spiking))
-                    for relu, spiking in pairs
-                ),
+                verdicts=task.verdicts(runs["relu"], runs["spiking"]),
+                pairings=task.pairings(runs["relu"], runs["spiking"]),
             )
+            if config.measure_inference_s is not None:
+                tracker = EnergyTracker(
+                    meters,
+                    country=config.country,
+                    intensity_g_per_kwh=config.intensity_g_per_kwh,
+                    pue=config.pue,
+                    name=run_name(config, "inference"),
+                    ledger=opened,
+                    tags={GROUP_TAG: result.group, "network": "inference"},
+                    metadata={"config": config.to_dict()},
+                )
+                result = replace(result, measured_inference=_measured(runs, tracker, task.test))
         except BaseException as caught:  # recorded, then re-raised unless an interrupt
             error = caught
     result = replace(
@@ -166,6 +197,201 @@ def compare(
     if error is not None and result.status != "interrupted":
         raise error
     return result
+
+
+def _measured(
+    runs: dict[str, _NetworkRun], tracker: EnergyTracker, test: LabelledImages
+) -> InferenceMeasurement:
+    """Each twin's inference measured on this machine, beside its first deployment's estimate."""
+    config = next(iter(runs.values())).config
+    assert config.measure_inference_s is not None
+    first = config.hardware[0] if config.hardware else None
+    estimates = {
+        name: run.inference.energy.get(first) if run.inference and first else None
+        for name, run in runs.items()
+    }
+    return measure_inference(
+        tracker,
+        {name: run.network for name, run in runs.items()},
+        test,
+        estimates,
+        seconds=config.measure_inference_s,
+        seed=config.seed,
+    )
+
+
+def add_network(
+    result: CompareResult,
+    name: str,
+    spec: NetworkSpec,
+    role: Role,
+    *,
+    on_batch: OnBatch | None = None,
+    on_epoch: OnEpoch | None = None,
+    on_forecast: OnForecast | None = None,
+    on_end: OnEnd | None = None,
+    meters: Literal["auto"] | Sequence[Meter] = "auto",
+    ledger: LedgerOption = DEFAULT,
+) -> CompareResult:
+    """Train one more spiking network the way the twins were, and add it to `result`.
+
+    Same data, data order, epochs, precision (with its quantization-aware epochs) and seed; its
+    own run in `ledger`, tagged with the comparison's group and `network=name`; priced on the
+    comparison's `hardware` and on the spiking side of every `deploy` pairing, with a verdict
+    against the ReLU twin on each (appended to `verdicts` and `pairings`).
+
+    Args:
+        result: a finished comparison (its ReLU twin priced).
+        name: the network's name in `result.networks` (not one it already has).
+        spec: the network (a spiking one).
+        role: how it came to be there (e.g. "optimized").
+        on_batch: as for `compare`.
+        on_epoch: as for `compare`.
+        on_forecast: as for `compare`, with this network's predicted training time.
+        on_end: as for `compare`.
+        meters: as for `compare`.
+        ledger: as for `compare` (the ledger the twins' runs are in).
+
+    Returns:
+        `result` with the network added (status "interrupted" after Ctrl-C or SIGTERM).
+
+    Raises:
+        InvalidInputError: `name` is taken, `spec` is not a spiking network or does not fit the
+            data, or `result` has no priced ReLU twin.
+    """
+    relu = result.networks.get("relu")
+    if relu is None or relu.inference is None:
+        raise InvalidInputError("the comparison has no priced ReLU twin to measure it against")
+    if name in result.networks:
+        raise InvalidInputError(f"the comparison already has a network named {name!r}")
+    if spec.kind != "spiking":
+        raise InvalidInputError(f"{name}: add_network takes a spiking network, not {spec.kind}")
+    spec.check()
+    config = result.config
+    task = _Task.of(config)
+    torch.manual_seed(config.seed)
+    network = spec.build(task.image_shape, task.classes)
+    deployments = {**task.hardware, **{s.name: s for _, s in task.pairs}}
+    run: _NetworkRun | None = None
+    error: BaseException | None = None
+    with sigterm_raises():
+        try:
+            per_batch = task.warm_up(network, spec.penalty)
+            if on_forecast is not None:
+                on_forecast(task.forecast({name: per_batch}))
+            tracker = task.tracker(name, spec, result.group, meters, _opened(ledger))
+            run = _NetworkRun(
+                name, spec, role, network, tracker, config, on_batch, on_epoch, deployments
+            )
+            run.run(task.train, task.test)
+            reference = _Priced(relu.inference.energy)
+            result = replace(
+                result,
+                verdicts=result.verdicts + task.verdicts(reference, run),
+                pairings=result.pairings + task.pairings(reference, run),
+            )
+        except BaseException as caught:
+            error = caught
+    networks = dict(result.networks)
+    if run is not None:
+        networks[name] = run.result()
+    result = replace(result, networks=networks)
+    if error is not None:
+        result = replace(result, status=status_of(error))
+    if on_end is not None:
+        on_end(result)
+    if error is not None and result.status != "interrupted":
+        raise error
+    return result
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """A network already priced: its energy per deployment, by name."""
+
+    energy: Mapping[str, DeploymentEnergy]
+
+    def priced(self, where: Deployment) -> DeploymentEnergy:
+        return self.energy[where.name]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A comparison's data and hardware, as every network of it is trained and priced."""
+
+    config: CompareConfig
+    train: LabelledImages
+    test: LabelledImages
+    image_shape: tuple[int, ...]
+    classes: int
+    hardware: dict[str, Deployment]
+    pairs: list[tuple[Deployment, Deployment]]
+
+    @classmethod
+    def of(cls, config: CompareConfig) -> _Task:
+        train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
+        if config.limit is not None:
+            train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
+        device = torch.device(config.device)
+        train = LabelledImages(train.images.to(device), train.labels.to(device))
+        test = LabelledImages(test.images.to(device), test.labels.to(device))
+        table = config.profiles()
+        return cls(
+            config,
+            train,
+            test,
+            tuple(train.images.shape[2 if config.encoding == EVENTS else 1 :]),
+            int(max(train.labels.max(), test.labels.max())) + 1,
+            {name: deployment(name, table) for name in config.hardware},
+            [(deployment(r, table), deployment(s, table)) for r, s in config.deploy],
+        )
+
+    @property
+    def test_size(self) -> int:
+        return len(self.test.labels)
+
+    def warm_up(self, network: torch.nn.Module, penalty: RatePenalty | None) -> float:
+        network.to(self.config.device)
+        return warm_up(network, self.train, self.config.seed, self.config.batch_size, penalty)
+
+    def forecast(self, per_batch: Mapping[str, float]) -> TrainingForecast:
+        """Predicted training time: the timed minibatch x minibatches x epochs, per network."""
+        config = self.config
+        batches = -(-len(self.train.labels) // config.batch_size)
+        epochs = config.epochs + config.resolved_qat_epochs
+        return TrainingForecast(
+            {name: seconds * batches * epochs for name, seconds in per_batch.items()},
+            dict(per_batch),
+            batches,
+            epochs,
+        )
+
+    def tracker(
+        self,
+        name: str,
+        spec: NetworkSpec,
+        group: str,
+        meters: Literal["auto"] | Sequence[Meter],
+        ledger: LedgerOption,
+    ) -> EnergyTracker:
+        return EnergyTracker(
+            meters,
+            country=self.config.country,
+            intensity_g_per_kwh=self.config.intensity_g_per_kwh,
+            pue=self.config.pue,
+            name=run_name(self.config, name, spec),
+            ledger=ledger,
+            tags={GROUP_TAG: group, "network": name},
+            metadata={"config": self.config.to_dict()},
+        )
+
+    def verdicts(self, relu: _Priced | _NetworkRun, spiking: _NetworkRun) -> tuple[Pairing, ...]:
+        """The spiking network against the ReLU twin on each hardware entry."""
+        return tuple(spiking.versus(relu.priced(where), where) for where in self.hardware.values())
+
+    def pairings(self, relu: _Priced | _NetworkRun, spiking: _NetworkRun) -> tuple[Pairing, ...]:
+        """The spiking network on its side of each pairing, against the ReLU twin on its own."""
+        return tuple(spiking.versus(relu.priced(r), s) for r, s in self.pairs)
 
 
 def _opened(ledger: LedgerOption) -> LedgerOption:
@@ -184,13 +410,15 @@ def _opened(ledger: LedgerOption) -> LedgerOption:
         return ledger
 
 
-def run_name(config: CompareConfig, network: str) -> str:
-    """The ledger name of one twin's run: model-widths, data set, network.
+def run_name(config: CompareConfig, network: str, spec: NetworkSpec | None = None) -> str:
+    """The ledger name of one network's run: model-widths, data set, network.
 
-    E.g. "mlp-128 digits relu", "cnn-16-32 mnist spiking".
+    E.g. "mlp-128 digits relu", "cnn-16-32 mnist spiking", "mlp-25 digits optimized". The model
+    and widths are `spec`'s when given (a network of its own shape), else the config's.
     """
-    shape = "-".join(str(size) for size in config.hidden)
-    return f"{config.model}-{shape} {config.dataset} {network}"
+    model, hidden = (config.model, config.hidden) if spec is None else (spec.model, spec.hidden)
+    shape = "-".join(str(size) for size in hidden)
+    return f"{model}-{shape} {config.dataset} {network}"
 
 
 def group_id() -> str:
@@ -203,10 +431,13 @@ class _NetworkRun:
     """One network's run while it goes on: what it measured so far, frozen by `result()`."""
 
     name: str
+    spec: NetworkSpec
+    role: Role
     network: torch.nn.Module
     tracker: EnergyTracker
     config: CompareConfig
     on_batch: OnBatch | None
+    on_epoch: OnEpoch | None
     deployments: dict[str, Deployment]
     status: str = "running"
     optimizer_steps: int | None = None
@@ -215,6 +446,7 @@ class _NetworkRun:
     cost: CostReport | None = None
     inference: InferenceCost | None = None
     deployer: Deployer | None = None
+    epochs: list[EpochRecord] = field(default_factory=list)
 
     def run(self, train: LabelledImages, test: LabelledImages) -> None:
         """Train (in the window "train"), test, count and price the network."""
@@ -245,11 +477,29 @@ class _NetworkRun:
         assert self.inference is not None
         return self.inference.energy[where.name]
 
+    def versus(self, relu: DeploymentEnergy, where: Deployment) -> Pairing:
+        """This spiking network on `where` against the ReLU twin as `relu` prices it."""
+        assert self.deployer is not None
+        mine = self.priced(where)
+        found = None
+        if mine.energy_j is not None and relu.energy_j is not None:
+            report = self.deployer.measure(where)[1]
+            found = levers(report, relu.energy_j, where, runs_once(report, self.spec))
+        return Pairing(relu, mine, self.name, found)
+
     def _train(self, train: LabelledImages) -> None:
-        epochs: list[tuple[int, float, float]] = []  # logged after the window: a write takes ms
-        on_batch = self.on_batch
+        on_batch, on_epoch = self.on_batch, self.on_epoch
         config = self.config
+        all_epochs = config.epochs + config.resolved_qat_epochs
         started = time.perf_counter()
+
+        def ended(epoch: int, loss: float, accuracy: float) -> None:
+            record = EpochRecord(
+                self.name, epoch, all_epochs, loss, accuracy, time.perf_counter() - started
+            )
+            self.epochs.append(record)  # logged after the window: a ledger write takes ms
+            if on_epoch is not None:
+                on_epoch(record)
 
         def train_for(epochs_run: int, first_epoch: int, lr: float) -> int:
             return fit(
@@ -262,12 +512,13 @@ class _NetworkRun:
                 on_batch=None
                 if on_batch is None
                 else lambda epoch, *a: on_batch(self.name, first_epoch + epoch, *a),
-                on_epoch=lambda epoch, *a: epochs.append((first_epoch + epoch, *a)),
+                on_epoch=lambda epoch, *a: ended(first_epoch + epoch, *a),
+                penalty=self.spec.penalty,
             )
 
         try:
             with self.tracker.window(TRAIN_WINDOW):
-                self.optimizer_steps = train_for(config.epochs, 0, config.lr)
+                self.optimizer_steps = train_for(config.epochs, 0, self.spec.lr)
                 if config.precision != "fp32":  # quantize, then fine-tune with fake quantization
                     torch.manual_seed(config.seed)
                     self.network = quantize(
@@ -277,13 +528,14 @@ class _NetworkRun:
                     )
                     if config.resolved_qat_epochs:
                         self.optimizer_steps += train_for(
-                            config.resolved_qat_epochs, config.epochs, config.lr * QAT_LR_FACTOR
+                            config.resolved_qat_epochs, config.epochs, self.spec.lr * QAT_LR_FACTOR
                         )
         finally:
             self.train_time_s = time.perf_counter() - started
-            for epoch, loss, accuracy in epochs:  # a diverged (NaN) loss is not a metric
+            for record in self.epochs:  # a diverged (NaN) loss is not a metric
                 self.tracker.log_metrics(
-                    step=epoch, **_finite(train_loss=loss, train_accuracy=accuracy)
+                    step=record.epoch,
+                    **_finite(train_loss=record.loss, train_accuracy=record.train_accuracy),
                 )
 
     def _final_metrics(self) -> dict[str, float]:
@@ -321,6 +573,9 @@ class _NetworkRun:
             if report is None or window is None
             else training_co2e_g(report, window),
             energy=report,
+            spec=self.spec,
+            role=self.role,
+            epochs=tuple(self.epochs),
         )
 
 
@@ -336,17 +591,62 @@ def training_co2e_g(report: EnergyReport, window: WindowReport) -> float | None:
     return window.kwh * report.pue * report.carbon_intensity.intensity_g_per_kwh
 
 
-def warm_up(network: torch.nn.Module, data: LabelledImages, seed: int) -> None:
-    """Run two training steps of a throwaway copy of `network`.
+def warm_up(
+    network: torch.nn.Module,
+    data: LabelledImages,
+    seed: int,
+    batch_size: int = 64,
+    penalty: RatePenalty | None = None,
+) -> float:
+    """Run three training steps of a throwaway copy of `network`; returns one step's seconds.
 
     Torch's one-time set-up costs (kernels, the optimizer's first step) would otherwise land in
-    the window of whichever network trains first.
+    the window of whichever network trains first. The quicker of the second and third steps,
+    past those costs, times one minibatch of this network on this machine (the last step, when
+    the data holds fewer).
     """
-    sample = LabelledImages(data.images[:128], data.labels[:128])
-    fit(copy.deepcopy(network), sample, epochs=1, batch_size=64, lr=1e-3, seed=seed)
+    size = WARM_UP_STEPS * batch_size
+    sample = LabelledImages(data.images[:size], data.labels[:size])
+    ends = [time.perf_counter()]
+    fit(
+        copy.deepcopy(network),
+        sample,
+        epochs=1,
+        batch_size=batch_size,
+        lr=1e-3,
+        seed=seed,
+        on_batch=lambda *_: ends.append(time.perf_counter()),
+        penalty=penalty,
+    )
+    steps = [after - before for before, after in itertools.pairwise(ends)]
+    return min(steps[1:]) if len(steps) > 1 else steps[-1]
 
 
-def write_results(result: CompareResult, out_dir: str | Path, json_path: str | Path | None) -> Path:
+def runs_once(report: CostReport, spec: NetworkSpec) -> tuple[str, ...]:
+    """The layers of a network that run once per inference, whatever its time steps.
+
+    With direct encoding, the synaptic layers before the first neuron layer see the same pixels
+    at every step, and the twins run them once (`greenspike.train.models`); nothing else does.
+    """
+    if spec.encoding != "direct":
+        return ()
+    leading = []
+    for name, layer in report.layers.items():
+        if layer.kind not in ("linear", "conv"):
+            break
+        leading.append(name)
+    return tuple(leading)
+
+
+class Results(Protocol):
+    """What results.json holds: a `CompareResult`, or one that extends it (`--optimize`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of results.json."""
+        ...
+
+
+def write_results(result: Results, out_dir: str | Path, json_path: str | Path | None) -> Path:
     """Write `results.json` into `out_dir` (created), and a copy to `json_path` if given.
 
     Both are written atomically (greenspike._files): a reader never sees half a file.

@@ -12,7 +12,8 @@ from greenspike.errors import InvalidInputError
 from greenspike.quant import preset
 from greenspike.train.datasets import EVENT_SOURCES
 from greenspike.train.inference import DEFAULT_HARDWARE, DEFAULT_PAIRINGS, check_hardware
-from greenspike.train.models import EVENTS, check_encoding, check_model, check_steps
+from greenspike.train.models import BETA, EVENTS, check_encoding, check_model, check_steps
+from greenspike.train.spec import NetworkSpec
 
 Device = Literal["cpu", "cuda"]
 DEVICES: tuple[Device, ...] = ("cpu", "cuda")
@@ -54,6 +55,16 @@ class CompareConfig:
             side: each twin on the hardware it would run on.
         hardware_file: a CSV of user profiles (the columns of the bundled profiles.csv) that
             `hardware` and `deploy` may name.
+        beta: the spiking twin's LIF decay per step (and its readout's).
+        threshold: its LIF firing threshold.
+        learn_beta, learn_threshold: train the decay / threshold of each hidden LIF layer.
+        rate_penalty: weight of the activity penalty on the spiking twin's spikes
+            (`greenspike.snn.RatePenalty`; 0: none).
+        target_rate: None: the penalty is L1 on all spikes; else the per-layer firing rate
+            above which a layer is penalised (needs `rate_penalty` > 0).
+        measure_inference_s: run each twin's inference on this machine for this many seconds
+            per implementation and batch size, its energy measured
+            (`greenspike.train.measured_inference`); None: not measured.
     """
 
     dataset: str = "digits"
@@ -76,6 +87,13 @@ class CompareConfig:
     qat_epochs: int | None = None
     deploy: tuple[tuple[str, str], ...] = DEFAULT_PAIRINGS
     hardware_file: str | None = None
+    beta: float = BETA
+    threshold: float = 1.0
+    learn_beta: bool = False
+    learn_threshold: bool = False
+    rate_penalty: float = 0.0
+    target_rate: float | None = None
+    measure_inference_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
@@ -103,6 +121,29 @@ class CompareConfig:
         if self.qat_epochs is not None:
             return self.qat_epochs
         return 0 if self.precision == "fp32" else QAT_EPOCHS
+
+    @property
+    def relu_spec(self) -> NetworkSpec:
+        """The ReLU twin."""
+        return NetworkSpec("relu", self.model, self.hidden, self.lr)
+
+    @property
+    def spiking_spec(self) -> NetworkSpec:
+        """The spiking twin: the ReLU twin's layers, with LIF neurons and time steps."""
+        return NetworkSpec(
+            "spiking",
+            self.model,
+            self.hidden,
+            self.lr,
+            steps=self.steps,
+            encoding=self.resolved_encoding,
+            beta=self.beta,
+            threshold=self.threshold,
+            learn_beta=self.learn_beta,
+            learn_threshold=self.learn_threshold,
+            rate_penalty=self.rate_penalty,
+            target_rate=self.target_rate,
+        )
 
     def profiles(self) -> dict[str, HardwareProfile]:
         """The profiles `hardware` and `deploy` may name: bundled, and `hardware_file`'s.
@@ -139,13 +180,14 @@ class CompareConfig:
                 "needs 2-D ones: use --model mlp"
             )
         check_steps(self.steps)
+        self.spiking_spec.check()
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(
                     f"`{name}` must be an integer >= 1, got {getattr(self, name)!r}"
                 )
         if not self.lr > 0:
-            raise InvalidInputError(f"learning rate must be > 0, got {self.lr!r}")
+            raise InvalidInputError(f"`lr` (learning rate) must be > 0, got {self.lr!r}")
         check_device(self.device)
         if self.limit is not None and self.limit < 1:
             raise InvalidInputError(f"`limit` must be >= 1 train images, got {self.limit!r}")
@@ -173,6 +215,13 @@ class CompareConfig:
                 )
             check_hardware(tuple(pairing), profiles)
         check_carbon(self.country, self.intensity_g_per_kwh, self.pue)
+        seconds = self.measure_inference_s
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise InvalidInputError(
+                f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...})."""

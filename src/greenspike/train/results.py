@@ -3,6 +3,8 @@
     result = compare(CompareConfig())
     result.networks["spiking"].accuracy, result.networks["spiking"].inference.energy["loihi"]
     result.break_even["cmos45-int8"].verdict
+    verdict = result.verdicts[0]                   # both on the first --hardware entry
+    verdict.energy_ratio, verdict.accuracy_change, verdict.levers.best
     pairing = result.pairings[0]                   # each twin on its own hardware
     pairing.energy_ratio, pairing.verdict, pairing.spiking.accuracy
     json.dumps(result.to_dict())                   # results.json, as the README documents it
@@ -20,9 +22,13 @@ from typing import Any, Literal
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.train.config import CompareConfig
 from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
+from greenspike.train.levers import Levers
+from greenspike.train.measured_inference import InferenceMeasurement
+from greenspike.train.progress import EpochRecord
+from greenspike.train.spec import NetworkKind, NetworkSpec, Role
 
 Status = Literal["running", "finished", "failed", "interrupted"]
-NETWORKS = ("relu", "spiking")
+NETWORKS = ("relu", "spiking")  # the twins every comparison trains
 PairingVerdict = Literal["spiking", "relu", "tie", "unpriced"]
 
 
@@ -43,6 +49,9 @@ class NetworkResult:
         training_energy: the energy of its "train" window, with provenance.
         training_co2e_g: CO2e of that window (None without a carbon intensity).
         energy: the whole run's energy report.
+        spec: what the network is and how it was trained (None: not recorded).
+        role: how it came to be in the comparison ("twin", "optimized").
+        epochs: each training epoch's loss, train accuracy and time, in order.
     """
 
     status: Status
@@ -56,6 +65,14 @@ class NetworkResult:
     training_energy: WindowReport | None = None
     training_co2e_g: float | None = None
     energy: EnergyReport | None = None
+    spec: NetworkSpec | None = None
+    role: Role = "twin"
+    epochs: tuple[EpochRecord, ...] = ()
+
+    @property
+    def kind(self) -> NetworkKind | None:
+        """The network's kind, relu or spiking (None when its spec was not recorded)."""
+        return None if self.spec is None else self.spec.kind
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields; those never reached are left out."""
@@ -74,20 +91,33 @@ class NetworkResult:
             data["training_co2e_g"] = self.training_co2e_g
         if self.energy is not None:
             data["energy"] = self.energy.to_dict()
+        data["role"] = self.role
+        if self.spec is not None:
+            data["spec"] = self.spec.to_dict()
+        data["epochs"] = [epoch.to_dict() for epoch in self.epochs]
         return data
 
 
 @dataclass(frozen=True)
 class Pairing:
-    """The ReLU twin on one deployment against the spiking twin on another.
+    """The ReLU twin on one deployment against a spiking network on the same or another one.
 
-    `energy_ratio` = spiking energy / ReLU energy per inference (below 1 the spiking twin uses
-    less), None when either has no total. `verdict`: which twin uses less energy ("tie" when
+    `energy_ratio` = spiking energy / ReLU energy per inference (below 1 the spiking network
+    uses less), None when either has no total. `verdict`: which uses less energy ("tie" when
     equal, "unpriced" without both totals). Each side carries its accuracy at its precision.
+    `network` names the spiking network ("spiking" for the twin); `levers`, where the spiking
+    side has a total, says which single change would move the verdict most.
     """
 
     relu: DeploymentEnergy
     spiking: DeploymentEnergy
+    network: str = "spiking"
+    levers: Levers | None = None
+
+    @property
+    def accuracy_change(self) -> float:
+        """Spiking accuracy minus ReLU accuracy, in percentage points."""
+        return 100 * (self.spiking.accuracy - self.relu.accuracy)
 
     @property
     def energy_ratio(self) -> float | None:
@@ -116,6 +146,9 @@ class Pairing:
             "relu_accuracy": self.relu.accuracy,
             "spiking_accuracy": self.spiking.accuracy,
             "verdict": self.verdict,
+            "network": self.network,
+            "accuracy_change": self.accuracy_change,
+            "levers": None if self.levers is None else self.levers.to_dict(),
         }
 
 
@@ -128,9 +161,13 @@ class CompareResult:
         group: the comparison's id; its runs carry the ledger tag compare=<group>.
         config: what was compared.
         train_size, test_size: images trained and tested on.
-        networks: "relu" and "spiking", in the order they ran (only those that started).
+        networks: by name, in the order they ran (only those that started): "relu" (the
+            reference), "spiking" (its twin), then any further spiking network ("optimized").
         break_even: per hardware profile, once both twins are profiled; else None.
-        pairings: each `deploy` pairing, once both twins are priced.
+        pairings: each `deploy` pairing for each spiking network, once it is priced.
+        verdicts: each spiking network against the ReLU twin on each `hardware` entry.
+        measured_inference: each twin's inference measured on this machine
+            (`measure_inference_s`), or None.
     """
 
     status: Status
@@ -141,6 +178,13 @@ class CompareResult:
     networks: Mapping[str, NetworkResult] = field(default_factory=dict)
     break_even: Mapping[str, BreakEven] | None = None
     pairings: tuple[Pairing, ...] = ()
+    verdicts: tuple[Pairing, ...] = ()
+    measured_inference: InferenceMeasurement | None = None
+
+    @property
+    def spiking_networks(self) -> tuple[str, ...]:
+        """The names of its spiking networks, in the order they ran."""
+        return tuple(name for name, n in self.networks.items() if n.kind == "spiking")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of results.json."""
@@ -155,4 +199,8 @@ class CompareResult:
             data["break_even"] = {name: b.to_dict() for name, b in self.break_even.items()}
         if self.pairings:
             data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
+        if self.verdicts:
+            data["verdicts"] = [verdict.to_dict() for verdict in self.verdicts]
+        if self.measured_inference is not None:
+            data["measured_inference"] = self.measured_inference.to_dict()
         return data
