@@ -274,7 +274,7 @@ def test_report_writes_a_self_contained_html_file(cli, runs, tmp_path):
         (("runs", "list", "--limit", "0"), "--limit must be >= 1, got 0"),
         (("runs", "export", "--format", "xml"), "unknown export format 'xml'; valid: csv, json"),
         (("runs", "report"), "no runs to report on"),
-        (("runs", "report", "1", "-o", "/no/such/dir/r.html"), "no directory /no/such/dir"),
+        (("runs", "report", "1", "-o", "/no/such/dir/r.html"), "no such folder: /no/such/dir"),
         (("runs", "list", "--ledger", "mysql://x/y"), "unsupported ledger URL"),
         (("runs", "compare", "1", "1"), "give two or more different run ids"),
         (("runs", "compare", "1", "99"), "no run 99 in the ledger"),

@@ -150,6 +150,7 @@ def compare(
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
+    from greenspike._files import check_writable_folder
     from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import compare_table, deployments_table
@@ -191,6 +192,7 @@ def compare(
         **pairings,
     )
     config.check()
+    check_writable_folder(out, "--out")  # before training, not after
     optimizing = None
     if optimize:
         optimizing = _optimize_config(
@@ -255,6 +257,10 @@ def compare(
     if result.status == "interrupted":
         messages.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+# The widest hidden layer --hidden takes: wider, one layer's weights alone would not fit in memory.
+MAX_WIDTH = 2**20
 
 
 def _console(*, stderr: bool) -> Console:
@@ -417,6 +423,6 @@ def _sizes(text: str) -> tuple[int, ...]:
         raise InvalidInputError(
             f"--hidden must be comma-separated integers, got {text!r}"
         ) from None
-    if any(size < 1 for size in sizes):
-        raise InvalidInputError(f"--hidden sizes must be >= 1, got {text!r}")
+    if any(not 1 <= size <= MAX_WIDTH for size in sizes):
+        raise InvalidInputError(f"--hidden sizes must be from 1 to {MAX_WIDTH:,}, got {text!r}")
     return sizes

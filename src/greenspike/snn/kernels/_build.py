@@ -26,6 +26,8 @@ SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
 EVENT_SOURCES = ("event_cpu.c",)
 # -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
+# A compiler slower than this is given up on: the reference loop is used instead.
+COMPILE_TIMEOUT_S = 120.0
 
 
 def cache_dir() -> Path:
@@ -66,7 +68,7 @@ def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
     if not target.exists():
         try:
             _compile(compiler, here / sources[0], target, what)
-        except (OSError, subprocess.CalledProcessError) as error:
+        except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             details = getattr(error, "stderr", "") or error
             _warn(what, f"compiling it with {compiler} failed: {details}")
             return None
@@ -93,7 +95,7 @@ def _compile(compiler: str, source: Path, target: Path, what: str) -> None:
             check=True,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=COMPILE_TIMEOUT_S,
         )
         os.replace(partial, target)
     finally:
