@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from greenspike.cli._options import JSON_OPTION, LEDGER_OPTION, Command, Group, key_values
 from greenspike.errors import InvalidInputError
@@ -48,6 +50,17 @@ def _ledger(url: str | None):
     from greenspike.ledger import Ledger
 
     return Ledger(url, create=False)
+
+
+def _no_default_ledger_yet(url: str | None) -> Path | None:
+    """The default ledger's path when neither --ledger nor $GREENSPIKE_LEDGER names one and
+    no run was kept yet (a fresh install: nothing to list, and nothing to create)."""
+    from greenspike.ledger.location import ENV_VAR, default_ledger_path
+
+    if url is not None or os.environ.get(ENV_VAR):
+        return None
+    path = default_ledger_path()
+    return None if path.exists() else path
 
 
 def _unix_s(text: str | None, option: str) -> float | None:
@@ -161,6 +174,12 @@ def list_runs(
             Console().print("No jobs match.")
         else:
             Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
+        return
+    if (fresh := _no_default_ledger_yet(ledger)) is not None:
+        if as_json:
+            _print_json([])
+        else:
+            Console().print(f"No runs yet: nothing is kept in {escape(str(fresh))} so far.")
         return
     with _ledger(ledger) as store:
         runs = _select(store, name, tags, status, since, until, where, job, limit)
