@@ -468,7 +468,8 @@ class Tracker(ContextDecorator):
             self._thread.join(JOIN_TIMEOUT_S)
             if self._thread.is_alive():
                 self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
-        self._begun.wait()  # the sink's answer to begin() (a note if it failed) is in the report
+        if os.getpid() == self._pid:  # a forked child has no sink thread to wait for
+            self._begun.wait()  # the sink's answer to begin() (a note if it failed) is in the report
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             for root in self._roots:
