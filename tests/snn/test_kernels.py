@@ -42,6 +42,7 @@ class Call:
     reset: str
     surrogate: surrogate.Surrogate
     detach_reset: bool
+    reset_delay: bool = False
 
     def run(self, backend: str):
         """-> spikes, final v, and the gradients of a random loss w.r.t. every tensor input."""
@@ -57,6 +58,7 @@ class Call:
             self.reset,
             self.surrogate,
             self.detach_reset,
+            self.reset_delay,
         )
         spikes, final = F.lif(leaves["x"], params, state, backend=backend)
         weights = torch.Generator().manual_seed(1)
@@ -109,6 +111,7 @@ def lif_calls(draw, max_steps: int = 8) -> Call:
         reset=draw(st.sampled_from(["subtract", "zero", "none"])),
         surrogate=draw(SURROGATES),
         detach_reset=draw(st.booleans()),
+        reset_delay=draw(st.booleans()),
     )
 
 

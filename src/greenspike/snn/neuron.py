@@ -73,6 +73,8 @@ class Neuron(nn.Module):
             InvalidInputError: `x` or `state` has the wrong shape, or `x` is not finite.
             TypeError: `x` is not a floating-point tensor.
         """
+        if state is None and isinstance(x, torch.Tensor) and x.dim() >= 1:
+            state = self._initial_state(x[0])
         outputs, final_state = type(self)._sequence_function(
             x, self._functional_parameters(), state, **self._sequence_arguments()
         )
@@ -94,6 +96,8 @@ class Neuron(nn.Module):
             InvalidInputError: as `forward`, for one step `[B, ...]`.
             TypeError: as `forward`.
         """
+        if state is None:
+            state = self._initial_state(x_t)
         return type(self)._step_function(x_t, self._functional_parameters(), state)
 
     def extra_repr(self) -> str:
@@ -103,6 +107,10 @@ class Neuron(nn.Module):
     def _functional_parameters(self) -> tuple[Any, ...]:
         """The parameter NamedTuple of the functional pair (e.g. `functional.LIFParameters`)."""
         raise NotImplementedError
+
+    def _initial_state(self, x_t: torch.Tensor) -> Any:
+        """The state a sequence starts from when none is given; None: zeros."""
+        return None
 
     def _sequence_arguments(self) -> dict[str, Any]:
         """Arguments for the whole-sequence function only (e.g. the kernel `backend`)."""

@@ -4,6 +4,9 @@ Forward, per neuron, one pass over time (`h` is the membrane before the reset)::
 
     h[t] = beta * v[t-1] + x[t];  s[t] = H(h[t] - threshold);  v[t] = reset(h[t], s[t])
 
+or, with the reset delayed (`delay`), `h[t] = owed(beta * v[t-1] + x[t], v[t-1])`, the reset a
+spike at t-1 owes applied after the input, and `v[t] = h[t]` (backward: `lif_cpu_body.h`).
+
 Backward, from t = T down to 1, with `g = dL/dv[t]` (starting at `dL/dv[T]`),
 `gs = dL/ds[t]` and `sg = surrogate'(h[t] - threshold)`::
 
@@ -47,6 +50,7 @@ def forward(
     threshold: torch.Tensor,
     v: torch.Tensor,
     reset: int,
+    delay: bool,
 ) -> torch.Tensor:
     """Spikes [T, N] of x [T, N] (`Kernel.forward`); `v` [N]: v[0] on entry, v[T] on return."""
     steps, neurons = x.shape
@@ -60,6 +64,7 @@ def forward(
         steps,
         neurons,
         reset,
+        int(delay),
         _threads(x),
     )
     return spikes
@@ -73,6 +78,7 @@ def backward(
     threshold: torch.Tensor,
     v0: torch.Tensor,
     reset: int,
+    delay: bool,
     detach_reset: bool,
     surrogate: tuple[int, float],
     need_beta: bool,
@@ -102,6 +108,7 @@ def backward(
         steps,
         neurons,
         reset,
+        int(delay),
         int(detach_reset),
         surrogate[0],
         surrogate[1],
@@ -125,11 +132,11 @@ def _functions() -> dict[str, tuple[Callable[..., None], Callable[..., None]]] |
     functions = {}
     for suffix in DTYPES.values():
         forward_fn = getattr(library, f"lif_forward_{suffix}")
-        forward_fn.argtypes = [*[_pointer] * 5, _int64, _int64, _int, _int]
+        forward_fn.argtypes = [*[_pointer] * 5, _int64, _int64, _int, _int, _int]
         forward_fn.restype = None
         backward_fn = getattr(library, f"lif_backward_{suffix}")
         backward_fn.argtypes = [_pointer, _pointer, _int64, _int64, *[_pointer] * 7]
-        backward_fn.argtypes += [_int64, _int64, _int, _int, _int, _double, _int]
+        backward_fn.argtypes += [_int64, _int64, _int, _int, _int, _int, _double, _int]
         backward_fn.restype = None
         functions[suffix] = (forward_fn, backward_fn)
     return functions

@@ -35,8 +35,12 @@ class Kernel(Protocol):
         threshold: torch.Tensor,
         v: torch.Tensor,
         reset: int,
+        delay: bool,
     ) -> torch.Tensor:
-        """Spikes `[T, N]`; `v` `[N]` holds `v[0]` on entry and `v[T]` on return."""
+        """Spikes `[T, N]`; `v` `[N]` holds `v[0]` on entry and `v[T]` on return.
+
+        `delay`: the reset of a spike is applied at the next step (`LIFParameters.reset_delay`).
+        """
 
     def backward(
         self,
@@ -47,6 +51,7 @@ class Kernel(Protocol):
         threshold: torch.Tensor,
         v0: torch.Tensor,
         reset: int,
+        delay: bool,
         detach_reset: bool,
         surrogate: tuple[int, float],
         need_beta: bool,
@@ -90,7 +95,15 @@ def fused_lif(
     beta = torch.as_tensor(params.beta, dtype=x.dtype, device=x.device)
     threshold = torch.as_tensor(params.threshold, dtype=x.dtype, device=x.device)
     spikes, v = _FusedLIF.apply(
-        x, beta, threshold, v0, kernel, params.reset, params.surrogate, params.detach_reset
+        x,
+        beta,
+        threshold,
+        v0,
+        kernel,
+        params.reset,
+        params.surrogate,
+        params.detach_reset,
+        params.reset_delay,
     )
     return spikes, v
 
@@ -107,15 +120,19 @@ class _FusedLIF(torch.autograd.Function):
         reset: str,
         surrogate: surrogates.Surrogate,
         detach_reset: bool,
+        reset_delay: bool,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         step_shape = x.shape[1:]
         flat_beta = _per_neuron(beta, step_shape)
         flat_threshold = _per_neuron(threshold, step_shape)
         flat_v0 = v0.detach().to(x.dtype).reshape(-1)
         v = flat_v0.clone()
-        spikes = backend.forward(_flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset])
+        spikes = backend.forward(
+            _flat(x), flat_beta, flat_threshold, v, RESET_CODES[reset], reset_delay
+        )
         ctx.save_for_backward(x, beta, threshold, v0)
         ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
+        ctx.reset_delay = reset_delay
         ctx.surrogate = surrogate
         return spikes.view(x.shape), v.view(step_shape)
 
@@ -124,7 +141,7 @@ class _FusedLIF(torch.autograd.Function):
         ctx: Any, grad_spikes: torch.Tensor, grad_v: torch.Tensor
     ) -> tuple[torch.Tensor | None, ...]:
         if torch.is_grad_enabled():  # create_graph=True: the graph comes from the reference
-            return (*_reference_backward(ctx, grad_spikes, grad_v), None, None, None, None)
+            return (*_reference_backward(ctx, grad_spikes, grad_v), None, None, None, None, None)
         x, beta, threshold, v0 = ctx.saved_tensors
         step_shape = x.shape[1:]
         need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
@@ -138,6 +155,7 @@ class _FusedLIF(torch.autograd.Function):
             _per_neuron(threshold, step_shape),
             v0.detach().to(x.dtype).reshape(-1),
             RESET_CODES[ctx.reset],
+            ctx.reset_delay,
             ctx.detach_reset,
             surrogate_code(ctx.surrogate),
             need_beta,
@@ -148,6 +166,7 @@ class _FusedLIF(torch.autograd.Function):
             _reduce(grad_beta, step_shape, beta.shape),
             _reduce(grad_threshold, step_shape, threshold.shape),
             flat_grad_v.view(step_shape).to(v0.dtype) if ctx.needs_input_grad[3] else None,
+            None,
             None,
             None,
             None,
@@ -163,7 +182,9 @@ def _reference_backward(
 
     inputs = ctx.saved_tensors  # x, beta, threshold, v0: the order of `apply`
     x, beta, threshold, v0 = inputs
-    params = LIFParameters(beta, threshold, ctx.reset, ctx.surrogate, ctx.detach_reset)
+    params = LIFParameters(
+        beta, threshold, ctx.reset, ctx.surrogate, ctx.detach_reset, ctx.reset_delay
+    )
     spikes, state = lif(x, params, LIFState(v0), backend="torch")
     needed = ctx.needs_input_grad[:4]
     grads = iter(

@@ -9,43 +9,62 @@ NAME(after_reset)(const int reset, REAL h, REAL s, REAL th)
     return h;
 }
 
+/* The membrane of a step after the reset its neuron owes from the previous step (reset_delay):
+ * a = beta * u_prev + x, and the neuron fired at the previous step when u_prev > th. */
+static inline __attribute__((always_inline)) REAL
+NAME(owed_reset)(const int reset, REAL a, REAL u_prev, REAL th)
+{
+    const int owed = (u_prev - th) > 0;
+    if (reset == RESET_SUBTRACT) return owed ? a - th : a;
+    if (reset == RESET_ZERO) return owed ? (REAL)0 : a;
+    return a;
+}
+
 /* The recurrence over T steps for n neurons (rows of x are N apart); v [n] carries the
- * membrane through time. Writes the spikes, or (when spikes is NULL) the membrane h before
- * each reset, into out. */
+ * membrane through time (with delay: the membrane that fired, its reset owed to the next
+ * step). Writes the spikes, or (when write_h) the membrane h before each reset, into out. */
 static inline __attribute__((always_inline)) void
-NAME(run_block)(const int reset, const int write_h, const REAL *x, const REAL *beta,
-                const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
+NAME(run_block)(const int reset, const int delay, const int write_h, const REAL *x,
+                const REAL *beta, const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N,
+                int64_t n)
 {
     for (int64_t t = 0; t < T; t++) {
         const REAL *xt = x + t * N;
         REAL *ot = out + t * N;
         for (int64_t i = 0; i < n; i++) {
             REAL h = beta[i] * v[i] + xt[i];
+            if (delay) h = NAME(owed_reset)(reset, h, v[i], th[i]);
             REAL s = (h - th[i]) > 0 ? (REAL)1 : (REAL)0;
             ot[i] = write_h ? h : s;
-            v[i] = NAME(after_reset)(reset, h, s, th[i]);
+            v[i] = delay ? h : NAME(after_reset)(reset, h, s, th[i]);
         }
     }
 }
 
-static void NAME(run)(int reset, int write_h, const REAL *x, const REAL *beta, const REAL *th,
-                      REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
+static void NAME(run)(int reset, int delay, int write_h, const REAL *x, const REAL *beta,
+                      const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
 {
-#define RUN(R, W) NAME(run_block)(R, W, x, beta, th, v, out, T, N, n)
-    if (reset == RESET_SUBTRACT) { if (write_h) RUN(RESET_SUBTRACT, 1); else RUN(RESET_SUBTRACT, 0); }
-    else if (reset == RESET_ZERO) { if (write_h) RUN(RESET_ZERO, 1); else RUN(RESET_ZERO, 0); }
-    else { if (write_h) RUN(RESET_NONE, 1); else RUN(RESET_NONE, 0); }
+#define RUN(R, D, W) NAME(run_block)(R, D, W, x, beta, th, v, out, T, N, n)
+#define RUN_RESET(R)                                                                             \
+    do {                                                                                         \
+        if (delay) { if (write_h) RUN(R, 1, 1); else RUN(R, 1, 0); }                             \
+        else { if (write_h) RUN(R, 0, 1); else RUN(R, 0, 0); }                                   \
+    } while (0)
+    if (reset == RESET_SUBTRACT) RUN_RESET(RESET_SUBTRACT);
+    else if (reset == RESET_ZERO) RUN_RESET(RESET_ZERO);
+    else RUN_RESET(RESET_NONE);
+#undef RUN_RESET
 #undef RUN
 }
 
 /* Forward: x [T, N] -> spikes [T, N]; v [N] holds v[0] on entry and v[T] on exit. */
 void NAME(lif_forward)(const REAL *x, const REAL *beta, const REAL *th, REAL *v, REAL *spikes,
-                       int64_t T, int64_t N, int reset, int threads)
+                       int64_t T, int64_t N, int reset, int delay, int threads)
 {
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
-        NAME(run)(reset, 0, x + b, beta + b, th + b, v + b, spikes + b, T, N, n);
+        NAME(run)(reset, delay, 0, x + b, beta + b, th + b, v + b, spikes + b, T, N, n);
     }
 }
 
@@ -143,6 +162,60 @@ NAME(backward_block)(const int reset, const int detach, const int broadcast, int
     }
 }
 
+/* Back through time with the reset delayed, for n neurons whose membranes u [T, n] (rows N
+ * apart, the membranes that fired) are in grad_x: row t is read, then overwritten with
+ * dL/dx[t]. With a = beta * u[t-1] + x[t] and r = H(u[t-1] - th) the reset owed:
+ *   subtract: u[t] = a - r * th;  zero: u[t] = (1 - r) * a;  none: u[t] = a
+ * and r's surrogate derivative (unless detach) carries dL/dr back into u[t-1] and th. */
+static inline __attribute__((always_inline)) void
+NAME(backward_block_delayed)(const int reset, const int detach, const int broadcast, int kind,
+                             REAL p, const REAL *x, const REAL *grad_s, int64_t gs_t, REAL *gv,
+                             const REAL *beta, const REAL *th, const REAL *v0, REAL *grad_x,
+                             REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N, int64_t n)
+{
+    REAL rows[2][BLOCK];
+    REAL *sg = rows[0], *sg_prev = rows[1];
+    NAME(surrogate_row)(kind, p, grad_x + (T - 1) * N, th, sg, n);
+    for (int64_t t = T - 1; t >= 0; t--) {
+        REAL *ut = grad_x + t * N;
+        const REAL *up = t > 0 ? ut - N : v0;
+        const REAL *xt = x + t * N;
+        const REAL *gst = grad_s + t * gs_t;
+        const REAL gs_all = gst[0];
+        NAME(surrogate_row)(kind, p, up, th, sg_prev, n);
+        for (int64_t i = 0; i < n; i++) {
+            const REAL u_prev = up[i];
+            const REAL gs = broadcast ? gs_all : gst[i];
+            const REAL g = gv[i] + gs * sg[i]; /* dL/du[t] */
+            const REAL r = (u_prev - th[i]) > 0 ? (REAL)1 : (REAL)0;
+            REAL ga, gr, gt = -gs * sg[i];
+            if (reset == RESET_SUBTRACT) {
+                ga = g;
+                gr = -g * th[i];
+                gt -= g * r;
+            } else if (reset == RESET_ZERO) {
+                ga = g * (1 - r);
+                gr = -g * (beta[i] * u_prev + xt[i]);
+            } else {
+                ga = g;
+                gr = 0;
+            }
+            REAL g_prev = ga * beta[i];
+            if (!detach) {
+                g_prev += gr * sg_prev[i];
+                gt -= gr * sg_prev[i];
+            }
+            ut[i] = ga;
+            grad_beta[i] += ga * u_prev;
+            grad_th[i] += gt;
+            gv[i] = g_prev;
+        }
+        REAL *swap = sg;
+        sg = sg_prev;
+        sg_prev = swap;
+    }
+}
+
 /* Backward through the whole sequence from the input x [T, N] and v[0] (v0 [N]): per block
  * of neurons, recompute the membranes h into grad_x (cache-resident), then walk back.
  * grad_s is dL/ds, element (t, i) at grad_s[t * gs_t + i * gs_n] (gs_n is 1, or 0 for a
@@ -152,7 +225,7 @@ NAME(backward_block)(const int reset, const int detach, const int broadcast, int
 void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t gs_n,
                         REAL *gv, const REAL *beta, const REAL *th, const REAL *v0,
                         REAL *grad_x, REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N,
-                        int reset, int detach, int kind, double param, int threads)
+                        int reset, int delay, int detach, int kind, double param, int threads)
 {
     const REAL p = (REAL)param;
     const int broadcast = gs_n == 0;
@@ -162,7 +235,24 @@ void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
         REAL v[BLOCK];
         for (int64_t i = 0; i < n; i++) v[i] = v0[b + i];
-        NAME(run)(reset, 1, x + b, beta + b, th + b, v, grad_x + b, T, N, n);
+        NAME(run)(reset, delay, 1, x + b, beta + b, th + b, v, grad_x + b, T, N, n);
+        if (delay) {
+#define DELAYED(R, D, B)                                                                         \
+    NAME(backward_block_delayed)(R, D, B, kind, p, x + b, grad_s + b * gs_n, gs_t, gv + b,       \
+                                 beta + b, th + b, v0 + b, grad_x + b, grad_beta + b,            \
+                                 grad_th + b, T, N, n)
+#define DELAYED_RESET(R)                                                                         \
+    do {                                                                                         \
+        if (detach) { if (broadcast) DELAYED(R, 1, 1); else DELAYED(R, 1, 0); }                  \
+        else { if (broadcast) DELAYED(R, 0, 1); else DELAYED(R, 0, 0); }                         \
+    } while (0)
+            if (reset == RESET_SUBTRACT) DELAYED_RESET(RESET_SUBTRACT);
+            else if (reset == RESET_ZERO) DELAYED_RESET(RESET_ZERO);
+            else DELAYED_RESET(RESET_NONE);
+#undef DELAYED_RESET
+#undef DELAYED
+            continue;
+        }
 #define BACKWARD(R, D, B)                                                                        \
     NAME(backward_block)(R, D, B, kind, p, grad_s + b * gs_n, gs_t, gv + b, beta + b, th + b,    \
                          v0 + b, grad_x + b, grad_beta + b, grad_th + b, T, N, n)

@@ -1,7 +1,8 @@
 """The Triton backend: the recurrence and backward of `kernels.cpu` as GPU kernels.
 
 Each program owns a block of neurons and walks through time with their membranes in
-registers, so one launch runs the whole sequence. Spikes are exact (no fused multiply-add:
+registers, so one launch runs the whole sequence (with the reset at once, or delayed to the
+next step: `DELAY`). Spikes are exact (no fused multiply-add:
 `enable_fp_fusion=False`). The backward keeps only the input: it first recomputes the
 membrane before each reset, `h`, into the buffer that then receives `dL/dx`. Runs on CUDA
 tensors, and on CPU tensors in Triton's interpreter (`TRITON_INTERPRET=1`), which the tests
@@ -25,6 +26,18 @@ def _after_reset(h, fired, th, RESET: tl.constexpr):
         return tl.where(fired, tl.zeros_like(h), h)
     else:
         return h
+
+
+@triton.jit
+def _owed_reset(a, u_prev, th, RESET: tl.constexpr):
+    """`a` after the reset owed by a spike at the previous step, whose membrane was `u_prev`."""
+    owed = (u_prev - th) > 0
+    if RESET == 0:
+        return tl.where(owed, a - th, a)
+    elif RESET == 1:
+        return tl.where(owed, tl.zeros_like(a), a)
+    else:
+        return a
 
 
 @triton.jit
@@ -73,20 +86,59 @@ def _backward_step(
 
 
 @triton.jit
+def _backward_step_delayed(
+    gs_ptrs, gx_ptrs, x_ptrs, mask, g, u_prev, beta, th, grad_beta, grad_th, param,
+    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+):  # fmt: skip
+    """One step back with the reset delayed (equations: `lif_cpu_body.h`).
+
+    Replaces u[t] by dL/dx[t]; returns dL/du[t-1] and the parameter sums.
+    """
+    u = tl.load(gx_ptrs, mask=mask, other=0.0)
+    sg = _surrogate_derivative(u - th, param, SURROGATE).to(u.dtype)
+    gs = tl.load(gs_ptrs, mask=mask, other=0.0)
+    g = g + gs * sg
+    r = tl.where((u_prev - th) > 0, 1.0, 0.0).to(u.dtype)
+    gt = -gs * sg
+    if RESET == 0:
+        ga = g
+        gr = -g * th
+        gt -= g * r
+    elif RESET == 1:
+        ga = g * (1 - r)
+        gr = -g * (beta * u_prev + tl.load(x_ptrs, mask=mask, other=0.0))
+    else:
+        ga = g
+        gr = tl.zeros_like(g)
+    g_prev = ga * beta
+    if not DETACH:
+        sg_prev = _surrogate_derivative(u_prev - th, param, SURROGATE).to(u.dtype)
+        g_prev += gr * sg_prev
+        gt -= gr * sg_prev
+    tl.store(gx_ptrs, ga, mask=mask)
+    return g_prev, grad_beta + ga * u_prev, grad_th + gt
+
+
+@triton.jit
 def _run(
     x_ptr, beta, th, v, out_ptr, offsets, mask, T, N,
-    RESET: tl.constexpr, WRITE_H: tl.constexpr,
+    RESET: tl.constexpr, DELAY: tl.constexpr, WRITE_H: tl.constexpr,
 ):  # fmt: skip
     """The recurrence over T steps; writes the spikes, or the membranes h (WRITE_H), to out."""
     x_ptrs, out_ptrs = x_ptr + offsets, out_ptr + offsets
     for _ in range(T):
         h = beta * v + tl.load(x_ptrs, mask=mask, other=0.0)
+        if DELAY:
+            h = _owed_reset(h, v, th, RESET)
         fired = (h - th) > 0
         if WRITE_H:
             tl.store(out_ptrs, h, mask=mask)
         else:
             tl.store(out_ptrs, tl.where(fired, 1.0, 0.0).to(h.dtype), mask=mask)
-        v = _after_reset(h, fired, th, RESET)
+        if DELAY:  # noqa: SIM108 (a constexpr branch, resolved when Triton compiles)
+            v = h
+        else:
+            v = _after_reset(h, fired, th, RESET)
         x_ptrs += N
         out_ptrs += N
     return v
@@ -94,14 +146,15 @@ def _run(
 
 @triton.jit
 def _lif_forward(
-    x_ptr, beta_ptr, th_ptr, v_ptr, spikes_ptr, T, N, RESET: tl.constexpr, BLOCK: tl.constexpr,
+    x_ptr, beta_ptr, th_ptr, v_ptr, spikes_ptr, T, N,
+    RESET: tl.constexpr, DELAY: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < N
     beta = tl.load(beta_ptr + offsets, mask=mask, other=0.0)
     th = tl.load(th_ptr + offsets, mask=mask, other=1.0)
     v = tl.load(v_ptr + offsets, mask=mask, other=0.0)
-    v = _run(x_ptr, beta, th, v, spikes_ptr, offsets, mask, T, N, RESET, False)
+    v = _run(x_ptr, beta, th, v, spikes_ptr, offsets, mask, T, N, RESET, DELAY, False)
     tl.store(v_ptr + offsets, v, mask=mask)
 
 
@@ -109,7 +162,7 @@ def _lif_forward(
 def _lif_backward(
     x_ptr, gs_ptr, gs_t, gs_n, gv_ptr, beta_ptr, th_ptr, v0_ptr, gx_ptr, gbeta_ptr, gth_ptr,
     param, T, N, last, gs_last,
-    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+    RESET: tl.constexpr, DELAY: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
     NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
@@ -120,25 +173,39 @@ def _lif_backward(
     g = tl.load(gv_ptr + offsets, mask=mask, other=0.0)
     grad_beta = tl.zeros_like(g)
     grad_th = tl.zeros_like(g)
-    _run(x_ptr, beta, th, v0, gx_ptr, offsets, mask, T, N, RESET, True)  # h into dL/dx's place
+    _run(x_ptr, beta, th, v0, gx_ptr, offsets, mask, T, N, RESET, DELAY, True)  # h into dL/dx
     # Walk back from the last step: `last` = (T - 1) * N and `gs_last` = (T - 1) * gs_t are
     # passed in to stay in 64 bits; dL/ds is strided (gs_n is 1, or 0 when broadcast). Row t
     # of gx holds h[t] until it is overwritten with dL/dx[t]; row t - 1 still holds h[t - 1].
     gs_ptrs = gs_ptr + gs_last + offsets * gs_n
     gx_ptrs = gx_ptr + last + offsets
+    x_ptrs = x_ptr + last + offsets
     for _ in range(T - 1):  # steps T .. 2, whose previous membrane is in a row of gx
         h_prev = tl.load(gx_ptrs - N, mask=mask, other=0.0)
-        v_prev = _after_reset(h_prev, (h_prev - th) > 0, th, RESET)
-        g, grad_beta, grad_th = _backward_step(
-            gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
-            RESET, DETACH, SURROGATE,
-        )  # fmt: skip
+        if DELAY:
+            g, grad_beta, grad_th = _backward_step_delayed(
+                gs_ptrs, gx_ptrs, x_ptrs, mask, g, h_prev, beta, th, grad_beta, grad_th,
+                param, RESET, DETACH, SURROGATE,
+            )  # fmt: skip
+        else:
+            v_prev = _after_reset(h_prev, (h_prev - th) > 0, th, RESET)
+            g, grad_beta, grad_th = _backward_step(
+                gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
+                RESET, DETACH, SURROGATE,
+            )  # fmt: skip
         gs_ptrs -= gs_t
         gx_ptrs -= N
-    g, grad_beta, grad_th = _backward_step(
-        gs_ptrs, gx_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
-        RESET, DETACH, SURROGATE,
-    )  # fmt: skip
+        x_ptrs -= N
+    if DELAY:
+        g, grad_beta, grad_th = _backward_step_delayed(
+            gs_ptrs, gx_ptrs, x_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
+            RESET, DETACH, SURROGATE,
+        )  # fmt: skip
+    else:
+        g, grad_beta, grad_th = _backward_step(
+            gs_ptrs, gx_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
+            RESET, DETACH, SURROGATE,
+        )  # fmt: skip
     tl.store(gv_ptr + offsets, g, mask=mask)
     if NEED_BETA:
         tl.store(gbeta_ptr + offsets, grad_beta, mask=mask)
@@ -147,14 +214,20 @@ def _lif_backward(
 
 
 def forward(
-    x: torch.Tensor, beta: torch.Tensor, threshold: torch.Tensor, v: torch.Tensor, reset: int
+    x: torch.Tensor,
+    beta: torch.Tensor,
+    threshold: torch.Tensor,
+    v: torch.Tensor,
+    reset: int,
+    delay: bool,
 ) -> torch.Tensor:
     """As `kernels.cpu.forward`: x [T, N] -> spikes [T, N]; `v` [N]: v[0] in, v[T] out."""
     steps, neurons = x.shape
     spikes = torch.empty_like(x)
     _lif_forward[(triton.cdiv(neurons, BLOCK),)](
-        x, beta, threshold, v, spikes, steps, neurons, RESET=reset, BLOCK=BLOCK, **_no_fusion(x)
-    )
+        x, beta, threshold, v, spikes, steps, neurons,
+        RESET=reset, DELAY=delay, BLOCK=BLOCK, **_no_fusion(x),
+    )  # fmt: skip
     return spikes
 
 
@@ -166,6 +239,7 @@ def backward(
     threshold: torch.Tensor,
     v0: torch.Tensor,
     reset: int,
+    delay: bool,
     detach_reset: bool,
     surrogate: tuple[int, float],
     need_beta: bool,
@@ -180,8 +254,8 @@ def backward(
         x, grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v, beta,
         threshold, v0, grad_x, grad_beta, grad_threshold, surrogate[1], steps, neurons,
         (steps - 1) * neurons, (steps - 1) * grad_spikes.stride(0),
-        RESET=reset, DETACH=detach_reset, SURROGATE=surrogate[0], NEED_BETA=need_beta,
-        NEED_TH=need_threshold, BLOCK=BLOCK, **_no_fusion(x),
+        RESET=reset, DELAY=delay, DETACH=detach_reset, SURROGATE=surrogate[0],
+        NEED_BETA=need_beta, NEED_TH=need_threshold, BLOCK=BLOCK, **_no_fusion(x),
     )  # fmt: skip
     return (
         grad_x,
