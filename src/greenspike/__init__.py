@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "EnergyReport": "greenspike.energy.measurement",
     "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
+    "convert": "greenspike.interop.convert",
     "estimate_footprint": "greenspike.energy.footprint",
     "track": "greenspike.tracking",
 }

@@ -10,9 +10,21 @@ what has no exact NIR form is refused with an error naming the layer. `nir` is i
 first use.
 """
 
+from greenspike.interop.convert import ConversionReport, ConvertedLayer, ConvertedNetwork, convert
 from greenspike.interop.exporting import to_nir
 from greenspike.interop.importing import from_nir
 from greenspike.interop.network import GraphNetwork, Scale, SumPool2d
 from greenspike.interop.parameters import DEFAULT_DT
 
-__all__ = ["DEFAULT_DT", "GraphNetwork", "Scale", "SumPool2d", "from_nir", "to_nir"]
+__all__ = [
+    "DEFAULT_DT",
+    "ConversionReport",
+    "ConvertedLayer",
+    "ConvertedNetwork",
+    "GraphNetwork",
+    "Scale",
+    "SumPool2d",
+    "convert",
+    "from_nir",
+    "to_nir",
+]

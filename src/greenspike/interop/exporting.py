@@ -12,6 +12,7 @@ from torch import nn
 from greenspike._version import __version__
 from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
+from greenspike.interop.convert import ConvertedNetwork
 from greenspike.interop.network import (
     STEP_LAYERS,
     GraphNetwork,
@@ -32,7 +33,8 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     `GraphNetwork`'s own `dt`. The same spikes need the importer to use the same `dt`.
 
     `model` is an `nn.Sequential` (nested ones are flattened), a `GraphNetwork` (what
-    `from_nir` returns) or a single layer. Layers: `nn.Linear` (NIR `Affine`, or `Linear`
+    `from_nir` returns), a `ConvertedNetwork` (what `convert` returns: its `network`, each
+    step fed the input) or a single layer. Layers: `nn.Linear` (NIR `Affine`, or `Linear`
     without bias), `nn.Conv1d`, `nn.Conv2d`, `nn.Flatten`, `nn.AvgPool2d`, `SumPool2d`, `Scale`,
     `LIF`, `IF`, `CubaLIF`, `RecurrentLIF` and `LeakyIntegrator`. Stateless layers are read as
     acting on one time step `[B, ...]` (so `nn.Flatten(start_dim=1)` is NIR's `start_dim=0`).
@@ -74,6 +76,8 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
         MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
+    if isinstance(model, ConvertedNetwork):
+        model = model.network
     if dt is None:
         dt = model.dt if isinstance(model, GraphNetwork) else DEFAULT_DT
     dt = checked_dt(dt)

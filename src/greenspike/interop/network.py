@@ -91,8 +91,13 @@ class GraphNetwork(nn.Module):
         self.dt = float(dt)
         self._order = topological_order(list(self.layers), self.edges)
 
+    @property
+    def order(self) -> list[str]:
+        """The layer names in the order they run (each after all its sources)."""
+        return list(self._order)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Run the network over `x` `[T, B, *input_shape]` from zero state.
+        """Run the network over `x` `[T, B, *input_shape]` from its neurons' initial state.
 
         Returns:
             The output `[T, B, ...]`: the sum of the layers that feed "output".
