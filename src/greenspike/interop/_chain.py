@@ -220,3 +220,80 @@ def without_identities(layers: Layers) -> tuple[Layers, tuple[str, ...]]:
     kept = [(name, layer) for name, layer in layers if not isinstance(layer, IDENTITIES)]
     removed = tuple(name for name, layer in layers if isinstance(layer, IDENTITIES))
     return kept, removed
+
+
+# Stateless layers an imported network keeps (as plain torch copies of the peer's layers).
+STATELESS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, nn.MaxPool2d)
+
+
+def plain_copy(layer: nn.Module) -> nn.Module:
+    """A plain torch copy of a stateless layer, or of a peer's subclass of one (weights copied).
+
+    SpikingJelly's `layer.Linear`, `layer.Conv2d`, ... add a step mode to torch's layers; the
+    copy is the torch layer they compute at one step.
+    """
+    copied: nn.Module
+    if isinstance(layer, nn.Linear):
+        copied = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
+    elif isinstance(layer, nn.Conv1d | nn.Conv2d):
+        kind = nn.Conv1d if isinstance(layer, nn.Conv1d) else nn.Conv2d
+        copied = kind(
+            layer.in_channels,
+            layer.out_channels,
+            layer.kernel_size,  # type: ignore[arg-type]  # one int per dimension, as it was
+            stride=layer.stride,  # type: ignore[arg-type]
+            padding=layer.padding,  # type: ignore[arg-type]
+            dilation=layer.dilation,  # type: ignore[arg-type]
+            groups=layer.groups,
+            bias=layer.bias is not None,
+            padding_mode=layer.padding_mode,
+        )
+    elif isinstance(layer, nn.Flatten):
+        return nn.Flatten(layer.start_dim, layer.end_dim)
+    elif isinstance(layer, nn.AvgPool2d):
+        return nn.AvgPool2d(
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.ceil_mode,
+            layer.count_include_pad,
+            layer.divisor_override,
+        )
+    elif isinstance(layer, nn.MaxPool2d):
+        return nn.MaxPool2d(
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.dilation,
+            ceil_mode=layer.ceil_mode,
+        )
+    else:
+        raise TypeError(f"not a stateless layer: {type(layer).__name__}")
+    copied.load_state_dict({k: v.detach().clone() for k, v in layer.state_dict().items()})
+    return copied
+
+
+def infer_input_shape(layers: Layers, input_shape: Any, caller: str) -> tuple[int, ...]:
+    """`input_shape` checked, or the input size of a first `nn.Linear`.
+
+    Raises:
+        InvalidInputError: no `input_shape` for a model that does not start with `nn.Linear`,
+            or one that is not positive integers.
+    """
+    if input_shape is None:
+        first = layers[0][1]
+        if isinstance(first, nn.Linear):
+            return (first.in_features,)
+        raise InvalidInputError(
+            f"{caller} needs input_shape (one sample, without time and batch) for a model that "
+            f"starts with {type(first).__name__}, e.g. input_shape=(1, 28, 28)"
+        )
+    try:
+        shape = tuple(int(n) for n in input_shape)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(
+            f"input_shape must be positive integers, got {input_shape!r}"
+        ) from error
+    if not shape or min(shape) < 1:
+        raise InvalidInputError(f"input_shape must be positive integers, got {input_shape!r}")
+    return shape
