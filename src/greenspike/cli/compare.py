@@ -39,6 +39,15 @@ def compare(
         "cmos45-fp32,cmos45-int8,loihi",
         help="Hardware profiles for the energy per inference (greenspike.cost profiles).",
     ),
+    spiking: str = typer.Option(
+        "twin",
+        help="The spiking network compared: twin (trained as such), convert (the ReLU twin "
+        "converted after its training), or both.",
+    ),
+    curve_steps: str = typer.Option(
+        "8,16,32,64,128",
+        help="Time steps at which the converted network is also tested and priced.",
+    ),
     country: str = typer.Option(None, help="Country for the CO2e of the training energy."),
     data_dir: Path = typer.Option(
         None, help="Directory with the files of mnist/fashion-mnist, or tonic's of nmnist/shd."
@@ -59,7 +68,11 @@ def compare(
     import torch
 
     from greenspike.ledger.sink import open_ledger
-    from greenspike.report.compare import compare_table, write_compare_report
+    from greenspike.report.compare import (
+        compare_table,
+        conversion_curve_table,
+        write_compare_report,
+    )
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
 
@@ -78,6 +91,8 @@ def compare(
         country=country,
         limit=limit,
         hardware=tuple(name.strip() for name in hardware.split(",") if name.strip()),
+        spiking=spiking,  # type: ignore[arg-type]  # checked by config.check()
+        curve_steps=_integers(curve_steps, "--curve-steps"),
     )
     config.check()
     console = Console()
@@ -110,6 +125,9 @@ def compare(
         )
     path = paths[0]
     console.print(compare_table(result))
+    curve = conversion_curve_table(result)
+    if curve is not None:
+        console.print(curve)
     if country is None:
         console.print("No CO2e: give --country (e.g. FRA, WORLD).", style="dim")
     console.print(f"Results: {escape(str(path))}", style="dim")
@@ -131,12 +149,16 @@ def compare(
 
 
 def _sizes(text: str) -> tuple[int, ...]:
+    return _integers(text, "--hidden")
+
+
+def _integers(text: str, option: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise InvalidInputError(
-            f"--hidden must be comma-separated integers, got {text!r}"
+            f"{option} must be comma-separated integers, got {text!r}"
         ) from None
     if any(size < 1 for size in sizes):
-        raise InvalidInputError(f"--hidden sizes must be >= 1, got {text!r}")
+        raise InvalidInputError(f"{option} values must be >= 1, got {text!r}")
     return sizes

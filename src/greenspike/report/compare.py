@@ -4,7 +4,9 @@ The table shows, per twin: test accuracy, parameters, training time and energy (
 estimated apart), CO2e; per inference: operations, neuron updates, memory moved and spike rate;
 per hardware profile: energy per inference, its compute / memory / neuron split, and the
 break-even spike rate. Notes under it say what a profile could not price and where the
-training energy comes from.
+training energy comes from. A converted network (`--spiking convert|both`) is a third column,
+and its accuracy and energy per inference by time steps a table (and a plot in the report) of
+its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rich.table import Table
 from greenspike._units import grams, prefix_of, si
 from greenspike.cost import Counts, EnergyEstimate
 from greenspike.ledger.store import Ledger
+from greenspike.report._plots import conversion_curve
 from greenspike.report.html import write_html_report
 from greenspike.train import BreakEven, CompareResult, NetworkResult, ProfileEnergy
 
@@ -89,7 +92,73 @@ def write_compare_report(result: CompareResult, ledger: Ledger, path: str | Path
     config = result.config
     run_ids = [n.run_id for n in result.networks.values() if n.run_id is not None]
     title = f"greenspike compare {result.group}: {config.model} on {config.dataset}"
-    return write_html_report(ledger, run_ids, path, title=title)
+    figures = {}
+    curve = _curve_plot(result)
+    if curve is not None:
+        figures["Converted network: accuracy and energy per inference by time steps"] = curve
+    return write_html_report(ledger, run_ids, path, title=title, figures=figures)
+
+
+def conversion_curve_table(result: CompareResult) -> Table | None:
+    """The converted network's accuracy, spike rate and energy per inference by time steps.
+
+    The last row is the ReLU twin it was converted from; None without a converted network.
+    """
+    converted = result.networks.get("converted")
+    if converted is None or not converted.curve:
+        return None
+    hardware = result.config.hardware
+    table = Table(title="converted network by time steps", caption_justify="left", show_edge=True)
+    for heading in ("steps", "test accuracy", "spike rate", *(f"on {hw}" for hw in hardware)):
+        table.add_column(escape(heading), justify="right")
+    for point in converted.curve:
+        marker = " *" if point.steps == result.config.steps else ""
+        table.add_row(
+            f"{point.steps}{marker}",
+            f"{point.accuracy:.1%}",
+            "-" if point.spike_rate is None else f"{point.spike_rate:.1%}",
+            *(_joules(point.energy_j.get(hw)) for hw in hardware),
+        )
+    relu = result.networks.get("relu")
+    if relu is not None and relu.accuracy is not None:
+        energies = _profile_totals(relu)
+        table.add_section()
+        table.add_row(
+            "ReLU twin",
+            f"{relu.accuracy:.1%}",
+            "-",
+            *(_joules(energies.get(hw)) for hw in hardware),
+        )
+    table.caption = escape(
+        f"* the steps of the comparison (--steps {result.config.steps}). Energy per inference: "
+        "estimated by greenspike.cost; '-' where a profile cannot price the network in full."
+    )
+    return table
+
+
+def _curve_plot(result: CompareResult) -> str | None:
+    converted = result.networks.get("converted")
+    if converted is None or not converted.curve:
+        return None
+    relu = result.networks.get("relu")
+    points = converted.curve
+    return conversion_curve(
+        [p.steps for p in points],
+        [p.accuracy for p in points],
+        {hw: [p.energy_j.get(hw) for p in points] for hw in result.config.hardware},
+        None if relu is None else relu.accuracy,
+        {} if relu is None else _profile_totals(relu),
+    )
+
+
+def _profile_totals(network: NetworkResult) -> dict[str, float | None]:
+    if network.inference is None:
+        return {}
+    return {hw: e.estimate.energy_j for hw, e in network.inference.energy.items()}
+
+
+def _joules(energy_j: float | None) -> str:
+    return "-" if energy_j is None else si(energy_j, "J")
 
 
 def _training_cell(total: str) -> Cell:
@@ -155,12 +224,13 @@ def _profile_rows(table: Table, row, result: CompareResult, hardware: str) -> li
 
     row(f"energy on {hardware}", total, lambda n: n.inference)
     row("  compute / memory / neurons", lambda n: _split(energy(n).estimate), lambda n: n.inference)
-    if result.break_even is not None and hardware in result.break_even:
-        rate = _break_even(result.break_even[hardware])
-        table.add_row(
-            "  break-even spike rate",
-            *[rate if name == "spiking" else "" for name in result.networks],
-        )
+    against_relu = {"spiking": result.break_even, "converted": result.converted_break_even}
+    if any(b is not None and hardware in b for b in against_relu.values()):
+        cells = []
+        for name in result.networks:
+            entries = against_relu.get(name)
+            cells.append(_break_even(entries[hardware]) if entries and hardware in entries else "")
+        table.add_row("  break-even spike rate", *cells)
     return [
         _unpriced_note(name, hardware, energy(network), result)
         for name, network in result.networks.items()
@@ -177,16 +247,30 @@ def _unpriced_note(
     )
     if network == "spiking" and result.config.encoding == "direct":
         note += " (the first layer gets pixel values; --encoding rate or latency feeds it spikes)"
+    if network == "converted":
+        note += " (a converted network's first layer gets the pixel values)"
     return note
 
 
 def _captions(result: CompareResult) -> list[str]:
     lines = []
-    if result.break_even:
+    if result.break_even or result.converted_break_even:
         lines.append(
-            "Break-even: the spike rate below which the spiking twin costs less per inference "
-            "than the ReLU twin on that profile (0: never, even silent; ∞: at any rate; "
-            "-: a network has operations the profile cannot price)."
+            "Break-even: the spike rate below which the spiking network costs less per "
+            "inference than the ReLU twin on that profile (0: never, even silent; ∞: at any "
+            "rate; -: a network has operations the profile cannot price)."
+        )
+    converted = result.networks.get("converted")
+    if converted is not None:
+        samples = (
+            ""
+            if converted.conversion is None
+            else (f" (calibration on {converted.conversion.calibration_samples} train images)")
+        )
+        lines.append(
+            f"converted: the ReLU twin converted to IF neurons after its training{samples}, "
+            f"run for {result.config.steps} steps; its training time and energy are the "
+            "conversion's (add the ReLU twin's for its whole cost)."
         )
     reports = [n.energy for n in result.networks.values() if n.energy is not None]
     sources = "; ".join(

@@ -6,9 +6,12 @@ tagged `compare=<group id>`: it trains inside the run's window "train", so its t
 carries the provenance of the meter that measured it, logs its loss and train accuracy per epoch
 (once the window has closed), then is tested and counted on the test images
 (`greenspike.train.inference`: operations, memory traffic and energy per inference on each
-hardware profile). Once both are trained, the break-even spike rate per profile. A
-KeyboardInterrupt or SIGTERM stops the comparison cleanly: the result still holds everything
-measured, with status "interrupted".
+hardware profile). Once both are trained, the break-even spike rate per profile. With
+`config.spiking` "convert" or "both", a third run ("compare converted") converts the trained
+ReLU twin into a spiking network (in its window "convert", `greenspike.train.conversion`) and
+tests and prices it at `steps` and along its curve of time steps. A KeyboardInterrupt or
+SIGTERM stops the comparison cleanly: the result still holds everything measured, with status
+"interrupted".
 """
 
 from __future__ import annotations
@@ -32,12 +35,20 @@ from greenspike.data import LabelledImages
 from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.tracker import status_of
+from greenspike.interop import ConversionReport
 from greenspike.ledger.sink import DEFAULT, open_ledger
 from greenspike.ledger.store import Ledger
 from greenspike.tracking import EnergyTracker, LedgerOption
 from greenspike.train.config import CompareConfig
+from greenspike.train.conversion import (
+    CurvePoint,
+    accuracy_by_steps,
+    converted_twin,
+    count_converted,
+    set_steps,
+)
 from greenspike.train.datasets import load_dataset
-from greenspike.train.inference import break_even, count_network, inference_cost
+from greenspike.train.inference import BreakEven, break_even, count_network, inference_cost
 from greenspike.train.loop import evaluate, fit
 from greenspike.train.models import EVENTS, build_pair
 from greenspike.train.results import CompareResult, NetworkResult
@@ -45,6 +56,7 @@ from greenspike.train.results import CompareResult, NetworkResult
 RESULTS_FILE = "results.json"
 GROUP_TAG = "compare"  # the ledger tag holding a comparison's group id
 TRAIN_WINDOW = "train"
+CONVERT_WINDOW = "convert"
 OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
 OnEnd = Callable[[CompareResult], None]  # the result, however the run ended
 
@@ -57,7 +69,7 @@ def compare(
     meters: Literal["auto"] | Sequence[Meter] = "auto",
     ledger: LedgerOption = DEFAULT,
 ) -> CompareResult:
-    """Train and test both networks.
+    """Train and test both networks (and the converted ReLU twin, as `config.spiking` asks).
 
     Each network is one run of its own in `ledger` (as for `greenspike.EnergyTracker`:
     "default", a URL or path, a `Ledger`, or None to keep nothing), tagged with the
@@ -100,12 +112,14 @@ def compare(
     runs: dict[str, _NetworkRun] = {}
     costs: dict[str, CostReport] = {}
     error: BaseException | None = None
+    trained = {"relu": relu, "spiking": spiking}
     with sigterm_raises():
         try:
-            for network in (relu, spiking):  # before either run: not charged to either
-                network.to(device)
-                warm_up(network, train, config.seed)
-            for name, network in (("relu", relu), ("spiking", spiking)):
+            for name in config.networks:  # before any run: not charged to any
+                if name in trained:
+                    trained[name].to(device)
+                    warm_up(trained[name], train, config.seed)
+            for name in config.networks:
                 tracker = EnergyTracker(
                     meters,
                     country=config.country,
@@ -114,14 +128,16 @@ def compare(
                     tags={GROUP_TAG: result.group, "network": name},
                     metadata={"config": config.to_dict()},
                 )
-                run = runs[name] = _NetworkRun(name, network, tracker, config, on_batch)
+                if name == "converted":  # the ReLU twin, trained by now
+                    run: _NetworkRun = _ConvertedRun(name, relu, tracker, config, on_batch)
+                else:
+                    run = _NetworkRun(name, trained[name], tracker, config, on_batch)
+                runs[name] = run
                 costs[name] = run.run(train, test)
             result = replace(
                 result,
-                break_even={
-                    hardware: break_even(costs["spiking"], costs["relu"], hardware)
-                    for hardware in config.hardware
-                },
+                break_even=_break_even(costs, "spiking", config),
+                converted_break_even=_break_even(costs, "converted", config),
             )
         except BaseException as caught:  # recorded, then re-raised unless an interrupt
             error = caught
@@ -135,6 +151,15 @@ def compare(
     if error is not None and result.status != "interrupted":
         raise error
     return result
+
+
+def _break_even(
+    costs: dict[str, CostReport], name: str, config: CompareConfig
+) -> dict[str, BreakEven] | None:
+    """The break-even spike rate of network `name` against the ReLU twin per profile."""
+    if name not in costs:
+        return None
+    return {hw: break_even(costs[name], costs["relu"], hw) for hw in config.hardware}
 
 
 def _opened(ledger: LedgerOption) -> LedgerOption:
@@ -172,6 +197,7 @@ class _NetworkRun:
     train_time_s: float | None = None
     accuracy: float | None = None
     cost: CostReport | None = None
+    window_name: str = TRAIN_WINDOW
 
     def run(self, train: LabelledImages, test: LabelledImages) -> CostReport:
         """Train (in the window "train"), test and count the network; returns its counts."""
@@ -230,7 +256,7 @@ class _NetworkRun:
         report = self.tracker.report
         window = None
         if report is not None:
-            window = next((w for w in report.windows if w.name == TRAIN_WINDOW), None)
+            window = next((w for w in report.windows if w.name == self.window_name), None)
         return NetworkResult(
             status=self.status,  # type: ignore[arg-type]
             parameters=sum(p.numel() for p in self.network.parameters()),
@@ -248,6 +274,68 @@ class _NetworkRun:
             else training_co2e_g(report, window),
             energy=report,
         )
+
+
+@dataclass
+class _ConvertedRun(_NetworkRun):
+    """The converted ReLU twin's run: convert (window "convert"), test along the curve, count.
+
+    `network` is the trained ReLU twin until the conversion replaces it.
+    """
+
+    window_name: str = CONVERT_WINDOW
+    conversion: ConversionReport | None = None
+    curve: tuple[CurvePoint, ...] | None = None
+
+    def run(self, train: LabelledImages, test: LabelledImages) -> CostReport:
+        """Convert, test at each step count of the curve, count at each; returns the counts."""
+        try:
+            with self.tracker:
+                self._convert(train)
+                self._test(test)
+                self.tracker.log_metrics(None, **_finite(**self._final_metrics()))
+                for point in self.curve or ():  # the curve, by steps
+                    energies = {
+                        f"curve_energy_per_inference_j:{hardware}": energy
+                        for hardware, energy in point.energy_j.items()
+                        if energy is not None
+                    }
+                    self.tracker.log_metrics(
+                        step=point.steps, **_finite(curve_accuracy=point.accuracy, **energies)
+                    )
+        except BaseException as error:
+            self.status = status_of(error)
+            raise
+        self.status = "finished"
+        assert self.cost is not None
+        return self.cost
+
+    def _convert(self, train: LabelledImages) -> None:
+        started = time.perf_counter()
+        try:
+            with self.tracker.window(CONVERT_WINDOW):
+                self.network, self.conversion = converted_twin(
+                    self.network, train.images, self.config.steps
+                )
+        finally:
+            self.train_time_s = time.perf_counter() - started
+
+    def _test(self, test: LabelledImages) -> None:
+        steps = self.config.steps_curve
+        accuracy = accuracy_by_steps(self.network, test.images, test.labels, steps)
+        points = []
+        for t in steps:
+            cost = count_converted(self.network, test.images, t, self.config.seed)
+            if t == self.config.steps:
+                self.cost = cost
+            energy = {hardware: cost.energy(hardware).energy_j for hardware in self.config.hardware}
+            points.append(CurvePoint(t, accuracy[t], cost.spike_rate, energy))
+        set_steps(self.network, self.config.steps)
+        self.accuracy, self.curve = accuracy[self.config.steps], tuple(points)
+
+    def result(self) -> NetworkResult:
+        """What the run measured so far, frozen, with the conversion and the curve."""
+        return replace(super().result(), conversion=self.conversion, curve=self.curve)
 
 
 def _finite(**metrics: float) -> dict[str, float]:

@@ -14,6 +14,11 @@ from greenspike.train.models import EVENTS, check_encoding, check_model, check_s
 
 Device = Literal["cpu", "cuda"]
 DEVICES: tuple[Device, ...] = ("cpu", "cuda")
+# The spiking networks compared with the ReLU twin: the spiking twin trained as such, the ReLU
+# twin converted after its training, or both.
+Spiking = Literal["twin", "convert", "both"]
+SPIKING: tuple[Spiking, ...] = ("twin", "convert", "both")
+CURVE_STEPS = (8, 16, 32, 64, 128)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,10 @@ class CompareConfig:
         country: where the electricity comes from, for the CO2e of training.
         limit: train on the first `limit` train images only (quick runs).
         hardware: `greenspike.cost` profiles the energy per inference is priced on.
+        spiking: "twin" (the spiking twin, trained), "convert" (the ReLU twin converted to
+            spiking neurons after its training: `greenspike.convert`) or "both".
+        curve_steps: the time steps at which the converted network's accuracy and energy per
+            inference are also measured (its accuracy-versus-steps curve), with `steps`.
     """
 
     dataset: str = "digits"
@@ -52,11 +61,25 @@ class CompareConfig:
     country: str | None = None
     limit: int | None = None
     hardware: tuple[str, ...] = DEFAULT_HARDWARE
+    spiking: Spiking = "twin"
+    curve_steps: tuple[int, ...] = CURVE_STEPS
 
     def __post_init__(self) -> None:
         if self.encoding is None:
             events = self.dataset in EVENT_SOURCES
             object.__setattr__(self, "encoding", EVENTS if events else "direct")
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks compared, in the order they run: "relu", "spiking", "converted"."""
+        twin = ("spiking",) if self.spiking != "convert" else ()
+        converted = ("converted",) if self.spiking != "twin" else ()
+        return ("relu", *twin, *converted)
+
+    @property
+    def steps_curve(self) -> tuple[int, ...]:
+        """The converted network's curve: `curve_steps` and `steps`, sorted, each once."""
+        return tuple(sorted({*self.curve_steps, self.steps}))
 
     @property
     def resolved_encoding(self) -> str:
@@ -89,6 +112,7 @@ class CompareConfig:
                 "needs 2-D ones: use --model mlp"
             )
         check_steps(self.steps)
+        self._check_spiking()
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(
@@ -106,6 +130,43 @@ class CompareConfig:
             raise InvalidInputError(f"limit must be >= 1 train images, got {self.limit!r}")
         check_hardware(self.hardware)
 
+    def _check_spiking(self) -> None:
+        if self.spiking not in SPIKING:
+            raise InvalidInputError(
+                f"unknown spiking network {self.spiking!r}: use one of {', '.join(SPIKING)}"
+            )
+        if self.spiking == "twin":
+            return
+        if self.encoding == EVENTS:
+            raise InvalidInputError(
+                f"spiking {self.spiking!r} converts the ReLU twin, which sees event counts, "
+                f"not the events of {self.dataset}: use spiking 'twin' for event data sets"
+            )
+        if self.spiking == "convert" and self.encoding != "direct":
+            raise InvalidInputError(
+                f"a converted network is fed the image itself at every step (direct), not "
+                f"encoding {self.encoding!r}: use --encoding direct with spiking 'convert' "
+                "(with 'both', the encoding is the spiking twin's)"
+            )
+        if not self.curve_steps or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.curve_steps
+        ):
+            raise InvalidInputError(
+                f"curve steps must be integers >= 1, got {list(self.curve_steps)}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (tuples as lists)."""
-        return {**asdict(self), "hidden": list(self.hidden), "hardware": list(self.hardware)}
+        """JSON-ready fields (tuples as lists).
+
+        `spiking` and `curve_steps` appear only when a converted network is compared, so that
+        the results of a plain comparison keep the fields they always had.
+        """
+        data = {
+            **asdict(self),
+            "hidden": list(self.hidden),
+            "hardware": list(self.hardware),
+            "curve_steps": list(self.curve_steps),
+        }
+        if self.spiking == "twin":
+            del data["spiking"], data["curve_steps"]
+        return data

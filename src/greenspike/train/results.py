@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from greenspike.energy.measurement import EnergyReport, WindowReport
+from greenspike.interop import ConversionReport
 from greenspike.train.config import CompareConfig
+from greenspike.train.conversion import CurvePoint
 from greenspike.train.inference import BreakEven, InferenceCost
 
 Status = Literal["running", "finished", "failed", "interrupted"]
-NETWORKS = ("relu", "spiking")
+NETWORKS = ("relu", "spiking", "converted")
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ class NetworkResult:
         accuracy: test accuracy (0..1).
         spike_rate: spikes per neuron per step over its spiking layers (None: not spiking).
         inference: counts and energy per inference on each hardware profile.
-        training_energy: the energy of its "train" window, with provenance.
+        training_energy: the energy of its "train" window, with provenance (the converted
+            network: its "convert" window, the conversion).
         training_co2e_g: CO2e of that window (None without a carbon intensity).
         energy: the whole run's energy report.
+        conversion: how the converted network was converted (None for the twins).
+        curve: the converted network's accuracy and energy per inference by time steps.
     """
 
     status: Status
@@ -52,6 +57,8 @@ class NetworkResult:
     training_energy: WindowReport | None = None
     training_co2e_g: float | None = None
     energy: EnergyReport | None = None
+    conversion: ConversionReport | None = None
+    curve: tuple[CurvePoint, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields; those never reached are left out."""
@@ -70,6 +77,10 @@ class NetworkResult:
             data["training_co2e_g"] = self.training_co2e_g
         if self.energy is not None:
             data["energy"] = self.energy.to_dict()
+        if self.conversion is not None:
+            data["conversion"] = self.conversion.to_dict()
+        if self.curve is not None:
+            data["curve"] = [point.to_dict() for point in self.curve]
         return data
 
 
@@ -82,8 +93,11 @@ class CompareResult:
         group: the comparison's id; its runs carry the ledger tag compare=<group>.
         config: what was compared.
         train_size, test_size: images trained and tested on.
-        networks: "relu" and "spiking", in the order they ran (only those that started).
-        break_even: per hardware profile, once both twins are profiled; else None.
+        networks: "relu", "spiking" and "converted" (as `config.spiking` asks), in the order
+            they ran (only those that started).
+        break_even: per hardware profile, the spiking twin's against the ReLU twin, once both
+            are profiled; else None.
+        converted_break_even: the same for the converted network; None without one.
     """
 
     status: Status
@@ -93,6 +107,7 @@ class CompareResult:
     test_size: int
     networks: Mapping[str, NetworkResult] = field(default_factory=dict)
     break_even: Mapping[str, BreakEven] | None = None
+    converted_break_even: Mapping[str, BreakEven] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of results.json."""
@@ -105,4 +120,8 @@ class CompareResult:
         }
         if self.break_even is not None:
             data["break_even"] = {name: b.to_dict() for name, b in self.break_even.items()}
+        if self.converted_break_even is not None:
+            data["converted_break_even"] = {
+                name: b.to_dict() for name, b in self.converted_break_even.items()
+            }
         return data

@@ -1,0 +1,109 @@
+"""`greenspike compare --spiking convert|both`: the ReLU twin converted, tested and priced."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from greenspike.interop import ConvertedNetwork
+from greenspike.ledger.sink import open_ledger
+from greenspike.train import CompareConfig, compare
+from greenspike.train.conversion import accuracy_by_steps, converted_twin, set_steps
+from greenspike.train.datasets import load_dataset
+from greenspike.train.loop import evaluate, fit
+from greenspike.train.models import build_pair
+
+QUICK = CompareConfig(epochs=4, limit=300, hidden=(32,), steps=8, curve_steps=(2, 32))
+
+
+def test_convert_trains_the_relu_twin_once_and_converts_it(ledger_url):
+    result = compare(CompareConfig(**{**QUICK.__dict__, "spiking": "convert"}))
+    data = result.to_dict()
+    assert list(data["networks"]) == ["relu", "converted"]
+    assert data["config"]["spiking"] == "convert" and data["config"]["curve_steps"] == [2, 32]
+    converted = result.networks["converted"]
+    relu = result.networks["relu"]
+    assert converted.status == "finished" and converted.optimizer_steps is None
+    assert [point.steps for point in converted.curve] == [2, 8, 32]  # curve_steps and steps
+    at_steps = next(point for point in converted.curve if point.steps == 8)
+    assert converted.accuracy == at_steps.accuracy
+    assert converted.inference.counts.steps == 8
+    assert converted.training_energy.name == "convert"  # the conversion: its only training
+    assert converted.conversion.calibration_samples == 300
+    assert converted.conversion.layers[0].threshold > 0
+    # the longer it runs, the closer to the ReLU twin it was converted from
+    by_steps = {point.steps: point for point in converted.curve}
+    assert by_steps[32].accuracy >= relu.accuracy - 0.03
+    fp32 = {t: p.energy_j["cmos45-fp32"] for t, p in by_steps.items()}
+    assert fp32[2] < fp32[8] < fp32[32]  # each step costs
+    assert result.break_even is None and set(result.converted_break_even) == set(QUICK.hardware)
+    assert "converted_break_even" in data and "break_even" not in data
+    entry = data["networks"]["converted"]
+    assert entry["conversion"]["normalisation"] == "percentile"
+    assert [point["steps"] for point in entry["curve"]] == [2, 8, 32]
+    runs = open_ledger(ledger_url).runs(tags={"compare": result.group})
+    (run,) = [run for run in runs if run.name == "compare converted"]
+    curve = {m.step: m.value for m in run.metrics if m.name == "curve_accuracy"}
+    assert curve == {t: p.accuracy for t, p in by_steps.items()}
+    assert run.last_metric("accuracy") == converted.accuracy
+
+
+def test_both_compares_three_networks_in_the_order_they_run():
+    config = CompareConfig(**{**QUICK.__dict__, "spiking": "both", "epochs": 2})
+    result = compare(config, ledger=None)
+    assert list(result.networks) == ["relu", "spiking", "converted"]
+    assert result.break_even is not None and result.converted_break_even is not None
+    assert all(n.status == "finished" for n in result.networks.values())
+
+
+def test_a_plain_comparison_keeps_the_fields_it_always_had():
+    assert "spiking" not in QUICK.to_dict() and "curve_steps" not in QUICK.to_dict()
+    assert QUICK.networks == ("relu", "spiking")
+
+
+def test_the_cnn_twin_converts_with_its_channel_front_and_accumulated_pooling():
+    train, test = load_dataset("digits", None, 0, 4)
+    relu, _ = build_pair("cnn", (8, 8), 10, (4, 8), 4, "direct")
+    fit(relu, train, epochs=3, batch_size=64, lr=5e-3, seed=0)
+    network, report = converted_twin(relu, train.images, steps=64)
+    assert report.accumulated_max_pools  # the second block pools after spikes
+    assert any(isinstance(m, ConvertedNetwork) for m in network.modules())
+    relu_accuracy = evaluate(relu, test)
+    accuracy = accuracy_by_steps(network, test.images, test.labels, (4, 64))
+    assert accuracy[64] >= relu_accuracy - 0.03
+    set_steps(network, 64)
+    assert evaluate(network, test) == accuracy[64]  # one run of 64 steps, as the curve says
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"spiking": "half"}, "unknown spiking network 'half'"),
+        ({"spiking": "convert", "encoding": "rate"}, "use --encoding direct with spiking"),
+        ({"spiking": "both", "curve_steps": (8, 0)}, "curve steps must be integers >= 1"),
+        (
+            {"spiking": "convert", "dataset": "shd", "encoding": None},
+            "use spiking 'twin' for event data sets",
+        ),
+    ],
+)
+def test_bad_conversion_options_are_clear_errors(change, message):
+    with pytest.raises(ValueError, match=message):
+        CompareConfig(**{**QUICK.__dict__, **change}).check()
+
+
+def test_cli_prints_the_curve_and_writes_it(cli, tmp_path):
+    result = cli(
+        "compare", "--epochs", "2", "--limit", "128", "--hidden", "16", "--steps", "4",
+        "--spiking", "convert", "--curve-steps", "2,16", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "converted network by time steps" in result.output
+    assert "ReLU twin" in result.output
+    written = json.loads((tmp_path / "results.json").read_text())
+    assert [p["steps"] for p in written["networks"]["converted"]["curve"]] == [2, 4, 16]
+    report = (tmp_path / "report.html").read_text()
+    assert "Converted network: accuracy and energy per inference by time steps" in report
+    bad = cli("compare", "--spiking", "convert", "--curve-steps", "8,x", "--out", str(tmp_path))
+    assert bad.exit_code == 2 and "--curve-steps must be comma-separated integers" in bad.output
