@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from greenspike.data import LabelledImages
 from greenspike.interop import ConvertedNetwork
 from greenspike.ledger.sink import open_ledger
 from greenspike.train import CompareConfig, compare
@@ -64,16 +65,17 @@ def test_a_plain_comparison_keeps_the_fields_it_always_had():
 
 def test_the_cnn_twin_converts_with_its_channel_front_and_accumulated_pooling():
     train, test = load_dataset("digits", None, 0, 4)
+    train = LabelledImages(train.images[:600], train.labels[:600])
     relu, _ = build_pair("cnn", (8, 8), 10, (4, 8), 4, "direct")
     fit(relu, train, epochs=3, batch_size=64, lr=5e-3, seed=0)
-    network, report = converted_twin(relu, train.images, steps=64)
+    network, report = converted_twin(relu, train.images, steps=32)
     assert report.accumulated_max_pools  # the second block pools after spikes
     assert any(isinstance(m, ConvertedNetwork) for m in network.modules())
     relu_accuracy = evaluate(relu, test)
-    accuracy = accuracy_by_steps(network, test.images, test.labels, (4, 64))
-    assert accuracy[64] >= relu_accuracy - 0.03
-    set_steps(network, 64)
-    assert evaluate(network, test) == accuracy[64]  # one run of 64 steps, as the curve says
+    accuracy = accuracy_by_steps(network, test.images, test.labels, (4, 32))
+    assert accuracy[32] >= relu_accuracy - 0.04
+    set_steps(network, 32)
+    assert evaluate(network, test) == accuracy[32]  # one run of 32 steps, as the curve says
 
 
 @pytest.mark.parametrize(
