@@ -17,6 +17,7 @@ def test_interop_is_reachable_from_the_top_level():
 
     assert gs.interop.to_nir is to_nir
     assert "interop" in dir(gs)
+    assert gs.convert is gs.interop.convert  # bring your own network: at the top level
 
 
 def test_importing_interop_imports_neither_nir_nor_the_peers():

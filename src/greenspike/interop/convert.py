@@ -217,7 +217,7 @@ def convert(
     spiking, converted, pools = _spiking_layers(plan, statistics, float(v_init))
     names = list(spiking)
     edges = list(zip(["input", *names], [*names, "output"], strict=True))
-    network = GraphNetwork(spiking, edges, tuple(images.shape[1:]), DEFAULT_DT)
+    network = GraphNetwork(spiking, edges, tuple(images.shape[1:]), DEFAULT_DT).to(images.device)
     report = ConversionReport(
         normalisation=normalisation,
         percentile=None if normalisation == "max" else float(percentile),
