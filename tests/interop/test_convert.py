@@ -57,6 +57,20 @@ def test_percentile_normalisation_takes_the_nearest_rank():
     assert network.report.percentile == 90 and network.report.calibration_samples == 10
 
 
+def test_the_first_layer_starts_at_half_its_threshold_the_later_ones_at_v_init_later():
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = torch.rand(50, 3)
+    first, second = (convert(model, x).network.layers[k] for k in ("1", "3"))
+    assert first.v_init.item() == pytest.approx(first.threshold.item() / 2)
+    assert second.v_init is None  # fed spikes: from 0
+    later = convert(model, x, v_init=0.0, v_init_later=0.25).network.layers
+    assert later["1"].v_init is None
+    assert later["3"].v_init.item() == pytest.approx(later["3"].threshold.item() / 4)
+    report = convert(model, x).report
+    assert (report.v_init, report.v_init_later) == (0.5, 0.0)
+
+
 def test_the_spike_rates_approach_the_relu_outputs_and_the_outputs_the_logits():
     model = hand_built()
     network = convert(model, calibration_inputs(), normalisation="max", steps=400)
@@ -231,6 +245,7 @@ def test_bad_models_and_arguments_are_refused_by_name():
     for arguments, message in [
         ({"percentile": 0}, "percentile must be in"),
         ({"v_init": 1.0}, "v_init must be a fraction"),
+        ({"v_init_later": -0.1}, "v_init_later must be a fraction"),
         ({"normalisation": "mean"}, "normalisation must be one of"),
         ({"steps": 0}, "steps must be an integer >= 1"),
     ]:
