@@ -181,11 +181,12 @@ def spikingjelly_in_greenspike(snn: nn.Module, mode: str, samples: int) -> Conve
     edges = list(zip(["input", *names], [*names, "output"], strict=True))
     network = GraphNetwork(layers, edges, (1, 28, 28), gs.interop.DEFAULT_DT)
     report = ConversionReport(
-        "max" if mode == "max" else "percentile",
-        None if mode == "max" else 99.9,
-        0.0,
-        samples,
-        tuple(thresholds),
+        normalisation="max" if mode == "max" else "percentile",
+        percentile=None if mode == "max" else 99.9,
+        v_init=0.0,
+        v_init_later=0.0,
+        calibration_samples=samples,
+        layers=tuple(thresholds),
     )
     return ConvertedNetwork(network, max(STEPS), report)
 
