@@ -90,6 +90,7 @@ def test_export_then_import_gives_identical_outputs(layer, dt, seed, gain):
 
 def test_an_if_starting_at_half_its_threshold_comes_back_with_its_v_init():
     """What converted networks use: exported as the membrane v - v_init, read back exactly."""
+    torch.manual_seed(0)  # weights under which v_init changes the spikes (not all seeds do)
     threshold = torch.tensor([0.7, 1.3, 2.1, 0.4, 1.0])
     layer = snn.IF(threshold, v_init=threshold / 2)
     model = nn.Sequential(nn.Linear(N_IN, N), layer)
