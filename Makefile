@@ -10,7 +10,15 @@ PIP := $(PY) -m pip install --quiet
 TORCH ?= torch==2.13.0
 # Peer SNN libraries for the cross-check tests, pinned to the versions they were checked with.
 # --no-deps: their own requirements pull a CUDA torch. norse needs nir and nirtorch to import.
-PEERS := snntorch==1.0.0 spikingjelly==2.0.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6
+# neurobench: the side-by-side check of the counts (its requirements would pull tonic and numba,
+# which that check does not need).
+PEERS := snntorch==1.0.0 spikingjelly==2.0.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6 \
+	neurobench==2.3.0
+# Training frameworks for the integration tests (greenspike.integrations), pinned to the versions
+# they were checked with, installed with their requirements under a constraint that keeps the
+# torch already installed (theirs accept a newer, CUDA, one).
+INTEGRATIONS := lightning==2.6.6 transformers==5.24.0 accelerate==1.16.0
+KEEP_TORCH := $(PY) -c "import torch; print('torch==' + torch.__version__.split('+')[0])"
 
 .PHONY: demo test bench install install-dev lint clean
 
@@ -25,6 +33,7 @@ install-dev: $(BIN)/python
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) $(TORCH)
 	$(PIP) -e '.[dev]'
 	$(PIP) --no-deps $(PEERS)
+	$(PIP) -c <($(KEEP_TORCH)) $(INTEGRATIONS)
 
 demo: install
 	$(BIN)/greenspike compare

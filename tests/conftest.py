@@ -33,11 +33,13 @@ def ledger_url(tmp_path_factory, monkeypatch) -> str:
 
 @pytest.fixture
 def cli():
-    """Invoke the `greenspike` command in-process: `cli("carbon", "FRA")` -> click Result."""
+    """Invoke the `greenspike` command in-process: `cli("carbon", "FRA")` -> click Result.
+
+    `input=` is what the command reads from stdin (answers to its questions)."""
     runner = CliRunner()
 
-    def invoke(*args: str):
-        return runner.invoke(app, list(args), prog_name="greenspike")
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), prog_name="greenspike", input=input)
 
     return invoke
 

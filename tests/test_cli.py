@@ -55,7 +55,7 @@ def test_python_dash_m_runs_the_same_cli(greenspike_process):
 def test_bad_input_from_the_library_is_one_clear_line(greenspike_process):
     done = greenspike_process("carbon", "Atlantis")
     assert done.returncode == 2
-    assert "unknown country 'Atlantis'" in done.stderr
+    assert "unknown country or region 'Atlantis'" in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -75,7 +75,7 @@ def test_a_bug_shows_its_traceback_not_an_error_line(tmp_path):
         "import greenspike.energy.carbon as carbon\n"
         "def broken(*args, **kwargs):\n"
         "    raise ValueError('deep inside a dependency')\n"
-        "carbon.carbon_intensity = broken\n"
+        "carbon.find_place = broken\n"
         "from greenspike.cli import main\n"
         "import sys; sys.argv = ['greenspike', 'carbon', 'FRA']\n"
         "main()\n"

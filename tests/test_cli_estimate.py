@@ -62,10 +62,10 @@ def test_list_hardware_shows_every_model_with_its_tdp_and_source(cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("V100", "--hours", "-3"), "hours must be a finite number > 0, got -3.0"),
-        (("V100", "--hours", "1", "-n", "0"), "devices must be a whole number >= 1, got 0"),
+        (("V100", "--hours", "-3"), "--hours must be a finite number > 0, got -3.0"),
+        (("V100", "--hours", "1", "-n", "0"), "--devices must be a whole number >= 1, got 0"),
         (("V100", "--hours", "1", "--pue", "0.9"), "PUE must be a finite number >= 1"),
-        (("V100", "--hours", "1", "--country", "Atlantis"), "unknown country 'Atlantis'"),
+        (("V100", "--hours", "1", "--country", "Atlantis"), "unknown country or region 'Atlantis'"),
         (("Tesla V1OO", "--hours", "1"), "unknown hardware 'Tesla V1OO'"),
         (("--hours", "1"), "name the hardware"),
     ],
@@ -75,6 +75,28 @@ def test_bad_input_is_one_error_line_and_exit_status_2(greenspike_process, args,
     assert done.returncode == 2
     assert done.stderr.startswith("Error: ") and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("V100", "--hours", "1", "--days", "1"), "give the duration in --hours or in --days"),
+        (
+            ("V100", "--hours", "1", "--power-w", "300", "--utilisation", "0.5"),
+            "(--power-w, 300 W)",
+        ),
+        (
+            ("--hours", "1", "--power-w", "9", "--cpu-cores", "4"),
+            "--cpu-cores and --cpu-utilisation",
+        ),
+        (("V100", "--hours", "1", "--memory-gb", "-1"), "--memory-gb must be a finite number > 0"),
+    ],
+)
+def test_errors_name_the_flags(cli, args, message):
+    result = cli("estimate", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+    assert "`" not in result.stderr and "=None" not in result.stderr
 
 
 def test_no_arguments_shows_the_help(cli):

@@ -8,7 +8,8 @@ command line start fast and `greenspike.energy` never pulls in torch.
 The package is layered, and a module imports only from its own layer or below (checked by
 tests/test_layers.py against ARCHITECTURE.md):
 
-    cli -> report -> search -> train, tracking -> cost, data, interop, ledger
+    cli -> report -> search, integrations -> train, tracking
+        -> cost, quant, data, interop, ledger
         -> energy, snn, errors (and the private helpers _files, _signals, _units, _version)
 """
 
@@ -25,11 +26,13 @@ _SUBPACKAGES: tuple[str, ...] = (
     "snn",
     "data",
     "cost",
+    "quant",
     "ledger",
     "report",
     "train",
     "interop",
     "search",
+    "integrations",
 )
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
@@ -38,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "Ledger": "greenspike.ledger.store",
     "convert": "greenspike.interop.convert",
     "estimate_footprint": "greenspike.energy.footprint",
+    "keep_freed_memory": "greenspike._memory",
     "track": "greenspike.tracking",
 }
 

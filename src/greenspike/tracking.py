@@ -2,13 +2,19 @@
 
     with gs.track("train", country="FRA") as tracker:
         ...
-    tracker.run_id                       # where the run is kept
+    tracker.run_id                       # where the run is kept (also logged at INFO)
+    print(tracker.report)                # its summary
+
+    @gs.track("fit")                     # a decorator: one run per call
+    def fit(model): ...
+    fit(model); fit.last_report, fit.tracker.run_id
 
 `greenspike.energy` measures and hands each run to a `RunSink`, never knowing where it goes;
 this module is the one place that turns `ledger=` ("default", a URL or path, a Ledger, None)
 into the ledger's sink. "default" is $GREENSPIKE_LEDGER, else the user's
-~/.greenspike/ledger.db; the default ledger failing is logged and noted in the report, never
-raised; any other ledger is opened at construction and a bad one raises.
+~/.greenspike/ledger.db, opened (with SQLAlchemy) only as the run starts, in the background;
+the default ledger failing is logged and noted in the report, never raised; any other ledger
+is opened at construction and a bad one raises.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Union
 
+from greenspike.energy.duties import GpuChoice
 from greenspike.energy.meters.base import Meter
+from greenspike.energy.placement import Placement
+from greenspike.energy.scope import Scope
 from greenspike.energy.tracker import OnUpdate, Sync, Tracker
 
 if TYPE_CHECKING:
@@ -34,7 +43,8 @@ class EnergyTracker(Tracker):
 
     Args:
         meters, interval_s, country, pue, intensity_g_per_kwh, name, cpu_tdp_w, on_update,
-            tags, metadata, command, sync: as for `Tracker`.
+            tags, metadata, command, sync, scope, count_self, job_id, placement, gpus,
+            total_epochs, energy_budget_kwh: as for `Tracker`.
         ledger: where the run is kept: "default", a URL or file path, a `Ledger`, or None to
             keep nothing.
 
@@ -48,7 +58,7 @@ class EnergyTracker(Tracker):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float | str = 1.0,
+        pue: float | str | None = None,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -59,6 +69,13 @@ class EnergyTracker(Tracker):
         metadata: Mapping[str, Any] | None = None,
         command: str | None = None,
         sync: Sync | Literal["auto"] | None = "auto",
+        scope: Scope = "machine",
+        count_self: bool = True,
+        job_id: str | None = None,
+        placement: Placement | None = None,
+        gpus: GpuChoice = "auto",
+        total_epochs: int | None = None,
+        energy_budget_kwh: float | None = None,
     ):
         from greenspike.ledger.sink import ledger_sink
 
@@ -76,6 +93,13 @@ class EnergyTracker(Tracker):
             metadata=metadata,
             command=command,
             sync=sync,
+            scope=scope,
+            count_self=count_self,
+            job_id=job_id,
+            placement=placement,
+            gpus=gpus,
+            total_epochs=total_epochs,
+            energy_budget_kwh=energy_budget_kwh,
         )
 
 
@@ -85,7 +109,7 @@ def track(
     meters: Literal["auto"] | Sequence[Meter] = "auto",
     interval_s: float = 1.0,
     country: str | None = None,
-    pue: float | str = 1.0,
+    pue: float | str | None = None,
     intensity_g_per_kwh: float | None = None,
     cpu_tdp_w: float | None = None,
     on_update: OnUpdate | None = None,
@@ -94,6 +118,11 @@ def track(
     metadata: Mapping[str, Any] | None = None,
     command: str | None = None,
     sync: Sync | Literal["auto"] | None = "auto",
+    scope: Scope = "machine",
+    job_id: str | None = None,
+    gpus: GpuChoice = "auto",
+    total_epochs: int | None = None,
+    energy_budget_kwh: float | None = None,
 ) -> EnergyTracker:
     """A tracker for `with gs.track("train", country="FRA"):` or `@gs.track("fit")`.
 
@@ -117,4 +146,9 @@ def track(
         metadata=metadata,
         command=command,
         sync=sync,
+        scope=scope,
+        job_id=job_id,
+        gpus=gpus,
+        total_epochs=total_epochs,
+        energy_budget_kwh=energy_budget_kwh,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -100,6 +101,12 @@ def test_inspect_says_why_greenspike_cannot_run_a_graph(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Delay" in result.output
     assert "greenspike cannot run it" in result.output and "is not supported" in result.output
+    data = json.loads(cli("nir", "inspect", str(tmp_path / "delay.nir"), "--json").stdout)
+    nodes = {n["type"]: n for n in data["nodes"]}
+    assert {"Affine", "Delay"} <= set(nodes)
+    assert (nodes["Affine"]["input"], nodes["Affine"]["output"]) == ("[2]", "[3]")
+    assert data["runnable"] is False and "is not supported" in data["reason"]
+    assert len(data["edges"]) == len(nir.read(tmp_path / "delay.nir").edges)
 
 
 def test_inspect_refuses_a_file_that_is_not_nir(cli, tmp_path):

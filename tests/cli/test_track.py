@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import select
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -18,7 +22,7 @@ def report_at(path) -> EnergyReport:
 def test_the_command_runs_and_its_report_is_written(cli, tmp_path):
     out = tmp_path / "run.json"
     result = cli(
-        "track", "--country", "FRA", "--json", str(out), "--", sys.executable, "-c", "pass"
+        "track", "--country", "FRA", "--output", str(out), "--", sys.executable, "-c", "pass"
     )
     assert result.exit_code == 0, result.output
     report = report_at(out)
@@ -28,10 +32,20 @@ def test_the_command_runs_and_its_report_is_written(cli, tmp_path):
     assert "Energy of" in result.stderr and "CO2e:" in result.stderr
 
 
+def test_json_prints_the_final_report_to_stdout_after_the_command(cli, ledger_url):
+    code = "print('from the command')"
+    result = cli("track", "--json", "--intensity", "100", "--", sys.executable, "-c", code)
+    assert result.exit_code == 0, result.output
+    report = EnergyReport.from_json(result.stdout)
+    assert report.status == "finished" and report.carbon_intensity.intensity_g_per_kwh == 100
+    assert report.to_dict() == json.loads(result.stdout)
+    assert "Energy of" not in result.stderr and "Kept in the ledger as run" in result.stderr
+
+
 def test_the_exit_status_of_the_command_is_kept(cli, tmp_path):
     out = tmp_path / "run.json"
     code = "import sys; sys.exit(3)"
-    result = cli("track", "--json", str(out), "--name", "exits", sys.executable, "-c", code)
+    result = cli("track", "-o", str(out), "--name", "exits", sys.executable, "-c", code)
     assert result.exit_code == 3
     report = report_at(out)
     assert (report.name, report.status) == ("exits", "failed")
@@ -43,11 +57,12 @@ def test_the_exit_status_of_the_command_is_kept(cli, tmp_path):
     [
         ((), "no command to run"),
         (("--",), "no command to run"),
-        (("--interval", "-1", "--", "true"), "interval must be > 0 s, got -1 s"),
-        (("--country", "Atlantis", "--", "true"), "unknown country 'Atlantis'"),
+        (("--interval", "-1", "--", "true"), "--interval must be > 0 s, got -1 s"),
+        (("--country", "Atlantis", "--", "true"), "unknown country or region 'Atlantis'"),
         (("--pue", "0.5", "--", "true"), "PUE must be a finite number >= 1"),
-        (("--json", "/no/such/dir/run.json", "--", "true"), "no directory /no/such/dir"),
+        (("--output", "/no/such/dir/run.json", "--", "true"), "no directory /no/such/dir"),
         (("--", "no-such-command-here"), "cannot run 'no-such-command-here'"),
+        (("--json", "run.json", "--", "true"), "--json is a flag: it prints the report to stdout"),
     ],
 )
 def test_bad_input_is_one_clear_error(cli, args, message):
@@ -63,7 +78,7 @@ import signal, sys, time
 if sys.argv[1] == "handles-sigterm":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(5))
 print("ready", flush=True)
-time.sleep(30)
+time.sleep(0 if sys.argv[1] == "ends" else 30)
 """
 
 
@@ -71,7 +86,7 @@ def track_in_a_real_process(tmp_path, mode: str, send: signal.Signals):
     """`python -m greenspike track -- python CHILD`; `send` goes to greenspike once the child
     runs. A new session: no terminal, so Ctrl-C could not have reached the child directly."""
     out = tmp_path / "run.json"
-    command = [sys.executable, "-m", "greenspike", "track", "--interval", "0.05", "--json"]
+    command = [sys.executable, "-m", "greenspike", "track", "--interval", "0.05", "--output"]
     process = subprocess.Popen(
         [*command, str(out), "--", sys.executable, "-c", CHILD, mode],
         stdout=subprocess.PIPE,
@@ -105,8 +120,48 @@ def test_ctrl_c_reaches_the_command_and_the_report_is_still_written(tmp_path):
 def test_a_command_killed_by_a_signal_exits_like_a_shell_says(cli, tmp_path):
     out = tmp_path / "run.json"
     code = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
-    result = cli("track", "--json", str(out), "--", sys.executable, "-c", code)
+    result = cli("track", "--output", str(out), "--", sys.executable, "-c", code)
     assert result.exit_code == 128 + signal.SIGKILL
     report = report_at(out)
     assert report.status == "interrupted"
     assert "the command was killed by SIGKILL" in report.notes
+
+
+def test_a_locked_ledger_never_delays_the_command(tmp_path, monkeypatch):
+    from greenspike.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger(url).close()  # an existing ledger, which another process then holds locked
+    monkeypatch.setenv("GREENSPIKE_LEDGER", url)
+    lock = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "greenspike", "track", "--", sys.executable, "-c", CHILD, "ends"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:  # the command runs while the ledger is locked
+        assert select.select([process.stdout], [], [], 30)[0], "the command did not start"
+        assert process.stdout.readline() == "ready\n"
+        time.sleep(0.5)
+        assert process.poll() is None  # greenspike waits to keep the run
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    (run,) = Ledger(url).runs()
+    assert run.status == "finished" and "Kept in the ledger as run" in stderr
+
+
+def test_building_a_tracker_for_the_default_ledger_leaves_sqlalchemy_unloaded(ledger_url):
+    code = (
+        "import sys\n"
+        "from greenspike.tracking import EnergyTracker\n"
+        "EnergyTracker(interval_s=60)\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

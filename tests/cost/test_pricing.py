@@ -22,27 +22,45 @@ counts_strategy = st.builds(
 
 
 def _by_hand(counts: Counts, profile) -> tuple[float, float, float]:
-    b = profile.word_bits / 8
+    precision = profile.precision
+    b_w, b_s = precision.weights.bits / 8, precision.state.bits / 8
+    b_a = b_s if precision.activations.name == "spike" else precision.activations.bits / 8
+    weight_reads = {
+        "dense": counts.weight_reads,
+        "event": counts.event_weight_reads,
+        "resident": 0,
+    }[profile.weight_fetch]
     macs = counts.effective_macs if profile.skips_zeros else counts.dense_macs
     acs = counts.effective_acs if profile.skips_zeros else counts.dense_acs
     compute = macs * (profile.mac_pj or 0) + acs * profile.ac_pj
     neurons = counts.neuron_updates * profile.neuron_update_pj
     memory = (
-        counts.weight_reads * b * profile.weight_read_pj_per_byte
-        + counts.state_accesses * b * profile.state_pj_per_byte
-        + (counts.activation_values * b + counts.spike_values / 8) * profile.activation_pj_per_byte
+        weight_reads * b_w * (profile.weight_read_pj_per_byte or 0)
+        + counts.state_accesses * b_s * profile.state_pj_per_byte
+        + (counts.activation_values * b_a + counts.spike_values / 8)
+        * profile.activation_pj_per_byte
         + counts.spike_events * (profile.spike_event_pj or 0)
     )
     return compute * 1e-12, memory * 1e-12, neurons * 1e-12
 
 
 @settings(max_examples=50, deadline=None)
-@given(counts=counts_strategy, name=st.sampled_from(["cmos45-fp32", "cmos45-int8", "my-chip"]))
+@given(
+    counts=counts_strategy,
+    name=st.sampled_from(
+        ["cmos45-fp32", "cmos45-int8", "cmos7-int8", "gpu7-fp16", "my-chip", "event", "resident"]
+    ),
+)
 def test_energy_is_counts_times_figures(counts, name):
-    profile = gs.cost.find_profile(VALID if name == "my-chip" else name)
-    counts = Counts(
-        **{**counts.__dict__, "spike_events": 0.0} if name == "my-chip" else counts.__dict__
-    )
+    event = {"weight_fetch": "event", "skips_zeros": "true", "weight_precision": "int4"}
+    user = {
+        "my-chip": VALID,
+        "event": {**VALID, **event},
+        "resident": {**VALID, "weight_fetch": "resident", "weight_read_pj_per_byte": ""},
+    }
+    profile = gs.cost.find_profile(user.get(name, name))
+    if name in user:  # the user profiles have no spike-event figure
+        counts = Counts(**{**counts.__dict__, "spike_events": 0.0})
     estimate = gs.cost.pricing.price(counts, profile)
     compute, memory, neurons = _by_hand(counts, profile)
     assert estimate.compute_j == pytest.approx(compute, rel=1e-12, abs=0)

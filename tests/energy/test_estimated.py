@@ -13,6 +13,7 @@ import pytest
 from greenspike.energy.meters import estimated
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.estimated import EstimatedCpuMeter, EstimatedRamMeter
+from greenspike.energy.meters.process import ProcessTree
 from greenspike.energy.tdp import MEMORY_POWER_W_PER_GB
 
 CpuTimes = namedtuple("CpuTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
@@ -99,10 +100,14 @@ def test_on_this_machine_the_estimate_runs_and_grows_with_work():
     assert meter.read()["cpu"] > first >= 0
 
 
-def test_ram_energy_is_power_per_gb_times_resident_gb_over_time(monkeypatch):
-    monkeypatch.setattr(EstimatedRamMeter, "_tree_rss_bytes", lambda self: 2 * 2**30)
+@pytest.mark.parametrize("scope", ["machine", "process"])
+def test_ram_energy_is_power_per_gb_times_gb_in_use_over_time(monkeypatch, scope):
+    # machine scope: the machine's memory in use; process scope: the tracked processes' RSS
+    machine, tree = (2, 5) if scope == "machine" else (5, 2)
+    monkeypatch.setattr(estimated, "machine_memory_used_bytes", lambda: machine * 2**30)
+    monkeypatch.setattr(ProcessTree, "rss_bytes", lambda self: tree * 2**30)
     before = time.monotonic()
-    meter = EstimatedRamMeter()
+    meter = EstimatedRamMeter(scope=scope)
     meter.start()
     after_start = time.monotonic()
     time.sleep(0.05)
@@ -111,8 +116,10 @@ def test_ram_energy_is_power_per_gb_times_resident_gb_over_time(monkeypatch):
     after = time.monotonic()
     power_w = MEMORY_POWER_W_PER_GB * 2
     assert power_w * (before_read - after_start) <= energy_j <= power_w * (after - before)
+    assert meter.other_scope()["ram"] == pytest.approx(energy_j * 5 / 2)
     [ram] = meter.components()
     assert ram.source.startswith("memory-model: 0.3725 W/GB x 2.00 GB")
+    assert ("memory in use on the machine" in ram.notes[0]) == (scope == "machine")
 
 
 HOLD_200_MIB = "import time; b = bytearray(200 * 2**20); print(1, flush=True); time.sleep(30)"
@@ -123,7 +130,7 @@ def test_ram_counts_the_children_of_this_process():
     try:
         child.stdout.readline()  # its 200 MiB are allocated
         alone = psutil.Process().memory_info().rss
-        meter = EstimatedRamMeter()
+        meter = EstimatedRamMeter(scope="process")
         meter.start()
         time.sleep(0.01)
         meter.read()
@@ -135,7 +142,7 @@ def test_ram_counts_the_children_of_this_process():
 
 
 def test_ram_counts_a_child_started_after_the_meter_within_a_second():
-    meter = EstimatedRamMeter()
+    meter = EstimatedRamMeter(scope="process")
     started = time.monotonic()
     meter.start()
     child = subprocess.Popen([sys.executable, "-c", HOLD_200_MIB], stdout=subprocess.PIPE)

@@ -83,11 +83,14 @@ def test_a_country_brings_its_intensity_with_region_year_and_source():
     assert {e.unit for e in run.equivalents} == {"km", "passenger round trips", "charges"}
 
 
-def test_no_pue_means_the_stated_industry_average():
+def test_no_pue_means_no_overhead_and_says_so_with_the_industry_average():
     run = estimate_footprint(power_w=100, hours=10)
-    assert run.pue == 1.56
-    assert next(a for a in run.assumptions if a.name == "PUE").source.startswith("assumed")
+    assert run.pue == 1.0 and run.energy_kwh == 1.0
+    source = next(a for a in run.assumptions if a.name == "PUE").source
+    assert source.startswith("not given: 1, no data-centre overhead counted")
+    assert "industry average is 1.56" in source and "Uptime Institute" in source
     assert estimate_footprint(power_w=100, hours=10, pue="gcp").pue == 1.12
+    assert estimate_footprint(power_w=100, hours=10, pue="unknown").pue == 1.56
 
 
 def test_to_dict_is_json_with_inputs_provenance_and_both_unit_scales():
@@ -114,31 +117,43 @@ def test_to_dict_is_json_with_inputs_provenance_and_both_unit_scales():
 
 def test_top_level_export():
     run = gs.estimate_footprint("L4", hours=1, intensity_g_per_kwh=100)
-    assert run.co2e_kg == pytest.approx(72 * 1.56 / 1000 * 100 / 1000)
+    assert run.co2e_kg == pytest.approx(72 / 1000 * 100 / 1000)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"hours": -3}, r"hours must be a finite number > 0, got -3"),
-        ({"hours": 0}, r"hours must be a finite number > 0, got 0"),
-        ({"days": math.nan}, r"days must be a finite number > 0, got nan"),
-        ({"hours": 1, "days": 1}, r"give the duration as hours or as days, exactly one"),
-        ({}, r"give the duration as hours or as days, exactly one"),
-        ({"hours": 1, "devices": 0}, r"devices must be a whole number >= 1, got 0"),
-        ({"hours": 1, "devices": 2.5}, r"devices must be a whole number >= 1, got 2.5"),
+        ({"hours": -3}, r"`hours` must be a finite number > 0, got -3"),
+        ({"hours": 0}, r"`hours` must be a finite number > 0, got 0"),
+        ({"days": math.nan}, r"`days` must be a finite number > 0, got nan"),
+        (
+            {"hours": 1, "days": 1},
+            r"give the duration in `hours` or in `days`, exactly one \(got both",
+        ),
+        ({}, r"give the duration in `hours` or in `days`, exactly one \(got neither"),
+        ({"hours": 1, "devices": 0}, r"`devices` must be a whole number >= 1, got 0"),
+        ({"hours": 1, "devices": 2.5}, r"`devices` must be a whole number >= 1, got 2.5"),
         ({"hours": 1, "pue": 0.95}, r"PUE must be a finite number >= 1 .*got 0.95"),
         ({"hours": 1, "pue": "hetzner"}, r"unknown PUE provider 'hetzner'"),
-        ({"hours": 1, "country": "Atlantis"}, r"unknown country 'Atlantis'"),
+        ({"hours": 1, "country": "Atlantis"}, r"unknown country or region 'Atlantis'"),
         ({"hours": 1, "intensity_g_per_kwh": -5}, r"carbon intensity must be .* got -5"),
-        ({"hours": 1, "utilisation": 1.5}, r"utilisation must be a fraction in \(0, 1\].*1.5"),
-        ({"hours": 1, "utilisation": 0}, r"utilisation must be a fraction in \(0, 1\].*got 0"),
-        ({"hours": 1, "power_w": 300, "utilisation": 0.5}, r"power_w=300.*not both"),
-        ({"hours": 1, "power_w": -300}, r"power_w\) must be a finite number > 0 W, got -300"),
-        ({"hours": 1, "cpu_cores": 8}, r"cpu_cores and cpu_utilisation need the CPU model"),
-        ({"hours": 1, "cpu": "Core i7-8700K", "cpu_cores": 0}, r"cpu_cores must be .* got 0"),
-        ({"hours": 1, "cpu": "Pentium 4"}, r"unknown hardware 'Pentium 4'.*cpu='any'"),
-        ({"hours": 1, "memory_gb": -1}, r"memory_gb must be a finite number > 0 GB, got -1"),
+        ({"hours": 1, "utilisation": 1.5}, r"`utilisation` must be a fraction in \(0, 1\].*1.5"),
+        ({"hours": 1, "utilisation": 0}, r"`utilisation` must be a fraction in \(0, 1\].*got 0"),
+        (
+            {"hours": 1, "power_w": 300, "utilisation": 0.5},
+            r"`power_w`, 300 W.*`utilisation`, 0.5\), not both",
+        ),
+        (
+            {"hours": 1, "power_w": -300},
+            r"`power_w` \(average power per device\) must be a finite number > 0 W, got -300",
+        ),
+        ({"hours": 1, "cpu_cores": 8}, r"`cpu_cores` and `cpu_utilisation` need the CPU model"),
+        ({"hours": 1, "cpu": "Core i7-8700K", "cpu_cores": 0}, r"`cpu_cores` must be .* got 0"),
+        (
+            {"hours": 1, "cpu": "Pentium 4"},
+            r"unknown hardware 'Pentium 4'.*give 'any' as the CPU \(`cpu`\)",
+        ),
+        ({"hours": 1, "memory_gb": -1}, r"`memory_gb` must be a finite number > 0 GB, got -1"),
     ],
 )
 def test_bad_input_is_rejected_naming_the_value(kwargs, message):

@@ -184,10 +184,9 @@ def test_terminal_view_shows_provenance_missing_totals_and_windows():
         "rapl:package-0 (intel-rapl:0)",
         "measured (power sampling)",
         "cpu:package-1",
-        "missing",
-        "fix: run as root",
+        "missing cpu:package-1: permission denied; fix: run as root",
         "measured + estimated",
-        "epoch-0: 4.0 J (measured 3.0, estimated 1.0), 2.00 s, interrupted",
+        "  epoch-0: 4 J (measured 3 J, estimated 1 J), 2.00 s, interrupted",
         "gpu:0: a note",
         "note: ended by KeyboardInterrupt",
         "no CO2e: carbon needs the country",
@@ -197,4 +196,4 @@ def test_terminal_view_shows_provenance_missing_totals_and_windows():
 
 def test_terminal_view_shows_the_carbon_arithmetic():
     text = render(report_of(3.6e6, intensity=CarbonIntensity(100.0, "given by the user"), pue=1.2))
-    assert "CO2e: 120 g = 1.000000 kWh x PUE 1.2 x 100 gCO2e/kWh (given by the user)" in text
+    assert "CO2e: 120 g = 1 kWh x PUE 1.2 x 100 gCO2e/kWh (given by the user)" in text

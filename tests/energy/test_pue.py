@@ -25,12 +25,13 @@ def _shared_green_algorithms() -> Path | None:
 SHARED = _shared_green_algorithms()
 
 
-def test_no_pue_means_the_industry_average_labelled_as_assumed():
+def test_no_pue_means_no_overhead_labelled_as_not_given():
     found = power_usage_effectiveness()
-    assert found.value == 1.56
-    assert found.provider == "unknown"
-    assert found.source.startswith("assumed: industry average")
+    assert (found.value, found.provider) == (1.0, None)
+    assert found.source.startswith("not given: 1, no data-centre overhead counted")
     assert "Uptime Institute" in found.source and "2024" in found.source
+    average = power_usage_effectiveness("unknown")  # the industry average, on request
+    assert (average.value, average.provider) == (1.56, "unknown")
 
 
 @pytest.mark.parametrize(("name", "value"), [("gcp", 1.12), ("AWS", 1.2), (" Azure ", 1.12)])

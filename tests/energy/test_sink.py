@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import time
 import types
 
 import pytest
@@ -125,3 +126,43 @@ def test_the_default_sync_never_imports_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+class SlowSink(ListSink):
+    """A sink whose begin() takes a while, as a ledger does that is opened for the first time
+    (importing its database driver) or that another process holds locked."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.begun_at: float | None = None
+
+    def begin(self, report, **details):
+        time.sleep(self.seconds)
+        self.begun_at = time.monotonic()
+        return super().begin(report, **details)
+
+
+def test_a_slow_sink_delays_neither_the_start_nor_the_readings(fake_meter):
+    sink = SlowSink(0.5)
+    readings = []
+    tracker = Tracker(
+        [fake_meter], interval_s=0.01, sink=sink, on_update=lambda r: readings.append(r)
+    )
+    started = time.monotonic()
+    tracker.start()
+    assert time.monotonic() - started < 0.25  # the tracked code starts at once
+    tracker.log_metrics(step=0, loss=1.0)  # waits for begin(), then goes to the sink
+    assert sink.begun_at is not None and len(readings) > 3  # read on while the sink began
+    assert tracker.run_id == 7
+    tracker.stop()
+    names = [name for name, _ in sink.calls]
+    assert names[:2] == ["begin", "log_metrics"] and names[-1] == "finish"
+
+
+def test_a_run_stopped_before_its_sink_has_begun_is_still_kept_whole(fake_meter):
+    sink = SlowSink(0.3)
+    with Tracker([fake_meter], interval_s=0.01, sink=sink) as tracker:
+        pass  # a command that ends at once
+    assert [name for name, _ in sink.calls] == ["begin", "finish"]
+    assert tracker.run_id == 7 and sink.calls[-1] == ("finish", "finished")

@@ -232,12 +232,12 @@ def test_two_meters_reporting_the_same_component_are_refused(fake_meter_class):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"interval_s": -1}, "interval must be > 0 s, got -1 s"),
-        ({"interval_s": 0}, "interval must be > 0 s"),
-        ({"interval_s": float("nan")}, "interval must be a finite number"),
+        ({"interval_s": -1}, "`interval_s` must be > 0 s, got -1 s"),
+        ({"interval_s": 0}, "`interval_s` must be > 0 s"),
+        ({"interval_s": float("nan")}, "`interval_s` must be a finite number"),
         ({"pue": 0.8}, "PUE must be a finite number >= 1"),
         ({"cpu_tdp_w": -3.0}, "CPU TDP must be"),
-        ({"country": "Atlantis"}, "unknown country 'Atlantis'"),
+        ({"country": "Atlantis"}, "unknown country or region 'Atlantis'"),
         ({"country": "FRA", "intensity_g_per_kwh": 50}, "not both"),
         ({"meters": "rapl"}, "meters must be 'auto' or a list of meters"),
     ],

@@ -97,10 +97,60 @@ def test_bad_input_is_refused_at_once(tmp_path):
         tracker.log_metrics(loss=float("inf"))
 
 
-def test_the_distributed_rank_is_recorded(ledger_url, monkeypatch):
+def test_the_distributed_rank_and_job_are_recorded(ledger_url, monkeypatch):
     monkeypatch.setenv("RANK", "3")
     monkeypatch.setenv("WORLD_SIZE", "8")
-    with EnergyTracker(interval_s=0.01) as tracker:
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("GROUP_RANK", "1")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "run-42")
+    with EnergyTracker(interval_s=0.01, scope="process") as tracker:
         pass
     run = Ledger(ledger_url).run(tracker.run_id)
-    assert (run.rank, run.world_size) == (3, 8)
+    assert (run.rank, run.world_size, run.local_rank, run.node_rank) == (3, 8, 1, 1)
+    assert (run.job_id, run.scope) == ("run-42", "process")
+    assert run.report.placement.job_id == "run-42"
+
+
+def test_the_tracker_says_where_the_run_is_kept(ledger_url, caplog):
+    with (
+        caplog.at_level(logging.INFO, logger="greenspike.energy.tracker"),
+        EnergyTracker(interval_s=10, name="fit") as tracker,
+    ):
+        pass
+    assert tracker.run_id is not None
+    kept = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert f"greenspike: run {tracker.run_id} (fit) is kept in the ledger {ledger_url}" in kept
+    caplog.clear()
+    with (
+        caplog.at_level(logging.INFO, logger="greenspike.energy.tracker"),
+        EnergyTracker(interval_s=10, ledger=None) as untracked,
+    ):
+        pass
+    assert untracked.run_id is None and not caplog.records  # nothing kept, nothing said
+
+
+def test_a_decorated_function_gives_its_reports_and_run(ledger_url):
+    import greenspike as gs
+
+    @gs.track("fit", interval_s=10)
+    def fit(epochs: int) -> int:
+        """Train for a while."""
+        return epochs * 2
+
+    assert fit.last_report is None and fit.__name__ == "fit" and fit.__doc__ == "Train for a while."
+    assert fit(3) == 6
+    first, first_id = fit.last_report, fit.tracker.run_id
+    assert first.status == "finished" and first.name == "fit"
+    assert fit(4) == 8
+    assert fit.last_report is not first and fit.tracker.run_id != first_id  # one run per call
+    runs = Ledger(ledger_url).runs(name="fit")
+    assert [run.id for run in runs] == [fit.tracker.run_id, first_id]
+
+    @gs.track("broken", interval_s=10)
+    def broken() -> None:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        broken()
+    assert broken.last_report.status == "failed"  # kept also when the call raised
+    assert Ledger(ledger_url).run(broken.tracker.run_id).status == "failed"

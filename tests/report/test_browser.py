@@ -5,6 +5,7 @@ $GREENSPIKE_TEST_ARTIFACTS when set (else in the test's temporary folder)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -97,3 +98,36 @@ def test_chromium_takes_a_screenshot_of_it(report_file, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000  # not a blank page
+
+
+@pytest.mark.slow
+def test_chromium_shows_the_comparison_with_its_optimized_network(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli(
+        "compare", "--epochs", "2", "--limit", "160", "--hidden", "16", "--steps", "3",
+        "--out", str(out), "--optimize", "--trials", "3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "Chosen: trial" in output and "the optimized network costs" in output
+    written = json.loads((out / "results.json").read_text())
+    assert list(written["networks"]) == ["relu", "spiking", "optimized"]
+    assert len(written["optimization"]["trials"]) == 3
+    report = out / "report.html"
+    dom = run_browser(tmp_path / "profile", "--dump-dom", report.as_uri()).stdout
+    verdicts = dom.split('id="verdicts">')[1].split("</ul>")[0]
+    assert verdicts.count("<li>") == 2 * 3  # two spiking networks x three profiles
+    assert "cmos45-int8: the optimized network costs" in verdicts
+    table = dom.split('id="compare-table">')[1].split("</table>")[0]
+    assert ">optimized</th>" in table and "break-even time steps" in table
+    for chart in ("energy-chart", "levers-chart", "pairings-chart", "search-chart",
+                  "curves-chart", "comparison-plot"):  # fmt: skip
+        assert f'id="{chart}"' in dom, chart
+    assert 'id="optimization"' in dom and "The search's own bill" in dom
+    shot = Path(os.environ.get("GREENSPIKE_TEST_ARTIFACTS", tmp_path)) / "compare-screenshot.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    taken = run_browser(
+        tmp_path / "profile", "--window-size=1280,4000", f"--screenshot={shot}", report.as_uri()
+    )
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and shot.stat().st_size > 50_000

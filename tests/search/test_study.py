@@ -157,19 +157,28 @@ def test_single_objective_study_has_one_best_trial(tmp_path):
     [
         ({"objectives": ("accuracy", "speed")}, "unknown objective 'speed'"),
         ({"objectives": ()}, "give at least one objective"),
-        ({"workers": 0}, "workers must be an integer >= 1, got 0"),
-        ({"trials": 0}, "trials must be an integer >= 1, got 0"),
-        ({"energy_budget_kj": -1.0}, "energy_budget_kj must be a number of kJ > 0, got -1.0"),
-        ({"time_budget_min": 0.0}, "time_budget_min must be a number of min > 0"),
-        ({"sampler": "grid"}, "unknown sampler 'grid': use one of tpe, nsga2"),
-        ({"validation": 1.0}, "validation must be a fraction in"),
+        ({"workers": 0}, "`workers` must be an integer >= 1, got 0"),
+        ({"trials": 0}, "`trials` must be an integer >= 1, got 0"),
+        ({"energy_budget_kj": -1.0}, "`energy_budget_kj` must be a number of kJ > 0, got -1.0"),
+        ({"time_budget_min": 0.0}, "`time_budget_min` must be a number of min > 0"),
+        ({"sampler": "grid"}, "unknown `sampler` 'grid': use one of tpe, nsga2"),
+        ({"validation": 1.0}, "`validation` must be a fraction in"),
         ({"space": SearchSpace(networks=("lstm",))}, "unknown network 'lstm'"),
         ({"space": SearchSpace(lr=(0.1, 0.01))}, "learning rate range must be low <= high"),
         ({"space": SearchSpace(beta=(0.5, 1.5))}, "beta range must be"),
         ({"storage": "nosuchdb://x"}, "bad --storage 'nosuchdb://x'"),
         ({"storage": "postgresql+nosuchdriver://u:secret@h/db"}, r"bad --storage .*u:\*\*\*@h"),
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
-        ({"dataset": "nmnist"}, "search takes image data sets, not the event data set 'nmnist'"),
+        ({"dataset": "nmnist"}, "nmnist needs --data-dir"),
+        (
+            {"dataset": "shd", "space": SearchSpace(models=("cnn",))},
+            "shd frames are 1-D .* search `models` mlp only",
+        ),
+        ({"space": SearchSpace(encodings=("events",))}, "encoding 'events' comes with the event"),
+        ({"device": "tpu"}, "unknown `device` 'tpu'"),
+        ({"steps": 0}, "`steps` must be an integer >= 1"),
+        ({"pue": 0.5}, "PUE must be a finite number >= 1"),
+        ({"country": "FRA", "intensity_g_per_kwh": 50.0}, "not both"),
         (
             {"space": SearchSpace(models=("cnn",), max_depth=4)},
             "max depth 4 is too deep for a cnn on 8x8 images .* use at most 3",
@@ -191,9 +200,7 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Pareto front of greenspike-search" in result.output
     assert "Search cost:" in result.output and "g CO2e" in result.output
-    assert "µJ/inference: estimated on cmos45-fp32 by greenspike.cost" in " ".join(
-        result.output.split()
-    )
+    assert "µJ/inf.: estimated on cmos45-fp32 by greenspike.cost" in " ".join(result.output.split())
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["counts"]["complete"] == 2
     for trial in written["trials"]:  # one line per trial as it ends, with its energy
@@ -210,8 +217,13 @@ def test_cli_prints_the_front_and_writes_results_and_plot(cli, tmp_path):
     ("args", "message"),
     [
         (["--objectives", "accuracy,speed"], "unknown objective 'speed'"),
-        (["--workers", "0"], "workers must be an integer >= 1"),
-        (["--energy-budget-kj", "-2"], "energy_budget_kj must be a number of kJ > 0"),
+        (["--workers", "0"], "--workers must be an integer >= 1"),
+        (["--energy-budget-kj", "-2"], "--energy-budget-kj must be a number of kJ > 0"),
+        (["--device", "tpu"], "unknown --device 'tpu': use one of cpu, cuda"),
+        (["--steps", "0", "--dataset", "nmnist"], "--steps must be an integer >= 1"),
+        (["--country", "Atlantis"], "unknown country or region 'Atlantis'"),
+        (["--pue", "0.5"], "PUE must be a finite number >= 1"),
+        (["--limit", "1"], "--limit must be >= 2 train images"),
         (["--networks", "relu,lstm"], "unknown network 'lstm'"),
         (["--models", "rnn"], "unknown model 'rnn'"),
         (["--storage", "nosuchdb://x"], "bad --storage"),

@@ -7,12 +7,13 @@ triton is first imported, unless a CUDA GPU is present); their tests skip withou
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch.profiler import ProfilerActivity, profile
 
 from greenspike import snn
 from greenspike.snn import functional as F
@@ -33,7 +34,11 @@ SURROGATES = st.one_of(
 
 @dataclass
 class Call:
-    """One `lif` call with everything that can vary, and the loss that weighs its outputs."""
+    """One `lif` call with everything that can vary, and the loss that weighs its outputs.
+
+    With `steps`, `x` is one step `[B, ...]`, the input at every one of `steps` steps: passed as
+    a view that repeats it (time stride 0), or with `copy` as a contiguous copy of that view.
+    """
 
     x: torch.Tensor
     beta: float | torch.Tensor
@@ -43,6 +48,8 @@ class Call:
     surrogate: surrogate.Surrogate
     detach_reset: bool
     reset_delay: bool = False
+    steps: int | None = None
+    copy: bool = False
 
     def run(self, backend: str):
         """-> spikes, final v, and the gradients of a random loss w.r.t. every tensor input."""
@@ -60,7 +67,11 @@ class Call:
             self.detach_reset,
             self.reset_delay,
         )
-        spikes, final = F.lif(leaves["x"], params, state, backend=backend)
+        x = leaves["x"]
+        if self.steps is not None:
+            x = x.unsqueeze(0).expand(self.steps, *x.shape)
+            x = x.contiguous() if self.copy else x
+        spikes, final = F.lif(x, params, state, backend=backend)
         weights = torch.Generator().manual_seed(1)
 
         def weight(tensor):
@@ -154,6 +165,94 @@ def assert_broadcast_gradients_match(backend: str, device: str = "cpu") -> None:
             spikes, _ = F.lif(leaf, F.LIFParameters(0.8), backend=each)
             (grads[each],) = torch.autograd.grad(loss(spikes.cpu()), leaf)
         torch.testing.assert_close(grads[backend], grads["torch"], msg=name)
+
+
+def repeated(call: Call, *, copy: bool = False) -> Call:
+    """`call` with its first step as the input at every step (as direct encoding makes)."""
+    return replace(call, x=call.x[0].detach().requires_grad_(), steps=len(call.x), copy=copy)
+
+
+@settings(max_examples=100, deadline=None)
+@given(lif_calls())
+def test_cpu_kernel_reads_a_repeated_input_as_its_copy(call):
+    # identical spikes to the reference loop on a contiguous copy, gradients equal (the kernel
+    # sums the input's over time itself)
+    spikes, v, grads = repeated(call).run("cpu")
+    copy_spikes, copy_v, copy_grads = repeated(call, copy=True).run("torch")
+    assert torch.equal(spikes, copy_spikes)
+    torch.testing.assert_close(v, copy_v, rtol=1e-5, atol=1e-6)
+    assert grads.keys() == copy_grads.keys()
+    for name, grad in grads.items():
+        assert grad.shape == copy_grads[name].shape and grad.dtype == copy_grads[name].dtype
+        torch.testing.assert_close(grad, copy_grads[name], rtol=1e-4, atol=1e-5, msg=name)
+    assert_same_as_reference(repeated(call, copy=True), "cpu")
+
+
+def allocations(run, at_least: int) -> list[int]:
+    """Sizes of the buffers of `at_least` bytes or more that torch allocates during `run()`."""
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as profiled:
+        run()
+    return [
+        e.self_cpu_memory_usage for e in profiled.events() if e.self_cpu_memory_usage >= at_least
+    ]
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_a_repeated_input_is_never_copied_nor_its_gradient_made_per_step(reset):
+    steps, batch, features = 8, 4, 1000
+    sequence_bytes = steps * batch * features * 4
+    current = torch.randn(batch, features, requires_grad=True)
+    params = F.LIFParameters(torch.full((features,), 0.9, requires_grad=True), reset=reset)
+
+    def train_step(copy: bool) -> None:
+        x = current.unsqueeze(0).expand(steps, batch, features)
+        spikes, state = F.lif(x.contiguous() if copy else x, params, backend="cpu")
+        (spikes.sum() + state.v.sum()).backward()
+
+    assert allocations(lambda: train_step(False), sequence_bytes) == [sequence_bytes]  # spikes
+    assert len(allocations(lambda: train_step(True), sequence_bytes)) == 3  # + copy, + its grad
+    with torch.no_grad():
+        x = current.unsqueeze(0).expand(steps, batch, features)
+        inference = allocations(lambda: F.lif(x, params, backend="cpu"), sequence_bytes)
+    assert inference == [sequence_bytes]
+
+
+def test_a_watched_repeated_input_keeps_its_own_gradient_and_an_unwatched_one_has_none():
+    steps, batch, features = 5, 2, 7
+    weights = torch.randn(steps, batch, features, generator=torch.Generator().manual_seed(6))
+    current = (2 * torch.randn(batch, features)).requires_grad_()
+    watched = current.unsqueeze(0).expand(steps, batch, features)
+    watched.retain_grad()
+    spikes, _ = F.lif(watched, F.LIFParameters(0.8), backend="cpu")
+    (spikes * weights).sum().backward()
+    reference = current.detach().unsqueeze(0).expand(steps, batch, features).clone()
+    reference.requires_grad_()
+    ref_spikes, _ = F.lif(reference, F.LIFParameters(0.8), backend="torch")
+    (ref_spikes * weights).sum().backward()
+    torch.testing.assert_close(watched.grad, reference.grad)  # per step
+    torch.testing.assert_close(current.grad, reference.grad.sum(0))
+    hooked = current.unsqueeze(0).expand(steps, batch, features)
+    seen = []
+    hooked.register_hook(seen.append)
+    spikes, _ = F.lif(hooked, F.LIFParameters(0.8), backend="cpu")
+    (spikes * weights).sum().backward()
+    torch.testing.assert_close(seen[0], reference.grad)
+    # unwatched, the kernel hands `current` its gradient directly: the view is not in the graph
+    unwatched = current.unsqueeze(0).expand(steps, batch, features)
+    spikes, _ = F.lif(unwatched, F.LIFParameters(0.8), backend="cpu")
+    with pytest.raises(RuntimeError, match="not have been used in the graph"):
+        torch.autograd.grad(spikes.sum(), unwatched)
+
+
+def test_a_non_finite_repeated_input_is_found_by_the_kernel():
+    current = torch.randn(3, 4)
+    current[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="lif input must be finite, found 1 non-finite values"):
+        F.lif(current.unsqueeze(0).expand(6, 3, 4), F.LIFParameters(0.9), backend="cpu")
+    x = torch.randn(6, 3, 4)
+    x[5, 0, 0] = -float("inf")
+    with pytest.raises(ValueError, match=r"found 1 non-finite values \(e\.g\. -inf\)"):
+        F.lif(x, F.LIFParameters(0.9), backend="cpu")
 
 
 def test_cpu_kernel_reads_broadcast_gradients():
@@ -317,6 +416,19 @@ def test_triton_kernel_with_several_programs(triton):
     beta = torch.linspace(0.2, 1.0, 150, dtype=torch.float64, device=x.device).requires_grad_()
     call = Call((2 * x).requires_grad_(), beta, 0.8, None, "zero", surrogate.sigmoid(), True)
     assert_same_as_reference(call, "triton")
+
+
+@settings(max_examples=20, deadline=None)
+@given(call=lif_calls(max_steps=5))
+def test_triton_kernel_reads_a_repeated_input_as_its_copy(triton, call):
+    if torch.cuda.is_available():
+        call = Call(**{k: _to_cuda(v) for k, v in vars(call).items()})
+    spikes, v, grads = repeated(call).run("triton")
+    copy_spikes, copy_v, copy_grads = repeated(call, copy=True).run("torch")
+    assert torch.equal(spikes, copy_spikes)
+    torch.testing.assert_close(v, copy_v, rtol=1e-5, atol=1e-6)
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, copy_grads[name], rtol=1e-4, atol=1e-5, msg=name)
 
 
 def test_triton_kernel_reads_broadcast_gradients(triton):

@@ -54,7 +54,7 @@ def test_compare_trains_both_and_reports_consistently():
         assert entry["status"] == "finished"
         assert 0.3 < entry["accuracy"] <= 1  # 5 epochs on 200 digits: above chance (0.1)
         assert entry["optimizer_steps"] == 5 * 4  # ceil(200 / 64) batches per epoch
-        assert entry["energy"]["name"] == f"compare {name}"  # each network a run of its own
+        assert entry["energy"]["name"] == f"mlp-32 digits {name}"  # a run of its own, named
         (window,) = entry["energy"]["windows"]
         assert entry["training_energy"] == window
         assert window["name"] == "train"
@@ -96,8 +96,8 @@ def test_interrupt_mid_training_keeps_what_was_measured():
         ({"encoding": "phase"}, "unknown encoding 'phase'"),
         ({"model": "rnn"}, "unknown model 'rnn'"),
         ({"steps": 0}, "steps must be an integer >= 1"),
-        ({"epochs": 0}, "epochs must be an integer >= 1"),
-        ({"device": "tpu"}, "unknown device 'tpu'"),
+        ({"epochs": 0}, "`epochs` must be an integer >= 1"),
+        ({"device": "tpu"}, "unknown `device` 'tpu'"),
     ],
 )
 def test_bad_config_is_a_clear_value_error(change, message):
@@ -118,19 +118,29 @@ def test_t10k_only_directory_is_split_8000_2000(shared_data):
     assert torch.equal(train.labels, again.labels)
 
 
-def test_cli_writes_results_and_json_copy(cli, tmp_path):
-    copy = tmp_path / "copy.json"
+def test_cli_writes_results_and_prints_them_as_json(cli, tmp_path):
     result = cli(
         "compare", "--epochs", "1", "--limit", "128", "--hidden", "16", "--steps", "3",
-        "--out", str(tmp_path / "run"), "--json", str(copy), "--hardware", "loihi,cmos45-fp32",
+        "--out", str(tmp_path / "run"), "--json", "--hardware", "loihi,cmos45-fp32",
+        "--country", "us-east-1", "--pue", "aws",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "test accuracy" in result.output
+    printed = json.loads(result.stdout)  # stdout is the JSON alone; messages went to stderr
     written = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert written == json.loads(copy.read_text())
+    assert printed == written
     assert written["status"] == "finished"
     assert written["config"]["hardware"] == ["loihi", "cmos45-fp32"]
-    assert "training CO2e" in result.output
+    assert (written["config"]["country"], written["config"]["pue"]) == ("us-east-1", "aws")
+    energy = written["networks"]["relu"]["energy"]
+    assert energy["pue"] == 1.2 and "US-VA" in energy["carbon_intensity"]["region"]
+    assert "Results:" in result.stderr and "test accuracy" not in result.stderr
+    table = cli(
+        "compare", "--epochs", "1", "--limit", "64", "--hidden", "8", "--steps", "2",
+        "--out", str(tmp_path / "table"), "--no-ledger",
+    )  # fmt: skip
+    assert table.exit_code == 0, table.output
+    assert "test accuracy" in table.stdout and "training CO2e" in table.stdout
+    assert not (tmp_path / "table" / "report.html").exists()  # nothing kept, no report
 
 
 def test_training_co2e_is_window_energy_times_intensity():
@@ -166,7 +176,7 @@ def test_cli_ctrl_c_writes_interrupted_results(cli, tmp_path, monkeypatch):
     def interrupted_fit(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(compare_module, "warm_up", lambda *args: None)
+    monkeypatch.setattr(compare_module, "warm_up", lambda *args: 0.0)
     monkeypatch.setattr(compare_module, "fit", interrupted_fit)
     result = cli("compare", "--epochs", "1", "--limit", "64", "--out", str(tmp_path))
     assert result.exit_code == 130

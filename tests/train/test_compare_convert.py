@@ -44,10 +44,36 @@ def test_convert_trains_the_relu_twin_once_and_converts_it(ledger_url):
     assert entry["conversion"]["normalisation"] == "percentile"
     assert [point["steps"] for point in entry["curve"]] == [2, 8, 32]
     runs = open_ledger(ledger_url).runs(tags={"compare": result.group})
-    (run,) = [run for run in runs if run.name == "compare converted"]
+    (run,) = [run for run in runs if run.name == "mlp-32 digits converted"]
     curve = {m.step: m.value for m in run.metrics if m.name == "curve_accuracy"}
     assert curve == {t: p.accuracy for t, p in by_steps.items()}
     assert run.last_metric("accuracy") == converted.accuracy
+
+
+def test_the_converted_network_is_priced_like_a_twin_each_deployment_at_its_precision():
+    config = CompareConfig(**{**QUICK.__dict__, "spiking": "convert", "epochs": 2})
+    result = compare(config, ledger=None)
+    converted = result.networks["converted"]
+    assert converted.role == "converted" and converted.spec.kind == "spiking"
+    assert result.spiking_networks == ("converted",)
+    energy = converted.inference.energy
+    spiking_sides = {spiking for _, spiking in config.deploy}
+    assert set(energy) == set(config.hardware) | spiking_sides
+    # as converted (float) on cmos45-fp32; quantized, and tested again, on the int8 hardware
+    assert energy["cmos45-fp32"].accuracy == converted.accuracy
+    assert energy["cmos45-fp32"].counts == converted.inference.counts.total
+    int8 = energy["cmos45-int8"]
+    assert int8.deployment.chip.precision.weights.name == "int8"
+    assert int8.counts != converted.inference.counts.total  # the int8 network was counted
+    # a verdict per hardware entry and a row per pairing, as for the spiking twin
+    assert [v.network for v in result.verdicts] == ["converted"] * len(config.hardware)
+    assert {v.spiking.deployment.name for v in result.verdicts} == set(config.hardware)
+    assert len(result.pairings) == len(config.deploy)
+    assert all(p.network == "converted" for p in result.pairings)
+    # the curve's accuracy is the float network's: priced on the fp32 hardware only
+    assert all(set(point.energy_j) == {"cmos45-fp32"} for point in converted.curve)
+    data = result.to_dict()
+    assert {d["network"] for d in data["deployments"]} == {"converted"}
 
 
 def test_both_compares_three_networks_in_the_order_they_run():
@@ -56,6 +82,9 @@ def test_both_compares_three_networks_in_the_order_they_run():
     assert list(result.networks) == ["relu", "spiking", "converted"]
     assert result.break_even is not None and result.converted_break_even is not None
     assert all(n.status == "finished" for n in result.networks.values())
+    assert result.spiking_networks == ("spiking", "converted")
+    hardware = len(config.hardware)
+    assert [v.network for v in result.verdicts] == ["spiking"] * hardware + ["converted"] * hardware
 
 
 def test_a_plain_comparison_keeps_the_fields_it_always_had():
@@ -81,9 +110,10 @@ def test_the_cnn_twin_converts_with_its_channel_front_and_accumulated_pooling():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"spiking": "half"}, "unknown spiking network 'half'"),
+        ({"spiking": "half"}, "unknown `spiking` network 'half'"),
+        ({"spiking": "both", "precision": "int8"}, "converts the float ReLU twin: use `precision` fp32"),
         ({"spiking": "convert", "encoding": "rate"}, "use --encoding direct with spiking"),
-        ({"spiking": "both", "curve_steps": (8, 0)}, "curve steps must be integers >= 1"),
+        ({"spiking": "both", "curve_steps": (8, 0)}, "`curve_steps` must be integers >= 1"),
         (
             {"spiking": "convert", "dataset": "shd", "encoding": None},
             "use spiking 'twin' for event data sets",
@@ -103,9 +133,25 @@ def test_cli_prints_the_curve_and_writes_it(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "converted network by time steps" in result.output
     assert "ReLU twin" in result.output
+    assert "the converted network costs" in result.output  # its verdict lines
     written = json.loads((tmp_path / "results.json").read_text())
     assert [p["steps"] for p in written["networks"]["converted"]["curve"]] == [2, 4, 16]
     report = (tmp_path / "report.html").read_text()
-    assert "Converted network: accuracy and energy per inference by time steps" in report
+    assert "Converted network by time steps" in report
     bad = cli("compare", "--spiking", "convert", "--curve-steps", "8,x", "--out", str(tmp_path))
     assert bad.exit_code == 2 and "--curve-steps must be comma-separated integers" in bad.output
+    refused = cli("compare", "--spiking", "convert", "--optimize", "--out", str(tmp_path))
+    assert refused.exit_code == 2 and "use --spiking twin or both" in refused.output
+    refused = cli("compare", "--spiking", "both", "--precision", "int4", "--out", str(tmp_path))
+    assert refused.exit_code == 2 and "--precision" in refused.output
+
+
+def test_cli_json_prints_the_converted_network_to_stdout(cli, tmp_path):
+    result = cli(
+        "compare", "--epochs", "1", "--limit", "128", "--hidden", "16", "--steps", "4",
+        "--spiking", "convert", "--curve-steps", "2", "--out", str(tmp_path), "--json",
+        "--no-ledger",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert [p["steps"] for p in printed["networks"]["converted"]["curve"]] == [2, 4]

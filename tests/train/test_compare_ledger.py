@@ -26,7 +26,8 @@ def test_cli_slice_gives_consistent_json_ledger_runs_and_report(cli, tmp_path, l
     for name, entry in written["networks"].items():
         run = runs[name]
         assert entry["run_id"] == run.id
-        assert (run.name, run.status) == (f"compare {name}", "finished")
+        assert (run.name, run.status) == (f"mlp-16 digits {name}", "finished")
+        assert run.tags == {"compare": group, "network": name}
         assert run.energy_j == pytest.approx(entry["energy"]["totals"]["energy_j"])
         (window,) = run.report.windows
         assert window.to_dict() == entry["training_energy"]
@@ -46,8 +47,8 @@ def test_cli_slice_gives_consistent_json_ledger_runs_and_report(cli, tmp_path, l
     )
     assert runs["relu"].last_metric("spike_rate") is None
     report = (tmp_path / "report.html").read_text()
-    assert f"Run {runs['relu'].id}: compare relu" in report
-    assert f"Run {runs['spiking'].id}: compare spiking" in report
+    assert f"Run {runs['relu'].id}: mlp-16 digits relu" in report
+    assert f"Run {runs['spiking'].id}: mlp-16 digits spiking" in report
     assert 'id="comparison-plot"' in report  # accuracy against energy, two runs
     output = " ".join(result.output.split())
     assert f"Report: {tmp_path / 'report.html'}" in output

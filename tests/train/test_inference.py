@@ -1,4 +1,5 @@
-"""Per-inference cost in `greenspike compare`: counts, energy per profile, break-even."""
+"""Per-inference cost in `greenspike compare`: counts, energy per deployment at its precision,
+accuracy there, break-even."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from hypothesis import strategies as st
 
 import greenspike as gs
 from greenspike.train import CompareConfig, build_pair, compare, load_dataset
-from greenspike.train.inference import COUNT_BATCH, DEFAULT_HARDWARE, break_even
+from greenspike.train.inference import (
+    CALIBRATION_IMAGES,
+    COUNT_BATCH,
+    DEFAULT_HARDWARE,
+    break_even,
+)
 
 QUICK = CompareConfig(epochs=3, limit=200, hidden=(32,), steps=4)
 ENERGY_FIELDS = ("energy_j", "priced_j", "compute_j", "memory_j", "neuron_j", "unpriced")
@@ -25,8 +31,8 @@ def built(monkeypatch):
     compare_module = sys.modules["greenspike.train.comparison"]
     pairs = []
 
-    def recording_build_pair(*args):
-        pairs.append(build_pair(*args))
+    def recording_build_pair(*args, **kwargs):
+        pairs.append(build_pair(*args, **kwargs))
         return pairs[-1]
 
     monkeypatch.setattr(compare_module, "build_pair", recording_build_pair)
@@ -34,12 +40,13 @@ def built(monkeypatch):
 
 
 @pytest.mark.parametrize("encoding", ["direct", "rate"])
-def test_json_energy_is_the_cost_model_of_the_trained_networks(built, encoding):
-    config = CompareConfig(**{**QUICK.__dict__, "encoding": encoding})
+def test_json_energy_is_the_cost_model_of_the_networks_at_each_precision(built, encoding):
+    config = CompareConfig(**{**QUICK.__dict__, "encoding": encoding, "deploy": ()})
     result = compare(config).to_dict()
     json.loads(json.dumps(result, allow_nan=False))  # strict JSON: no Infinity
     (networks,) = built
-    _, test = load_dataset("digits")
+    train, test = load_dataset("digits")
+    calibration = train.images[: config.limit][:CALIBRATION_IMAGES]
     for name, network in zip(("relu", "spiking"), networks, strict=True):
         torch.manual_seed(config.seed)  # the same spikes from the rate encoder, batch by batch
         report = gs.cost.count(network.eval(), test.images, batch_size=COUNT_BATCH)
@@ -47,11 +54,23 @@ def test_json_energy_is_the_cost_model_of_the_trained_networks(built, encoding):
         assert inference["samples"] == len(test.labels)
         assert inference["total"] == pytest.approx(report.total.to_dict())
         for hardware in DEFAULT_HARDWARE:
-            expected = report.energy(hardware).to_dict()
+            profile = gs.cost.find_profile(hardware)
+            deployed = network
+            if not profile.precision.is_fp32:  # priced as it would run: quantized
+                torch.manual_seed(config.seed)
+                deployed = gs.quant.quantize(network, profile.precision, calibration)
+            torch.manual_seed(config.seed)
+            accuracy = gs.train.evaluate(deployed, test)
+            torch.manual_seed(config.seed)
+            deployed_report = gs.cost.count(deployed, test.images, batch_size=COUNT_BATCH)
+            expected = deployed_report.energy(hardware).to_dict()
             written = inference["energy"][hardware]
             for field in ENERGY_FIELDS:
                 assert written[field] == pytest.approx(expected[field]), (name, hardware, field)
             assert written["provenance"] == expected["provenance"]
+            assert written["counts"] == pytest.approx(deployed_report.total.to_dict())
+            assert written["accuracy"] == accuracy
+            assert written["precision"] == {"chip": profile.precision.to_dict()}
         if name == "spiking":
             assert result["networks"][name]["spike_rate"] == pytest.approx(report.spike_rate)
     # Loihi has no multiply-accumulate: the ReLU twin never gets a total there, and the spiking
@@ -103,7 +122,7 @@ def test_break_even_verdict_matches_the_energy_at_the_observed_rate(
     relu_report = gs.cost.count(relu, images)
     spiking_report = gs.cost.count(spiking, images)
     _assert_consistent(
-        break_even(spiking_report, relu_report, hardware).to_dict(),
+        break_even(spiking_report, relu_report, gs.cost.deployment(hardware)).to_dict(),
         spiking_report.spike_rate,
         spiking_report.energy(hardware).energy_j,
         relu_report.energy(hardware).energy_j,

@@ -7,16 +7,16 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
 
 from greenspike._version import __version__
 from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, search, track
+from greenspike.cli._options import Command, Group
 from greenspike.errors import GreenspikeError
 
 BAD_INPUT_EXIT_CODE = 2
 
 
-class _Commands(TyperGroup):
+class _Commands(Group):
     """Shows greenspike's own errors and OSError as one `Error: ...` line, not a traceback.
 
     The library raises `GreenspikeError`s (greenspike.errors) at its boundaries with a message
@@ -63,14 +63,16 @@ def _root(
     """Measure the energy of neural networks, cut it with spiking networks, and prove it."""
 
 
-app.command(name="carbon")(carbon.carbon)
-app.command(name="estimate", no_args_is_help=True)(estimate.estimate)
-app.command(name="track", context_settings={"allow_interspersed_args": False})(track.track)
-app.command(name="doctor")(doctor.doctor)
+app.command(name="carbon", cls=Command)(carbon.carbon)
+app.command(name="estimate", cls=Command, no_args_is_help=True)(estimate.estimate)
+app.command(name="track", cls=Command, context_settings={"allow_interspersed_args": False})(
+    track.track
+)
+app.command(name="doctor", cls=Command)(doctor.doctor)
 app.add_typer(runs.app, name="runs")
-app.command(name="compare")(compare.compare)
+app.command(name="compare", cls=Command)(compare.compare)
 app.add_typer(nir.app, name="nir")
-app.command(name="search")(search.search)
+app.command(name="search", cls=Command)(search.search)
 
 
 def main() -> None:

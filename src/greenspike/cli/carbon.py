@@ -1,28 +1,34 @@
-"""`greenspike carbon`: the carbon intensity of electricity per country, with its source."""
+"""`greenspike carbon`: the carbon intensity of electricity of a place, with its source."""
 
 from __future__ import annotations
 
+import json
+
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from greenspike.cli._options import JSON_OPTION
 
 
 def carbon(
-    country: str = typer.Argument(
-        None, help="ISO 3166 alpha-3 or alpha-2 code, or a name. Omit to list every country."
+    place: str = typer.Argument(
+        None,
+        help="A country (FRA, FR, France), a region (US-CA, California, Ontario) or a cloud "
+        "region (us-east-1, europe-west1, 'West Europe'). Omit to list them all.",
     ),
+    kind: str = typer.Option(
+        None, "--kind", help="List only one kind of place: country, region or cloud."
+    ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the carbon intensity of electricity (gCO2e/kWh) used to turn energy into CO2e."""
-    from greenspike.energy.carbon import OWID_SOURCE, carbon_intensity, known_intensities
+    from greenspike.energy.carbon import find_place, known_places
+    from greenspike.report.places import place_view, places_table
 
-    found = carbon_intensity(country) if country else None
-    rows = [found] if found is not None else known_intensities()
-    table = Table(title="Carbon intensity of electricity")
-    table.add_column("region")
-    table.add_column("year", justify="right")
-    table.add_column("gCO2e/kWh", justify="right")
-    for row in rows:
-        table.add_row(row.region, str(row.year), f"{row.intensity_g_per_kwh:.0f}")
-    console = Console()
-    console.print(table)
-    console.print(f"Source: {OWID_SOURCE}", style="dim")
+    places = [find_place(place)] if place else known_places(kind)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps([p.to_dict() for p in places], indent=2))
+    elif place:
+        Console().print(place_view(places[0]))
+    else:
+        Console().print(places_table(places))

@@ -6,9 +6,14 @@ import json
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from greenspike.cli._options import number_or_name
+from greenspike.cli._options import (
+    COUNTRY_OPTION,
+    INTENSITY_OPTION,
+    JSON_OPTION,
+    PUE_OPTION,
+    number_or_name,
+)
 
 
 def estimate(
@@ -32,19 +37,10 @@ def estimate(
         None, "--cpu-utilisation", help="Fraction of the CPU cores' TDP drawn (default 1)."
     ),
     memory_gb: float = typer.Option(None, "--memory-gb", help="DRAM of the run, in GB."),
-    pue: str = typer.Option(
-        None,
-        "--pue",
-        help="Data-centre PUE (>= 1) or a provider: gcp, aws, azure, ovhcloud, oracle "
-        "(default 1.56, the industry average).",
-    ),
-    country: str = typer.Option(
-        None, "--country", "-c", help="Where the electricity came from (FRA, FR, France, WORLD)."
-    ),
-    intensity: float = typer.Option(
-        None, "--intensity", help="Carbon intensity of the electricity in gCO2e/kWh."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout instead of tables."),
+    pue: str = PUE_OPTION,
+    country: str = COUNTRY_OPTION,
+    intensity_g_per_kwh: float = INTENSITY_OPTION,
+    as_json: bool = JSON_OPTION,
     list_hardware: bool = typer.Option(
         False, "--list-hardware", help="List the known models with their TDP and source."
     ),
@@ -56,6 +52,7 @@ def estimate(
     CO2e = E x carbon intensity. Every figure is shown with its source.
     """
     from greenspike.energy.footprint import estimate_footprint
+    from greenspike.report._tables import summary_view
 
     if list_hardware:
         _list_hardware(as_json)
@@ -73,75 +70,24 @@ def estimate(
         memory_gb=memory_gb,
         pue=number_or_name(pue),
         country=country,
-        intensity_g_per_kwh=intensity,
+        intensity_g_per_kwh=intensity_g_per_kwh,
     )
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
-    else:
-        _print(result)
-
-
-def _print(result) -> None:
-    from greenspike._units import number
-
+        return
     console = Console()
-    figures = Table(title=f"Footprint estimate ({result.provenance}: {result.method})")
-    figures.add_column("figure")
-    figures.add_column("value", justify="right")
-    figures.add_column("source", overflow="fold")
-    for assumption in result.assumptions:
-        if assumption.unit == "fraction":
-            value = f"{number(assumption.value * 100)} %"
-        else:
-            value = f"{number(assumption.value)} {assumption.unit}".strip()
-        figures.add_row(assumption.name, value, assumption.source)
-    console.print(figures)
-
-    energy = f"{number(result.energy_kwh)} kWh"
-    if result.energy_kwh >= 1000:
-        energy += f" ({number(result.energy_mwh)} MWh)"
-    console.print(f"[bold]Energy:[/] {energy}")
-    if result.co2e_kg is None:
-        console.print(f"[bold]CO2e:[/] not estimated. {result.co2e_note}.", style="yellow")
-    else:
-        co2e = f"{number(result.co2e_kg)} kg"
-        if result.co2e_kg >= 1000:
-            co2e += f" ({number(result.co2e_t)} t)"
-        console.print(f"[bold]CO2e:[/] {co2e}")
-    for line in result.formula:
-        console.print(f"  {line}", style="cyan", highlight=False)
-
+    console.print(summary_view(result.summary()))
     if result.equivalents:
-        table = Table(title="The same CO2e as")
-        table.add_column("amount", justify="right")
-        table.add_column("of")
-        table.add_column("kg CO2e each", justify="right")
-        table.add_column("source (year)")
-        for e in result.equivalents:
-            table.add_row(
-                number(e.amount),
-                e.name,
-                number(e.co2e_kg_per_unit),
-                f"{e.citation} ({e.year})",
-            )
-        console.print(table)
-        console.print("Full sources and arithmetic of each factor: add --json.", style="dim")
+        console.print("Full sources and arithmetic of each figure: add --json.", style="dim")
 
 
 def _list_hardware(as_json: bool) -> None:
     from greenspike.energy.tdp import KINDS, hardware_table
+    from greenspike.report.hardware import hardware_view
 
     rows = sorted(hardware_table(), key=lambda hw: (KINDS.index(hw.kind), hw.model.casefold()))
     if as_json:
         fields = ("model", "kind", "tdp_w", "cores", "source")
         typer.echo(json.dumps([{f: getattr(hw, f) for f in fields} for hw in rows], indent=2))
         return
-    table = Table(title="Known hardware (TDP per chip; CPUs with their physical cores)")
-    table.add_column("model")
-    table.add_column("kind")
-    table.add_column("TDP W", justify="right")
-    table.add_column("cores", justify="right")
-    table.add_column("source", overflow="fold")
-    for hw in rows:
-        table.add_row(hw.model, hw.kind, f"{hw.tdp_w:g}", str(hw.cores or ""), hw.source)
-    Console().print(table)
+    Console().print(hardware_view(rows))

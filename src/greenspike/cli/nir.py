@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from greenspike.cli._options import JSON_OPTION, Command, Group
 from greenspike.errors import InvalidInputError
 
 app = typer.Typer(
+    cls=Group,
     help="Exchange models with neuromorphic hardware and other SNN libraries through NIR.",
     no_args_is_help=True,
 )
 
 
-@app.command(no_args_is_help=True)
+@app.command(cls=Command, no_args_is_help=True)
 def export(
     model: str = typer.Argument(
         ...,
@@ -50,8 +52,10 @@ def export(
     )
 
 
-@app.command(no_args_is_help=True)
-def inspect(file: Path = typer.Argument(..., help="A .nir file.")) -> None:
+@app.command(cls=Command, no_args_is_help=True)
+def inspect(
+    file: Path = typer.Argument(..., help="A .nir file."), as_json: bool = JSON_OPTION
+) -> None:
     """Show the nodes, parameters and edges of a NIR file, and whether greenspike can run it."""
     from greenspike.interop import from_nir
     from greenspike.interop._nir import require_nir
@@ -59,17 +63,23 @@ def inspect(file: Path = typer.Argument(..., help="A .nir file.")) -> None:
 
     require_nir()
     graph = read_graph(file)
+    if as_json:
+        typer.echo(json.dumps(_graph_dict(graph, from_nir), indent=2))
+        return
+    from greenspike.report._tables import add_column, cell, new_table
+
     console = Console()
-    nodes = Table(title=f"NIR graph {file.name}")
-    for column in ("node", "type", "input", "output", "parameters"):
-        nodes.add_column(column)
+    nodes = new_table(f"NIR graph {file.name}", caption="All parameters: --json.")
+    for column in ("node", "type", "input", "output"):
+        add_column(nodes, column)
+    add_column(nodes, "parameters", long=True)
     for name, node, depth in _walk(graph):
         nodes.add_row(
-            "  " * depth + name,
+            cell("  " * depth + name),
             type(node).__name__,
             _type(node.input_type),
             _type(node.output_type),
-            _parameters(node),
+            cell(_parameters(node), long=True),
         )
     console.print(nodes)
     for name, node, _ in [("", graph, 0), *_walk(graph)]:
@@ -85,6 +95,33 @@ def inspect(file: Path = typer.Argument(..., help="A .nir file.")) -> None:
         console.print(f"greenspike cannot run it: {error}")
     else:
         console.print("greenspike can run it: greenspike.interop.from_nir(path)")
+
+
+def _graph_dict(graph, from_nir) -> dict:
+    """What `inspect` shows, JSON-ready: nodes (nested by path), edges, metadata, runnable."""
+    metadata = graph.metadata if isinstance(graph.metadata, dict) else {}
+    try:
+        from_nir(graph)
+        runnable, reason = True, None
+    except ValueError as error:
+        runnable, reason = False, str(error)
+    return {
+        "nodes": [
+            {
+                "name": name,
+                "depth": depth,
+                "type": type(node).__name__,
+                "input": _type(node.input_type),
+                "output": _type(node.output_type),
+                "parameters": _parameters(node),
+            }
+            for name, node, depth in _walk(graph)
+        ],
+        "edges": [list(edge) for edge in graph.edges],
+        "metadata": {k: _item(v) for k, v in metadata.items()},
+        "runnable": runnable,
+        "reason": reason,
+    }
 
 
 def _write_atomically(nir, output: Path, graph) -> None:

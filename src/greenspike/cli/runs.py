@@ -1,29 +1,46 @@
-"""`greenspike runs list|show|export|report`: browse, export and report the runs in the ledger."""
+"""`greenspike runs list|show|compare|delete|export|report`: browse and manage the run ledger."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from greenspike.cli._options import LEDGER_OPTION, key_values
+from greenspike.cli._options import JSON_OPTION, LEDGER_OPTION, Command, Group, key_values
 from greenspike.errors import InvalidInputError
 
 app = typer.Typer(
     name="runs",
-    help="Browse the run ledger: list, show, export, HTML report.",
+    cls=Group,
+    help="Browse the run ledger: list, show, compare, delete, export, HTML report.",
     no_args_is_help=True,
 )
 
-NAME_OPTION = typer.Option(None, "--name", help="Runs whose name contains this (any case).")
-TAG_OPTION = typer.Option(None, "--tag", help="Runs with this tag, KEY=VALUE (repeatable).")
+NAME_OPTION = typer.Option(
+    None,
+    "--name",
+    help="Runs whose name contains this (any case), or matches this glob: 'mlp-*relu'.",
+)
+TAG_OPTION = typer.Option(
+    None, "--tag", help="Runs with this tag: KEY=VALUE, or KEY alone for any value (repeatable)."
+)
 STATUS_OPTION = typer.Option(
     None, "--status", help="running, finished, failed, interrupted, or stale."
 )
 SINCE_OPTION = typer.Option(None, "--since", help="Runs started on or after: 2026-01-31[T12:00].")
 UNTIL_OPTION = typer.Option(None, "--until", help="Runs started before this date or time (UTC).")
+JOB_OPTION = typer.Option(
+    None, "--job", help="The runs of this distributed job (its ranks; see `runs list --jobs`)."
+)
+WHERE_OPTION = typer.Option(
+    None,
+    "--where",
+    help="A condition on a metric's last value: 'accuracy>=0.95' (<, <=, >, >=, =, !=; "
+    "repeatable, all must hold).",
+)
 
 
 def _ledger(url: str | None):
@@ -47,55 +64,219 @@ def _unix_s(text: str | None, option: str) -> float | None:
     return moment.timestamp()
 
 
-def _select(ledger, name, tags, status, since, until, limit=None):
+def _select(ledger, name, tags, status, since, until, where, job=None, limit=None):
+    from greenspike.ledger.filters import metric_condition
+
+    pairs = [tag for tag in tags or [] if "=" in tag]
+    keys = [tag.strip() for tag in tags or [] if "=" not in tag]
+    if any(not key for key in keys):
+        raise InvalidInputError("--tag takes KEY=VALUE or KEY, got an empty tag")
     return ledger.runs(
         name=name,
-        tags=key_values(tags or [], "--tag"),
+        tags=key_values(pairs, "--tag"),
+        tag_keys=keys,
         status=status,
         since_unix_s=_unix_s(since, "--since"),
         until_unix_s=_unix_s(until, "--until"),
+        where=[metric_condition(text) for text in where or []],
+        job_id=job,
         limit=limit,
     )
 
 
-@app.command("list")
+def _ids(ids) -> str:
+    return ", ".join(map(str, ids))
+
+
+def _print_json(data: object) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@app.command("list", cls=Command)
 def list_runs(
     name: str = NAME_OPTION,
     tags: list[str] = TAG_OPTION,
     status: str = STATUS_OPTION,
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
+    where: list[str] = WHERE_OPTION,
     limit: int = typer.Option(50, "--limit", help="At most this many runs, newest first."),
+    metric: str = typer.Option(
+        "accuracy", "--metric", help="The metric whose last value is shown (if any run has it)."
+    ),
+    wide: bool = typer.Option(
+        False,
+        "--wide",
+        "-w",
+        help="More columns: measured/estimated, CO2e, host, job, scope, tags.",
+    ),
+    job: str = JOB_OPTION,
+    jobs: bool = typer.Option(
+        False,
+        "--jobs",
+        help="List distributed jobs instead: one line per job, each sensor counted once "
+        "(with --since, --until, --limit).",
+    ),
+    as_json: bool = JSON_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """List runs, newest first: status, energy, CO2e, duration, provenance."""
-    from greenspike.report.terminal import runs_table
+    """List runs, newest first, one line each: id, name, status, start, time, energy, metric.
 
+    With --jobs, distributed jobs instead: ranks, nodes, time, energy and CO2e of each.
+    """
+    from greenspike.report.terminal import jobs_table, runs_table
+
+    if jobs:
+        run_filters = {
+            "--name": name,
+            "--tag": tags,
+            "--status": status,
+            "--where": where,
+            "--job": job,
+            "--wide": wide,
+        }
+        if given := [flag for flag, value in run_filters.items() if value]:
+            raise InvalidInputError(
+                f"--jobs lists jobs, not runs: leave out {', '.join(given)} (or use --job ID "
+                "to list the runs of one job)"
+            )
+        with _ledger(ledger) as store:
+            found = store.jobs(
+                since_unix_s=_unix_s(since, "--since"),
+                until_unix_s=_unix_s(until, "--until"),
+                limit=limit,
+            )
+        if as_json:
+            _print_json([one.to_dict() for one in found])
+        elif not found:
+            Console().print("No jobs match.")
+        else:
+            Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
+        return
     with _ledger(ledger) as store:
-        runs = _select(store, name, tags, status, since, until, limit)
+        runs = _select(store, name, tags, status, since, until, where, job, limit)
+    if as_json:
+        _print_json([run.to_dict() for run in runs])
+        return
     console = Console()
     if not runs:
         console.print("No runs match.")
         return
-    console.print(runs_table(runs, title=f"Runs in {store.where}"))
+    table = runs_table(runs, title=f"Runs in {store.where}", metric_name=metric, wide=wide)
+    if wide:  # every column whole, as wide as it takes (like `kubectl get -o wide`)
+        natural = console.measure(table, options=console.options.update(max_width=10_000))
+        console = Console(width=max(console.width, natural.maximum))
+    console.print(table)
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def show(
-    run_id: int = typer.Argument(..., help="The run's id (see `greenspike runs list`)."),
+    run_id: int = typer.Argument(None, help="The run's id (see `greenspike runs list`)."),
+    job: str = typer.Option(
+        None, "--job", help="Show this distributed job instead (see `runs list --jobs`)."
+    ),
+    as_json: bool = JSON_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """Everything kept about one run: components with provenance, windows, metrics, tags."""
-    from greenspike.report.terminal import run_details
+    """Everything kept about one run, or one job with each sensor counted once."""
+    from greenspike.report.terminal import job_details, run_details
 
+    if (run_id is None) == (job is None):
+        raise InvalidInputError("give a run id or --job ID (one of the two)")
     with _ledger(ledger) as store:
+        if job is not None:
+            found = store.job(job)
+            if as_json:
+                _print_json(found.to_dict())
+            else:
+                Console().print(job_details(found))
+            return
         run = store.run(run_id)
+    if as_json:
+        _print_json(run.to_dict())
+        return
     Console().print(run_details(run))
 
 
-@app.command("export")
+@app.command("compare", cls=Command, no_args_is_help=True)
+def compare(
+    run_ids: list[int] = typer.Argument(..., help="Two or more run ids."),
+    differences: bool = typer.Option(
+        False, "--differences", "-d", help="Only the rows whose values differ between the runs."
+    ),
+    as_json: bool = JSON_OPTION,
+    ledger: str = LEDGER_OPTION,
+) -> None:
+    """Runs side by side: energy, components, windows, metrics, tags and configuration."""
+    from greenspike.report.side_by_side import comparison_dict, runs_side_by_side
+
+    ids = list(dict.fromkeys(run_ids))
+    if len(ids) < 2:
+        raise InvalidInputError(f"give two or more different run ids to compare, got {run_ids}")
+    with _ledger(ledger) as store:
+        runs = [store.run(run_id) for run_id in ids]
+    if as_json:
+        _print_json(comparison_dict(runs))
+        return
+    Console().print(runs_side_by_side(runs, differences_only=differences))
+
+
+@app.command("delete", cls=Command, no_args_is_help=True)
+def delete(
+    run_ids: list[int] = typer.Argument(None, help="Ids of the runs to delete."),
+    name: str = NAME_OPTION,
+    tags: list[str] = TAG_OPTION,
+    status: str = STATUS_OPTION,
+    since: str = SINCE_OPTION,
+    until: str = UNTIL_OPTION,
+    where: list[str] = WHERE_OPTION,
+    job: str = JOB_OPTION,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Delete without asking."),
+    ledger: str = LEDGER_OPTION,
+) -> None:
+    """Delete runs, given by id or by the filters of `runs list`, after asking.
+
+    A run still going on (running, its process alive) is never deleted.
+    """
+    from greenspike.report.terminal import runs_table
+
+    filtered = any((name, tags, status, since, until, where, job))
+    if not run_ids and not filtered:
+        raise InvalidInputError("give the ids of the runs to delete, or filters (--tag ...)")
+    with _ledger(ledger) as store:
+        chosen = {run.id: run for run in (store.run(run_id) for run_id in run_ids or [])}
+        if filtered:
+            chosen.update(
+                (run.id, run)
+                for run in _select(store, name, tags, status, since, until, where, job)
+            )
+        if not chosen:
+            Console(stderr=True).print("No runs match: nothing deleted.")
+            return
+        live = [run.id for run in chosen.values() if run.status == "running" and not run.stale]
+        if live:
+            which = f"run {live[0]} is" if len(live) == 1 else f"runs {_ids(live)} are"
+            raise InvalidInputError(
+                f"{which} still going on: stop it first (a run whose process is gone shows as "
+                "stale, and can be deleted); nothing deleted"
+            )
+        runs = sorted(chosen.values(), key=lambda run: -run.id)
+        console = Console(stderr=True)
+        if not yes:
+            console.print(runs_table(runs, title="To delete"))
+            if not typer.confirm(f"Delete {len(runs)} run{'s' * (len(runs) > 1)}?", err=True):
+                console.print("Nothing deleted.")
+                raise typer.Exit(1)
+        for run in runs:
+            store.delete_run(run.id)
+    console.print(f"Deleted {len(runs)} run{'s' * (len(runs) > 1)}: {_ids(r.id for r in runs)}")
+
+
+@app.command("export", cls=Command)
 def export(
-    format: str = typer.Option("csv", "--format", "-f", help="csv (one row per run) or json."),
+    format: str = typer.Option(
+        "csv", "--format", "-f", help="csv (a row per run, metrics and config as columns) or json."
+    ),
     output: Path = typer.Option(
         None, "--output", "-o", help="File to write (default: standard output).", dir_okay=False
     ),
@@ -104,9 +285,11 @@ def export(
     status: str = STATUS_OPTION,
     since: str = SINCE_OPTION,
     until: str = UNTIL_OPTION,
+    where: list[str] = WHERE_OPTION,
+    job: str = JOB_OPTION,
     ledger: str = LEDGER_OPTION,
 ) -> None:
-    """Export runs as CSV (summary per run) or JSON (everything, full energy reports)."""
+    """Export runs: CSV for pandas (metrics, tags, config as columns) or JSON (everything)."""
     from greenspike._files import write_atomically
     from greenspike.report.export import runs_to_csv, runs_to_json
 
@@ -116,7 +299,7 @@ def export(
     if output is not None and not output.parent.is_dir():
         raise InvalidInputError(f"cannot write {output}: no directory {output.parent}")
     with _ledger(ledger) as store:
-        text = writers[format](_select(store, name, tags, status, since, until))
+        text = writers[format](_select(store, name, tags, status, since, until, where, job))
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -124,19 +307,24 @@ def export(
         Console(stderr=True).print(f"Written to {output}", style="dim")
 
 
-@app.command("report")
+@app.command("report", cls=Command)
 def report(
     run_ids: list[int] = typer.Argument(None, help="Ids of the runs to report on."),
     output: Path = typer.Option(
         Path("report.html"), "--output", "-o", help="The HTML file to write.", dir_okay=False
     ),
     tags: list[str] = typer.Option(
-        None, "--tag", help="Also report on every run with this tag, KEY=VALUE (repeatable)."
+        None,
+        "--tag",
+        help="Also report on every run with this tag, KEY=VALUE or KEY (repeatable).",
     ),
     metric: str = typer.Option(
         "accuracy", "--metric", help="The metric plotted against energy across the runs."
     ),
     title: str = typer.Option(None, "--title", help="Title of the report."),
+    jobs: list[str] = typer.Option(
+        None, "--job", help="Also report on this distributed job as a whole (repeatable)."
+    ),
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Write one self-contained HTML report of these runs (plots included, no network needed)."""
@@ -145,9 +333,13 @@ def report(
     with _ledger(ledger) as store:
         ids = list(run_ids or [])
         if tags:
-            tagged = store.runs(tags=key_values(tags, "--tag"))
+            tagged = _select(store, None, tags, None, None, None, None)
             ids += [run.id for run in reversed(tagged)]
-        if not ids:
-            raise InvalidInputError("no runs to report on: give run ids or --tag KEY=VALUE")
-        path = write_html_report(store, ids, output, title=title, metric=metric)
-    Console(stderr=True).print(f"Report of {len(dict.fromkeys(ids))} runs written to {path}")
+        if not ids and not jobs:
+            raise InvalidInputError(
+                "no runs to report on: give run ids, --tag KEY=VALUE or --job ID"
+            )
+        path = write_html_report(store, ids, output, title=title, metric=metric, job_ids=jobs or [])
+    count = len(dict.fromkeys(ids))
+    what = f"{count} runs" + (f" and {len(jobs)} jobs" if jobs else "")
+    Console(stderr=True).print(f"Report of {what} written to {path}")

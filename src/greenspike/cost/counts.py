@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from greenspike._summary import Column, Summary, TextTable
+from greenspike._units import si
 from greenspike.cost.pricing import EnergyEstimate, price
 from greenspike.cost.profiles import HardwareProfile
 
@@ -21,10 +23,18 @@ from greenspike.cost.profiles import HardwareProfile
 class Counts:
     """Per-inference operation and traffic counts (a layer's, or a model's total).
 
+    Neuron updates come in two definitions, kept apart: `neuron_updates` counts every neuron at
+    every time step, as a time-stepped chip updates it (greenspike's count, what profiles
+    price); `membrane_updates` is NeuroBench's "membrane updates": a neuron-step counts only
+    when the neuron's membrane potential changed (the first step counts every neuron).
+
     Memory traffic is in values moved: `weight_reads` (weights and biases read, once per time
-    step the layer runs), `state_accesses` (neuron state values read plus written, every neuron
-    every step), `activation_values` (non-binary inputs read and outputs written by each layer),
-    `spike_values` (binary ones: one bit each), and `spike_events` (spikes emitted).
+    step the layer runs: a dense weight fetch), `event_weight_reads` (the weights an
+    event-driven core reads: for every non-zero input, the fan-out weights it meets, zero
+    weights included; biases not), `state_accesses` (neuron state values read plus written,
+    every neuron every step), `activation_values` (non-binary inputs read and outputs written by
+    each layer), `spike_values` (spike values: one bit each, two for a signed spike in
+    {-1, 0, 1}), and `spike_events` (spikes emitted).
     """
 
     dense_macs: float = 0.0
@@ -37,6 +47,8 @@ class Counts:
     activation_values: float = 0.0
     spike_values: float = 0.0
     spike_events: float = 0.0
+    event_weight_reads: float = 0.0
+    membrane_updates: float = 0.0
 
     @property
     def dense_ops(self) -> float:
@@ -165,6 +177,51 @@ class CostReport:
         """
         return price(self.total, hardware)
 
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython and Jupyter
+        printer.text(str(self))
+
+    def summary(self) -> Summary:
+        """Per layer and in total: operations, neuron updates, memory moved, spike rate.
+
+        `str()` of it (and of the report) is plain text.
+        """
+        columns = (
+            Column("layer"),
+            Column("kind"),
+            Column("ops (effective)", "right"),
+            Column("neuron updates", "right"),
+            Column("memory (32-bit)", "right"),
+            Column("spike rate", "right"),
+        )
+
+        def row(name: str, kind: str, counts: Counts, rate: float | None) -> tuple[str, ...]:
+            return (
+                name,
+                kind,
+                _ops(counts),
+                f"{counts.neuron_updates:,.0f}",
+                si(counts.memory_bytes(32), "B", largest="M"),
+                "-" if rate is None else f"{rate:.1%}",
+            )
+
+        layers = [
+            row(n, layer.kind, layer.counts, layer.spike_rate) for n, layer in self.layers.items()
+        ]
+        table = TextTable.of(columns, layers, [row("total", "", self.total, self.spike_rate)])
+        lines = [
+            f"{self.samples:,} samples profiled, {self.steps} time step{'s' * (self.steps != 1)} "
+            f"per inference; parameters {si(self.parameter_bytes, 'B', largest='M')}",
+            "sparsity: activations "
+            + _share(self.activation_sparsity)
+            + ", connections "
+            + _share(self.connection_sparsity),
+            "energy per inference: report.energy(PROFILE), e.g. 'cmos45-fp32'",
+        ]
+        return Summary(f"Cost of one inference of {self.model}", (table, *lines))
+
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-serialisable values."""
         return {
@@ -179,3 +236,17 @@ class CostReport:
             "total": self.total.to_dict(),
             "layers": [layer.to_dict() for layer in self.layers.values()],
         }
+
+
+def _ops(counts: Counts) -> str:
+    """Effective MACs and ACs, e.g. "5,265 MAC + 5,757 AC"; "0" for none."""
+    parts = [
+        f"{value:,.0f} {unit}"
+        for value, unit in ((counts.effective_macs, "MAC"), (counts.effective_acs, "AC"))
+        if value
+    ]
+    return " + ".join(parts) or "0"
+
+
+def _share(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{fraction:.1%}"

@@ -1,11 +1,16 @@
 """Pricing counted operations on a hardware profile: joules per inference, by component.
 
-With figures in pJ, b = word_bits / 8 bytes per value, and the counts of `report.Counts`:
+With figures in pJ, the counts of `report.Counts`, and bytes per value from the profile's
+precision (b_w for weights, b_s for state, b_a for non-binary activations: a spikes-only chip's
+non-binary values are the currents it accumulates into its neurons, b_a = b_s):
 
     compute = MACs x mac_pj + ACs x ac_pj   (effective ops if the profile skips zeros, else dense)
     neurons = neuron_updates x neuron_update_pj
-    memory  = weight_reads x b x weight_read_pj_per_byte + state_accesses x b x state_pj_per_byte
-              + (activation_values x b + spike_values / 8) x activation_pj_per_byte
+    weights = weight_reads x b_w x weight_read_pj_per_byte         (weight_fetch "dense")
+              event_weight_reads x b_w x weight_read_pj_per_byte   (weight_fetch "event")
+              0                                                    (weight_fetch "resident")
+    memory  = weights + state_accesses x b_s x state_pj_per_byte
+              + (activation_values x b_a + spike_values / 8) x activation_pj_per_byte
               + spike_events x spike_event_pj
     energy_j = (compute + neurons + memory) x 1e-12
 
@@ -98,7 +103,16 @@ def price(counts: Counts, hardware: str | HardwareProfile | Mapping[str, Any]) -
             return 0.0
         return count * figure
 
-    word_bytes = profile.word_bits / 8
+    precision = profile.precision
+    weight_bytes, state_bytes = precision.weights.bytes, precision.state.bytes
+    activation_bytes = (
+        state_bytes if precision.activations.kind == "spike" else precision.activations.bytes
+    )
+    weight_reads = {
+        "dense": counts.weight_reads,
+        "event": counts.event_weight_reads,
+        "resident": 0.0,
+    }[profile.weight_fetch]
     macs = counts.effective_macs if profile.skips_zeros else counts.dense_macs
     acs = counts.effective_acs if profile.skips_zeros else counts.dense_acs
     compute = cost(macs, profile.mac_pj, "multiply-accumulates") + cost(
@@ -106,10 +120,10 @@ def price(counts: Counts, hardware: str | HardwareProfile | Mapping[str, Any]) -
     )
     neurons = cost(counts.neuron_updates, profile.neuron_update_pj, "neuron updates")
     memory = (
-        cost(counts.weight_reads * word_bytes, profile.weight_read_pj_per_byte, "weight bytes read")
-        + cost(counts.state_accesses * word_bytes, profile.state_pj_per_byte, "state bytes moved")
+        cost(weight_reads * weight_bytes, profile.weight_read_pj_per_byte, "weight bytes read")
+        + cost(counts.state_accesses * state_bytes, profile.state_pj_per_byte, "state bytes moved")
         + cost(
-            counts.activation_values * word_bytes + counts.spike_values / 8,
+            counts.activation_values * activation_bytes + counts.spike_values / 8,
             profile.activation_pj_per_byte,
             "activation bytes moved",
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from greenspike.energy.measurement import Component, MissingComponent
 from greenspike.energy.meters.auto import select_meters
@@ -25,6 +26,23 @@ class Diagnosis:
     unavailable: tuple[tuple[str, str], ...]
     power_w: dict[str, float]
     advice: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: components (with the power each draws now), missing ones, advice."""
+        return {
+            "components": [
+                {
+                    **asdict(c),
+                    "notes": list(c.notes),
+                    "label": c.label,
+                    "power_w": self.power_w.get(c.name),
+                }
+                for c in self.components
+            ],
+            "missing": [asdict(m) for m in self.missing],
+            "unavailable": [{"meter": meter, "reason": why} for meter, why in self.unavailable],
+            "advice": list(self.advice),
+        }
 
 
 def diagnose(cpu_tdp_w: float | None = None, probe_s: float = 0.5, **where) -> Diagnosis:

@@ -17,6 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from greenspike._summary import Column, Summary, TextTable
 from greenspike._units import number
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, carbon_intensity
 from greenspike.energy.equivalents import Equivalent, equivalents
@@ -87,6 +88,58 @@ class FootprintEstimate:
         """`co2e_kg` in tonnes; None without a carbon intensity."""
         return None if self.co2e_kg is None else self.co2e_kg / 1000
 
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython and Jupyter
+        printer.text(str(self))
+
+    def summary(self) -> Summary:
+        """What `greenspike estimate` prints: each figure with its source, the sums, equivalents.
+
+        `str()` of it (and of the estimate) is plain text; the command line draws the same
+        cells as tables.
+        """
+        figures = TextTable.of(
+            (Column("figure"), Column("value", "right"), Column("source", long=True)),
+            [(a.name, _value(a), a.source) for a in self.assumptions],
+        )
+        energy = f"{number(self.energy_kwh)} kWh"
+        if self.energy_kwh >= 1000:
+            energy += f" ({number(self.energy_mwh)} MWh)"
+        lines = [f"Energy: {energy}"]
+        if self.co2e_kg is None:
+            lines.append(f"CO2e: not estimated. {self.co2e_note}.")
+        else:
+            co2e = f"{number(self.co2e_kg)} kg"
+            if self.co2e_t is not None and self.co2e_kg >= 1000:
+                co2e += f" ({number(self.co2e_t)} t)"
+            lines.append(f"CO2e: {co2e}")
+        lines += [f"  {line}" for line in self.formula]
+        blocks: list[TextTable | str] = [figures, *lines]
+        if self.equivalents:
+            blocks.append(
+                TextTable.of(
+                    (
+                        Column("amount", "right"),
+                        Column("of", long=True),
+                        Column("kg CO2e each", "right"),
+                        Column("source (year)", long=True),
+                    ),
+                    [
+                        (
+                            number(e.amount),
+                            e.name,
+                            number(e.co2e_kg_per_unit),
+                            f"{e.citation} ({e.year})",
+                        )
+                        for e in self.equivalents
+                    ],
+                    title="The same CO2e as",
+                )
+            )
+        return Summary(f"Footprint estimate ({self.provenance}: {self.method})", tuple(blocks))
+
     def to_dict(self) -> dict:
         """Everything above as plain JSON-ready values, plus the derived totals."""
         return {
@@ -145,8 +198,9 @@ def estimate_footprint(
         cpu_cores: how many of its cores the whole run used (default: all cores of one chip).
         cpu_utilisation: how busy those cores were, in (0, 1]; default 1.0.
         memory_gb: DRAM of the whole run, charged at 0.3725 W/GB.
-        pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle") or None
-            for the industry average (1.56, assumed and said so).
+        pue: a number >= 1, a provider ("gcp", "aws", "azure", "ovhcloud", "oracle"; "unknown"
+            for the industry average, 1.56) or None: 1, no data-centre overhead, said so
+            (`power_usage_effectiveness`).
         country: where the electricity came from (see `carbon_intensity`); without it or
             `intensity_g_per_kwh`, no CO2e.
         intensity_g_per_kwh: the grid's carbon intensity, instead of `country`.
@@ -164,7 +218,7 @@ def estimate_footprint(
     """
     # First statement: locals() holds exactly the arguments, kept as the user gave them.
     inputs = {name: value for name, value in locals().items() if value is not None}
-    _checked_count("devices", devices)
+    _checked_count("`devices`", devices)
     duration_h, formula = _duration(hours, days)
     model = find_hardware(hardware) if hardware is not None else None
     device_w, device_term, method, assumptions = _device_power(model, devices, power_w, utilisation)
@@ -224,10 +278,10 @@ def _device_power(
     if power_w is not None:
         if utilisation is not None:
             raise InvalidInputError(
-                f"give the average power per device (power_w={power_w}) or a utilisation of "
-                f"the TDP (utilisation={utilisation}), not both"
+                f"give the average power per device (`power_w`, {power_w:g} W) or a "
+                f"utilisation of the TDP (`utilisation`, {utilisation:g}), not both"
             )
-        _checked_positive("average power per device (power_w)", power_w, " W")
+        _checked_positive("`power_w` (average power per device)", power_w, " W")
         label = "average power per device" + (f" ({model.model})" if model else "")
         return (
             float(power_w),
@@ -237,13 +291,13 @@ def _device_power(
         )
     if model is None:
         raise InvalidInputError(
-            "name the hardware (e.g. 'V100'; `greenspike estimate --list-hardware` lists them) "
-            "or give the average power per device (power_w)"
+            "name the hardware (e.g. 'V100'; greenspike estimate --list-hardware lists them) "
+            "or give the average power per device (`power_w`)"
         )
     if utilisation is None:
         used, source = 1.0, "assumed: full TDP for the whole run (no utilisation or power given)"
     else:
-        used, source = _checked_fraction("utilisation", utilisation), GIVEN
+        used, source = _checked_fraction("`utilisation`", utilisation), GIVEN
     return (
         used * model.tdp_w,
         f"{n} x {number(used)} x {number(model.tdp_w)} W",
@@ -262,25 +316,25 @@ def _cpu_power(
     if cpu is None:
         if cores is not None or utilisation is not None:
             raise InvalidInputError(
-                "cpu_cores and cpu_utilisation need the CPU model (cpu=..., or 'any' for a "
-                "generic 12 W core)"
+                "`cpu_cores` and `cpu_utilisation` need the CPU model (`cpu`: a model, or "
+                "'any' for a generic 12 W core)"
             )
         return 0.0, "", ()
     try:
         model = find_hardware(cpu, kind="cpu")
     except ValueError as error:
         raise InvalidInputError(
-            f"{error} For a CPU not listed, give cpu='any' (12 W per core)."
+            f"{error} For a CPU not listed, give 'any' as the CPU (`cpu`): 12 W per core."
         ) from None
     if cores is None:
         cores, cores_source = model.cores or 1, f"assumed: all cores of one {model.model}"
     else:
         cores_source = GIVEN
-        _checked_count("cpu_cores", cores)
+        _checked_count("`cpu_cores`", cores)
     if utilisation is None:
         used, used_source = 1.0, "assumed: cores fully busy (no CPU utilisation given)"
     else:
-        used, used_source = _checked_fraction("cpu_utilisation", utilisation), GIVEN
+        used, used_source = _checked_fraction("`cpu_utilisation`", utilisation), GIVEN
     per_core = model.tdp_per_core_w
     term = f"{number(cores)} cores x {number(per_core)} W x {number(used)}"
     return (
@@ -297,7 +351,7 @@ def _cpu_power(
 def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption, ...]]:
     if memory_gb is None:
         return 0.0, "", ()
-    _checked_positive("memory_gb", memory_gb, " GB")
+    _checked_positive("`memory_gb`", memory_gb, " GB")
     return (
         memory_gb * MEMORY_POWER_W_PER_GB,
         f"{number(memory_gb)} GB x {MEMORY_POWER_W_PER_GB} W/GB",
@@ -311,15 +365,16 @@ def _memory_power(memory_gb: float | None) -> tuple[float, str, tuple[Assumption
 def _duration(hours: float | None, days: float | None) -> tuple[float, tuple[str, ...]]:
     """Hours of the run, and the conversion line for the formula when given in days."""
     if (hours is None) == (days is None):
+        given = "both" if hours is not None else "neither"
         raise InvalidInputError(
-            f"give the duration as hours or as days, exactly one (hours={hours}, days={days})"
+            f"give the duration in `hours` or in `days`, exactly one (got {given})"
         )
     if days is not None:
-        _checked_positive("days", days, "")
+        _checked_positive("`days`", days, "")
         hours = days * 24
         return hours, (f"t = {number(days)} d x 24 h/d = {number(hours)} h",)
     assert hours is not None
-    return _checked_positive("hours", hours, ""), ()
+    return _checked_positive("`hours`", hours, ""), ()
 
 
 def _checked_positive(name: str, value: float, unit: str) -> float:
@@ -344,6 +399,13 @@ def _checked_count(name: str, value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInputError(f"{name} must be a whole number >= 1, got {value!r}")
     return value
+
+
+def _value(assumption: Assumption) -> str:
+    """An assumption's value with its unit; a fraction as a percentage."""
+    if assumption.unit == "fraction":
+        return f"{number(assumption.value * 100)} %"
+    return f"{number(assumption.value)} {assumption.unit}".strip()
 
 
 def _hardware_dict(hardware: Hardware) -> dict:

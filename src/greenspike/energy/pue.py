@@ -3,9 +3,12 @@
     facility_energy = pue * it_energy,   pue >= 1
 
 A PUE is given as a number, as a provider whose published average is bundled ("gcp", "aws",
-"azure", "ovhcloud", "oracle"), or not at all: then the industry-wide average of the Uptime
-Institute's 2024 survey applies, labelled as the assumption it is. The table
-(`data/pue.csv`) is Green Algorithms' `defaults_PUE.csv` (2025-02, CC BY 4.0).
+"azure", "ovhcloud", "oracle"; "unknown" is the industry-wide average of the Uptime Institute's
+2024 survey, 1.56), or not at all: then it is 1, no data-centre overhead, and the source says
+so. greenspike does not guess where a computer ran, as it does not guess its country: a
+measured figure is never inflated by an assumed overhead (`greenspike track` on a laptop has no
+data centre), and every command and function has this one default. The table (`data/pue.csv`)
+is Green Algorithms' `defaults_PUE.csv` (2025-02, CC BY 4.0).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from importlib.resources import files
 
 from greenspike.errors import InvalidInputError
 
-DEFAULT_PROVIDER = "unknown"
+INDUSTRY_AVERAGE = "unknown"  # Green Algorithms' name for the industry-wide average
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,22 @@ def known_pues() -> dict[str, Pue]:
 
 
 def power_usage_effectiveness(pue: float | str | None = None) -> Pue:
-    """The PUE to apply: a given number (>= 1), a provider's published average, or the default.
+    """The PUE to apply: a given number (>= 1), a provider's published average, or 1.
+
+    Args:
+        pue: a number >= 1, a provider name, or None: 1 (no data-centre overhead counted),
+            labelled as not given.
 
     Raises:
         InvalidInputError: `pue` is a number below 1 or not finite (or a bool), or an unknown
             provider name (the message lists the known ones).
     """
     if pue is None:
-        default = known_pues()[DEFAULT_PROVIDER]
+        average = known_pues()[INDUSTRY_AVERAGE]
         return Pue(
-            default.value,
-            f"assumed: industry average, no PUE given; {default.source}",
-            DEFAULT_PROVIDER,
+            1.0,
+            "not given: 1, no data-centre overhead counted (give the PUE where the computer "
+            f"ran; the industry average is {average.value:g}, {average.source})",
         )
     if isinstance(pue, str):
         found = known_pues().get(pue.strip().casefold())

@@ -2,7 +2,7 @@
 
 The tracker (`greenspike.energy.tracker.Tracker`) calls, in this order:
 
-    run_id = sink.begin(report, ...)   once, at start (report status "running")
+    run_id = sink.begin(report, ...)   once, as the run starts (report status "running")
     sink.update(report)                after readings of the sampling thread (running reports)
     sink.log_metrics(metrics)          whenever the caller logs metrics, also after finish()
     sink.set_tags(tags)                whenever the caller adds tags, also after finish()
@@ -10,8 +10,10 @@ The tracker (`greenspike.energy.tracker.Tracker`) calls, in this order:
 
 Contract for implementations:
 
-- Thread safety: `update()` is called from the tracker's sampling thread while the other methods
-  run in the caller's thread; a sink must accept that.
+- Thread safety: `begin()` and `update()` are called from the tracker's sampling thread, so that
+  a slow sink (a ledger to open, a database driver to import, a locked file) never delays the
+  tracked code; the other methods run in the caller's thread, always after `begin()` has
+  returned (they wait for it). A sink must accept being called from two threads.
 - Errors: whatever a method raises is logged and noted in the run's report, never raised into
   the tracked code; a sink whose `begin()` raised receives no further call.
 - Frequency: `update()` may come several times a second; a sink stores what it needs (the run
@@ -34,8 +36,10 @@ from greenspike.energy.metric import Metric
 class RunSink(Protocol):
     """Receives one tracked run at a time (see the module's contract)."""
 
-    #: Where runs go, for messages: e.g. "the ledger".
-    where: str
+    @property
+    def where(self) -> str:
+        """Where runs go, for messages: e.g. "the ledger sqlite:///..."."""
+        ...
 
     def begin(
         self,

@@ -8,7 +8,9 @@
 
 A background thread reads every meter every `interval_s` (more often if a RAPL counter could
 otherwise wrap twice between reads) and hands the running report, status "running", to
-`on_update`, so that a caller can persist it while the run goes on. A window reads the meters
+`on_update` and the sink, so that a caller can persist it while the run goes on; when building
+and handing it on takes more than PUBLISH_SHARE of the time (a run with thousands of windows, a
+slow sink), it does so less often, while the readings go on. A window reads the meters
 when it opens and when it closes and reports the difference: two reads per window, nestable at
 will, and a window never holds more energy than the window around it.
 
@@ -22,30 +24,58 @@ tracker still running when the interpreter exits is stopped as "interrupted".
 GPU work is asynchronous: a window edge first waits for the work queued so far (`sync`), so that
 its energy lands in the window that queued it (Zeus's `sync_execution`).
 
+Whose energy: `scope="machine"` (everything the sensors see) or "process" (the tracked process
+and its children; greenspike.energy.scope); the report carries the other scope's total too. In
+a distributed job (torchrun, Slurm, torch.distributed; greenspike.energy.placement) each rank
+measures its own GPUs and one process per node the node's CPU and memory
+(greenspike.energy.duties), so that the job counts every sensor once.
+
+Epochs: `tracker.epoch(i)` (or a window named "epoch-<i>") marks an epoch; with `total_epochs`
+the tracker forecasts the whole run at the end of each epoch once two are done
+(greenspike.energy.forecast), and with `energy_budget_kwh` the epoch window raises
+`EnergyBudgetExceeded` at its end when the forecast's low end (or the energy so far) is above
+the budget, so that the loop stops between epochs and the run ends "interrupted" with the reason.
+
 The tracker hands its run to a `RunSink` (`greenspike.energy.sink`) and never knows where it
-goes: `sink.begin()` at start, `update()` with the running report from the sampling thread,
-`log_metrics()` / `set_tags()` as they come, `finish()` with the final report.
+goes: `sink.begin()` as the run starts, from a thread of its own so that a slow or locked sink
+(opening a ledger, importing its database driver) never delays the tracked code nor the
+readings; then `update()` with the running report from the sampling thread, `log_metrics()` /
+`set_tags()` as they come, `finish()` with the final report (those three wait for `begin()` to
+have returned).
 `greenspike.EnergyTracker` (greenspike.tracking) is this tracker with the run ledger as its sink.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import math
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ContextDecorator
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
 
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
+from greenspike.energy.duties import GpuChoice, NodeClaims, assign_duties, checked_gpus
+from greenspike.energy.forecast import (
+    CONFIDENCE,
+    MIN_EPOCHS,
+    EpochSpan,
+    Forecast,
+    check_total_epochs,
+    forecast_run,
+)
 from greenspike.energy.measurement import (
+    J_PER_KWH,
     Component,
     ComponentEnergy,
+    Components,
     EnergyReport,
     Status,
     WindowReport,
@@ -53,15 +83,25 @@ from greenspike.energy.measurement import (
 from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import check_tdp_w
+from greenspike.energy.meters.process import ProcessTree
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.placement import Placement, check_job_id, detect_placement
 from greenspike.energy.pue import power_usage_effectiveness
+from greenspike.energy.scope import Scope, checked_scope
 from greenspike.energy.sink import RunSink
-from greenspike.errors import InvalidInputError
+from greenspike.errors import EnergyBudgetExceeded, InvalidInputError
 
 OnUpdate = Callable[[EnergyReport], None]
 Sync = Callable[[], None]
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
+# The largest share of the time the sampling thread spends building and handing on running
+# reports (CPU time): beyond it, running reports are published less often than every reading.
+PUBLISH_SHARE = 0.005
+# A window with such a name is an epoch: "epoch-3", "epoch 3", "Epoch_3", "epoch3".
+EPOCH_NAME = re.compile(r"^epoch[-_ ]?(\d+)$", re.IGNORECASE)
 
 _log = logging.getLogger(__name__)
 
@@ -70,7 +110,7 @@ def status_of(error: BaseException | None) -> Status:
     """The status a run or window ends with when `error` (None: no error) stops it."""
     if error is None:
         return "finished"
-    if isinstance(error, (KeyboardInterrupt, Terminated)):
+    if isinstance(error, (KeyboardInterrupt, Terminated, EnergyBudgetExceeded)):
         return "interrupted"
     if isinstance(error, SystemExit) and error.code in (0, None):
         return "finished"
@@ -136,16 +176,42 @@ class Window(ContextDecorator):
 
     def __exit__(self, kind, error, traceback) -> Literal[False]:
         self.stop(status_of(error))
+        reason = self.tracker.over_budget
+        if error is None and reason is not None and EPOCH_NAME.match(self.name):
+            raise EnergyBudgetExceeded(reason)
         return False
 
     def _recreate_cm(self) -> Window:
         return Window(self.tracker, self.name)  # each decorated call is a window of its own
 
 
+class TrackedFunction(Protocol, Generic[P, R]):
+    """A function decorated with a tracker (`@gs.track("fit")`): each call is one run.
+
+    Attributes:
+        tracker: the tracker; its `run_id` and `report` are those of the latest call.
+        last_report: the report of the latest call (also when it raised), None before any.
+    """
+
+    tracker: Tracker
+    last_report: EnergyReport | None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function as one run of `tracker`."""
+        ...
+
+
 class Tracker(ContextDecorator):
     """Measures the energy of the code between `start()` and `stop()`.
 
-    Usable as a context manager (`with tracker:`) and as a decorator (each call is one run).
+    Usable as a context manager (`with tracker:`) and as a decorator: each call of the function
+    is one run, and the function gets `last_report` and `tracker` (`TrackedFunction`):
+
+        @gs.track("fit")
+        def fit(model): ...
+
+        fit(model)
+        fit.last_report.energy_j, fit.tracker.run_id
 
     Args:
         meters: "auto" (the best meter per component, see `select_meters`) or Meter objects,
@@ -153,7 +219,8 @@ class Tracker(ContextDecorator):
         interval_s: seconds between two readings of the meters by the sampling thread.
         country: where the electricity comes from, for the carbon intensity (ISO 3166 code).
         pue: power usage effectiveness of the data centre (>= 1, or a provider such as "gcp"),
-            applied to CO2e; 1 (no overhead) by default, right for a machine measured on its own.
+            applied to CO2e; None: 1 (no overhead), right for a machine measured on its own
+            (`power_usage_effectiveness`).
         intensity_g_per_kwh: the carbon intensity itself, instead of `country` (at most one of
             the two; with neither, the report has no CO2e and says why).
         name: the run's name.
@@ -169,9 +236,23 @@ class Tracker(ContextDecorator):
         sync: called before the meters are read at every window edge, start and stop, to wait
             for queued GPU work: "auto" (synchronise CUDA when torch has initialised it, without
             importing torch otherwise), a function of your own, or None.
+        scope: "machine" (everything the sensors see, the default) or "process" (this process
+            and its children; see greenspike.energy.scope).
+        count_self: in process scope, whether this process's own CPU time and memory count
+            beside its children's; `greenspike track` sets False, so that the command it starts
+            is charged, not greenspike.
+        job_id: the id shared by the ranks of a distributed job (default: from the launcher;
+            see greenspike.energy.placement).
+        placement: this process's place in its job, instead of detecting it at `start()`.
+        gpus: the GPUs measured with meters="auto": "auto" (a rank's own GPU in a distributed
+            job, else every visible GPU), "all" (every visible GPU) or CUDA device numbers.
+        total_epochs: the epochs the run will have, for `forecast()`.
+        energy_budget_kwh: stop the run at the end of an epoch when the forecast exceeds this
+            with high confidence (see the module).
 
     Raises:
-        InvalidInputError: a bad interval, meters, PUE, country, intensity, TDP, tag or metadata.
+        InvalidInputError: a bad interval, meters, PUE, country, intensity, TDP, tag, metadata,
+            scope, job id, GPUs, total epochs or budget.
     """
 
     def __init__(
@@ -179,7 +260,7 @@ class Tracker(ContextDecorator):
         meters: Literal["auto"] | Sequence[Meter] = "auto",
         interval_s: float = 1.0,
         country: str | None = None,
-        pue: float | str = 1.0,
+        pue: float | str | None = None,
         intensity_g_per_kwh: float | None = None,
         name: str | None = None,
         *,
@@ -190,13 +271,20 @@ class Tracker(ContextDecorator):
         metadata: Mapping[str, Any] | None = None,
         command: str | None = None,
         sync: Sync | Literal["auto"] | None = "auto",
+        scope: Scope = "machine",
+        count_self: bool = True,
+        job_id: str | None = None,
+        placement: Placement | None = None,
+        gpus: GpuChoice = "auto",
+        total_epochs: int | None = None,
+        energy_budget_kwh: float | None = None,
     ):
         if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
             raise InvalidInputError(
-                f"interval must be a finite number of seconds, got {interval_s!r}"
+                f"`interval_s` must be a finite number of seconds, got {interval_s!r}"
             )
         if interval_s <= 0:
-            raise InvalidInputError(f"interval must be > 0 s, got {interval_s:g} s")
+            raise InvalidInputError(f"`interval_s` must be > 0 s, got {interval_s:g} s")
         check_tdp_w(cpu_tdp_w)
         if isinstance(meters, str) and meters != "auto":
             raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
@@ -215,8 +303,25 @@ class Tracker(ContextDecorator):
         self.metadata = dict(metadata or {})
         self.command = command
         self.sync: Sync | None = cuda_sync if sync == "auto" else sync
-        #: The id the sink gave this run at `start()`; None when it is not kept.
-        self.run_id: int | None = None
+        self.scope = checked_scope(scope)
+        self.count_self = bool(count_self)
+        check_job_id(job_id)
+        self.job_id = job_id
+        self.gpus = checked_gpus(gpus)
+        check_total_epochs(total_epochs)
+        self.total_epochs = total_epochs
+        check_budget_kwh(energy_budget_kwh)
+        self.energy_budget_kwh = energy_budget_kwh
+        #: Where this process sits in its job: given, or detected at `start()`.
+        self.placement = placement
+        self._given_placement = placement
+        #: Why the run is over its energy budget (see the module), or None.
+        self.over_budget: str | None = None
+        #: The latest forecast of the whole run, made at the end of an epoch or by `forecast()`.
+        self.latest_forecast: Forecast | None = None
+        self._run_id: int | None = None
+        self._begun = threading.Event()  # the sink has answered begin() (or there is none)
+        self._begun.set()
         #: Metrics logged with `log_metrics()`, in order.
         self.metrics: list[Metric] = []
         #: The final report, once `stop()` has run.
@@ -230,6 +335,8 @@ class Tracker(ContextDecorator):
         self._open = threading.local()
         self._latest_s = self._start_s = self._start_unix_s = 0.0
         self._latest_j: dict[str, float] = {}
+        self._latest_other: dict[str, float] = {}
+        self._claims: NodeClaims | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._owns_sigterm = False
@@ -247,8 +354,21 @@ class Tracker(ContextDecorator):
             raise RuntimeError("the tracker is already running; stop() it first")
         self.report = None
         self._notes, self._roots = [], []
+        self.over_budget, self.latest_forecast = None, None
+        self.placement = self._given_placement or detect_placement(self.job_id)
         if self.meters == "auto":
-            selection = select_meters(self.cpu_tdp_w)
+            duties = assign_duties(self.placement, self.scope, self.gpus)
+            self._claims = duties.claims
+            try:
+                selection = select_meters(
+                    self.cpu_tdp_w,
+                    scope=self.scope,
+                    duties=duties,
+                    tree=ProcessTree(include_root=self.count_self),
+                )
+            except BaseException:
+                self._release_claims()
+                raise
             self._active, self._notes = selection.meters, list(selection.notes)
         else:
             self._active = tuple(self.meters)
@@ -261,11 +381,14 @@ class Tracker(ContextDecorator):
             self._notes.append(f"meters read every {poll_s:.3g} s so that no counter wraps twice")
         self._synchronise()
         self._start_unix_s, self._start_s = time.time(), time.monotonic()
-        self._latest_j = {}
+        self._latest_j, self._latest_other = {}, {}
         self._latest_s, self._latest_j = self._read()
-        self.metrics, self.run_id, self._kept = [], None, False
+        self.metrics, self._run_id, self._kept = [], None, False
         if self.sink is not None:
-            self._begin_sink(self.sink)
+            self._begun.clear()
+            threading.Thread(
+                target=self._begin_sink, args=(self.sink,), name="greenspike-sink", daemon=True
+            ).start()
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._sample_every, args=(poll_s,), name="greenspike-energy", daemon=True
@@ -310,12 +433,23 @@ class Tracker(ContextDecorator):
             self.report = self._build(status)
             for meter in self._active:
                 meter.close()
+            self._release_claims()
         if self._owns_sigterm:
             give_back_sigterm()
             self._owns_sigterm = False
         atexit.unregister(self._stop_at_exit)
         self._publish(self.report)
         return self.report
+
+    @property
+    def run_id(self) -> int | None:
+        """The id the sink gave this run; None when it is not kept (no sink, or it failed).
+
+        The sink takes the run in the background as the run starts; asking for the id waits
+        until it has.
+        """
+        self._begun.wait()
+        return self._run_id
 
     def snapshot(self) -> EnergyReport:
         """The report so far (status "running"), from a reading taken now.
@@ -371,8 +505,69 @@ class Tracker(ContextDecorator):
         """A named window, nested in the window open in this thread, if any."""
         return Window(self, name)
 
+    def epoch(self, index: int | None = None) -> Window:
+        """The window of epoch `index` (default: the next one), named "epoch-<index>".
+
+        At its end the tracker forecasts the run (with `total_epochs`) and checks the budget;
+        used as a context manager, it raises `EnergyBudgetExceeded` there when the run is over
+        its budget.
+
+        Raises:
+            InvalidInputError: `index` is not an integer >= 0.
+        """
+        if index is None:
+            index = len(self._epoch_nodes(finished_only=False))
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise InvalidInputError(f"an epoch index is an integer >= 0, got {index!r}")
+        return Window(self, f"epoch-{index}")
+
+    @property
+    def epochs_done(self) -> int:
+        """How many epoch windows have finished."""
+        return len(self._epoch_nodes())
+
+    def forecast(self, total_epochs: int | None = None, confidence: float = CONFIDENCE) -> Forecast:
+        """The whole run's energy, CO2e and duration, with intervals, from the epochs done.
+
+        See greenspike.energy.forecast; the forecast is kept as `latest_forecast` and in the
+        run's report.
+
+        Args:
+            total_epochs: the epochs the run will have (default: the tracker's `total_epochs`).
+            confidence: the intervals' two-sided coverage.
+
+        Raises:
+            RuntimeError: the tracker is not running.
+            InvalidInputError: no total_epochs, fewer than 2 finished epochs, more epochs done
+                than total_epochs, or a bad confidence.
+        """
+        if not self._running:
+            raise RuntimeError("the tracker is not running")
+        total = total_epochs if total_epochs is not None else self.total_epochs
+        if total is None:
+            raise InvalidInputError("forecast() needs `total_epochs` (here or on the tracker)")
+        self._synchronise()
+        with self._lock:
+            self._latest_s, self._latest_j = self._read()
+            return self._forecast(total, confidence)
+
     def __enter__(self) -> Tracker:
         return self.start()
+
+    def __call__(self, func: Callable[P, R]) -> TrackedFunction[P, R]:  # type: ignore[override]
+        """Decorate `func`: each call is one run; see `TrackedFunction`."""
+
+        @functools.wraps(func)
+        def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                with self:
+                    return func(*args, **kwargs)
+            finally:
+                tracked.last_report = self.report  # type: ignore[attr-defined]
+
+        tracked.tracker = self  # type: ignore[attr-defined]
+        tracked.last_report = None  # type: ignore[attr-defined]
+        return cast(TrackedFunction[P, R], tracked)
 
     def __exit__(self, kind, error, traceback) -> Literal[False]:
         status = status_of(error)
@@ -402,7 +597,75 @@ class Tracker(ContextDecorator):
             if node.end_s is None:  # else the run stopped first and closed it
                 self._latest_s, self._latest_j = self._read()
                 node.close(self._latest_s, self._latest_j, status)
+                if status == "finished" and EPOCH_NAME.match(node.name):
+                    self._after_epoch()
             return self._window_report(node, self._provenance())
+
+    def _after_epoch(self) -> None:
+        """Forecast the run (with total_epochs) and check the budget, at the end of an epoch."""
+        done = self.epochs_done
+        forecast = None
+        if self.total_epochs is not None and MIN_EPOCHS <= done <= self.total_epochs:
+            forecast = self._forecast(self.total_epochs, CONFIDENCE)
+        budget_kwh = self.energy_budget_kwh
+        if budget_kwh is None or self.over_budget is not None:
+            return
+        so_far_kwh = self._total(self._latest_j) / J_PER_KWH
+        if so_far_kwh > budget_kwh:
+            self.over_budget = (
+                f"stopped by its energy budget after {done} epochs: {so_far_kwh:.4g} kWh "
+                f"used, over the budget of {budget_kwh:g} kWh"
+            )
+        elif forecast is not None and forecast.energy_low_j / J_PER_KWH > budget_kwh:
+            self.over_budget = (
+                f"stopped by its energy budget after {done} epochs: the {forecast.summary()} "
+                f"is over the budget of {budget_kwh:g} kWh even at its low end"
+            )
+        if self.over_budget is not None:
+            self._notes.append(self.over_budget)
+
+    def _forecast(self, total_epochs: int, confidence: float) -> Forecast:
+        """The forecast from the epochs done, as of the latest reading (hold the lock)."""
+        spans = [
+            EpochSpan(
+                node.start_s - self._start_s,
+                (node.end_s or self._latest_s) - self._start_s,
+                self._total(node.start_j),
+                self._total(node.end_j or self._latest_j),
+            )
+            for node in self._epoch_nodes()
+        ]
+        intensity = self.carbon_intensity
+        self.latest_forecast = forecast_run(
+            spans,
+            total_epochs,
+            self._total(self._latest_j),
+            self._latest_s - self._start_s,
+            confidence=confidence,
+            pue=self.pue,
+            intensity_g_per_kwh=None if intensity is None else intensity.intensity_g_per_kwh,
+        )
+        return self.latest_forecast
+
+    def _epoch_nodes(self, finished_only: bool = True) -> list[_Node]:
+        """The epoch windows, outermost only, in the order they started."""
+        found: list[_Node] = []
+
+        def walk(nodes: list[_Node]) -> None:
+            for node in nodes:
+                if EPOCH_NAME.match(node.name):
+                    if not finished_only or node.status == "finished":
+                        found.append(node)
+                else:
+                    walk(node.children)
+
+        with self._lock:
+            walk(self._roots)
+        return sorted(found, key=lambda node: node.start_s)
+
+    def _total(self, energies: dict[str, float]) -> float:
+        """Joules of every reported component in `energies` (a reading since the start)."""
+        return math.fsum(energies.get(name, 0.0) for name in self._provenance())
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -421,6 +684,7 @@ class Tracker(ContextDecorator):
         if doubled:
             for meter in self._active:
                 meter.close()
+            self._release_claims()
             raise InvalidInputError(
                 f"several meters report {', '.join(doubled)}: that would count twice"
             )
@@ -432,28 +696,38 @@ class Tracker(ContextDecorator):
             for meter in self._active:
                 try:
                     energies.update(meter.read())
+                    self._latest_other.update(meter.other_scope())
                 except Exception as error:  # a meter must not end the run
                     self._note_once(f"meter {meter.name} failed to read: {error!r}")
             return time.monotonic(), energies
 
     def _sample_every(self, poll_s: float) -> None:
+        next_publish_s = 0.0
         while not self._stopping.wait(poll_s):
             try:
+                started_cpu_s = time.thread_time()
                 with self._lock:
                     if not self._running:
                         return
                     self._latest_s, self._latest_j = self._read()
                     publish = self.on_update is not None or self._kept
-                    report = self._build("running") if publish else None
+                    due = publish and self._latest_s >= next_publish_s
+                    report = self._build("running") if due else None
+                    read_cpu_s = time.thread_time() - started_cpu_s
             except Exception as error:  # keep reading: a counter must not wrap unseen
                 self._note_once(f"sampling failed: {error!r}")
                 continue
             if report is not None:
                 self._publish(report)
+                # building and handing on the report (a report with thousands of windows, a
+                # slow sink) takes at most PUBLISH_SHARE of the time: the readings go on
+                spent_s = time.thread_time() - started_cpu_s - read_cpu_s
+                next_publish_s = self._latest_s + spent_s / PUBLISH_SHARE
 
     def _begin_sink(self, sink: RunSink) -> None:
+        """Hand the run to the sink (in a thread of its own, as the run starts)."""
         try:
-            self.run_id = sink.begin(
+            self._run_id = sink.begin(
                 self._build("running"),
                 interval_s=self.interval_s,
                 command=self.command,
@@ -461,11 +735,15 @@ class Tracker(ContextDecorator):
                 metadata=self.metadata,
             )
             self._kept = True
+            _log.info("greenspike: run %s (%s) is kept in %s", self._run_id, self.name, sink.where)
         except Exception as error:  # keeping the record must not stop the measurement
             _log.warning("greenspike: the run is not kept: %s", error)
             self._note_once(f"not kept in {sink.where}: {error}")
+        finally:
+            self._begun.set()
 
     def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
+        self._begun.wait()  # after begin(), whichever thread calls
         if not self._kept or self.sink is None:
             return
         try:
@@ -476,7 +754,8 @@ class Tracker(ContextDecorator):
 
     def _publish(self, report: EnergyReport) -> None:
         if report.status == "running":
-            self._to_sink(lambda sink: sink.update(report), "store the report")
+            if self._begun.is_set():  # the readings never wait for the sink
+                self._to_sink(lambda sink: sink.update(report), "store the report")
         else:
             self._to_sink(lambda sink: sink.finish(report), "store the final report")
         if self.on_update is None:
@@ -486,6 +765,11 @@ class Tracker(ContextDecorator):
         except Exception as error:  # the caller's persistence must not end the measurement
             _log.warning("greenspike: on_update failed: %r", error)
             self._note_once(f"on_update failed: {error!r}")
+
+    def _release_claims(self) -> None:
+        if self._claims is not None:
+            self._claims.release()
+            self._claims = None
 
     def _note_once(self, note: str) -> None:
         if note not in self._notes:
@@ -511,7 +795,20 @@ class Tracker(ContextDecorator):
                 carbon_intensity=self.carbon_intensity,
                 windows=tuple(self._window_report(n, provenance) for n in self._roots),
                 notes=tuple(self._notes),
+                scope=self.scope,
+                other_scope_energy_j=self._other_scope_j(),
+                placement=self.placement,
+                forecast=self.latest_forecast,
             )
+
+    def _other_scope_j(self) -> float | None:
+        """The run's joules as the other scope counts them; None if no meter has scopes."""
+        if not self._latest_other:
+            return None
+        return math.fsum(
+            self._latest_other.get(name, self._latest_j.get(name, 0.0))
+            for name in self._provenance()
+        )
 
     def _window_report(self, node: _Node, provenance: dict[str, Component]) -> WindowReport:
         end_s = self._latest_s if node.end_s is None else node.end_s
@@ -528,6 +825,25 @@ class Tracker(ContextDecorator):
 
     def _stop_at_exit(self) -> None:
         self.stop("interrupted", "the interpreter exited before stop()")
+
+
+def check_budget_kwh(budget_kwh: float | None) -> None:
+    """Check that `budget_kwh` is None or a finite number of kWh > 0.
+
+    Raises:
+        InvalidInputError: it is not.
+    """
+    if budget_kwh is None:
+        return
+    if (
+        isinstance(budget_kwh, bool)
+        or not isinstance(budget_kwh, (int, float))
+        or not math.isfinite(budget_kwh)
+        or budget_kwh <= 0
+    ):
+        raise InvalidInputError(
+            f"`energy_budget_kwh` must be a finite number of kWh > 0, got {budget_kwh!r}"
+        )
 
 
 def cuda_sync() -> None:
@@ -548,8 +864,15 @@ def _ending(error: BaseException | None) -> str:
 
 def _energies(
     provenance: dict[str, Component], end_j: dict[str, float], start_j: dict[str, float]
-) -> tuple[ComponentEnergy, ...]:
-    return tuple(
-        ComponentEnergy(**asdict(component), energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0))
-        for name, component in provenance.items()
+) -> Components:
+    return Components(
+        ComponentEnergy(
+            c.name,
+            c.provenance,
+            c.method,
+            c.source,
+            c.notes,
+            energy_j=end_j.get(name, 0.0) - start_j.get(name, 0.0),
+        )
+        for name, c in provenance.items()
     )

@@ -8,20 +8,43 @@ metadata and metrics.
         print(run.id, run.name, run.energy_j, run.last_metric("accuracy"))
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from greenspike.errors import LedgerVersionError
+from greenspike.ledger.jobs import JobComponent, JobRecord, NodeEnergy
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
-from greenspike.ledger.migrations import SCHEMA_VERSION
 from greenspike.ledger.records import RunRecord, Sample
-from greenspike.ledger.store import Ledger, shared_ledger
+
+if TYPE_CHECKING:
+    from greenspike.ledger.migrations import SCHEMA_VERSION
+    from greenspike.ledger.store import Ledger, shared_ledger
+
+# Imported on first use, with SQLAlchemy, rather than with the package: a tracker hands its run
+# to the ledger's sink at once, and the sink opens the ledger in the background.
+_LAZY = {"SCHEMA_VERSION": "migrations", "Ledger": "store", "shared_ledger": "store"}
 
 __all__ = [
     "ENV_VAR",
     "SCHEMA_VERSION",
+    "JobComponent",
+    "JobRecord",
     "Ledger",
     "LedgerVersionError",
+    "NodeEnergy",
     "RunRecord",
     "Sample",
     "default_ledger_path",
     "ledger_url",
     "shared_ledger",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names that need SQLAlchemy, imported when first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"greenspike.ledger.{module}"), name)

@@ -11,19 +11,119 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+    text,
+)
 
 from greenspike.errors import LedgerVersionError
 from greenspike.ledger import schema
 
 
 def _create_v1(connection: Connection) -> None:
-    """Version 1: runs, components, samples, tags, metrics."""
-    schema.METADATA.create_all(connection)
+    """Version 1: runs, components, samples, tags, metrics (the tables as they were then)."""
+    v1 = MetaData()
+    Table(
+        "greenspike_schema", v1, Column("version", Integer, primary_key=True, autoincrement=False)
+    )
+    Table(
+        "runs",
+        v1,
+        Column("id", Integer, primary_key=True),
+        Column("name", Text),
+        Column("command", Text),
+        Column("host", String(255), nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("pid_created_unix_s", Float, nullable=False),
+        Column("rank", Integer),
+        Column("world_size", Integer),
+        Column("status", String(16), nullable=False),
+        Column("start_unix_s", Float, nullable=False),
+        Column("end_unix_s", Float),
+        Column("updated_unix_s", Float, nullable=False),
+        Column("interval_s", Float, nullable=False),
+        Column("duration_s", Float, nullable=False),
+        Column("energy_j", Float, nullable=False),
+        Column("measured_energy_j", Float, nullable=False),
+        Column("estimated_energy_j", Float, nullable=False),
+        Column("co2e_g", Float),
+        Column("pue", Float, nullable=False),
+        Column("intensity_g_per_kwh", Float),
+        Column("intensity_source", Text),
+        Column("report_json", Text),
+        Column("metadata_json", Text, nullable=False),
+        Column("greenspike_version", String(32), nullable=False),
+        Index("ix_runs_start", "start_unix_s"),
+        Index("ix_runs_status", "status"),
+    )
+    Table(
+        "components",
+        v1,
+        Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        Column("name", String(255), primary_key=True),
+        Column("provenance", String(16), nullable=False),
+        Column("method", Text, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("energy_j", Float, nullable=False),
+    )
+    Table(
+        "samples",
+        v1,
+        Column("id", Integer, primary_key=True),
+        Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        Column("elapsed_s", Float, nullable=False),
+        Column("component", String(255), nullable=False),
+        Column("energy_j", Float, nullable=False),
+        Index("ix_samples_run", "run_id", "elapsed_s"),
+    )
+    Table(
+        "tags",
+        v1,
+        Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Column("value", Text, nullable=False),
+        Index("ix_tags_key", "key"),
+    )
+    Table(
+        "metrics",
+        v1,
+        Column("id", Integer, primary_key=True),
+        Column("run_id", ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        Column("step", Integer),
+        Column("name", String(255), nullable=False),
+        Column("value", Float, nullable=False),
+        Column("unix_s", Float, nullable=False),
+        Index("ix_metrics_run", "run_id", "name"),
+    )
+    v1.create_all(connection)
+
+
+def _add_jobs_v2(connection: Connection) -> None:
+    """Version 2: runs get the job they belong to, their local rank and node, and their scope."""
+    for column in (
+        "job_id VARCHAR(255)",
+        "local_rank INTEGER",
+        "node_rank INTEGER",
+        "scope VARCHAR(16) NOT NULL DEFAULT 'machine'",
+    ):
+        connection.execute(text(f"ALTER TABLE runs ADD COLUMN {column}"))
+    connection.execute(text("CREATE INDEX ix_runs_job ON runs (job_id)"))
 
 
 # Step N brings a ledger from version N - 1 to N.
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1,)
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_create_v1, _add_jobs_v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 # Any constant: the key of the PostgreSQL advisory lock that serialises migrations.
 _PG_LOCK_KEY = 0x6752_5350

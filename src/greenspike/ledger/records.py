@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenspike.energy.measurement import ComponentEnergy, EnergyReport, Status
+from greenspike.energy.measurement import Components, EnergyReport, Status
 from greenspike.energy.metric import Metric
+from greenspike.energy.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class RunRecord:
     `stale` is True for a run still marked "running" whose process is gone (same host) or that
     has not been updated for a while: it was killed (e.g. `kill -9`) and its figures are those of
     its last update, `updated_unix_s`. `report` is the full energy report as of that update.
+    The ranks of a distributed job share `job_id`; `scope` says whose energy the run holds.
     """
 
     id: int
@@ -49,7 +51,11 @@ class RunRecord:
     intensity_g_per_kwh: float | None
     intensity_source: str | None
     greenspike_version: str
-    components: tuple[ComponentEnergy, ...] = ()
+    job_id: str | None = None
+    local_rank: int | None = None
+    node_rank: int | None = None
+    scope: Scope = "machine"
+    components: Components = field(default_factory=Components)
     tags: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     metrics: tuple[Metric, ...] = ()
@@ -73,12 +79,31 @@ class RunRecord:
         """When the run started, as a UTC datetime."""
         return dt.datetime.fromtimestamp(self.start_unix_s, dt.timezone.utc)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.components, Components):
+            object.__setattr__(self, "components", Components(self.components))
+
     def last_metric(self, name: str) -> float | None:
         """The value of `name` at its highest step (the last one logged), None if never logged."""
         found = [m for m in self.metrics if m.name == name]
         if not found:
             return None
         return max(found, key=lambda m: (-1 if m.step is None else m.step, m.unix_s)).value
+
+    def last_metrics(self) -> dict[str, float]:
+        """Every metric's last value (`last_metric`), in the order they were first logged."""
+        return {
+            name: v
+            for name in dict.fromkeys(m.name for m in self.metrics)
+            if (v := self.last_metric(name)) is not None
+        }
+
+    def flat_metadata(self) -> dict[str, Any]:
+        """The metadata with nested objects flattened to dotted keys.
+
+        {"config": {"epochs": 20}} -> {"config.epochs": 20}; lists stay values.
+        """
+        return flatten(self.metadata)
 
     def summary(self) -> dict[str, Any]:
         """The flat fields, for tables and CSV."""
@@ -98,6 +123,10 @@ class RunRecord:
             "host": self.host,
             "rank": self.rank,
             "world_size": self.world_size,
+            "job_id": self.job_id,
+            "local_rank": self.local_rank,
+            "node_rank": self.node_rank,
+            "scope": self.scope,
             "command": self.command,
             "tags": ";".join(f"{k}={v}" for k, v in sorted(self.tags.items())),
         }
@@ -132,3 +161,14 @@ class RunRecord:
             ],
             "report": None if self.report is None else self.report.to_dict(),
         }
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as one level of dotted keys: {"a": {"b": 1}} -> {"a.b": 1}."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -2,7 +2,9 @@
 
 - runs: one row per tracked run, written at its start and updated while it goes on; the totals
   are copied out of the report so that runs can be listed and filtered without parsing it;
-  host, pid and the creation time of that process tell whether a "running" run is still alive.
+  host, pid and the creation time of that process tell whether a "running" run is still alive;
+  job_id groups the ranks of a distributed job (with their rank, local rank and node), and
+  scope says whose energy the run holds (machine or process).
 - components: joules per component of a run, with provenance, method and source.
 - samples: cumulative joules per component at each update, for plots over time.
 - tags: free-form key/value labels (`group=mnist-compare`), searchable.
@@ -58,8 +60,14 @@ runs = Table(
     Column("report_json", Text),
     Column("metadata_json", Text, nullable=False),
     Column("greenspike_version", String(32), nullable=False),
+    # version 2: distributed jobs and scopes
+    Column("job_id", String(255)),
+    Column("local_rank", Integer),
+    Column("node_rank", Integer),
+    Column("scope", String(16), nullable=False, server_default="machine"),
     Index("ix_runs_start", "start_unix_s"),
     Index("ix_runs_status", "status"),
+    Index("ix_runs_job", "job_id"),
 )
 
 components = Table(

@@ -1,9 +1,10 @@
 """`LedgerSink`: keeps one tracked run at a time in a ledger while it goes on.
 
 The `RunSink` (greenspike.energy.sink) that `greenspike.EnergyTracker` hands its runs to. The run
-row is written when the tracker starts; the running report is stored at most every `every_s`
-seconds (from the sampling thread), and the final one always, so that a killed process leaves
-its energy up to the last update.
+row is written as the tracker starts (from a thread of the tracker's own, so that the tracked
+code never waits for the ledger); the running report is stored at most every `every_s` seconds,
+and the final one always, so that a killed process leaves its energy up to the last update. The
+default ledger, and SQLAlchemy with it, is opened only then.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.metric import Metric
-from greenspike.ledger.store import Ledger, shared_ledger
+from greenspike.energy.placement import detect_placement
+
+if TYPE_CHECKING:
+    from greenspike.ledger.store import Ledger
 
 DEFAULT = "default"
 # Seconds between two stores of a running report.
@@ -35,18 +39,11 @@ def open_ledger(ledger: Ledger | str | os.PathLike[str]) -> Ledger:
         InvalidInputError: a URL that is not a database URL greenspike can open.
         LedgerVersionError: the database is not a ledger this greenspike can use.
     """
+    from greenspike.ledger.store import Ledger, shared_ledger  # SQLAlchemy: only when opened
+
     if isinstance(ledger, Ledger):
         return ledger
     return shared_ledger(None if ledger == DEFAULT else ledger)
-
-
-def distributed_rank() -> tuple[int | None, int | None]:
-    """(rank, world size) from torchrun's RANK / WORLD_SIZE or Slurm's; (None, None) if absent."""
-    for rank_var, size_var in (("RANK", "WORLD_SIZE"), ("SLURM_PROCID", "SLURM_NTASKS")):
-        rank, size = os.environ.get(rank_var), os.environ.get(size_var)
-        if rank is not None and size is not None and rank.isdigit() and size.isdigit():
-            return int(rank), int(size)
-    return None, None
 
 
 class LedgerSink:
@@ -60,14 +57,19 @@ class LedgerSink:
         every_s: seconds between two stores of a running report (default EVERY_S).
     """
 
-    where = "the ledger"
-
     def __init__(self, ledger: Ledger | str | os.PathLike[str], every_s: float | None = None):
         self._ledger = ledger
         self.every_s = EVERY_S if every_s is None else every_s
         self.run_id: int | None = None
         self._last_s = -float("inf")
         self._lock = threading.Lock()
+
+    @property
+    def where(self) -> str:
+        """The ledger's URL (password hidden) once it is open, else "the ledger"."""
+        if isinstance(self._ledger, (str, os.PathLike)):
+            return "the ledger"
+        return f"the ledger {self._ledger.where}"
 
     @property
     def ledger(self) -> Ledger:
@@ -77,9 +79,8 @@ class LedgerSink:
             InvalidInputError: a URL that is not a database URL greenspike can open.
             LedgerVersionError: the database is not a ledger this greenspike can use.
         """
-        if not isinstance(self._ledger, Ledger):
-            self._ledger = open_ledger(self._ledger)
-        return self._ledger
+        ledger = self._ledger = open_ledger(self._ledger)
+        return ledger
 
     def begin(
         self,
@@ -92,12 +93,15 @@ class LedgerSink:
     ) -> int:
         """Write the run, then its first report; returns the run id.
 
+        The run's job, ranks and node come from the report's placement (detected here when
+        the report has none), its scope from the report.
+
         Raises:
             InvalidInputError: the ledger cannot be opened (see `ledger`), or a tag or the
                 metadata is invalid.
             LedgerVersionError: the database is not a ledger this greenspike can use.
         """
-        rank, world_size = distributed_rank()
+        placement = report.placement or detect_placement()
         self._last_s = -float("inf")
         self.run_id = self.ledger.start_run(
             name=report.name,
@@ -107,8 +111,12 @@ class LedgerSink:
             pue=report.pue,
             tags=tags,
             metadata=metadata,
-            rank=rank,
-            world_size=world_size,
+            rank=placement.rank,
+            world_size=placement.world_size,
+            job_id=placement.job_id,
+            local_rank=placement.local_rank,
+            node_rank=placement.node_rank,
+            scope=report.scope,
         )
         self._store(report)
         return self.run_id
@@ -169,4 +177,6 @@ def ledger_sink(ledger: Ledger | str | os.PathLike[str] | None) -> LedgerSink | 
     """
     if ledger is None:
         return None
-    return LedgerSink(ledger if ledger == DEFAULT else open_ledger(ledger))
+    if isinstance(ledger, str) and ledger == DEFAULT:
+        return LedgerSink(DEFAULT)
+    return LedgerSink(open_ledger(ledger))

@@ -17,23 +17,28 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
-from sqlalchemy import Engine, and_, delete, exists, insert, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
 
 from greenspike._version import __version__
-from greenspike.energy.measurement import STATUSES, ComponentEnergy, EnergyReport
+from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
 from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.placement import check_job_id
+from greenspike.energy.scope import Scope, checked_scope
 from greenspike.errors import InvalidInputError
 from greenspike.ledger import schema
 from greenspike.ledger._engine import connect
+from greenspike.ledger.filters import MetricCondition, name_like
+from greenspike.ledger.jobs import JobRecord, aggregate_job
 from greenspike.ledger.location import ledger_url
 from greenspike.ledger.migrations import migrate
 from greenspike.ledger.records import RunRecord, Sample
 
+_T = TypeVar("_T")
 # A running run not updated for this long (and this many intervals) is stale.
 STALE_AFTER_S = 300.0
 STALE_AFTER_INTERVALS = 10
@@ -90,13 +95,19 @@ class Ledger:
         metadata: Mapping[str, Any] | None = None,
         rank: int | None = None,
         world_size: int | None = None,
+        job_id: str | None = None,
+        local_rank: int | None = None,
+        node_rank: int | None = None,
+        scope: Scope = "machine",
     ) -> int:
         """Write a new run, status "running", with no energy yet; return its id.
 
         Raises:
-            InvalidInputError: a tag name is empty or a value is None, or the metadata cannot
-                be written as JSON.
+            InvalidInputError: a tag name is empty or a value is None, the metadata cannot be
+                written as JSON, or a bad job id or scope.
         """
+        check_job_id(job_id)
+        checked_scope(scope)
         metadata_text = metadata_json(metadata)
         tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         now = time.time()
@@ -111,6 +122,10 @@ class Ledger:
                     pid_created_unix_s=psutil.Process().create_time(),
                     rank=rank,
                     world_size=world_size,
+                    job_id=job_id,
+                    local_rank=local_rank,
+                    node_rank=node_rank,
+                    scope=scope,
                     status="running",
                     start_unix_s=start_unix_s,
                     updated_unix_s=now,
@@ -255,34 +270,55 @@ class Ledger:
         *,
         name: str | None = None,
         tags: Mapping[str, object] | None = None,
+        tag_keys: Iterable[str] = (),
         status: str | None = None,
         since_unix_s: float | None = None,
         until_unix_s: float | None = None,
+        where: Sequence[MetricCondition] = (),
         limit: int | None = None,
+        job_id: str | None = None,
     ) -> list[RunRecord]:
         """The runs that match every filter given, newest first.
 
         Args:
-            name: a part of the run's name, in any case.
+            name: a part of the run's name, in any case; or a glob matching the whole name
+                (`*` any text, `?` one character), e.g. "mlp-*relu".
             tags: tags the run must all have, with these values.
+            tag_keys: tags the run must all have, with any value.
             status: running, finished, failed, interrupted, or stale (a "running" run whose
                 process is gone).
             since_unix_s: the run started at or after this time.
             until_unix_s: the run started before this time.
+            where: conditions on the last value of metrics (`MetricCondition`, e.g.
+                `metric_condition("accuracy>=0.95")`), all of which must hold.
             limit: at most this many runs.
+            job_id: the runs of this distributed job.
 
         Raises:
             InvalidInputError: an unknown status, a limit below 1, or a bad tag.
         """
-        r = schema.runs
+        r, t = schema.runs, schema.tags
         query = select(r).order_by(r.c.start_unix_s.desc(), r.c.id.desc())
+        if job_id is not None:
+            query = query.where(r.c.job_id == job_id)
         if name is not None:
-            query = query.where(r.c.name.ilike(f"%{_escape_like(name)}%", escape="\\"))
+            query = query.where(r.c.name.ilike(name_like(name), escape="\\"))
         for key, value in checked_tags(tags).items():
-            t = schema.tags
             query = query.where(
                 exists().where(and_(t.c.run_id == r.c.id, t.c.key == key, t.c.value == value))
             )
+        for key in tag_keys:
+            query = query.where(exists().where(and_(t.c.run_id == r.c.id, t.c.key == key)))
+        for condition in where:  # on the last value: the highest step, then the latest
+            m = schema.metrics
+            last = (
+                select(m.c.value)
+                .where(m.c.run_id == r.c.id, m.c.name == condition.name)
+                .order_by(func.coalesce(m.c.step, -1).desc(), m.c.unix_s.desc(), m.c.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            query = query.where(condition.compare(last))
         if status is not None:
             if status not in (*STATUSES, "stale"):
                 raise InvalidInputError(
@@ -295,7 +331,7 @@ class Ledger:
             query = query.where(r.c.start_unix_s < until_unix_s)
         if limit is not None:
             if limit < 1:
-                raise InvalidInputError(f"limit must be >= 1, got {limit}")
+                raise InvalidInputError(f"`limit` must be >= 1, got {limit}")
             if status != "stale":
                 query = query.limit(limit)
         with self.engine.connect() as connection:
@@ -320,6 +356,58 @@ class Ledger:
             if row is None:
                 raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
             return self._records(connection, [row])[0]
+
+    def job(self, job_id: str) -> JobRecord:
+        """The distributed job `job_id`: its runs, energy per node and GPU, missing ranks.
+
+        Raises:
+            InvalidInputError: no run of the ledger belongs to job `job_id`.
+        """
+        runs = self.runs(job_id=job_id)
+        if not runs:
+            raise InvalidInputError(f"no job {job_id!r} in the ledger {self.where}")
+        return aggregate_job(job_id, runs)
+
+    def jobs(
+        self,
+        *,
+        since_unix_s: float | None = None,
+        until_unix_s: float | None = None,
+        limit: int | None = None,
+    ) -> list[JobRecord]:
+        """The distributed jobs whose first run started in the given time, newest first.
+
+        Raises:
+            InvalidInputError: a limit below 1.
+        """
+        r = schema.runs
+        first = func.min(r.c.start_unix_s)
+        query = (
+            select(r.c.job_id, first)
+            .where(r.c.job_id.is_not(None))
+            .group_by(r.c.job_id)
+            .order_by(first.desc(), r.c.job_id)
+        )
+        if since_unix_s is not None:
+            query = query.having(first >= since_unix_s)
+        if until_unix_s is not None:
+            query = query.having(first < until_unix_s)
+        if limit is not None:
+            if limit < 1:
+                raise InvalidInputError(f"limit must be >= 1, got {limit}")
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            ids = [row[0] for row in connection.execute(query)]
+            rows = [
+                row
+                for chunk in _chunks(ids, 500)
+                for row in connection.execute(select(r).where(r.c.job_id.in_(chunk))).mappings()
+            ]
+            found = self._records(connection, rows)
+        by_job: dict[str, list[RunRecord]] = {job_id: [] for job_id in ids}
+        for run in found:
+            by_job[run.job_id or ""].append(run)
+        return [aggregate_job(job_id, runs) for job_id, runs in by_job.items()]
 
     def samples(self, run_id: int) -> list[Sample]:
         """Cumulative joules per component at each update of the run, in time order."""
@@ -384,7 +472,11 @@ class Ledger:
                 intensity_g_per_kwh=row["intensity_g_per_kwh"],
                 intensity_source=row["intensity_source"],
                 greenspike_version=row["greenspike_version"],
-                components=tuple(components[row["id"]]),
+                job_id=row["job_id"],
+                local_rank=row["local_rank"],
+                node_rank=row["node_rank"],
+                scope=row["scope"],
+                components=Components(components[row["id"]]),
                 tags=run_tags[row["id"]],
                 metadata=json.loads(row["metadata_json"]),
                 metrics=tuple(run_metrics[row["id"]]),
@@ -419,11 +511,7 @@ def _intensity_source(intensity) -> str:
     return where + intensity.source
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

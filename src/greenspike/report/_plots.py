@@ -1,7 +1,8 @@
 """The report's plots, as `data:image/png;base64,...` URIs that an <img> shows with no network.
 
 Measured energy is drawn solid, estimated energy dashed or hatched, and every label says which.
-Figures are built with matplotlib's object API (no pyplot state), so this is safe in threads.
+Legends sit beside the axes, never on the data. Figures are built with matplotlib's object API
+(no pyplot state), so this is safe in threads.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ _PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#
 def plain(text: str) -> str:
     """`text` shown as written: matplotlib would read $...$ in a run's name as math."""
     return text.replace("$", r"\$")
+
+
+def beside(axes) -> None:
+    """The axes' legend to the right of them, off the data."""
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def data_uri(figure: Figure) -> str:
@@ -53,7 +59,7 @@ def energy_over_time(run: RunRecord, samples: Sequence[Sample]) -> str | None:
         )
     axes.set_xlabel("time into the run (s)")
     axes.set_ylabel("energy so far (J)")
-    axes.legend(fontsize="small")
+    beside(axes)
     axes.grid(alpha=0.3)
     return data_uri(figure)
 
@@ -84,7 +90,7 @@ def energy_per_window(run: RunRecord, windows: Sequence[WindowReport]) -> str | 
     axes.set_yticks(list(rows), [plain(w.name) for w in windows])
     axes.invert_yaxis()
     axes.set_xlabel("energy (J)")
-    axes.legend(fontsize="small")
+    beside(axes)
     axes.grid(axis="x", alpha=0.3)
     return data_uri(figure)
 
@@ -116,7 +122,7 @@ def metric_vs_energy(runs: Sequence[RunRecord], metric: str = "accuracy") -> str
         axes.xaxis.set_minor_formatter(NullFormatter())  # decades only: no overlapping labels
     axes.set_xlabel("energy of the run (J)")
     axes.set_ylabel(plain(metric))
-    axes.legend(fontsize="small")
+    beside(axes)
     axes.grid(alpha=0.3)
     return data_uri(figure)
 

@@ -1,4 +1,11 @@
-"""Runs as CSV (one row per run, the summary fields) or JSON (everything, report included)."""
+"""Runs as CSV (one row per run: summary, metrics, tags, metadata) or JSON (everything).
+
+The CSV reads straight into pandas (`pd.read_csv`) with accuracy beside energy: after the
+summary columns come `metrics.NAME` (the last value of each metric, `RunRecord.last_metric`),
+`tags.KEY` and `metadata.KEY` (nested metadata flattened with dots, e.g.
+`metadata.config.epochs`), one column per name any exported run has, empty where a run has
+none. Lists are written as JSON.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from greenspike.ledger.records import RunRecord
 
@@ -25,6 +33,10 @@ CSV_COLUMNS = (
     "host",
     "rank",
     "world_size",
+    "job_id",
+    "local_rank",
+    "node_rank",
+    "scope",
     "command",
     "tags",
 )
@@ -32,12 +44,24 @@ CSV_COLUMNS = (
 
 def runs_to_csv(runs: Sequence[RunRecord]) -> str:
     """A header and one row per run; empty cells for missing figures (never 0)."""
+    rows = [_csv_row(run) for run in runs]
+    extra = list(dict.fromkeys(key for row in rows for key in row if key not in CSV_COLUMNS))
+    order = {"metrics.": 0, "tags.": 1, "metadata.": 2}
+    extra.sort(key=lambda key: order[key[: key.index(".") + 1]])  # stable: first seen first
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=[*CSV_COLUMNS, *extra], lineterminator="\n")
     writer.writeheader()
-    for run in runs:
-        writer.writerow(run.summary())
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _csv_row(run: RunRecord) -> dict[str, Any]:
+    row: dict[str, Any] = dict(run.summary())
+    row.update({f"metrics.{name}": value for name, value in run.last_metrics().items()})
+    row.update({f"tags.{key}": value for key, value in run.tags.items()})
+    for key, value in run.flat_metadata().items():
+        row[f"metadata.{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else value
+    return row
 
 
 def runs_to_json(runs: Sequence[RunRecord]) -> str:

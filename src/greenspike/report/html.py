@@ -3,7 +3,8 @@
 CSS is inline, plots are base64 PNG; there is no script and nothing is fetched. jinja2 renders
 it with autoescape on, so that a run's name, tags or metrics cannot inject HTML.
 
-It shows a summary table of the runs, then for each run its components with provenance and
+It shows the distributed jobs asked for (energy per node and component, each sensor counted once,
+missing ranks), a summary table of the runs, then for each run its components with provenance and
 source (measured and estimated marked apart, missing ones with the reason), energy over time,
 energy per window, its metrics and notes; with two or more runs that logged `metric`, a
 metric-vs-energy plot compares them (what `greenspike compare` writes).
@@ -23,6 +24,7 @@ from greenspike._files import write_atomically
 from greenspike._version import __version__
 from greenspike.energy.measurement import WindowReport
 from greenspike.errors import InvalidInputError
+from greenspike.ledger.jobs import JobRecord
 from greenspike.ledger.records import RunRecord, Sample
 from greenspike.ledger.store import Ledger
 from greenspike.report import _plots
@@ -69,6 +71,9 @@ def render_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
+    jobs: Sequence[JobRecord] = (),
 ) -> str:
     """The report of `runs` as an HTML string.
 
@@ -79,6 +84,10 @@ def render_html_report(
         metric: the metric plotted against energy when two or more runs logged it.
         figures: heading -> a plot of the caller's (a PNG data URI, see `_plots.data_uri`),
             shown after the summary (e.g. the Pareto front of a search).
+        template: the page's template: "report.html.j2", or one that extends it (e.g.
+            "compare.html.j2", whose block `comparison` comes before the runs).
+        context: what such a template shows besides the runs.
+        jobs: distributed jobs to show as wholes, before the runs.
 
     Raises:
         InvalidInputError: `runs` is empty.
@@ -87,13 +96,15 @@ def render_html_report(
         raise InvalidInputError("no runs to report on")
     samples = samples or {}
     views = [_view(run, samples.get(run.id, ())) for run in runs]
-    template = _environment().get_template("report.html.j2")
-    return template.render(
-        title=title or _default_title(runs),
+    page = _environment().get_template(template)
+    return page.render(
+        **dict(context or {}),
+        title=title or _default_title(runs, jobs),
         views=views,
         metric=metric,
         comparison=_plots.metric_vs_energy(runs, metric),
         figures=dict(figures or {}),
+        jobs=list(jobs),
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
     )
@@ -107,31 +118,42 @@ def write_html_report(
     title: str | None = None,
     metric: str = "accuracy",
     figures: Mapping[str, str] | None = None,
+    template: str = "report.html.j2",
+    context: Mapping[str, object] | None = None,
+    job_ids: Sequence[str] = (),
 ) -> Path:
-    """Write the report of these runs to `path` (atomically); returns the path.
+    """Write the report of these runs and jobs to `path` (atomically); returns the path.
 
-    The keyword arguments are those of `render_html_report`.
+    The runs of each job in `job_ids` are reported after `run_ids`; the other keyword arguments
+    are those of `render_html_report`.
 
     Raises:
-        InvalidInputError: the folder of `path` does not exist, a run id is not in the ledger,
-            or `run_ids` is empty.
+        InvalidInputError: the folder of `path` does not exist, a run id or job id is not in
+            the ledger, or there is no run to report on.
         OSError: the file cannot be written.
     """
     path = Path(path)
     if not path.parent.is_dir():
         raise InvalidInputError(f"cannot write the report to {path}: no directory {path.parent}")
-    runs = [ledger.run(run_id) for run_id in dict.fromkeys(run_ids)]
+    jobs = [ledger.job(job_id) for job_id in dict.fromkeys(job_ids)]
+    ids = [*run_ids, *(run.id for job in jobs for run in job.runs)]
+    runs = [ledger.run(run_id) for run_id in dict.fromkeys(ids)]
     text = render_html_report(
         runs,
         {run.id: ledger.samples(run.id) for run in runs},
         title=title,
         metric=metric,
         figures=figures,
+        template=template,
+        context=context,
+        jobs=jobs,
     )
     return write_atomically(path, text)
 
 
-def _default_title(runs: Sequence[RunRecord]) -> str:
+def _default_title(runs: Sequence[RunRecord], jobs: Sequence[JobRecord] = ()) -> str:
+    if len(jobs) == 1 and len(runs) == len(jobs[0].runs):
+        return f"Energy report: job {jobs[0].job_id}"
     if len(runs) == 1:
         return f"Energy report: run {runs[0].id} {runs[0].name or ''}".rstrip()
     return f"Energy report: {len(runs)} runs"

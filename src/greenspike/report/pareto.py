@@ -18,10 +18,11 @@ ENERGY_AXES = {
 MARKERS = {"relu": "s", "spiking": "o"}
 
 
-def pareto_figure(result: SearchResult) -> Figure | None:
+def pareto_figure(result: SearchResult, chosen: int | None = None) -> Figure | None:
     """Accuracy vs the study's first energy objective (training energy if it has none).
 
-    The front is joined by a line; ReLU squares, spiking circles. None without complete trials.
+    The front is joined by a line; ReLU squares, spiking circles; the trial numbered `chosen`,
+    if given, ringed and labelled. None without complete trials.
     """
     energy = next((o for o in result.objectives if o in ENERGY_AXES), "training-energy")
     label = ENERGY_AXES[energy]
@@ -55,6 +56,10 @@ def pareto_figure(result: SearchResult) -> Figure | None:
     axes.plot([x for _, x, _ in front], [y for _, _, y in front], color="#1b9e77")
     for t, x, y in front:
         axes.annotate(str(t.number), (x, y), fontsize=8)
+    for t, x, y in done:
+        if t.number == chosen:
+            axes.scatter([x], [y], s=160, facecolors="none", edgecolors="black", linewidths=1.5,
+                         label=f"chosen: trial {t.number}")  # fmt: skip
     energies = [x for _, x, _ in done]
     if min(energies) > 0 and max(energies) / min(energies) > 30:  # a log axis shows a decade
         axes.set_xscale("log")
@@ -63,7 +68,7 @@ def pareto_figure(result: SearchResult) -> Figure | None:
     axes.set_xlabel(f"{label}, {source or 'no energy source'}")
     axes.set_ylabel("validation accuracy")
     axes.set_title(f"study {result.study}: {len(done)} complete trials".replace("$", r"\$"))
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     axes.grid(alpha=0.3)
     return figure
 

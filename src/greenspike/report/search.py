@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from rich.table import Table
 
 from greenspike.ledger.store import Ledger
 from greenspike.report._plots import data_uri
+from greenspike.report._tables import add_column, cell, new_table
 from greenspike.report.html import write_html_report
 from greenspike.report.pareto import pareto_figure
 from greenspike.search.records import TrialRecord
@@ -16,23 +16,26 @@ from greenspike.search.result import SearchResult
 
 
 def pareto_table(result: SearchResult) -> Table:
-    """The Pareto-optimal trials, one row each, best accuracy first."""
-    table = Table(title=escape(f"Pareto front of {result.study} ({', '.join(result.objectives)})"))
+    """The Pareto-optimal trials, one line each, best accuracy first (80 columns suffice)."""
     profile = result.hardware[0]
     bill_sources = ", ".join(result.energy.sources) or "not measured"
-    columns = ("trial", "network", "shape", "validation acc.", "test acc.", "training J")
-    for column in (*columns, "µJ/inference"):
-        table.add_column(column, justify="left" if column in ("network", "shape") else "right")
-    table.caption = escape(
-        f"µJ/inference: estimated on {profile} by greenspike.cost; training J: {bill_sources}"
+    table = new_table(
+        f"Pareto front of {result.study} ({', '.join(result.objectives)})",
+        caption=f"val./test acc.: validation/test accuracy; µJ/inf.: estimated on {profile} by "
+        f"greenspike.cost; training J: {bill_sources}",
     )
+    add_column(table, "trial", "right")
+    add_column(table, "network")
+    add_column(table, "shape", long=True)
+    for header in ("val. acc.", "test acc.", "training J", "µJ/inf."):
+        add_column(table, header, "right")
     front = [t for t in result.trials if t.pareto]
     for t in sorted(front, key=lambda t: -(t.accuracy or 0.0)):
         assert t.evaluation is not None and t.measurement is not None
         table.add_row(
             str(t.number),
             str(t.params["network"]),
-            escape(_shape(t)),
+            cell(_shape(t), long=True),
             f"{t.accuracy:.1%}",
             f"{t.evaluation.test_accuracy:.1%}",
             f"{t.measurement.training_energy_j:.2f}",

@@ -11,6 +11,7 @@ workers share.
 
 from greenspike.search._study import search
 from greenspike.search.config import OBJECTIVES, SAMPLERS, SearchConfig
+from greenspike.search.optimize import Optimization, OptimizeConfig, optimize
 from greenspike.search.pruning import MedianRule
 from greenspike.search.records import TrialEvaluation, TrialMeasurement, TrialRecord
 from greenspike.search.result import PruningSaving, SearchBill, SearchResult
@@ -21,6 +22,8 @@ __all__ = [
     "SAMPLERS",
     "Candidate",
     "MedianRule",
+    "Optimization",
+    "OptimizeConfig",
     "PruningSaving",
     "SearchBill",
     "SearchConfig",
@@ -29,5 +32,6 @@ __all__ = [
     "TrialEvaluation",
     "TrialMeasurement",
     "TrialRecord",
+    "optimize",
     "search",
 ]

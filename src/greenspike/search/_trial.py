@@ -2,8 +2,10 @@
 
 The trial's tracker run has a window "train" (the epochs, with the per-epoch validation that
 feeds pruning) and a window "evaluate" (test accuracy, and the operation counts of
-`greenspike.cost` on up to 1,000 validation images, priced per inference on
-each hardware profile: an estimate, labelled with its profile and source). Whatever ends the
+`greenspike.cost` on up to 1,000 validation images, priced per inference on each hardware
+profile or deployment at its precision: the network quantized to it, its accuracy measured
+there; an estimate, labelled with its profile and source). The accuracy objective is the
+validation accuracy at the first hardware's precision. Whatever ends the
 trial (finished, pruned, failed, Ctrl-C), its energy with provenance is written to the study's
 storage (`greenspike.search.records`) before Optuna records the trial's state, so a search
 never loses what it measured.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,7 +28,8 @@ import optuna
 import torch
 
 from greenspike._signals import Terminated
-from greenspike.data import LabelledImages
+from greenspike.cost import FULL_PRECISION, HardwareProfile, deployment
+from greenspike.data import LabelledImages, split_train_test
 from greenspike.energy.measurement import EnergyReport
 from greenspike.energy.tracker import status_of
 from greenspike.errors import InvalidInputError, UnpricedOperationError
@@ -38,10 +42,11 @@ from greenspike.search.records import (
     stored_record,
 )
 from greenspike.search.space import Candidate, build, suggest
+from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker
 from greenspike.train.comparison import warm_up
-from greenspike.train.datasets import load_dataset, split
-from greenspike.train.inference import count_network
+from greenspike.train.datasets import load_dataset
+from greenspike.train.inference import Deployer, count_network
 from greenspike.train.loop import evaluate, fit
 
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -49,15 +54,20 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 @dataclass(frozen=True)
 class SearchData:
-    """Train images split into `fit` (to train) and `validation` (to score), and `test`."""
+    """Train images split into `fit` (to train) and `validation` (to score), and `test`.
+
+    With `events`, the "images" are binned event frames `[N, T, ...]`.
+    """
 
     fit: LabelledImages
     validation: LabelledImages
     test: LabelledImages
+    events: bool = False
 
     @property
-    def image_shape(self) -> tuple[int, int]:
-        return tuple(self.fit.images.shape[1:])  # type: ignore[return-value]
+    def image_shape(self) -> tuple[int, ...]:
+        """One image `(H, W)`, or one frame of event data (`(C, H, W)` or `(N,)`)."""
+        return tuple(self.fit.images.shape[2 if self.events else 1 :])
 
     @property
     def classes(self) -> int:
@@ -71,17 +81,22 @@ def load_search_data(config: SearchConfig) -> SearchData:
         InvalidInputError: the data set cannot be loaded (see `greenspike.train.load_dataset`),
             or the space's cnn is too deep for its images.
     """
-    train, test = load_dataset(config.dataset, config.data_dir, config.seed)
+    train, test = load_dataset(config.dataset, config.data_dir, config.seed, config.steps)
     if config.limit is not None:
         train = LabelledImages(train.images[: config.limit], train.labels[: config.limit])
     n_validation = max(1, round(len(train.labels) * config.validation))
-    fit_part, validation = split(train, len(train.labels) - n_validation, config.seed)
-    data = SearchData(fit_part, validation, test)
-    smallest = min(data.image_shape)
+    fit_part, validation = split_train_test(train, len(train.labels) - n_validation, config.seed)
+    device = torch.device(config.device)
+    fit_part, validation, test = (
+        LabelledImages(part.images.to(device), part.labels.to(device))
+        for part in (fit_part, validation, test)
+    )
+    data = SearchData(fit_part, validation, test, config.events)
+    smallest = min(data.image_shape[-2:])
     if "cnn" in config.space.models and 2**config.space.max_depth > smallest:
         raise InvalidInputError(
             f"max depth {config.space.max_depth} is too deep for a cnn on "
-            f"{data.image_shape[0]}x{data.image_shape[1]} images (each conv layer halves them): "
+            f"{data.image_shape[-2]}x{data.image_shape[-1]} images (each conv layer halves them): "
             f"use at most {smallest.bit_length() - 1}"
         )
     return data
@@ -98,14 +113,18 @@ class TrialRunner:
         self._warmed: set[str] = set()
 
     def __call__(self, trial: optuna.Trial) -> list[float]:
-        candidate = suggest(trial, self.config.space)
+        candidate = suggest(trial, self.config.searched_space)
         if candidate.network not in self._warmed:  # torch's one-time set-up, in no trial's bill
-            warm_up(build(candidate, self.data.image_shape, self.data.classes), self.data.fit, 0)
+            data = self.data
+            network = build(candidate, data.image_shape, data.classes, events=data.events)
+            warm_up(network.to(self.config.device), data.fit, 0)
             self._warmed.add(candidate.network)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         tracker = EnergyTracker(
             self.meters,
             country=self.config.country,
+            intensity_g_per_kwh=self.config.intensity_g_per_kwh,
+            pue=self.config.pue,
             name=f"search {trial.study.study_name} trial {trial.number}",
             ledger=self.config.ledger,
             tags={"search": trial.study.study_name, "trial": trial.number, **trial.params},
@@ -139,7 +158,8 @@ class TrialRunner:
     ) -> TrialEvaluation:
         data, config = self.data, self.config
         torch.manual_seed(config.seed + trial.number)
-        network = build(candidate, data.image_shape, data.classes)
+        network = build(candidate, data.image_shape, data.classes, events=data.events)
+        network = network.to(config.device)
 
         def after_epoch(epoch: int, loss: float, train_accuracy: float) -> None:
             if not math.isfinite(loss):
@@ -168,9 +188,14 @@ class TrialRunner:
                 lr=candidate.lr,
                 seed=config.seed + trial.number,
                 on_epoch=after_epoch,
+                penalty=RatePenalty(candidate.rate_penalty, candidate.target_rate)
+                if candidate.rate_penalty
+                else None,
             )
         with tracker.window("evaluate"):
-            evaluation = evaluate_trial(network, data, config.hardware, config.seed)
+            evaluation = evaluate_trial(
+                network, data, config.hardware, config.seed, config.profiles()
+            )
         tracker.log_metrics(
             test_accuracy=evaluation.test_accuracy,
             inference_energy_j=evaluation.inference_energy_j,
@@ -185,6 +210,8 @@ class TrialRunner:
         measurement: TrialMeasurement,
     ) -> float:
         if name == "accuracy":
+            if evaluation.validation_accuracy is not None:
+                return evaluation.validation_accuracy
             return curve[-1]
         if name == "inference-energy":
             return evaluation.inference_energy_j
@@ -192,31 +219,56 @@ class TrialRunner:
 
 
 def evaluate_trial(
-    network: torch.nn.Module, data: SearchData, hardware: tuple[str, ...], seed: int
+    network: torch.nn.Module,
+    data: SearchData,
+    hardware: tuple[str, ...],
+    seed: int,
+    profiles: Mapping[str, HardwareProfile] | None = None,
 ) -> TrialEvaluation:
-    """Test accuracy, and joules per inference of `network` on each profile.
+    """Test accuracy, and joules per inference of `network` on each hardware deployment.
 
     Counted on the validation images as `greenspike compare` counts
-    (`greenspike.train.inference.count_network`).
+    (`greenspike.train.inference.count_network`), each deployment pricing the network quantized
+    to its precision (`greenspike.train.inference.Deployer`, calibrated on the fit images),
+    with its test accuracy there.
 
     Raises:
-        UnpricedOperationError: the first profile cannot price every operation of the network.
+        UnpricedOperationError: the first deployment cannot price every operation of the
+            network.
     """
     test_accuracy = evaluate(network, data.test)
     counted = count_network(network, data.validation.images, seed)
-    estimates = {name: counted.energy(name) for name in hardware}
-    first = estimates[hardware[0]]
+    deployer = Deployer(
+        network,
+        FULL_PRECISION,
+        test_accuracy,
+        counted,
+        data.fit.images,
+        data.test,
+        seed,
+        count_images=data.validation.images,
+    )
+    where = {name: deployment(name, profiles) for name in hardware}
+    energies = {name: deployer(place) for name, place in where.items()}
+    first = energies[hardware[0]]
     if first.energy_j is None:
         raise UnpricedOperationError(
-            f"hardware profile {hardware[0]!r} cannot price {'; '.join(first.unpriced)}: "
+            f"hardware {hardware[0]!r} cannot price {'; '.join(first.estimate.total.unpriced)}: "
             "put a profile that prices every operation (e.g. cmos45-fp32) first"
         )
+    first_place = where[hardware[0]]
+    validation_accuracy = None
+    if first_place.precisions(counted) != dict.fromkeys(counted.layers, FULL_PRECISION):
+        torch.manual_seed(seed)
+        validation_accuracy = evaluate(deployer.network_at(first_place), data.validation)
     return TrialEvaluation(
         test_accuracy=test_accuracy,
         inference_energy_j=first.energy_j,
-        inference_energy=estimates,
+        inference_energy={name: energy.estimate.total for name, energy in energies.items()},
         spike_rate=counted.spike_rate,
         synaptic_ops=counted.total.effective_ops,
+        deployed_accuracy={name: energy.accuracy for name, energy in energies.items()},
+        validation_accuracy=validation_accuracy,
     )
 
 

@@ -9,7 +9,7 @@ killed mid-trial leaves no RECORD; the ledger run still holds its energy up to i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from greenspike.cost import EnergyEstimate
@@ -25,9 +25,13 @@ class TrialEvaluation:
     Args:
         test_accuracy: on the test images (reported, never used to choose).
         inference_energy_j: joules per inference on the study's first hardware profile.
-        inference_energy: the estimate on each hardware profile.
+        inference_energy: the estimate on each hardware profile (or deployment), for the
+            network quantized to its precision.
         spike_rate: spikes per neuron per step (None for a ReLU network).
         synaptic_ops: effective synaptic operations per inference.
+        deployed_accuracy: test accuracy at each hardware's precision.
+        validation_accuracy: validation accuracy at the first hardware's precision, the
+            accuracy objective (None when that is fp32: the last epoch's validation accuracy).
     """
 
     test_accuracy: float
@@ -35,6 +39,8 @@ class TrialEvaluation:
     inference_energy: Mapping[str, EnergyEstimate]
     spike_rate: float | None
     synaptic_ops: float
+    deployed_accuracy: Mapping[str, float] = field(default_factory=dict)
+    validation_accuracy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -44,6 +50,8 @@ class TrialEvaluation:
             "inference_energy": {name: e.to_dict() for name, e in self.inference_energy.items()},
             "spike_rate": self.spike_rate,
             "synaptic_ops": self.synaptic_ops,
+            "deployed_accuracy": dict(self.deployed_accuracy),
+            "validation_accuracy": self.validation_accuracy,
         }
 
     @classmethod
@@ -57,6 +65,8 @@ class TrialEvaluation:
             },
             spike_rate=data["spike_rate"],
             synaptic_ops=data["synaptic_ops"],
+            deployed_accuracy=data.get("deployed_accuracy", {}),  # absent before issue 16
+            validation_accuracy=data.get("validation_accuracy"),
         )
 
 

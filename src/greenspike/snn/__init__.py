@@ -12,6 +12,7 @@ imports nothing from greenspike outside itself.
 """
 
 from greenspike.snn import encode, functional, loss, surrogate
+from greenspike.snn.activity import RatePenalty, SpikeRecorder
 from greenspike.snn.alif import ALIF
 from greenspike.snn.cuba_lif import CubaLIF
 from greenspike.snn.leaky_integrator import LeakyIntegrator
@@ -30,7 +31,9 @@ __all__ = [
     "CubaLIF",
     "LeakyIntegrator",
     "Neuron",
+    "RatePenalty",
     "RecurrentLIF",
+    "SpikeRecorder",
     "SpikeStats",
     "encode",
     "functional",

@@ -7,6 +7,7 @@ import torch
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.alif import alif_update, check_parameters, run_alif
 from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -29,8 +30,10 @@ class ALIF(SpikingNeuron):
     """
 
     State = functional.ALIFState
-    _sequence_function = staticmethod(functional.alif)
-    _step_function = staticmethod(functional.alif_step)
+    _function_name = "alif"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_alif)
+    _update = staticmethod(alif_update)
     beta: torch.Tensor
     adaptation_decay: torch.Tensor
     adaptation_scale: torch.Tensor

@@ -6,6 +6,7 @@ import torch
 
 from greenspike.snn import functional
 from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.cuba_lif import check_parameters, cuba_lif_update, run_cuba_lif
 from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -28,8 +29,10 @@ class CubaLIF(SpikingNeuron):
     """
 
     State = functional.CubaLIFState
-    _sequence_function = staticmethod(functional.cuba_lif)
-    _step_function = staticmethod(functional.cuba_lif_step)
+    _function_name = "cuba_lif"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_cuba_lif)
+    _update = staticmethod(cuba_lif_update)
     alpha: torch.Tensor
     beta: torch.Tensor
 
@@ -83,6 +86,9 @@ class CubaLIF(SpikingNeuron):
     def extra_repr(self) -> str:
         """The layer's values, reset and surrogate, and `reset_delay` when set, for `repr`."""
         return super().extra_repr() + (", reset_delay=True" if self.reset_delay else "")
+
+    def _settings(self) -> tuple[object, ...]:
+        return (*super()._settings(), self.reset_delay)
 
     def _functional_parameters(self) -> functional.CubaLIFParameters:
         return functional.CubaLIFParameters(

@@ -5,6 +5,11 @@ from __future__ import annotations
 import torch
 
 from greenspike.snn import functional
+from greenspike.snn.functional.leaky_integrator import (
+    check_parameters,
+    leaky_integrator_update,
+    run_leaky_integrator,
+)
 from greenspike.snn.neuron import Neuron
 
 
@@ -20,8 +25,10 @@ class LeakyIntegrator(Neuron):
     """
 
     State = functional.LIState
-    _sequence_function = staticmethod(functional.leaky_integrator)
-    _step_function = staticmethod(functional.leaky_integrator_step)
+    _function_name = "leaky_integrator"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_leaky_integrator)
+    _update = staticmethod(leaky_integrator_update)
     beta: torch.Tensor
 
     def __init__(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from greenspike.snn import functional
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.lif import check_parameters, lif_update, run_lif
 from greenspike.snn.kernels._choose import Backend, check_backend
 from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
+
+MIN_LEARNED_THRESHOLD = 1e-3  # a learned threshold never reaches 0 (every neuron would fire)
 
 
 class LIF(SpikingNeuron):
@@ -32,8 +36,10 @@ class LIF(SpikingNeuron):
     """
 
     State = functional.LIFState
-    _sequence_function = staticmethod(functional.lif)
-    _step_function = staticmethod(functional.lif_step)
+    _function_name = "lif"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_lif)
+    _update = staticmethod(lif_update)
     beta: torch.Tensor
     v_init: torch.Tensor | None
     backend: Backend
@@ -72,7 +78,8 @@ class LIF(SpikingNeuron):
                 None: 0. A state given to `forward` or `step` replaces it.
             learn_beta: make `beta` a trainable Parameter (else a fixed buffer); a learned
                 `beta` is clamped to [0, 1] when used, as in snnTorch.
-            learn_threshold: make `threshold` a trainable Parameter.
+            learn_threshold: make `threshold` a trainable Parameter; a learned threshold is
+                clamped to at least `MIN_LEARNED_THRESHOLD` when used, so it stays > 0.
             backend: "auto" (default), "torch", "cpu" or "triton": the implementation of the
                 whole-sequence call, all with the same results (see `greenspike.snn.kernels`).
 
@@ -99,14 +106,20 @@ class LIF(SpikingNeuron):
         return super().extra_repr() + (", reset_delay=True" if self.reset_delay else "")
 
     def _functional_parameters(self) -> functional.LIFParameters:
+        threshold = self.threshold
+        if isinstance(threshold, nn.Parameter):
+            threshold = threshold.clamp(min=MIN_LEARNED_THRESHOLD)
         return functional.LIFParameters(
             self.beta.clamp(0, 1),
-            self.threshold,
+            threshold,
             self.reset,
             self.surrogate,
             self.detach_reset,
             self.reset_delay,
         )
+
+    def _settings(self) -> tuple[object, ...]:
+        return (*super()._settings(), self.reset_delay)
 
     def _initial_state(self, x_t: torch.Tensor) -> functional.LIFState | None:
         if self.v_init is None or not x_t.is_floating_point():

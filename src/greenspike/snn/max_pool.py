@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import torch
+
 from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
-from greenspike.snn.neuron import Neuron
+from greenspike.snn.functional import _checks
+from greenspike.snn.functional.max_pool import (
+    accumulated_max_pool2d_update,
+    check_parameters,
+    initial_state,
+    run_accumulated_max_pool2d,
+)
+from greenspike.snn.neuron import Neuron, NeuronState
 
 
 class AccumulatedMaxPool2d(Neuron):
@@ -23,8 +34,10 @@ class AccumulatedMaxPool2d(Neuron):
     """
 
     State = functional.MaxPoolState
-    _sequence_function = staticmethod(functional.accumulated_max_pool2d)
-    _step_function = staticmethod(functional.accumulated_max_pool2d_step)
+    _function_name = "accumulated_max_pool2d"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_accumulated_max_pool2d)
+    _update = staticmethod(accumulated_max_pool2d_update)
 
     def __init__(
         self,
@@ -50,6 +63,28 @@ class AccumulatedMaxPool2d(Neuron):
     def extra_repr(self) -> str:
         """The windows, for `repr`."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def step(
+        self, x_t: torch.Tensor, state: NeuronState | None = None
+    ) -> tuple[torch.Tensor, NeuronState]:
+        """Run one time step (`Neuron.step`; the state's `pooled` has the pooled shape).
+
+        Raises:
+            InvalidInputError: as `forward`, for one step `[B, C, H, W]`.
+            TypeError: as `forward`.
+        """
+        caller = "accumulated_max_pool2d_step"
+        _checks.check_step(x_t, caller)
+        params = self._checked_parameters(x_t.shape, caller)
+        initial: Any = state  # a NeuronState is one of the State NamedTuples
+        output, new = accumulated_max_pool2d_update(
+            x_t, params, initial_state(params, initial, x_t)
+        )
+        final: Any = new  # its state has no membrane `v`: the pool's own NamedTuple
+        return output, final
+
+    def _settings(self) -> tuple[object, ...]:
+        return (self.kernel_size, self.stride, self.padding)
 
     def _functional_parameters(self) -> functional.MaxPoolParameters:
         return functional.MaxPoolParameters(self.kernel_size, self.stride, self.padding)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -35,21 +36,33 @@ class Neuron(nn.Module):
     stepping through a sequence gives exactly the outputs of one whole-sequence call. State is
     never stored in the module.
 
-    Subclasses name their functional pair and build its parameter NamedTuple from their values,
-    which they register (and `repr` lists) with `_register_value` and `_register_decay`.
+    A layer runs its functional pair (e.g. `functional.lif` and `functional.lif_step`), but
+    checks its parameters only when they change: when a value is assigned or changed in place
+    (an optimizer step, `load_state_dict`, `fill_` under `no_grad`; not through `.data`, which
+    autograd does not see either), when a setting is assigned, or when the input's step shape
+    changes. Without gradients to compute, the parameter tuple is reused as well; with the
+    fused kernels, such a call costs little more than the kernel.
+
+    Subclasses name their functional pair's parts and build its parameter NamedTuple from their
+    values, which they register (and `repr` lists) with `_register_value` and `_register_decay`.
     """
 
     # Whether the outputs are binary spikes (True for every `SpikingNeuron`).
     emits_spikes: ClassVar[bool] = False
     # The state of one step, a NamedTuple of tensors [B, ...] (e.g. LIFState(v)).
     State: ClassVar[type[tuple[torch.Tensor, ...]]]
-    _sequence_function: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]
-    _step_function: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]
+    # The functional pair's parts: its name (e.g. "lif"), its parameter check, the whole
+    # sequence without that check (e.g. `run_lif`), and the unchecked update of one step.
+    _function_name: ClassVar[str]
+    _check_parameters: ClassVar[Callable[..., None]]  # (params, step_shape, caller)
+    _run_sequence: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]  # (x, params, state)
+    _update: ClassVar[Callable[..., tuple[torch.Tensor, Any]]]  # (x_t, params, state)
 
     def __init__(self) -> None:
         """A layer with no values registered yet."""
         super().__init__()
         self._value_names: list[str] = []
+        self._checked: _CheckedParameters | None = None
 
     @classmethod
     def state_names(cls) -> tuple[str, ...]:
@@ -73,11 +86,12 @@ class Neuron(nn.Module):
             InvalidInputError: `x` or `state` has the wrong shape, or `x` is not finite.
             TypeError: `x` is not a floating-point tensor.
         """
-        if state is None and isinstance(x, torch.Tensor) and x.dim() >= 1:
+        kind = type(self)
+        _checks.check_sequence(x, kind._function_name)
+        params = self._checked_parameters(x.shape[1:], kind._function_name)
+        if state is None:
             state = self._initial_state(x[0])
-        outputs, final_state = type(self)._sequence_function(
-            x, self._functional_parameters(), state, **self._sequence_arguments()
-        )
+        outputs, final_state = kind._run_sequence(x, params, state, **self._sequence_arguments())
         return (outputs, final_state) if return_state else outputs
 
     def step(
@@ -96,9 +110,12 @@ class Neuron(nn.Module):
             InvalidInputError: as `forward`, for one step `[B, ...]`.
             TypeError: as `forward`.
         """
-        if state is None:
-            state = self._initial_state(x_t)
-        return type(self)._step_function(x_t, self._functional_parameters(), state)
+        kind = type(self)
+        caller = f"{kind._function_name}_step"
+        _checks.check_step(x_t, caller)
+        params = self._checked_parameters(x_t.shape, caller)
+        initial: Any = self._initial_state(x_t) if state is None else state
+        return kind._update(x_t, params, _checks.initial_state(kind.State, initial, x_t))
 
     def extra_repr(self) -> str:
         """The layer's values (a per-neuron tensor by its shape), for `repr`."""
@@ -111,6 +128,37 @@ class Neuron(nn.Module):
     def _initial_state(self, x_t: torch.Tensor) -> Any:
         """The state a sequence starts from when none is given; None: zeros."""
         return None
+
+    def _checked_parameters(self, step_shape: torch.Size, caller: str) -> Any:
+        """The functional parameters for steps of `step_shape`, checked if anything changed.
+
+        Raises:
+            InvalidInputError: a value is out of range or does not broadcast to `step_shape`.
+        """
+        tensors = self._tensors()
+        # what the check depends on: each tensor's identity, version counter (advanced by every
+        # in-place change autograd sees) and storage (changed by `module.to(...)`)
+        key = (step_shape, self._settings(), *((id(t), t._version, t.data_ptr()) for t in tensors))
+        learning = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        checked = self._checked
+        if checked is not None and checked.key == key:
+            if checked.params is not None and not learning:
+                return checked.params
+            params = self._functional_parameters()  # a fresh graph for learned values
+        else:
+            params = self._functional_parameters()
+            type(self)._check_parameters(params, step_shape, caller)
+        # A tuple built for gradients is rebuilt at every call, not kept with its graph.
+        self._checked = _CheckedParameters(key, tuple(tensors), None if learning else params)
+        return params
+
+    def _tensors(self) -> list[torch.Tensor]:
+        """The tensors the functional parameters are made of (the registered values)."""
+        return [getattr(self, name) for name in self._value_names]
+
+    def _settings(self) -> tuple[object, ...]:
+        """The functional parameters that are not tensors (e.g. the reset mode)."""
+        return ()
 
     def _sequence_arguments(self) -> dict[str, Any]:
         """Arguments for the whole-sequence function only (e.g. the kernel `backend`)."""
@@ -165,6 +213,9 @@ class SpikingNeuron(Neuron):
         """The layer's values, then its reset and surrogate, for `repr`."""
         return f"{super().extra_repr()}, reset={self.reset!r}, surrogate={self.surrogate}"
 
+    def _settings(self) -> tuple[object, ...]:
+        return (self.reset, self.surrogate, self.detach_reset)
+
     def _register_firing(
         self,
         threshold: Value,
@@ -181,6 +232,18 @@ class SpikingNeuron(Neuron):
         self.reset = reset
         self.surrogate = surrogate
         self.detach_reset = detach_reset
+
+
+@dataclass(frozen=True, eq=False)
+class _CheckedParameters:
+    """Parameters that passed their check, and what the check depended on (`key`).
+
+    The tensors are held so that no other tensor can take their identity while it is kept.
+    """
+
+    key: tuple[object, ...]
+    tensors: tuple[torch.Tensor, ...]
+    params: Any  # the parameter tuple to reuse, or None: rebuild it at each call
 
 
 def _describe(value: torch.Tensor) -> str:

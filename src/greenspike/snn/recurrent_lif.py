@@ -8,6 +8,11 @@ from torch import nn
 from greenspike.errors import InvalidInputError
 from greenspike.snn import functional
 from greenspike.snn.functional._checks import ResetMode
+from greenspike.snn.functional.recurrent_lif import (
+    check_parameters,
+    recurrent_lif_update,
+    run_recurrent_lif,
+)
 from greenspike.snn.neuron import SpikingNeuron
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -33,8 +38,10 @@ class RecurrentLIF(SpikingNeuron):
     """
 
     State = functional.RecurrentLIFState
-    _sequence_function = staticmethod(functional.recurrent_lif)
-    _step_function = staticmethod(functional.recurrent_lif_step)
+    _function_name = "recurrent_lif"
+    _check_parameters = staticmethod(check_parameters)
+    _run_sequence = staticmethod(run_recurrent_lif)
+    _update = staticmethod(recurrent_lif_update)
     beta: torch.Tensor
 
     def __init__(
@@ -89,6 +96,12 @@ class RecurrentLIF(SpikingNeuron):
         """The number of neurons, then the values as for any spiking neuron, for `repr`."""
         delay = ", reset_delay=True" if self.reset_delay else ""
         return f"features={self.features}, {super().extra_repr()}{delay}"
+
+    def _tensors(self) -> list[torch.Tensor]:
+        return [*super()._tensors(), self.recurrent.weight]
+
+    def _settings(self) -> tuple[object, ...]:
+        return (*super()._settings(), self.reset_delay)
 
     def _functional_parameters(self) -> functional.RecurrentLIFParameters:
         return functional.RecurrentLIFParameters(

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from greenspike.data import LabelledImages, load_digits, load_mnist
+from greenspike.data import LabelledImages, load_digits, load_mnist_train_test
 from greenspike.data.events import Sensor, bin_events, read_tonic
+from greenspike.data.mnist import has_mnist_file
 from greenspike.errors import InvalidInputError
 
 
@@ -52,7 +53,6 @@ EVENT_SOURCES: dict[str, EventSource] = {
     ),
 }
 DATASETS = ("digits", "mnist", "fashion-mnist", *EVENT_SOURCES)
-T10K_TRAIN = 8000  # train images taken from a t10k-only directory; the other 2,000 test
 
 
 def load_dataset(
@@ -89,11 +89,8 @@ def load_dataset(
     directory = Path(data_dir)
     if not directory.is_dir():
         raise InvalidInputError(f"--data-dir {str(directory)!r} is not a directory")
-    if _has(directory, "t10k-images-idx3-ubyte"):
-        test = load_mnist(directory, "test")
-        if _has(directory, "train-images-idx3-ubyte"):
-            return load_mnist(directory, "train"), test
-        return split(test, T10K_TRAIN, seed)
+    if has_mnist_file(directory, "t10k-images-idx3-ubyte"):
+        return load_mnist_train_test(directory, seed)  # greenspike.data: the same for users
     return _download(name, directory)
 
 
@@ -130,26 +127,6 @@ def load_events(
         images = torch.stack(frames).reshape(len(frames), steps, *source.frame_shape)
         sets.append(LabelledImages(images, torch.tensor(labels)))
     return sets[0], sets[1]
-
-
-def split(data: LabelledImages, n_train: int, seed: int) -> tuple[LabelledImages, LabelledImages]:
-    """A seeded random split of `data` into `n_train` train images and the rest for test.
-
-    Raises:
-        InvalidInputError: `n_train` leaves no image for one of the two parts.
-    """
-    if not 0 < n_train < len(data.labels):
-        raise InvalidInputError(f"cannot take {n_train} train images out of {len(data.labels)}")
-    order = torch.randperm(len(data.labels), generator=torch.Generator().manual_seed(seed))
-    head, tail = order[:n_train], order[n_train:]
-    return (
-        LabelledImages(data.images[head], data.labels[head]),
-        LabelledImages(data.images[tail], data.labels[tail]),
-    )
-
-
-def _has(directory: Path, stem: str) -> bool:
-    return (directory / stem).exists() or (directory / f"{stem}.gz").exists()
 
 
 def _download(name: str, directory: Path) -> tuple[LabelledImages, LabelledImages]:

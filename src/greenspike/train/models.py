@@ -100,6 +100,8 @@ def build_pair(
     *,
     beta: float = BETA,
     threshold: float = 1.0,
+    learn_beta: bool = False,
+    learn_threshold: bool = False,
 ) -> tuple[nn.Module, nn.Module]:
     """The (conventional, spiking) twin networks for `model`, with identical layer shapes.
 
@@ -113,6 +115,10 @@ def build_pair(
         encoding: "direct", "rate", "latency" (images) or "events" (event frames).
         beta: the decay per step of the spiking twin's hidden LIF neurons and its readout.
         threshold: the firing threshold of its hidden LIF neurons.
+        learn_beta: train the decay of each hidden LIF layer (one value per layer, clamped to
+            [0, 1]); the readout's stays fixed.
+        learn_threshold: train the threshold of each hidden LIF layer (one value per layer,
+            kept above 0).
 
     Raises:
         InvalidInputError: an unknown model or encoding; `hidden` empty or not positive
@@ -133,7 +139,9 @@ def build_pair(
         ann += [*ann_layer, nn.ReLU()]
 
     def lif() -> LIF:
-        return LIF(beta=beta, threshold=threshold)
+        return LIF(
+            beta=beta, threshold=threshold, learn_beta=learn_beta, learn_threshold=learn_threshold
+        )
 
     if encoding == "direct":
         # A constant input gives the first layer the same output at every step: compute it

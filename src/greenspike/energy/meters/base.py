@@ -32,6 +32,14 @@ class Meter(ABC):
     def components(self) -> tuple[Component, ...]:
         """The components this meter reports, with their provenance as of now."""
 
+    def other_scope(self) -> dict[str, float]:
+        """Joules of the scope-dependent components as the other scope counts them.
+
+        Since `start()`, as of the last `read()` (see greenspike.energy.scope); {} for a meter
+        without scopes (a GPU is measured whole in both).
+        """
+        return {}
+
     def missing(self) -> tuple[MissingComponent, ...]:
         """Components that exist but cannot be read, each with the reason and the fix."""
         return ()

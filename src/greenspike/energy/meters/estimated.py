@@ -4,23 +4,24 @@ CPU, the Green Algorithms model (Lannelongue, Grealey and Inouye 2021) applied t
 process may use (its affinity):
 
     P_cpu = tdp_per_core_w * n_cores * u
-    E_cpu = tdp_per_core_w / threads_per_core * (sum over those CPUs of their busy seconds)
+    E_cpu = tdp_per_core_w / threads_per_core * busy_s
 
-u, their mean utilisation, comes from the kernel's per-CPU time counters, which are read rather
-than sampled; like a RAPL counter it charges everything that ran on those CPUs, not only this
-process. tdp_per_core_w is the CPU's TDP over its physical cores from the bundled TDP table;
-`tdp_w / n_cores` when the user gives `tdp_w`, the power of the CPUs this process may use at full
-load; Green Algorithms' generic 12 W per core when the CPU model is not in the table.
+In machine scope busy_s is the busy seconds of those CPUs, which, like a RAPL counter, charges
+everything that ran on them; in process scope it is the CPU time of the tracked processes
+(`ProcessTree`). Both are read from the kernel's time counters rather than sampled.
+tdp_per_core_w is the CPU's TDP over its physical cores from the bundled TDP table; `tdp_w /
+n_cores` when the user gives `tdp_w`, the power of the CPUs this process may use at full load;
+Green Algorithms' generic 12 W per core when the CPU model is not in the table.
 
 Memory, Green Algorithms' reference power per GB (GB = 2**30 bytes, as DIMMs are sold):
 
-    P_ram = 0.3725 W/GB * resident memory of this process and its children
+    P_ram = 0.3725 W/GB * memory
 
-The resident memory is sampled at most every RSS_REFRESH_S and held in between. The list of
-child processes costs more to build (psutil scans every process on the machine, about 30 us
-each): it is rebuilt after 0.5 s, then at doubling intervals up to every TREE_REFRESH_S, so a
-child started with the run (as by `greenspike track`) is seen at once, and a long run on a
-machine with thousands of processes does not pay for frequent scans.
+where memory is the machine's memory in use (machine scope) or the resident memory of the
+tracked processes (process scope), sampled at most every RSS_REFRESH_S and held in between.
+
+Each meter computes the figure of the other scope as well (`other_scope()`), so that a report
+can show both when they differ much.
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ import psutil
 
 from greenspike.energy.measurement import Component
 from greenspike.energy.meters.base import Meter
+from greenspike.energy.meters.process import ProcessTree, busy_s, machine_memory_used_bytes
+from greenspike.energy.scope import Scope, checked_scope
 from greenspike.energy.tdp import MEMORY_POWER_SOURCE, MEMORY_POWER_W_PER_GB, find_hardware
 from greenspike.errors import InvalidInputError
 
 BYTES_PER_GB = 2**30
 RSS_REFRESH_S = 0.5
-TREE_REFRESH_S = 30.0
 GENERIC_CPU = "Generic CPU core"
 
 
@@ -73,38 +75,43 @@ def usable_cpus() -> list[int]:
         return list(range(psutil.cpu_count() or 1))
 
 
-def _busy_s(times) -> float:
-    """Seconds a CPU spent working: all its time but idle and I/O wait, as psutil counts it.
-
-    Guest time is left out as well: on Linux it is already inside user and nice.
-    """
-    spent = sum(times)
-    for idle in ("idle", "iowait", "guest", "guest_nice"):
-        spent -= getattr(times, idle, 0.0)
-    return spent
-
-
 class EstimatedCpuMeter(Meter):
     """CPU energy from TDP x utilisation; `tdp_w` overrides the table, `cpu_model` the detection.
 
+    Args:
+        tdp_w: power of the CPUs this process may use, at full load (default: the TDP table).
+        cpu_model: the CPU's name, to look up in the table (default: this machine's).
+        scope: "machine" (busy time of the usable CPUs) or "process" (CPU time of `tree`).
+        tree: the tracked processes (default: this process and its children); gives the
+            process figure as `other_scope()` in machine scope.
+
     Raises:
-        InvalidInputError: `tdp_w` is not None or a finite number of watts > 0.
+        InvalidInputError: `tdp_w` is not None or a finite number of watts > 0, or a bad scope.
     """
 
     name = "estimated-cpu"
 
-    def __init__(self, tdp_w: float | None = None, cpu_model: str | None = None):
+    def __init__(
+        self,
+        tdp_w: float | None = None,
+        cpu_model: str | None = None,
+        *,
+        scope: Scope = "machine",
+        tree: ProcessTree | None = None,
+    ):
         check_tdp_w(tdp_w)
+        self.scope = checked_scope(scope)
         self.tdp_w = tdp_w
         self.cpu_model = cpu_model
+        self.tree = tree if tree is not None else ProcessTree()
         #: Where the per-core TDP comes from: "user", "table" or "generic" (model not found).
         self.tdp_origin = ""
         self._tdp_note = ""
         self._cpus: list[int] = []
         self._threads_per_core = 1.0
         self._per_core_w = 0.0
-        self._start_busy_s = 0.0
-        self._busy = 0.0
+        self._start_busy_s = self._start_tree_s = 0.0
+        self._busy = self._tree_busy = 0.0
         self._start = self._last = time.monotonic()
 
     @property
@@ -113,40 +120,59 @@ class EstimatedCpuMeter(Meter):
         return len(self._cpus) / self._threads_per_core
 
     def start(self) -> None:
-        """Find the usable CPUs and their TDP per core; take the first CPU time reading."""
+        """Find the usable CPUs and their TDP per core; take the first CPU time readings."""
         self._cpus = usable_cpus()
         logical = psutil.cpu_count() or len(self._cpus)
         physical = psutil.cpu_count(logical=False) or logical
         self._threads_per_core = max(1.0, logical / physical)
         self._per_core_w = self._tdp_per_core_w()
+        self.tree.start()
         self._start_busy_s = self._busy_now()
-        self._busy = 0.0
+        self._start_tree_s = self.tree.cpu_s()
+        self._busy = self._tree_busy = 0.0
         self._start = self._last = time.monotonic()
 
     def read(self) -> dict[str, float]:
-        """Joules of `"cpu"` since `start()`: TDP per thread x busy seconds of the usable CPUs."""
+        """Joules of `"cpu"` since `start()`: TDP per thread x busy seconds in this scope."""
         self._busy = max(self._busy_now() - self._start_busy_s, self._busy)
+        self._tree_busy = max(self.tree.cpu_s() - self._start_tree_s, self._tree_busy)
         self._last = time.monotonic()
-        return {"cpu": self._per_core_w / self._threads_per_core * self._busy}
+        return {"cpu": self._joules(self.scope)}
+
+    def other_scope(self) -> dict[str, float]:
+        """Joules of `"cpu"` as the other scope counts them, as of `read()`."""
+        return {"cpu": self._joules("process" if self.scope == "machine" else "machine")}
 
     def components(self) -> tuple[Component, ...]:
         """The estimated `"cpu"` component, its source giving TDP per core, cores, utilisation."""
         elapsed_s = self._last - self._start
         capacity_s = len(self._cpus) * elapsed_s
-        utilisation = self._busy / capacity_s if capacity_s > 0 else 0.0
-        source = (
-            f"tdp-utilisation: {self._per_core_w:.3g} W/core x {self.cores:g} cores "
-            f"x {utilisation:.0%}"
+        if self.scope == "machine":
+            utilisation = self._busy / capacity_s if capacity_s > 0 else 0.0
+            source = (
+                f"tdp-utilisation: {self._per_core_w:.3g} W/core x {self.cores:g} cores "
+                f"x {utilisation:.0%}"
+            )
+            covers = (
+                "utilisation of every process on these CPUs, from the kernel's CPU time counters"
+            )
+        else:
+            source = (
+                f"tdp-utilisation: {self._per_core_w / self._threads_per_core:.3g} W/thread x "
+                f"{self._tree_busy:.3g} s CPU time of the tracked processes"
+            )
+            covers = "CPU time of the tracked process and its children, from the kernel's counters"
+        return (
+            Component("cpu", "estimated", "tdp x utilisation", source, (self._tdp_note, covers)),
         )
-        notes = (
-            self._tdp_note,
-            "utilisation of every process on these CPUs, from the kernel's CPU time counters",
-        )
-        return (Component("cpu", "estimated", "tdp x utilisation", source, notes),)
+
+    def _joules(self, scope: Scope) -> float:
+        busy = self._busy if scope == "machine" else self._tree_busy
+        return self._per_core_w / self._threads_per_core * busy
 
     def _busy_now(self) -> float:
         per_cpu = psutil.cpu_times(percpu=True)
-        return math.fsum(_busy_s(per_cpu[cpu]) for cpu in self._cpus if cpu < len(per_cpu))
+        return math.fsum(busy_s(per_cpu[cpu]) for cpu in self._cpus if cpu < len(per_cpu))
 
     def _tdp_per_core_w(self) -> float:
         if self.tdp_w is not None:
@@ -172,60 +198,66 @@ class EstimatedCpuMeter(Meter):
 
 
 class EstimatedRamMeter(Meter):
-    """Memory energy from the resident memory of this process and its children."""
+    """Memory energy from the memory in use: the machine's, or the tracked processes'.
+
+    Args:
+        scope: "machine" (the machine's memory in use) or "process" (resident memory of `tree`).
+        tree: the tracked processes (default: this process and its children); gives the
+            process figure as `other_scope()` in machine scope.
+
+    Raises:
+        InvalidInputError: a bad scope.
+    """
 
     name = "estimated-ram"
 
-    def __init__(self) -> None:
-        self._tree: list[psutil.Process] = []
-        self._tree_refresh_s = RSS_REFRESH_S
-        self._rss_bytes = 0
-        self._gb_s = 0.0
-        self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
+    def __init__(self, *, scope: Scope = "machine", tree: ProcessTree | None = None):
+        self.scope = checked_scope(scope)
+        self.tree = tree if tree is not None else ProcessTree()
+        self._bytes = {"machine": 0, "process": 0}
+        self._gb_s = {"machine": 0.0, "process": 0.0}
+        self._start = self._last = self._last_sample = time.monotonic()
 
     def start(self) -> None:
-        """Find this process and its children and take their resident memory."""
-        self._tree, self._tree_refresh_s = self._process_tree(), RSS_REFRESH_S
-        self._rss_bytes = self._tree_rss_bytes()
-        self._gb_s = 0.0
-        self._start = self._last = self._last_rss = self._last_tree = time.monotonic()
+        """Take the memory in use now, in both scopes."""
+        self.tree.start()
+        self._sample()
+        self._gb_s = {"machine": 0.0, "process": 0.0}
+        self._start = self._last = self._last_sample = time.monotonic()
 
     def read(self) -> dict[str, float]:
         """Joules of `"ram"` since `start()`: 0.3725 W/GB x the GB-seconds held so far."""
         now = time.monotonic()
-        gb_s = self._gb_s + self._rss_bytes / BYTES_PER_GB * (now - self._last)
-        self._gb_s, self._last = gb_s, now  # one statement: no slice counted twice
-        if now - self._last_tree >= self._tree_refresh_s:
-            self._tree, self._last_tree = self._process_tree(), now
-            self._tree_refresh_s = min(2 * self._tree_refresh_s, TREE_REFRESH_S)
-        if now - self._last_rss >= RSS_REFRESH_S:
-            self._rss_bytes, self._last_rss = self._tree_rss_bytes(), now
-        return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s}
+        held = {
+            s: self._gb_s[s] + self._bytes[s] / BYTES_PER_GB * (now - self._last)
+            for s in self._gb_s
+        }
+        self._gb_s, self._last = held, now  # one statement: no slice counted twice
+        if now - self._last_sample >= RSS_REFRESH_S:
+            self._sample()
+            self._last_sample = now
+        return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s[self.scope]}
+
+    def other_scope(self) -> dict[str, float]:
+        """Joules of `"ram"` as the other scope counts them, as of `read()`."""
+        other = "process" if self.scope == "machine" else "machine"
+        return {"ram": MEMORY_POWER_W_PER_GB * self._gb_s[other]}
 
     def components(self) -> tuple[Component, ...]:
-        """The estimated `"ram"` component, its source giving the mean resident memory."""
+        """The estimated `"ram"` component, its source giving the mean memory in use."""
         elapsed_s = self._last - self._start
-        mean_gb = self._gb_s / elapsed_s if elapsed_s > 0 else self._rss_bytes / BYTES_PER_GB
+        gb_s, now_bytes = self._gb_s[self.scope], self._bytes[self.scope]
+        mean_gb = gb_s / elapsed_s if elapsed_s > 0 else now_bytes / BYTES_PER_GB
         source = f"memory-model: {MEMORY_POWER_W_PER_GB:g} W/GB x {mean_gb:.2f} GB"
-        notes = (
-            "GB: mean resident memory of this process and its children (GB = 2**30 bytes)",
-            MEMORY_POWER_SOURCE,
+        covers = (
+            "GB: mean memory in use on the machine (GB = 2**30 bytes)"
+            if self.scope == "machine"
+            else "GB: mean resident memory of the tracked process and its children "
+            "(GB = 2**30 bytes)"
         )
-        return (Component("ram", "estimated", "memory model", source, notes),)
+        return (
+            Component("ram", "estimated", "memory model", source, (covers, MEMORY_POWER_SOURCE)),
+        )
 
-    @staticmethod
-    def _process_tree() -> list[psutil.Process]:
-        process = psutil.Process()
-        try:
-            return [process, *process.children(recursive=True)]
-        except psutil.Error:
-            return [process]
-
-    def _tree_rss_bytes(self) -> int:
-        total = 0
-        for process in self._tree:
-            try:
-                total += process.memory_info().rss
-            except psutil.Error:
-                continue  # ended or not ours to read: it no longer holds memory we can see
-        return total
+    def _sample(self) -> None:
+        self._bytes = {"machine": machine_memory_used_bytes(), "process": self.tree.rss_bytes()}

@@ -14,6 +14,10 @@ Visible GPUs follow CUDA_VISIBLE_DEVICES as CUDA reads it: comma-separated indic
 GPU; unset means every GPU, empty means none. Indices are NVML's (PCI bus order), which is
 CUDA's order with CUDA_DEVICE_ORDER=PCI_BUS_ID or when the GPUs are all the same model.
 MIG instances are reported missing: NVML measures the whole physical GPU, not an instance.
+
+In a distributed job a rank measures only the GPUs it uses (`devices`, CUDA device numbers among
+the visible GPUs), each claimed by its UUID (`claim`), so that a GPU shared by two ranks of the
+job is measured by one of them (see greenspike.energy.duties).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -95,15 +99,32 @@ class _Gpu:
 class NvmlMeter(Meter):
     """Energy of the NVIDIA GPUs visible to this process.
 
-    `nvml` is the pynvml module (a stand-in in tests); `cuda_visible_devices` defaults to the
-    environment variable, read at `start()`.
+    Args:
+        nvml: the pynvml module (a stand-in in tests); default: imported at `start()`.
+        cuda_visible_devices: which GPUs are visible, as CUDA_VISIBLE_DEVICES says it; default:
+            the environment variable, read at `start()`.
+        devices: the CUDA device numbers (positions among the visible GPUs, taken modulo their
+            number) to measure; None: every visible GPU.
+        claim: called with "gpu-<UUID>" before a GPU is measured; False leaves it to another
+            process of the job (listed in `elsewhere`).
     """
 
     name = "nvml"
 
-    def __init__(self, nvml: ModuleType | None = None, cuda_visible_devices: str | None = None):
+    def __init__(
+        self,
+        nvml: ModuleType | None = None,
+        cuda_visible_devices: str | None = None,
+        *,
+        devices: Sequence[int] | None = None,
+        claim: Callable[[str], bool] | None = None,
+    ):
         self._nvml: Any = nvml  # pynvml, which has no type information
         self._cuda_visible_devices = cuda_visible_devices
+        self.devices = None if devices is None else tuple(devices)
+        self.claim = claim
+        #: Components measured by another process of the job instead ("gpu:1", ...).
+        self.elsewhere: list[str] = []
         self._gpus: list[_Gpu] = []
         self._missing: list[MissingComponent] = []
         self._unavailable: str | None = None
@@ -113,7 +134,7 @@ class NvmlMeter(Meter):
     def start(self) -> None:
         """Start NVML, find the visible GPUs and take each one's first energy or power reading."""
         self.close()
-        self._gpus, self._missing, self._unavailable = [], [], None
+        self._gpus, self._missing, self._unavailable, self.elsewhere = [], [], None, []
         self._start = time.monotonic()
         nvml = self._nvml
         if nvml is None:
@@ -141,8 +162,13 @@ class NvmlMeter(Meter):
         except nvml.NVMLError as error:
             self._missing = [MissingComponent("gpu", f"NVML cannot list the GPUs: {error}")]
             return
+        if self.devices is not None and indices:
+            indices = list(dict.fromkeys(indices[d % len(indices)] for d in self.devices))
         for index in indices:
-            self._open(index)
+            if self._claimed(index):
+                self._open(index)
+            else:
+                self.elsewhere.append(f"gpu:{index}")
         if not indices and not self._missing:
             self._unavailable = (
                 f"CUDA_VISIBLE_DEVICES={spec!r} hides every GPU"
@@ -201,6 +227,17 @@ class NvmlMeter(Meter):
             self._missing = [MissingComponent("gpu", reason, fix)]
         else:
             self._unavailable = f"{reason}, and no NVIDIA driver is loaded"
+
+    def _claimed(self, index: int) -> bool:
+        """Whether this process measures GPU `index` (always, without `claim`)."""
+        if self.claim is None:
+            return True
+        nvml = self._nvml
+        try:
+            uuid = _text(nvml.nvmlDeviceGetUUID(nvml.nvmlDeviceGetHandleByIndex(index)))
+        except nvml.NVMLError:
+            uuid = f"index-{index}"
+        return self.claim(f"gpu-{uuid}")
 
     def _uuids(self) -> list[str]:
         nvml = self._nvml

@@ -99,6 +99,14 @@ class _Zone:
     total_uj: int = 0
     gaps: SensorGaps = field(default_factory=SensorGaps)
     appeared_after_s: float | None = None
+    counter: Path = field(init=False)  # path / "energy_uj", joined once: read at every reading
+
+    def __post_init__(self) -> None:
+        self.counter = self.path / "energy_uj"
+
+    def move(self, path: Path) -> None:
+        """The zone came back under another directory."""
+        self.path, self.counter = path, path / "energy_uj"
 
     def notes(self, elapsed_s: float) -> tuple[str, ...]:
         notes = list(self.gaps.notes())
@@ -148,7 +156,7 @@ class RaplMeter(Meter):
         self._rescan(appeared_after_s=now_s)
         for zone in self._zones.values():
             try:
-                reading = _read_uj(zone.path / "energy_uj")
+                reading = _read_uj(zone.counter)
             except (OSError, ValueError) as error:
                 zone.gaps.lost(now_s, error)
                 continue
@@ -201,7 +209,7 @@ class RaplMeter(Meter):
                 continue
             known = self._zones.get(component)
             if known is not None:
-                known.path = path  # a zone that vanished may come back under another number
+                known.move(path)  # a zone that vanished may come back under another number
                 continue
             self._add(component, name, path, appeared_after_s)
 

@@ -18,7 +18,7 @@ Value = float | torch.Tensor
 
 
 def check_sequence(x: torch.Tensor, caller: str) -> None:
-    """`x` is a finite floating-point time-major tensor `[T, B, ...]`."""
+    """`x` is a floating-point time-major tensor `[T, B, ...]` (finiteness: `check_finite`)."""
     _check_tensor(x, caller)
     if x.dim() < 3:
         raise InvalidInputError(
@@ -28,7 +28,6 @@ def check_sequence(x: torch.Tensor, caller: str) -> None:
         )
     if x.shape[0] == 0:
         raise InvalidInputError(f"{caller} got an input with 0 time steps (shape {list(x.shape)})")
-    check_finite(x, f"{caller} input")
 
 
 def check_step(x_t: torch.Tensor, caller: str) -> None:
@@ -52,9 +51,15 @@ def _check_tensor(x: object, caller: str) -> None:
 
 
 def check_finite(x: torch.Tensor, what: str) -> None:
+    """Every value of `x` is finite; the error names `what` and counts the bad values.
+
+    A dimension that only repeats values (stride 0, as `expand` makes) is read once: checking
+    a directly encoded input costs what checking one step does, and copies nothing.
+    """
     x = x.detach()  # a check, not part of the graph: autograd keeps nothing for it
     if x.numel() == 0:
         return
+    x = x[tuple(slice(0, 1) if step == 0 else slice(None) for step in x.stride())]
     # One pass and no temporary of x's size (isfinite would allocate two): the extremes are
     # finite exactly when every value is, as min and max propagate NaN.
     if all(bool(torch.isfinite(extreme)) for extreme in torch.aminmax(x)):
@@ -145,13 +150,18 @@ def initial_state(kind: type[StateT], state: StateT | None, x_t: torch.Tensor) -
     if state is None:
         named_tuple: Any = kind  # a TypeVar cannot be bounded by "any NamedTuple class"
         return named_tuple._make(torch.zeros_like(x_t) for _ in named_tuple._fields)
+    check_state(state, x_t.shape)
+    return state
+
+
+def check_state(state: _NamedTensors, step_shape: torch.Size) -> None:
+    """Each tensor of `state` has the shape of one time step, `step_shape`."""
     for name, value in zip(state._fields, state, strict=True):
-        if value.shape != x_t.shape:
+        if value.shape != step_shape:
             raise InvalidInputError(
-                f"state {name} has shape {list(value.shape)}, expected {list(x_t.shape)} "
+                f"state {name} has shape {list(value.shape)}, expected {list(step_shape)} "
                 "(one time step of the input, [B, ...])"
             )
-    return state
 
 
 def _checked_range(name: str, value: Value) -> tuple[float, float]:

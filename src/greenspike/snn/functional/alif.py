@@ -87,7 +87,21 @@ def alif(
         TypeError: as `lif`.
     """
     _checks.check_sequence(x, "alif")
-    _check_parameters(params, x.shape[1:], "alif")
+    check_parameters(params, x.shape[1:], "alif")
+    return run_alif(x, params, state)
+
+
+def run_alif(
+    x: torch.Tensor, params: ALIFParameters, state: ALIFState | None = None
+) -> tuple[torch.Tensor, ALIFState]:
+    """`alif` on an input `[T, B, ...]` whose parameters were checked (`check_parameters`).
+
+    What `snn.ALIF` runs: it checks its parameters when they change, not at every call.
+
+    Raises:
+        InvalidInputError: `x` is not finite, or `state` has the wrong shape.
+    """
+    _checks.check_finite(x, "alif input")
     return scan(alif_update, x, params, _checks.initial_state(ALIFState, state, x[0]))
 
 
@@ -109,7 +123,7 @@ def alif_step(
         TypeError: as `lif`.
     """
     _checks.check_step(x_t, "alif_step")
-    _check_parameters(params, x_t.shape, "alif_step")
+    check_parameters(params, x_t.shape, "alif_step")
     return alif_update(x_t, params, _checks.initial_state(ALIFState, state, x_t))
 
 
@@ -122,7 +136,13 @@ def alif_update(
     return spikes, ALIFState(v, params.adaptation_decay * state.a + spikes)
 
 
-def _check_parameters(params: ALIFParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: ALIFParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `ALIFParameters` valid for one time step of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: a parameter is out of range or does not broadcast to `step_shape`.
+        TypeError: `params` is not `ALIFParameters`.
+    """
     _checks.check_parameter_type(params, ALIFParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)

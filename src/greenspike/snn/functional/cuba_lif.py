@@ -97,7 +97,21 @@ def cuba_lif(
         TypeError: as `lif`.
     """
     _checks.check_sequence(x, "cuba_lif")
-    _check_parameters(params, x.shape[1:], "cuba_lif")
+    check_parameters(params, x.shape[1:], "cuba_lif")
+    return run_cuba_lif(x, params, state)
+
+
+def run_cuba_lif(
+    x: torch.Tensor, params: CubaLIFParameters, state: CubaLIFState | None = None
+) -> tuple[torch.Tensor, CubaLIFState]:
+    """`cuba_lif` on an input `[T, B, ...]` whose parameters were checked (`check_parameters`).
+
+    What `snn.CubaLIF` runs: it checks its parameters when they change, not at every call.
+
+    Raises:
+        InvalidInputError: `x` is not finite, or `state` has the wrong shape.
+    """
+    _checks.check_finite(x, "cuba_lif input")
     return scan(cuba_lif_update, x, params, _checks.initial_state(CubaLIFState, state, x[0]))
 
 
@@ -119,7 +133,7 @@ def cuba_lif_step(
         TypeError: as `lif`.
     """
     _checks.check_step(x_t, "cuba_lif_step")
-    _check_parameters(params, x_t.shape, "cuba_lif_step")
+    check_parameters(params, x_t.shape, "cuba_lif_step")
     return cuba_lif_update(x_t, params, _checks.initial_state(CubaLIFState, state, x_t))
 
 
@@ -133,7 +147,13 @@ def cuba_lif_update(
     return spikes, CubaLIFState(i, v)
 
 
-def _check_parameters(params: CubaLIFParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: CubaLIFParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `CubaLIFParameters` valid for one time step of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: a parameter is out of range or does not broadcast to `step_shape`.
+        TypeError: `params` is not `CubaLIFParameters`.
+    """
     _checks.check_parameter_type(params, CubaLIFParameters, caller)
     _checks.check_decay("alpha", params.alpha, step_shape)
     _checks.check_decay("beta", params.beta, step_shape)

@@ -8,6 +8,8 @@ import torch
 
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._scan import scan
+from greenspike.snn.kernels._choose import choose_membrane_kernel
+from greenspike.snn.kernels.fused import fused_membrane
 
 
 class LIState(NamedTuple):
@@ -55,7 +57,33 @@ def leaky_integrator(
         TypeError: as `lif`.
     """
     _checks.check_sequence(x, "leaky_integrator")
-    _check_parameters(params, x.shape[1:], "leaky_integrator")
+    check_parameters(params, x.shape[1:], "leaky_integrator")
+    return run_leaky_integrator(x, params, state)
+
+
+def run_leaky_integrator(
+    x: torch.Tensor, params: LIParameters, state: LIState | None = None
+) -> tuple[torch.Tensor, LIState]:
+    """`leaky_integrator` on an input `[T, B, ...]` whose parameters were checked.
+
+    What `snn.LeakyIntegrator` runs: it checks its parameters when they change, not at every
+    call. Without gradients to compute (`torch.no_grad()`, or nothing that requires one), the
+    fused LIF kernel computes the trace in one pass (the same arithmetic, so the same values
+    to the last bit); otherwise the reference loop runs.
+
+    Raises:
+        InvalidInputError: `x` is not finite, or `state` has the wrong shape.
+    """
+    v0 = None
+    if state is not None:
+        _checks.check_state(state, x.shape[1:])
+        v0 = state.v
+    kernel = choose_membrane_kernel(x, params.beta, v0)
+    if kernel is not None:  # the kernel checks finiteness in its own pass over x
+        beta = torch.as_tensor(params.beta, dtype=x.dtype, device=x.device)
+        trace, v = fused_membrane(kernel, x, beta, v0, "leaky_integrator")
+        return trace, LIState(v)
+    _checks.check_finite(x, "leaky_integrator input")
     return scan(leaky_integrator_update, x, params, _checks.initial_state(LIState, state, x[0]))
 
 
@@ -77,7 +105,7 @@ def leaky_integrator_step(
         TypeError: as `lif`.
     """
     _checks.check_step(x_t, "leaky_integrator_step")
-    _check_parameters(params, x_t.shape, "leaky_integrator_step")
+    check_parameters(params, x_t.shape, "leaky_integrator_step")
     return leaky_integrator_update(x_t, params, _checks.initial_state(LIState, state, x_t))
 
 
@@ -89,6 +117,12 @@ def leaky_integrator_update(
     return v, LIState(v)
 
 
-def _check_parameters(params: LIParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: LIParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `LIParameters` valid for one time step of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: `beta` is out of [0, 1] or does not broadcast to `step_shape`.
+        TypeError: `params` is not `LIParameters`.
+    """
     _checks.check_parameter_type(params, LIParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)

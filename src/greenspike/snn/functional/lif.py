@@ -101,6 +101,14 @@ def lif(
       its input by `dt * tau_mem_inv`; its `v` is `dt * tau_mem_inv` times ours). Norse
       `IAF(v_th, v_reset=0)` is `beta = 1`, reset="zero". Equal up to floating-point rounding.
 
+    The same current at every step (direct encoding) needs no copy per step: pass
+    `current.unsqueeze(0).expand(T, *current.shape)`. The fused kernels read such an input
+    (time stride 0) once per neuron, and sum its gradient over time themselves, handing
+    `current` a `[B, ...]` gradient directly: no `[T, B, ...]` tensor of input or gradient is
+    ever made. The expanded view itself then has no gradient of its own (`torch.autograd.grad`
+    with respect to it fails): to get one, watch it (`retain_grad()`, a hook) or make it with
+    `.contiguous()`.
+
     Args:
         x: input currents `[T, B, ...]`, floating point.
         params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset, reset_delay)`.
@@ -121,13 +129,35 @@ def lif(
         TypeError: `x` is not a floating-point tensor, or `params` not `LIFParameters`.
     """
     _checks.check_sequence(x, "lif")
-    _check_parameters(params, x.shape[1:], "lif")
-    state = _checks.initial_state(LIFState, state, x[0])
-    kernel = choose_kernel(backend, x, params, state.v)
-    if kernel is not None:
-        spikes, v = fused_lif(kernel, x, params, state.v)
+    check_parameters(params, x.shape[1:], "lif")
+    return run_lif(x, params, state, backend=backend)
+
+
+def run_lif(
+    x: torch.Tensor,
+    params: LIFParameters,
+    state: LIFState | None = None,
+    *,
+    backend: Backend = "auto",
+) -> tuple[torch.Tensor, LIFState]:
+    """`lif` on an input `[T, B, ...]` whose parameters were checked already (`check_parameters`).
+
+    What `snn.LIF` runs: it checks its parameters when they change, not at every call.
+
+    Raises:
+        InvalidInputError: `x` is not finite; `state` has the wrong shape; `backend` is unknown
+            or names a kernel that cannot run this call.
+    """
+    v0 = None
+    if state is not None:
+        _checks.check_state(state, x.shape[1:])
+        v0 = state.v
+    kernel = choose_kernel(backend, x, params, v0)
+    if kernel is not None:  # the kernel checks finiteness in its own pass over x
+        spikes, v = fused_lif(kernel, x, params, v0)
         return spikes, LIFState(v)
-    return scan(lif_update, x, params, state)
+    _checks.check_finite(x, "lif input")
+    return scan(lif_update, x, params, _checks.initial_state(LIFState, state, x[0]))
 
 
 def lif_step(
@@ -148,7 +178,7 @@ def lif_step(
         TypeError: as `lif`.
     """
     _checks.check_step(x_t, "lif_step")
-    _check_parameters(params, x_t.shape, "lif_step")
+    check_parameters(params, x_t.shape, "lif_step")
     return lif_update(x_t, params, _checks.initial_state(LIFState, state, x_t))
 
 
@@ -161,7 +191,13 @@ def lif_update(
     return spikes, LIFState(v)
 
 
-def _check_parameters(params: LIFParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: LIFParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `LIFParameters` valid for one time step of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: a parameter is out of range or does not broadcast to `step_shape`.
+        TypeError: `params` is not `LIFParameters`.
+    """
     _checks.check_parameter_type(params, LIFParameters, caller)
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)

@@ -70,8 +70,22 @@ def accumulated_max_pool2d(
         TypeError: `x` is not a floating-point tensor, or `params` not `MaxPoolParameters`.
     """
     _checks.check_sequence(x, "accumulated_max_pool2d")
-    _check(params, x.shape[1:], "accumulated_max_pool2d")
-    return scan(accumulated_max_pool2d_update, x, params, _initial_state(params, state, x[0]))
+    check_parameters(params, x.shape[1:], "accumulated_max_pool2d")
+    return run_accumulated_max_pool2d(x, params, state)
+
+
+def run_accumulated_max_pool2d(
+    x: torch.Tensor, params: MaxPoolParameters, state: MaxPoolState | None = None
+) -> tuple[torch.Tensor, MaxPoolState]:
+    """`accumulated_max_pool2d` whose input and parameters were checked already.
+
+    What `snn.AccumulatedMaxPool2d` runs: it checks its parameters when they change.
+
+    Raises:
+        InvalidInputError: `x` is not finite; `state` has the wrong shapes.
+    """
+    _checks.check_finite(x, "accumulated_max_pool2d input")
+    return scan(accumulated_max_pool2d_update, x, params, initial_state(params, state, x[0]))
 
 
 def accumulated_max_pool2d_step(
@@ -92,8 +106,8 @@ def accumulated_max_pool2d_step(
         TypeError: as `accumulated_max_pool2d`.
     """
     _checks.check_step(x_t, "accumulated_max_pool2d_step")
-    _check(params, x_t.shape, "accumulated_max_pool2d_step")
-    return accumulated_max_pool2d_update(x_t, params, _initial_state(params, state, x_t))
+    check_parameters(params, x_t.shape, "accumulated_max_pool2d_step")
+    return accumulated_max_pool2d_update(x_t, params, initial_state(params, state, x_t))
 
 
 def accumulated_max_pool2d_update(
@@ -109,9 +123,15 @@ def _pool(x: torch.Tensor, params: MaxPoolParameters) -> torch.Tensor:
     return F.max_pool2d(x, params.kernel_size, params.stride, params.padding)
 
 
-def _initial_state(
+def initial_state(
     params: MaxPoolParameters, state: MaxPoolState | None, x_t: torch.Tensor
 ) -> MaxPoolState:
+    """`state`, its shapes checked against one step `x_t`, or zeros if None.
+
+    Raises:
+        InvalidInputError: `state` has the wrong shapes.
+        TypeError: `state` is not a `MaxPoolState`.
+    """
     pooled_shape = _pool(torch.zeros((1, *x_t.shape[1:]), device="meta"), params).shape[1:]
     if state is None:
         total = torch.zeros_like(x_t)
@@ -128,7 +148,13 @@ def _initial_state(
     return state
 
 
-def _check(params: MaxPoolParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: MaxPoolParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `MaxPoolParameters` whose windows fit steps of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: the step is not `[B, C, H, W]`, or a window is invalid or too large.
+        TypeError: `params` is not `MaxPoolParameters`.
+    """
     _checks.check_parameter_type(params, MaxPoolParameters, caller)
     if len(step_shape) != 4:
         raise InvalidInputError(

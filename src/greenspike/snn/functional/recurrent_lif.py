@@ -87,7 +87,21 @@ def recurrent_lif(
         TypeError: as `lif`.
     """
     _checks.check_sequence(x, "recurrent_lif")
-    _check_parameters(params, x.shape[1:], "recurrent_lif")
+    check_parameters(params, x.shape[1:], "recurrent_lif")
+    return run_recurrent_lif(x, params, state)
+
+
+def run_recurrent_lif(
+    x: torch.Tensor, params: RecurrentLIFParameters, state: RecurrentLIFState | None = None
+) -> tuple[torch.Tensor, RecurrentLIFState]:
+    """`recurrent_lif` on an input `[T, B, ...]` whose parameters were checked (`check_parameters`).
+
+    What `snn.RecurrentLIF` runs: it checks its parameters when they change, not at every call.
+
+    Raises:
+        InvalidInputError: `x` is not finite, or `state` has the wrong shape.
+    """
+    _checks.check_finite(x, "recurrent_lif input")
     initial = _checks.initial_state(RecurrentLIFState, state, x[0])
     return scan(recurrent_lif_update, x, params, initial)
 
@@ -110,7 +124,7 @@ def recurrent_lif_step(
         TypeError: as `lif`.
     """
     _checks.check_step(x_t, "recurrent_lif_step")
-    _check_parameters(params, x_t.shape, "recurrent_lif_step")
+    check_parameters(params, x_t.shape, "recurrent_lif_step")
     return recurrent_lif_update(x_t, params, _checks.initial_state(RecurrentLIFState, state, x_t))
 
 
@@ -123,7 +137,13 @@ def recurrent_lif_update(
     return spikes, RecurrentLIFState(v, spikes)
 
 
-def _check_parameters(params: RecurrentLIFParameters, step_shape: torch.Size, caller: str) -> None:
+def check_parameters(params: RecurrentLIFParameters, step_shape: torch.Size, caller: str) -> None:
+    """`params` are `RecurrentLIFParameters` valid for one time step of shape `step_shape`.
+
+    Raises:
+        InvalidInputError: a parameter is out of range or does not broadcast to `step_shape`.
+        TypeError: `params` is not `RecurrentLIFParameters`.
+    """
     _checks.check_parameter_type(params, RecurrentLIFParameters, caller)
     if len(step_shape) != 2:
         raise InvalidInputError(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, get_args
 
 import torch
@@ -59,15 +60,7 @@ def choose_kernel(
         return None
     reason = _unsupported(x, params, v0)
     if backend == "auto":
-        if reason is not None:
-            return None
-        if x.device.type == "cuda" and triton_available():
-            return _triton()
-        if x.device.type == "cpu":
-            from greenspike.snn.kernels import cpu
-
-            return cpu if cpu.available() else None
-        return None
+        return None if reason is not None else _device_kernel(x)
     if reason is not None:
         raise InvalidInputError(
             f"backend={backend!r} cannot run this call: {reason}; use backend='auto'"
@@ -83,6 +76,24 @@ def choose_kernel(
         return cpu if cpu.available() else None
     _check_triton(x)
     return _triton()
+
+
+def choose_membrane_kernel(
+    x: torch.Tensor, beta: float | torch.Tensor, v0: torch.Tensor | None
+) -> Kernel | None:
+    """The fused kernel to run a leaky integrator's trace without gradients, or None.
+
+    A leaky integrator is the LIF recurrence without firing: the kernels write its membranes
+    in one pass. They cover forward passes only (nothing may require a gradient while grad
+    mode is on); otherwise, and where `choose_kernel("auto", ...)` would not take a kernel,
+    None: the reference loop.
+    """
+    tensors = [t for t in (x, beta, v0) if isinstance(t, torch.Tensor)]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return None
+    if _unsupported_tensors(x, {"beta": beta, "state v": v0}) is not None:
+        return None
+    return _device_kernel(x)
 
 
 def triton_available() -> bool:
@@ -105,6 +116,17 @@ def _check_triton(x: torch.Tensor) -> None:
         )
 
 
+def _device_kernel(x: torch.Tensor) -> Kernel | None:
+    """The fused kernel for `x`'s device (Triton on CUDA, C on the CPU), if it can run here."""
+    if x.device.type == "cuda" and triton_available():
+        return _triton()
+    if x.device.type == "cpu":
+        from greenspike.snn.kernels import cpu
+
+        return cpu if cpu.available() else None
+    return None
+
+
 def _triton() -> Kernel:
     from greenspike.snn.kernels import triton_kernel
 
@@ -113,11 +135,17 @@ def _triton() -> Kernel:
 
 def _unsupported(x: torch.Tensor, params: LIFParameters, v0: torch.Tensor | None) -> str | None:
     """Why the fused kernels cannot reproduce this call, or None when they can."""
+    named = {"beta": params.beta, "threshold": params.threshold, "state v": v0}
+    reason = _unsupported_tensors(x, named)
+    if reason is None and surrogate_code(params.surrogate) is None:
+        return f"surrogate {params.surrogate!r} (fused kernels know the built-in surrogates only)"
+    return reason
+
+
+def _unsupported_tensors(x: torch.Tensor, named: Mapping[str, object]) -> str | None:
+    """Why the kernels cannot take `x` with these parameters and state, or None."""
     if x.dtype not in FUSED_DTYPES:
         return f"input dtype {x.dtype} (fused kernels take float32 and float64)"
-    if surrogate_code(params.surrogate) is None:
-        return f"surrogate {params.surrogate!r} (fused kernels know the built-in surrogates only)"
-    named = {"beta": params.beta, "threshold": params.threshold, "state v": v0}
     for name, value in named.items():
         if not isinstance(value, torch.Tensor):
             continue

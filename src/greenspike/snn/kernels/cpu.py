@@ -19,7 +19,14 @@ Backward, from t = T down to 1, with `g = dL/dv[t]` (starting at `dL/dv[T]`),
 Nothing of size `[T, N]` is stored for the backward but the input `x` itself: the backward
 first recomputes `h` into the buffer that then receives `dL/dx`, one block of neurons at a
 time (the block stays in cache), and derives `s[t]` and `v[t-1]` from `h` exactly.
-The ctypes call releases the GIL; OpenMP shares out blocks of neurons over torch's threads.
+
+An input that is the same at every step (rows 0 apart, e.g. a directly encoded image) is read
+from its one row; its gradient can be summed over time inside the kernel, into `[N]`, with the
+membranes recomputed into a scratch buffer of T x 512 values per thread. `beta` and
+`threshold` are one value per neuron, or one value for all (read with stride 0). The forward
+also tells
+whether every input value was finite (it reads each one anyway). The ctypes call releases the
+GIL; OpenMP shares out blocks of neurons over torch's threads.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import functools
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 
@@ -41,33 +49,41 @@ _pointer, _int64, _int, _double = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
 
 def available() -> bool:
     """Whether the C kernel is built (or can be built now) on this machine."""
-    return _functions() is not None
+    return _library() is not None
 
 
 def forward(
     x: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
-    delay: bool,
-) -> torch.Tensor:
-    """Spikes [T, N] of x [T, N] (`Kernel.forward`); `v` [N]: v[0] on entry, v[T] on return."""
+    *,
+    membrane: bool = False,
+    delay: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """`Kernel.forward`: (spikes `[T, N]` or the membranes before each reset, v[T], finite?)."""
     steps, neurons = x.shape
-    spikes = torch.empty_like(x)
-    _function(x, 0)(
-        _address(x),
-        _address(beta),
-        _address(threshold),
-        _address(v),
-        _address(spikes),
+    out = torch.empty(steps, neurons, dtype=x.dtype)
+    v = torch.empty(neurons, dtype=x.dtype)
+    bad = _function(x, 0)(
+        x.data_ptr(),
+        _row_stride(x),
+        beta.data_ptr(),
+        _value_stride(beta),
+        threshold.data_ptr(),
+        _value_stride(threshold),
+        _address(v0),
+        v.data_ptr(),
+        out.data_ptr(),
         steps,
         neurons,
         reset,
         int(delay),
+        int(membrane),
         _threads(x),
     )
-    return spikes
+    return out, v, not bad
 
 
 def backward(
@@ -76,33 +92,46 @@ def backward(
     grad_v: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v0: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     delay: bool,
     detach_reset: bool,
     surrogate: tuple[int, float],
     need_beta: bool,
     need_threshold: bool,
+    *,
+    sum_over_time: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """(dL/dx [T, N], dL/dbeta [N], dL/dthreshold [N]), as `Kernel.backward`.
+    """(dL/dx [T, N] or summed over time [N], dL/dbeta [N], dL/dthreshold [N]): `Kernel.backward`.
 
     `grad_v` [N]: dL/dv[T] in, dL/dv[0] out. `grad_spikes` [T, N] may be strided, with neuron
     stride 0 or 1 (e.g. the broadcast gradient of a sum), and is then read without being copied.
     """
     steps, neurons = x.shape
-    grad_x = torch.empty_like(x)
-    # Always accumulated (one value per neuron: cheaper than a branch in the inner loop).
-    grad_beta, grad_threshold = torch.zeros_like(beta), torch.zeros_like(threshold)
+    threads = _threads(x)
+    if sum_over_time:
+        grad_x = torch.empty(neurons, dtype=x.dtype)
+        scratch = torch.empty(threads * steps * _block(), dtype=x.dtype)
+    else:
+        grad_x, scratch = torch.empty(steps, neurons, dtype=x.dtype), None
+    # Always computed (one value per neuron: cheaper than a branch in the inner loop).
+    grad_beta = torch.empty(neurons, dtype=x.dtype)
+    grad_threshold = torch.empty(neurons, dtype=x.dtype)
     _function(x, 1)(
-        _address(x),
+        x.data_ptr(),
+        _row_stride(x),
         grad_spikes.data_ptr(),
         grad_spikes.stride(0),
         grad_spikes.stride(1),
         _address(grad_v),
-        _address(beta),
-        _address(threshold),
+        beta.data_ptr(),
+        _value_stride(beta),
+        threshold.data_ptr(),
+        _value_stride(threshold),
         _address(v0),
         _address(grad_x),
+        0 if sum_over_time else neurons,
+        _address(scratch),
         _address(grad_beta),
         _address(grad_threshold),
         steps,
@@ -112,41 +141,73 @@ def backward(
         int(detach_reset),
         surrogate[0],
         surrogate[1],
-        _threads(x),
+        threads,
     )
     return grad_x, grad_beta, grad_threshold
 
 
-def _function(x: torch.Tensor, which: int) -> Callable[..., None]:
+def _function(x: torch.Tensor, which: int) -> Callable[..., int | None]:
     """The forward (0) or backward (1) C function for `x`'s dtype."""
-    functions = _functions()
+    functions = _library()
     assert functions is not None, "callers check available() first"
-    return functions[DTYPES[x.dtype]][which]
+    return functions.calls[DTYPES[x.dtype]][which]
+
+
+def _block() -> int:
+    """Neurons per block of the C kernel (the scratch of a summed backward is per block)."""
+    library = _library()
+    assert library is not None, "callers check available() first"
+    return library.block
+
+
+class _Library(NamedTuple):
+    calls: dict[str, tuple[Callable[..., int], Callable[..., None]]]
+    block: int
 
 
 @functools.cache
-def _functions() -> dict[str, tuple[Callable[..., None], Callable[..., None]]] | None:
+def _library() -> _Library | None:
     library = load_cpu_library()
     if library is None:
         return None
-    functions = {}
+    calls = {}
     for suffix in DTYPES.values():
         forward_fn = getattr(library, f"lif_forward_{suffix}")
-        forward_fn.argtypes = [*[_pointer] * 5, _int64, _int64, _int, _int, _int]
-        forward_fn.restype = None
+        forward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _pointer, _int64, _pointer]
+        forward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int, _int]
+        forward_fn.restype = _int
         backward_fn = getattr(library, f"lif_backward_{suffix}")
-        backward_fn.argtypes = [_pointer, _pointer, _int64, _int64, *[_pointer] * 7]
-        backward_fn.argtypes += [_int64, _int64, _int, _int, _int, _int, _double, _int]
+        backward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _int64, _pointer, _pointer]
+        backward_fn.argtypes += [_int64, _pointer, _int64, _pointer, _pointer, _int64, _pointer]
+        backward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int, _int]
+        backward_fn.argtypes += [_double, _int]
         backward_fn.restype = None
-        functions[suffix] = (forward_fn, backward_fn)
-    return functions
+        calls[suffix] = (forward_fn, backward_fn)
+    library.lif_block.restype = _int
+    return _Library(calls, library.lif_block())
 
 
 def _address(tensor: torch.Tensor | None) -> int | None:
     if tensor is None:
         return None
-    assert tensor.is_contiguous() and tensor.device.type == "cpu"
+    assert tensor.is_contiguous()
     return tensor.data_ptr()
+
+
+def _row_stride(x: torch.Tensor) -> int:
+    """The distance between two time steps of `x` [T, N]: N, or 0 for the same row repeated."""
+    steps, neurons = x.shape
+    stride = x.stride(0) if steps > 1 else neurons
+    assert stride in (0, neurons) and (neurons == 1 or x.stride(1) == 1)
+    return stride
+
+
+def _value_stride(values: torch.Tensor) -> int:
+    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
+    if values.dim() == 0:
+        return 0
+    assert values.is_contiguous()
+    return 1
 
 
 def _threads(x: torch.Tensor) -> int:

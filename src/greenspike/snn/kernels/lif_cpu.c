@@ -3,6 +3,8 @@
  * body is in lif_cpu_body.h, instantiated here for float and double. Built with
  * -ffp-contract=off so that `beta * v + x` rounds twice, exactly as the PyTorch reference. */
 #include <math.h>
+#include <omp.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum reset_mode { RESET_SUBTRACT = 0, RESET_ZERO = 1, RESET_NONE = 2 };
@@ -22,3 +24,6 @@ enum surrogate_kind { ATAN = 0, FAST_SIGMOID = 1, SIGMOID = 2, TRIANGLE = 3, STR
 #include "lif_cpu_body.h"
 #undef REAL
 #undef NAME
+
+/* The neurons per block, for callers that size the scratch buffer of lif_backward_*. */
+int lif_block(void) { return BLOCK; }

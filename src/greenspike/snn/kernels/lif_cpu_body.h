@@ -9,6 +9,16 @@ NAME(after_reset)(const int reset, REAL h, REAL s, REAL th)
     return h;
 }
 
+/* The values of the block of n neurons from neuron b: `values + b` (stride 1, one value per
+ * neuron), or the one shared value copied n times into `local` (stride 0). */
+static inline __attribute__((always_inline)) const REAL *
+NAME(block_values)(const REAL *values, int64_t stride, int64_t b, int64_t n, REAL *local)
+{
+    if (stride) return values + b;
+    for (int64_t i = 0; i < n; i++) local[i] = values[0];
+    return local;
+}
+
 /* The membrane of a step after the reset its neuron owes from the previous step (reset_delay):
  * a = beta * u_prev + x, and the neuron fired at the previous step when u_prev > th. */
 static inline __attribute__((always_inline)) REAL
@@ -20,52 +30,77 @@ NAME(owed_reset)(const int reset, REAL a, REAL u_prev, REAL th)
     return a;
 }
 
-/* The recurrence over T steps for n neurons (rows of x are N apart); v [n] carries the
- * membrane through time (with delay: the membrane that fired, its reset owed to the next
- * step). Writes the spikes, or (when write_h) the membrane h before each reset, into out. */
-static inline __attribute__((always_inline)) void
-NAME(run_block)(const int reset, const int delay, const int write_h, const REAL *x,
-                const REAL *beta, const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N,
+/* The recurrence over T steps for n neurons. Row t of the input starts at x + t * xs (xs is the
+ * row length N, or 0 for an input that is the same at every step), row t of out at
+ * out + t * os; v [n] carries the membrane through time (with delay: the membrane that fired,
+ * its reset owed to the next step). Writes the spikes, or (write_h) the membrane h before each
+ * reset, into out. Returns 1 if an input value is not finite. */
+static inline __attribute__((always_inline)) int
+NAME(run_block)(const int reset, const int delay, const int write_h, const REAL *x, int64_t xs,
+                const REAL *beta, const REAL *th, REAL *v, REAL *out, int64_t os, int64_t T,
                 int64_t n)
 {
+    int bad = 0;
     for (int64_t t = 0; t < T; t++) {
-        const REAL *xt = x + t * N;
-        REAL *ot = out + t * N;
+        const REAL *xt = x + t * xs;
+        REAL *ot = out + t * os;
         for (int64_t i = 0; i < n; i++) {
-            REAL h = beta[i] * v[i] + xt[i];
+            REAL xi = xt[i];
+            bad |= (xi - xi) != 0; /* NaN exactly when xi is infinite or NaN */
+            REAL h = beta[i] * v[i] + xi;
             if (delay) h = NAME(owed_reset)(reset, h, v[i], th[i]);
             REAL s = (h - th[i]) > 0 ? (REAL)1 : (REAL)0;
             ot[i] = write_h ? h : s;
             v[i] = delay ? h : NAME(after_reset)(reset, h, s, th[i]);
         }
     }
+    return bad;
 }
 
-static void NAME(run)(int reset, int delay, int write_h, const REAL *x, const REAL *beta,
-                      const REAL *th, REAL *v, REAL *out, int64_t T, int64_t N, int64_t n)
+static int NAME(run)(int reset, int delay, int write_h, const REAL *x, int64_t xs,
+                     const REAL *beta, const REAL *th, REAL *v, REAL *out, int64_t os, int64_t T,
+                     int64_t n)
 {
-#define RUN(R, D, W) NAME(run_block)(R, D, W, x, beta, th, v, out, T, N, n)
-#define RUN_RESET(R)                                                                             \
+#define RUN(R, D, W) return NAME(run_block)(R, D, W, x, xs, beta, th, v, out, os, T, n)
+#define RUN_DELAY(R, W)                                                                          \
     do {                                                                                         \
-        if (delay) { if (write_h) RUN(R, 1, 1); else RUN(R, 1, 0); }                             \
-        else { if (write_h) RUN(R, 0, 1); else RUN(R, 0, 0); }                                   \
+        if (delay) RUN(R, 1, W);                                                                 \
+        RUN(R, 0, W);                                                                            \
     } while (0)
-    if (reset == RESET_SUBTRACT) RUN_RESET(RESET_SUBTRACT);
-    else if (reset == RESET_ZERO) RUN_RESET(RESET_ZERO);
-    else RUN_RESET(RESET_NONE);
-#undef RUN_RESET
+    if (reset == RESET_SUBTRACT) {
+        if (write_h) RUN_DELAY(RESET_SUBTRACT, 1);
+        RUN_DELAY(RESET_SUBTRACT, 0);
+    }
+    if (reset == RESET_ZERO) {
+        if (write_h) RUN_DELAY(RESET_ZERO, 1);
+        RUN_DELAY(RESET_ZERO, 0);
+    }
+    if (write_h) RUN_DELAY(RESET_NONE, 1);
+    RUN_DELAY(RESET_NONE, 0);
+#undef RUN_DELAY
 #undef RUN
 }
 
-/* Forward: x [T, N] -> spikes [T, N]; v [N] holds v[0] on entry and v[T] on exit. */
-void NAME(lif_forward)(const REAL *x, const REAL *beta, const REAL *th, REAL *v, REAL *spikes,
-                       int64_t T, int64_t N, int reset, int delay, int threads)
+/* Forward: x [T, N] (rows xs apart: N, or 0 for the same input at every step) -> out [T, N]:
+ * the spikes, or (write_h) the membranes before each reset. beta and th hold one value per
+ * neuron (stride 1) or one for all (stride 0); v starts from v0 [N] (NULL: zeros) and holds
+ * v[T] [N] on exit. delay: a spike's reset is applied at the next step (reset_delay). Returns 1
+ * if an input value is not finite (the outputs are then meaningless). */
+int NAME(lif_forward)(const REAL *x, int64_t xs, const REAL *beta, int64_t bs, const REAL *th,
+                      int64_t ts, const REAL *v0, REAL *v, REAL *out, int64_t T, int64_t N,
+                      int reset, int delay, int write_h, int threads)
 {
-#pragma omp parallel for schedule(static) num_threads(threads)
+    int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
-        NAME(run)(reset, delay, 0, x + b, beta + b, th + b, v + b, spikes + b, T, N, n);
+        REAL beta_block[BLOCK], th_block[BLOCK];
+        const REAL *bb = NAME(block_values)(beta, bs, b, n, beta_block);
+        const REAL *tb = NAME(block_values)(th, ts, b, n, th_block);
+        for (int64_t i = 0; i < n; i++) v[b + i] = v0 ? v0[b + i] : 0;
+        bad |= NAME(run)(reset, delay, write_h, x + b, xs, bb, tb, v + b, out + b, N, T, n);
     }
+    return bad;
 }
 
 /* out[i] = g'(h[i] - th[i]), the surrogate derivative at one step. */
@@ -104,15 +139,17 @@ static void NAME(surrogate_row)(int kind, REAL p, const REAL *h, const REAL *th,
     }
 }
 
-/* One step back for n neurons: row ht holds h[t] and receives dL/dx[t]; hp holds h[t-1]
- * (v[t-1] is v0 when first, and hp is not read); the rows never overlap (restrict); gst is dL/ds[t] (one value for all when broadcast); sg the
- * surrogate derivatives. gv: dL/dv[t] in, dL/dv[t-1] out. */
+/* One step back for n neurons. Row ht holds h[t]; hp holds h[t-1] (v[t-1] is v0 when first,
+ * and hp is not read); gst is dL/ds[t] (one value for all when broadcast); sg the surrogate
+ * derivatives; gv: dL/dv[t] in, dL/dv[t-1] out. dL/dx[t] overwrites ht, or (sum) is added to
+ * gsum. The arrays never overlap (restrict). */
 static inline __attribute__((always_inline)) void
-NAME(backward_row)(const int reset, const int detach, const int broadcast, const int first,
-                   const REAL *restrict sg, REAL *restrict ht, const REAL *restrict hp,
-                   const REAL *restrict v0, const REAL *restrict gst, REAL *restrict gv,
-                   const REAL *restrict beta, const REAL *restrict th,
-                   REAL *restrict grad_beta, REAL *restrict grad_th, int64_t n)
+NAME(backward_row)(const int reset, const int detach, const int broadcast, const int sum,
+                   const int first, const REAL *restrict sg, REAL *restrict ht,
+                   const REAL *restrict hp, const REAL *restrict v0, const REAL *restrict gst,
+                   REAL *restrict gv, const REAL *restrict beta, const REAL *restrict th,
+                   REAL *restrict gsum, REAL *restrict grad_beta, REAL *restrict grad_th,
+                   int64_t n)
 {
     const REAL gs_all = gst[0];
     for (int64_t i = 0; i < n; i++) {
@@ -134,52 +171,58 @@ NAME(backward_row)(const int reset, const int detach, const int broadcast, const
         REAL v_prev = first ? v0[i]
                             : NAME(after_reset)(reset, hp[i],
                                                 (hp[i] - th[i]) > 0 ? (REAL)1 : (REAL)0, th[i]);
-        ht[i] = gh;
+        if (sum)
+            gsum[i] += gh;
+        else
+            ht[i] = gh;
         grad_beta[i] += gh * v_prev;
         grad_th[i] += gt;
         gv[i] = gh * beta[i];
     }
 }
 
-/* Back through time for n neurons whose membranes h [T, n] (rows N apart) are in grad_x:
- * row t is read, then overwritten with dL/dx[t] (row t - 1 is still h, as needed for v[t-1]). */
+/* Back through time for n neurons whose membranes h [T, n] are in rows hs apart: row t is
+ * read, then (unless sum) overwritten with dL/dx[t]; row t - 1 is still h, as needed for
+ * v[t-1]. With sum, dL/dx is summed over time into gsum [n] instead. */
 static inline __attribute__((always_inline)) void
-NAME(backward_block)(const int reset, const int detach, const int broadcast, int kind, REAL p,
-                     const REAL *grad_s, int64_t gs_t, REAL *gv, const REAL *beta,
-                     const REAL *th, const REAL *v0, REAL *grad_x, REAL *grad_beta,
-                     REAL *grad_th, int64_t T, int64_t N, int64_t n)
+NAME(backward_block)(const int reset, const int detach, const int broadcast, const int sum,
+                     int kind, REAL p, const REAL *grad_s, int64_t gs_t, REAL *gv,
+                     const REAL *beta, const REAL *th, const REAL *v0, REAL *h, int64_t hs,
+                     REAL *gsum, REAL *grad_beta, REAL *grad_th, int64_t T, int64_t n)
 {
     REAL sg[BLOCK];
     for (int64_t t = T - 1; t >= 0; t--) {
-        REAL *ht = grad_x + t * N;
+        REAL *ht = h + t * hs;
         NAME(surrogate_row)(kind, p, ht, th, sg, n);
         if (t > 0)
-            NAME(backward_row)(reset, detach, broadcast, 0, sg, ht, ht - N, v0, grad_s + t * gs_t,
-                               gv, beta, th, grad_beta, grad_th, n);
+            NAME(backward_row)(reset, detach, broadcast, sum, 0, sg, ht, ht - hs, v0,
+                               grad_s + t * gs_t, gv, beta, th, gsum, grad_beta, grad_th, n);
         else
-            NAME(backward_row)(reset, detach, broadcast, 1, sg, ht, ht, v0, grad_s, gv, beta, th,
-                               grad_beta, grad_th, n);
+            NAME(backward_row)(reset, detach, broadcast, sum, 1, sg, ht, NULL, v0, grad_s, gv,
+                               beta, th, gsum, grad_beta, grad_th, n);
     }
 }
 
-/* Back through time with the reset delayed, for n neurons whose membranes u [T, n] (rows N
- * apart, the membranes that fired) are in grad_x: row t is read, then overwritten with
- * dL/dx[t]. With a = beta * u[t-1] + x[t] and r = H(u[t-1] - th) the reset owed:
+/* Back through time with the reset delayed, for n neurons whose membranes u [T, n] (rows hs
+ * apart, the membranes that fired) are in h: row t is read, then (unless sum) overwritten with
+ * dL/dx[t]; with sum, dL/dx is summed over time into gsum [n]. With a = beta * u[t-1] + x[t]
+ * and r = H(u[t-1] - th) the reset owed:
  *   subtract: u[t] = a - r * th;  zero: u[t] = (1 - r) * a;  none: u[t] = a
  * and r's surrogate derivative (unless detach) carries dL/dr back into u[t-1] and th. */
 static inline __attribute__((always_inline)) void
-NAME(backward_block_delayed)(const int reset, const int detach, const int broadcast, int kind,
-                             REAL p, const REAL *x, const REAL *grad_s, int64_t gs_t, REAL *gv,
-                             const REAL *beta, const REAL *th, const REAL *v0, REAL *grad_x,
-                             REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N, int64_t n)
+NAME(backward_block_delayed)(const int reset, const int detach, const int broadcast,
+                             const int sum, int kind, REAL p, const REAL *x, int64_t xs,
+                             const REAL *grad_s, int64_t gs_t, REAL *gv, const REAL *beta,
+                             const REAL *th, const REAL *v0, REAL *h, int64_t hs, REAL *gsum,
+                             REAL *grad_beta, REAL *grad_th, int64_t T, int64_t n)
 {
     REAL rows[2][BLOCK];
     REAL *sg = rows[0], *sg_prev = rows[1];
-    NAME(surrogate_row)(kind, p, grad_x + (T - 1) * N, th, sg, n);
+    NAME(surrogate_row)(kind, p, h + (T - 1) * hs, th, sg, n);
     for (int64_t t = T - 1; t >= 0; t--) {
-        REAL *ut = grad_x + t * N;
-        const REAL *up = t > 0 ? ut - N : v0;
-        const REAL *xt = x + t * N;
+        REAL *ut = h + t * hs;
+        const REAL *up = t > 0 ? ut - hs : v0;
+        const REAL *xt = x + t * xs;
         const REAL *gst = grad_s + t * gs_t;
         const REAL gs_all = gst[0];
         NAME(surrogate_row)(kind, p, up, th, sg_prev, n);
@@ -205,7 +248,10 @@ NAME(backward_block_delayed)(const int reset, const int detach, const int broadc
                 g_prev += gr * sg_prev[i];
                 gt -= gr * sg_prev[i];
             }
-            ut[i] = ga;
+            if (sum)
+                gsum[i] += ga;
+            else
+                ut[i] = ga;
             grad_beta[i] += ga * u_prev;
             grad_th[i] += gt;
             gv[i] = g_prev;
@@ -216,50 +262,75 @@ NAME(backward_block_delayed)(const int reset, const int detach, const int broadc
     }
 }
 
-/* Backward through the whole sequence from the input x [T, N] and v[0] (v0 [N]): per block
- * of neurons, recompute the membranes h into grad_x (cache-resident), then walk back.
+/* Backward through the whole sequence from the input x (rows xs apart, as in the forward) and
+ * v[0] (v0 [N], NULL: zeros): per block of neurons, recompute the membranes h, then walk back.
  * grad_s is dL/ds, element (t, i) at grad_s[t * gs_t + i * gs_n] (gs_n is 1, or 0 for a
- * gradient broadcast over neurons); gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit;
- * grad_x [T, N] receives dL/dx; grad_beta and grad_th [N] (zeros on entry) accumulate the
- * per-neuron gradients. */
-void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t gs_n,
-                        REAL *gv, const REAL *beta, const REAL *th, const REAL *v0,
-                        REAL *grad_x, REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N,
-                        int reset, int delay, int detach, int kind, double param, int threads)
+ * gradient broadcast over neurons); gv [N] holds dL/dv[T] on entry and dL/dv[0] on exit.
+ * dL/dx: with gxs = N, grad_x [T, N] receives it step by step and the membranes are
+ * recomputed into it (cache-resident, block by block); with gxs = 0 (an input that is the
+ * same at every step), grad_x [N] receives its sum over time and the membranes go to scratch,
+ * T * BLOCK values per thread. grad_beta and grad_th [N] receive the per-neuron gradients;
+ * beta and th as in the forward; delay: the reset was delayed to the next step. */
+void NAME(lif_backward)(const REAL *x, int64_t xs, const REAL *grad_s, int64_t gs_t,
+                        int64_t gs_n, REAL *gv, const REAL *beta, int64_t bs, const REAL *th,
+                        int64_t ts, const REAL *v0, REAL *grad_x, int64_t gxs, REAL *scratch,
+                        REAL *grad_beta, REAL *grad_th, int64_t T, int64_t N, int reset,
+                        int delay, int detach, int kind, double param, int threads)
 {
     const REAL p = (REAL)param;
-    const int broadcast = gs_n == 0;
+    const int broadcast = gs_n == 0, sum = gxs == 0;
     if (reset == RESET_NONE) detach = 0; /* nothing to detach: one variant fewer */
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int64_t b = 0; b < N; b += BLOCK) {
         int64_t n = N - b < BLOCK ? N - b : BLOCK;
-        REAL v[BLOCK];
-        for (int64_t i = 0; i < n; i++) v[i] = v0[b + i];
-        NAME(run)(reset, delay, 1, x + b, beta + b, th + b, v, grad_x + b, T, N, n);
+        REAL v[BLOCK], v_start[BLOCK], beta_block[BLOCK], th_block[BLOCK];
+        const REAL *bb = NAME(block_values)(beta, bs, b, n, beta_block);
+        const REAL *tb = NAME(block_values)(th, ts, b, n, th_block);
+        REAL *h = sum ? scratch + (int64_t)omp_get_thread_num() * T * BLOCK : grad_x + b;
+        const int64_t hs = sum ? n : N;
+        REAL *gsum = sum ? grad_x + b : NULL;
+        for (int64_t i = 0; i < n; i++) {
+            v[i] = v_start[i] = v0 ? v0[b + i] : 0;
+            grad_beta[b + i] = grad_th[b + i] = 0;
+        }
+        if (sum)
+            for (int64_t i = 0; i < n; i++) gsum[i] = 0;
+        NAME(run)(reset, delay, 1, x + b, xs, bb, tb, v, h, hs, T, n);
         if (delay) {
-#define DELAYED(R, D, B)                                                                         \
-    NAME(backward_block_delayed)(R, D, B, kind, p, x + b, grad_s + b * gs_n, gs_t, gv + b,       \
-                                 beta + b, th + b, v0 + b, grad_x + b, grad_beta + b,            \
-                                 grad_th + b, T, N, n)
+#define DELAYED(R, D, B, S)                                                                      \
+    NAME(backward_block_delayed)(R, D, B, S, kind, p, x + b, xs, grad_s + b * gs_n, gs_t,        \
+                                 gv + b, bb, tb, v_start, h, hs, gsum, grad_beta + b,            \
+                                 grad_th + b, T, n)
+#define DELAYED_SUM(R, D, B)                                                                     \
+    do {                                                                                         \
+        if (sum) DELAYED(R, D, B, 1);                                                            \
+        else DELAYED(R, D, B, 0);                                                                \
+    } while (0)
 #define DELAYED_RESET(R)                                                                         \
     do {                                                                                         \
-        if (detach) { if (broadcast) DELAYED(R, 1, 1); else DELAYED(R, 1, 0); }                  \
-        else { if (broadcast) DELAYED(R, 0, 1); else DELAYED(R, 0, 0); }                         \
+        if (detach) { if (broadcast) DELAYED_SUM(R, 1, 1); else DELAYED_SUM(R, 1, 0); }          \
+        else { if (broadcast) DELAYED_SUM(R, 0, 1); else DELAYED_SUM(R, 0, 0); }                 \
     } while (0)
             if (reset == RESET_SUBTRACT) DELAYED_RESET(RESET_SUBTRACT);
             else if (reset == RESET_ZERO) DELAYED_RESET(RESET_ZERO);
             else DELAYED_RESET(RESET_NONE);
 #undef DELAYED_RESET
+#undef DELAYED_SUM
 #undef DELAYED
             continue;
         }
-#define BACKWARD(R, D, B)                                                                        \
-    NAME(backward_block)(R, D, B, kind, p, grad_s + b * gs_n, gs_t, gv + b, beta + b, th + b,    \
-                         v0 + b, grad_x + b, grad_beta + b, grad_th + b, T, N, n)
+#define BACKWARD(R, D, B, S)                                                                     \
+    NAME(backward_block)(R, D, B, S, kind, p, grad_s + b * gs_n, gs_t, gv + b, bb, tb, v_start, \
+                         h, hs, gsum, grad_beta + b, grad_th + b, T, n)
+#define BACKWARD_SUM(R, D, B)                                                                    \
+    do {                                                                                         \
+        if (sum) BACKWARD(R, D, B, 1);                                                           \
+        else BACKWARD(R, D, B, 0);                                                               \
+    } while (0)
 #define BACKWARD_RESET(R, D)                                                                     \
     do {                                                                                         \
-        if (broadcast) BACKWARD(R, D, 1);                                                        \
-        else BACKWARD(R, D, 0);                                                                  \
+        if (broadcast) BACKWARD_SUM(R, D, 1);                                                    \
+        else BACKWARD_SUM(R, D, 0);                                                              \
     } while (0)
         if (reset == RESET_SUBTRACT && !detach) BACKWARD_RESET(RESET_SUBTRACT, 0);
         else if (reset == RESET_SUBTRACT) BACKWARD_RESET(RESET_SUBTRACT, 1);
@@ -267,6 +338,7 @@ void NAME(lif_backward)(const REAL *x, const REAL *grad_s, int64_t gs_t, int64_t
         else if (reset == RESET_ZERO) BACKWARD_RESET(RESET_ZERO, 1);
         else BACKWARD_RESET(RESET_NONE, 0);
 #undef BACKWARD_RESET
+#undef BACKWARD_SUM
 #undef BACKWARD
     }
 }

@@ -4,9 +4,10 @@ Each program owns a block of neurons and walks through time with their membranes
 registers, so one launch runs the whole sequence (with the reset at once, or delayed to the
 next step: `DELAY`). Spikes are exact (no fused multiply-add:
 `enable_fp_fusion=False`). The backward keeps only the input: it first recomputes the
-membrane before each reset, `h`, into the buffer that then receives `dL/dx`. Runs on CUDA
-tensors, and on CPU tensors in Triton's interpreter (`TRITON_INTERPRET=1`), which the tests
-use.
+membrane before each reset, `h`, into the buffer that then receives `dL/dx`. An input that
+is the same at every step is read from its one row (a row stride of 0), and its gradient can
+be summed over time into `[N]`. Runs on CUDA tensors, and on CPU tensors in Triton's
+interpreter (`TRITON_INTERPRET=1`), which the tests use.
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ def _surrogate_derivative(d, p, SURROGATE: tl.constexpr):
 
 @triton.jit
 def _backward_step(
-    gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
-    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+    gs_ptrs, h_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
+    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr, SUM: tl.constexpr,
 ):  # fmt: skip
-    """One step back: replaces h[t] by dL/dx[t]; returns dL/dv[t-1] and the parameter sums."""
-    h = tl.load(gx_ptrs, mask=mask, other=0.0)
+    """One step back from h[t].
+
+    Returns dL/dx[t] (also stored over h[t] unless SUM), dL/dv[t-1] and the parameter sums.
+    """
+    h = tl.load(h_ptrs, mask=mask, other=0.0)
     d = h - th
     s = tl.where(d > 0, 1.0, 0.0).to(h.dtype)
     sg = _surrogate_derivative(d, param, SURROGATE).to(h.dtype)
@@ -81,20 +85,21 @@ def _backward_step(
     else:
         gh = g + gs * sg
         gt = -gs * sg
-    tl.store(gx_ptrs, gh, mask=mask)
-    return gh * beta, grad_beta + gh * v_prev, grad_th + gt
+    if not SUM:
+        tl.store(h_ptrs, gh, mask=mask)
+    return gh, gh * beta, grad_beta + gh * v_prev, grad_th + gt
 
 
 @triton.jit
 def _backward_step_delayed(
-    gs_ptrs, gx_ptrs, x_ptrs, mask, g, u_prev, beta, th, grad_beta, grad_th, param,
-    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
+    gs_ptrs, h_ptrs, x_ptrs, mask, g, u_prev, beta, th, grad_beta, grad_th, param,
+    RESET: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr, SUM: tl.constexpr,
 ):  # fmt: skip
     """One step back with the reset delayed (equations: `lif_cpu_body.h`).
 
-    Replaces u[t] by dL/dx[t]; returns dL/du[t-1] and the parameter sums.
+    Replaces u[t] by dL/dx[t] (unless SUM); returns dL/dx[t], dL/du[t-1] and the parameter sums.
     """
-    u = tl.load(gx_ptrs, mask=mask, other=0.0)
+    u = tl.load(h_ptrs, mask=mask, other=0.0)
     sg = _surrogate_derivative(u - th, param, SURROGATE).to(u.dtype)
     gs = tl.load(gs_ptrs, mask=mask, other=0.0)
     g = g + gs * sg
@@ -115,19 +120,27 @@ def _backward_step_delayed(
         sg_prev = _surrogate_derivative(u_prev - th, param, SURROGATE).to(u.dtype)
         g_prev += gr * sg_prev
         gt -= gr * sg_prev
-    tl.store(gx_ptrs, ga, mask=mask)
-    return g_prev, grad_beta + ga * u_prev, grad_th + gt
+    if not SUM:
+        tl.store(h_ptrs, ga, mask=mask)
+    return ga, g_prev, grad_beta + ga * u_prev, grad_th + gt
 
 
 @triton.jit
 def _run(
-    x_ptr, beta, th, v, out_ptr, offsets, mask, T, N,
+    x_ptr, beta, th, v, out_ptr, offsets, mask, T, N, X_STEP,
     RESET: tl.constexpr, DELAY: tl.constexpr, WRITE_H: tl.constexpr,
 ):  # fmt: skip
-    """The recurrence over T steps; writes the spikes, or the membranes h (WRITE_H), to out."""
+    """The recurrence over T steps, input rows X_STEP apart (N, or 0 for a repeated row).
+
+    Writes the spikes, or the membranes h (WRITE_H), to out. Returns v[T] and whether an input
+    value was not finite.
+    """
     x_ptrs, out_ptrs = x_ptr + offsets, out_ptr + offsets
+    bad = tl.zeros_like(v).to(tl.int1)
     for _ in range(T):
-        h = beta * v + tl.load(x_ptrs, mask=mask, other=0.0)
+        x = tl.load(x_ptrs, mask=mask, other=0.0)
+        bad = bad | ((x - x) != 0)  # NaN exactly when x is infinite or NaN
+        h = beta * v + x
         if DELAY:
             h = _owed_reset(h, v, th, RESET)
         fired = (h - th) > 0
@@ -139,74 +152,94 @@ def _run(
             v = h
         else:
             v = _after_reset(h, fired, th, RESET)
-        x_ptrs += N
+        x_ptrs += X_STEP
         out_ptrs += N
-    return v
+    return v, bad
+
+
+@triton.jit
+def _initial(v0_ptr, offsets, mask, like, HAS_V0: tl.constexpr):
+    """v[0]: from v0, or zeros."""
+    if HAS_V0:
+        return tl.load(v0_ptr + offsets, mask=mask, other=0.0)
+    else:
+        return tl.zeros_like(like)
 
 
 @triton.jit
 def _lif_forward(
-    x_ptr, beta_ptr, th_ptr, v_ptr, spikes_ptr, T, N,
-    RESET: tl.constexpr, DELAY: tl.constexpr, BLOCK: tl.constexpr,
+    x_ptr, x_step, beta_ptr, beta_step, th_ptr, th_step, v0_ptr, v_ptr, out_ptr, bad_ptr, T, N,
+    RESET: tl.constexpr, DELAY: tl.constexpr, WRITE_H: tl.constexpr, HAS_V0: tl.constexpr,
+    BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < N
-    beta = tl.load(beta_ptr + offsets, mask=mask, other=0.0)
-    th = tl.load(th_ptr + offsets, mask=mask, other=1.0)
-    v = tl.load(v_ptr + offsets, mask=mask, other=0.0)
-    v = _run(x_ptr, beta, th, v, spikes_ptr, offsets, mask, T, N, RESET, DELAY, False)
+    beta = tl.load(beta_ptr + offsets * beta_step, mask=mask, other=0.0)
+    th = tl.load(th_ptr + offsets * th_step, mask=mask, other=1.0)
+    v = _initial(v0_ptr, offsets, mask, beta, HAS_V0)
+    v, bad = _run(
+        x_ptr, beta, th, v, out_ptr, offsets, mask, T, N, x_step, RESET, DELAY, WRITE_H
+    )  # fmt: skip
     tl.store(v_ptr + offsets, v, mask=mask)
+    tl.store(bad_ptr + tl.program_id(0), tl.max(bad.to(tl.int32), axis=0))
 
 
 @triton.jit
 def _lif_backward(
-    x_ptr, gs_ptr, gs_t, gs_n, gv_ptr, beta_ptr, th_ptr, v0_ptr, gx_ptr, gbeta_ptr, gth_ptr,
-    param, T, N, last, gs_last,
+    x_ptr, x_step, gs_ptr, gs_t, gs_n, gv_ptr, beta_ptr, beta_step, th_ptr, th_step, v0_ptr,
+    h_ptr, gx_ptr, gbeta_ptr, gth_ptr, param, T, N, last, gs_last, x_last,
     RESET: tl.constexpr, DELAY: tl.constexpr, DETACH: tl.constexpr, SURROGATE: tl.constexpr,
-    NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, BLOCK: tl.constexpr,
+    SUM: tl.constexpr,
+    NEED_BETA: tl.constexpr, NEED_TH: tl.constexpr, HAS_V0: tl.constexpr, BLOCK: tl.constexpr,
 ):  # fmt: skip
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offsets < N
-    beta = tl.load(beta_ptr + offsets, mask=mask, other=0.0)
-    th = tl.load(th_ptr + offsets, mask=mask, other=1.0)
-    v0 = tl.load(v0_ptr + offsets, mask=mask, other=0.0)
+    beta = tl.load(beta_ptr + offsets * beta_step, mask=mask, other=0.0)
+    th = tl.load(th_ptr + offsets * th_step, mask=mask, other=1.0)
     g = tl.load(gv_ptr + offsets, mask=mask, other=0.0)
+    v0 = _initial(v0_ptr, offsets, mask, g, HAS_V0)
     grad_beta = tl.zeros_like(g)
     grad_th = tl.zeros_like(g)
-    _run(x_ptr, beta, th, v0, gx_ptr, offsets, mask, T, N, RESET, DELAY, True)  # h into dL/dx
-    # Walk back from the last step: `last` = (T - 1) * N and `gs_last` = (T - 1) * gs_t are
-    # passed in to stay in 64 bits; dL/ds is strided (gs_n is 1, or 0 when broadcast). Row t
-    # of gx holds h[t] until it is overwritten with dL/dx[t]; row t - 1 still holds h[t - 1].
+    grad_sum = tl.zeros_like(g)
+    _run(x_ptr, beta, th, v0, h_ptr, offsets, mask, T, N, x_step, RESET, DELAY, True)  # h [T, N]
+    # Walk back from the last step: `last` = (T - 1) * N, `gs_last` = (T - 1) * gs_t and
+    # `x_last` (the last input row's offset) are passed in to stay in 64 bits; dL/ds is strided
+    # (gs_n is 1, or 0 when broadcast). Row t of h holds h[t] until (unless SUM, where h is
+    # scratch and dL/dx is summed over time) it is overwritten with dL/dx[t]; row t - 1 still
+    # holds h[t - 1] (with DELAY, the membranes u that fired).
     gs_ptrs = gs_ptr + gs_last + offsets * gs_n
-    gx_ptrs = gx_ptr + last + offsets
-    x_ptrs = x_ptr + last + offsets
-    for _ in range(T - 1):  # steps T .. 2, whose previous membrane is in a row of gx
-        h_prev = tl.load(gx_ptrs - N, mask=mask, other=0.0)
-        if DELAY:
-            g, grad_beta, grad_th = _backward_step_delayed(
-                gs_ptrs, gx_ptrs, x_ptrs, mask, g, h_prev, beta, th, grad_beta, grad_th,
-                param, RESET, DETACH, SURROGATE,
+    h_ptrs = h_ptr + last + offsets
+    x_ptrs = x_ptr + x_last + offsets
+    for _ in range(T - 1):  # steps T .. 2, whose previous membrane is in a row of h
+        h_prev = tl.load(h_ptrs - N, mask=mask, other=0.0)
+        if DELAY:  # h holds the membranes that fired, u
+            gh, g, grad_beta, grad_th = _backward_step_delayed(
+                gs_ptrs, h_ptrs, x_ptrs, mask, g, h_prev, beta, th, grad_beta, grad_th, param,
+                RESET, DETACH, SURROGATE, SUM,
             )  # fmt: skip
         else:
             v_prev = _after_reset(h_prev, (h_prev - th) > 0, th, RESET)
-            g, grad_beta, grad_th = _backward_step(
-                gs_ptrs, gx_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
-                RESET, DETACH, SURROGATE,
+            gh, g, grad_beta, grad_th = _backward_step(
+                gs_ptrs, h_ptrs, mask, g, v_prev, beta, th, grad_beta, grad_th, param,
+                RESET, DETACH, SURROGATE, SUM,
             )  # fmt: skip
+        grad_sum += gh
         gs_ptrs -= gs_t
-        gx_ptrs -= N
-        x_ptrs -= N
+        h_ptrs -= N
+        x_ptrs -= x_step
     if DELAY:
-        g, grad_beta, grad_th = _backward_step_delayed(
-            gs_ptrs, gx_ptrs, x_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
-            RESET, DETACH, SURROGATE,
+        gh, g, grad_beta, grad_th = _backward_step_delayed(
+            gs_ptrs, h_ptrs, x_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
+            RESET, DETACH, SURROGATE, SUM,
         )  # fmt: skip
     else:
-        g, grad_beta, grad_th = _backward_step(
-            gs_ptrs, gx_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
-            RESET, DETACH, SURROGATE,
+        gh, g, grad_beta, grad_th = _backward_step(
+            gs_ptrs, h_ptrs, mask, g, v0, beta, th, grad_beta, grad_th, param,
+            RESET, DETACH, SURROGATE, SUM,
         )  # fmt: skip
     tl.store(gv_ptr + offsets, g, mask=mask)
+    if SUM:
+        tl.store(gx_ptr + offsets, grad_sum + gh, mask=mask)
     if NEED_BETA:
         tl.store(gbeta_ptr + offsets, grad_beta, mask=mask)
     if NEED_TH:
@@ -217,18 +250,28 @@ def forward(
     x: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
-    delay: bool,
-) -> torch.Tensor:
-    """As `kernels.cpu.forward`: x [T, N] -> spikes [T, N]; `v` [N]: v[0] in, v[T] out."""
+    *,
+    membrane: bool = False,
+    delay: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """As `kernels.cpu.forward`: (spikes or membranes `[T, N]`, v[T], all inputs finite?).
+
+    Reading the finiteness flag waits for the kernel.
+    """
     steps, neurons = x.shape
-    spikes = torch.empty_like(x)
-    _lif_forward[(triton.cdiv(neurons, BLOCK),)](
-        x, beta, threshold, v, spikes, steps, neurons,
-        RESET=reset, DELAY=delay, BLOCK=BLOCK, **_no_fusion(x),
+    out = torch.empty(steps, neurons, dtype=x.dtype, device=x.device)
+    v = torch.empty(neurons, dtype=x.dtype, device=x.device)
+    programs = triton.cdiv(neurons, BLOCK)
+    bad = torch.zeros(max(programs, 1), dtype=torch.int32, device=x.device)
+    _lif_forward[(programs,)](
+        x, _row_stride(x), beta, _value_stride(beta), threshold, _value_stride(threshold),
+        v if v0 is None else v0, v, out, bad, steps, neurons, RESET=reset, DELAY=delay,
+        WRITE_H=membrane,
+        HAS_V0=v0 is not None, BLOCK=BLOCK, **_no_fusion(x),
     )  # fmt: skip
-    return spikes
+    return out, v, not bool(bad.any())
 
 
 def backward(
@@ -237,31 +280,54 @@ def backward(
     grad_v: torch.Tensor,
     beta: torch.Tensor,
     threshold: torch.Tensor,
-    v0: torch.Tensor,
+    v0: torch.Tensor | None,
     reset: int,
     delay: bool,
     detach_reset: bool,
     surrogate: tuple[int, float],
     need_beta: bool,
     need_threshold: bool,
+    *,
+    sum_over_time: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """As `kernels.cpu.backward`: -> (dL/dx, dL/dbeta or None, dL/dthreshold or None)."""
+    """As `kernels.cpu.backward`: -> (dL/dx, dL/dbeta or None, dL/dthreshold or None).
+
+    With `sum_over_time`, the membranes go to a `[T, N]` scratch buffer (GPU memory comes from
+    torch's caching allocator) and dL/dx is summed over time into `[N]`.
+    """
     steps, neurons = x.shape
-    grad_x = torch.empty_like(x)
-    grad_beta = torch.empty_like(beta) if need_beta else beta  # a dummy when not needed
-    grad_threshold = torch.empty_like(threshold) if need_threshold else threshold
+    h = torch.empty(steps, neurons, dtype=x.dtype, device=x.device)
+    grad_x = torch.empty(neurons, dtype=x.dtype, device=x.device) if sum_over_time else h
+    grad_beta = torch.empty(neurons, dtype=x.dtype, device=x.device) if need_beta else h
+    grad_threshold = torch.empty(neurons, dtype=x.dtype, device=x.device) if need_threshold else h
     _lif_backward[(triton.cdiv(neurons, BLOCK),)](
-        x, grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v, beta,
-        threshold, v0, grad_x, grad_beta, grad_threshold, surrogate[1], steps, neurons,
-        (steps - 1) * neurons, (steps - 1) * grad_spikes.stride(0),
-        RESET=reset, DELAY=delay, DETACH=detach_reset, SURROGATE=surrogate[0],
-        NEED_BETA=need_beta, NEED_TH=need_threshold, BLOCK=BLOCK, **_no_fusion(x),
+        x, _row_stride(x), grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v,
+        beta, _value_stride(beta), threshold, _value_stride(threshold),
+        grad_v if v0 is None else v0, h, grad_x,
+        grad_beta, grad_threshold, surrogate[1], steps, neurons, (steps - 1) * neurons,
+        (steps - 1) * grad_spikes.stride(0), (steps - 1) * _row_stride(x),
+        RESET=reset, DELAY=delay, DETACH=detach_reset, SURROGATE=surrogate[0], SUM=sum_over_time,
+        NEED_BETA=need_beta, NEED_TH=need_threshold, HAS_V0=v0 is not None, BLOCK=BLOCK,
+        **_no_fusion(x),
     )  # fmt: skip
     return (
         grad_x,
         grad_beta if need_beta else None,
         grad_threshold if need_threshold else None,
     )
+
+
+def _row_stride(x: torch.Tensor) -> int:
+    """The distance between two time steps of `x` [T, N]: N, or 0 for the same row repeated."""
+    steps, neurons = x.shape
+    stride = x.stride(0) if steps > 1 else neurons
+    assert stride in (0, neurons) and (neurons == 1 or x.stride(1) == 1)
+    return stride
+
+
+def _value_stride(values: torch.Tensor) -> int:
+    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
+    return 0 if values.dim() == 0 else 1
 
 
 def _no_fusion(x: torch.Tensor) -> dict[str, bool]:
