@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from greenspike import snn
 from greenspike.snn import functional as F
 from greenspike.snn.kernels import _choose, cpu
+from greenspike.snn.lif import MIN_LEARNED_THRESHOLD
 
 T, B, N = 6, 3, 5
 
@@ -65,10 +66,10 @@ def test_parameters_are_checked_once_until_something_changes(make, checks, x):
 
 
 def test_a_value_that_becomes_invalid_is_caught_at_the_next_call(x):
-    lif = snn.LIF(0.9, learn_threshold=True)
+    lif = snn.LIF(0.9)
     lif(x)
     with torch.no_grad():
-        lif.threshold.fill_(-0.5)  # e.g. a learning rate too large
+        lif.threshold.fill_(-0.5)  # changed in place
     with pytest.raises(ValueError, match=r"threshold must be > 0, got -0\.5"):
         lif(x)
     lif.reset = "soft"  # a setting changed by assignment
@@ -76,6 +77,14 @@ def test_a_value_that_becomes_invalid_is_caught_at_the_next_call(x):
         lif.threshold.fill_(1.0)
     with pytest.raises(ValueError, match="reset must be one of"):
         lif(x)
+
+
+def test_a_learned_threshold_pushed_below_zero_is_used_at_its_floor(x):
+    lif = snn.LIF(0.9, learn_threshold=True)
+    with torch.no_grad():
+        lif.threshold.fill_(-0.5)  # e.g. a learning rate too large: training goes on
+    floor = snn.LIF(0.9, threshold=MIN_LEARNED_THRESHOLD)
+    assert torch.equal(lif(x), floor(x))
 
 
 def test_learned_values_get_a_fresh_graph_at_every_call_but_one_check(checks, x):
