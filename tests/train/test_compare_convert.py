@@ -111,7 +111,10 @@ def test_the_cnn_twin_converts_with_its_channel_front_and_accumulated_pooling():
     ("change", "message"),
     [
         ({"spiking": "half"}, "unknown `spiking` network 'half'"),
-        ({"spiking": "both", "precision": "int8"}, "converts the float ReLU twin: use `precision` fp32"),
+        (
+            {"spiking": "both", "precision": "int8"},
+            "converts the float ReLU twin: use `precision` fp32",
+        ),
         ({"spiking": "convert", "encoding": "rate"}, "use --encoding direct with spiking"),
         ({"spiking": "both", "curve_steps": (8, 0)}, "`curve_steps` must be integers >= 1"),
         (
