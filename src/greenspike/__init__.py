@@ -8,7 +8,7 @@ command line start fast and `greenspike.energy` never pulls in torch.
 The package is layered, and a module imports only from its own layer or below (checked by
 tests/test_layers.py against ARCHITECTURE.md):
 
-    cli -> report -> search, integrations -> train, tracking
+    cli -> report -> search, integrations -> train, tracking, engine
         -> cost, quant, data, interop, ledger
         -> energy, snn, errors (and the private helpers _files, _signals, _units, _version)
 """
@@ -33,6 +33,7 @@ _SUBPACKAGES: tuple[str, ...] = (
     "interop",
     "search",
     "integrations",
+    "engine",
 )
 # Re-exported names and the module that defines each.
 _EXPORTS: dict[str, str] = {
@@ -40,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
     "convert": "greenspike.interop.convert",
+    "deploy": "greenspike.engine.network",
     "estimate_footprint": "greenspike.energy.footprint",
     "keep_freed_memory": "greenspike._memory",
     "track": "greenspike.tracking",

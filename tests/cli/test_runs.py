@@ -274,7 +274,7 @@ def test_report_writes_a_self_contained_html_file(cli, runs, tmp_path):
         (("runs", "list", "--limit", "0"), "--limit must be >= 1, got 0"),
         (("runs", "export", "--format", "xml"), "unknown export format 'xml'; valid: csv, json"),
         (("runs", "report"), "no runs to report on"),
-        (("runs", "report", "1", "-o", "/no/such/dir/r.html"), "no directory /no/such/dir"),
+        (("runs", "report", "1", "-o", "/no/such/dir/r.html"), "no such folder: /no/such/dir"),
         (("runs", "list", "--ledger", "mysql://x/y"), "unsupported ledger URL"),
         (("runs", "compare", "1", "1"), "give two or more different run ids"),
         (("runs", "compare", "1", "99"), "no run 99 in the ledger"),
@@ -323,3 +323,15 @@ def test_show_keeps_every_value_on_one_line_at_80_columns(cli, ledger_url, monke
     (line,) = [line for line in lines_of(result.stdout) if line.startswith("command")]
     assert len(line) <= 80 and line.endswith("…") and "python train.py --option-0" in line
     assert json.loads(cli("runs", "show", str(run_id), "--json").stdout)["command"] == command
+
+
+def test_a_fresh_install_lists_no_runs_and_creates_no_ledger(cli, tmp_path, monkeypatch):
+    monkeypatch.delenv("GREENSPIKE_LEDGER", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    listed = cli("runs", "list")
+    assert listed.exit_code == 0 and "No runs yet" in listed.output
+    assert json.loads(cli("runs", "list", "--json").output) == []
+    assert not (tmp_path / "data").exists()  # nothing created for a read
+    typo = cli("runs", "list", "--ledger", str(tmp_path / "typo.db"))  # named: must exist
+    assert typo.exit_code == 2 and "no ledger at" in typo.output
+    assert not (tmp_path / "typo.db").exists()

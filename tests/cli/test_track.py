@@ -60,7 +60,7 @@ def test_the_exit_status_of_the_command_is_kept(cli, tmp_path):
         (("--interval", "-1", "--", "true"), "--interval must be > 0 s, got -1 s"),
         (("--country", "Atlantis", "--", "true"), "unknown country or region 'Atlantis'"),
         (("--pue", "0.5", "--", "true"), "PUE must be a finite number >= 1"),
-        (("--output", "/no/such/dir/run.json", "--", "true"), "no directory /no/such/dir"),
+        (("--output", "/no/such/dir/run.json", "--", "true"), "no such folder: /no/such/dir"),
         (("--", "no-such-command-here"), "cannot run 'no-such-command-here'"),
         (("--json", "run.json", "--", "true"), "--json is a flag: it prints the report to stdout"),
     ],

@@ -128,6 +128,43 @@ def test_the_default_sync_never_imports_torch():
     assert done.stdout.strip() == "False"
 
 
+class FullDiskSink(ListSink):
+    """A sink whose writes fail (no space left) until `space` is set."""
+
+    def __init__(self):
+        super().__init__()
+        self.space = False
+
+    def _note(self, name, value):
+        if name != "begin" and not self.space:
+            raise OSError(28, "No space left on device")
+        super()._note(name, value)
+
+
+def test_writes_that_failed_on_a_full_disk_reach_the_sink_once_space_returns(
+    fake_meter, monkeypatch
+):
+    import greenspike.energy.tracker as tracker_module
+
+    monkeypatch.setattr(tracker_module, "RETRY_S", 0.01)
+    sink = FullDiskSink()
+    with Tracker([fake_meter], interval_s=1e6, sink=sink) as tracker:
+        tracker.log_metrics(step=1, loss=0.5)
+    tracker.log_metrics(accuracy=0.9)
+    assert [name for name, _ in sink.calls] == ["begin"]  # nothing could be written
+    assert any("No space left on device" in note for note in tracker.report.notes)
+    sink.space = True
+    deadline = time.monotonic() + 10
+    while len(sink.calls) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sink.calls[1:] == [
+        ("log_metrics", [("loss", 0.5, 1)]),
+        ("finish", "finished"),
+        ("log_metrics", [("accuracy", 0.9, None)]),
+    ]
+    assert tracker.flush()
+
+
 class SlowSink(ListSink):
     """A sink whose begin() takes a while, as a ledger does that is opened for the first time
     (importing its database driver) or that another process holds locked."""

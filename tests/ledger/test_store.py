@@ -85,7 +85,7 @@ def test_metrics_and_tags(ledger):
         ({"loss": float("nan")}, None, "metric 'loss' must be a finite number, got nan"),
         ({"acc": "high"}, None, "metric 'acc' must be a finite number, got 'high'"),
         ({"": 1.0}, None, "a metric needs a non-empty name"),
-        ({"acc": 1.0}, -1, "step must be an integer >= 0 or None, got -1"),
+        ({"acc": 1.0}, -1, "step must be an integer from 0 to 2147483647 or None, got -1"),
     ],
 )
 def test_bad_metrics_are_refused(ledger, metrics, step, message):

@@ -24,6 +24,10 @@ from typer.core import TyperCommand, TyperGroup
 
 from greenspike.errors import GreenspikeError, InvalidInputError
 
+# The largest integer any option takes: a signed 64-bit integer, what SQLite and PostgreSQL
+# (BIGINT) hold. Options with a tighter meaning (sizes, depths) are bounded where parsed.
+MAX_INTEGER = 2**63 - 1
+
 # -- options shared by several commands ------------------------------------------------------
 
 JSON_OPTION = typer.Option(
@@ -118,9 +122,15 @@ def ledger_choice(ledger: str | None, no_ledger: bool) -> str | None:
 
 
 def number_or_name(text: str | None) -> float | str | None:
-    """ "1.2" -> 1.2; a name such as "gcp" stays a name for the library to check."""
+    """ "1.2" -> 1.2; a name such as "gcp" stays a name for the library to check.
+
+    Python's digit separator is not a number here: "1_5" stays text (and is refused as a
+    name), never read as 15.
+    """
+    if text is None or "_" in text:
+        return text
     try:
-        return None if text is None else float(text)
+        return float(text)
     except ValueError:
         return text
 
@@ -164,6 +174,10 @@ class _Conventions:
     def invoke(self, ctx: Any) -> Any:
         """Run the command; greenspike's errors name this command's flags, not Python names."""
         try:
+            for param in self.get_params(ctx):
+                option = param.param_type_name == "option"
+                where = max(param.opts, key=len) if option else str(param.name).upper()
+                check_integers(where, ctx.params.get(param.name))
             return super().invoke(ctx)  # type: ignore[misc]
         except GreenspikeError as error:
             if error.args and isinstance(error.args[0], str):
@@ -174,6 +188,20 @@ class _Conventions:
                 }
                 error.args = (as_flags(error.args[0], flags), *error.args[1:])
             raise
+
+
+def check_integers(where: str, value: object) -> None:
+    """Check that an integer option or argument (or each of a list) fits in 64 bits.
+
+    Raises:
+        InvalidInputError: naming `where` (the flag or argument) and the bound.
+    """
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for item in values:
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INTEGER:
+            raise InvalidInputError(
+                f"{where} takes integers up to {MAX_INTEGER:,} (a 64-bit integer), got {item}"
+            )
 
 
 def as_flags(message: str, flags: dict[str, str]) -> str:

@@ -29,7 +29,10 @@ class _Commands(Group):
         try:
             return super().invoke(ctx)
         except (GreenspikeError, OSError) as error:
-            Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {escape(str(error))}")
+            from greenspike.report._tables import printable
+
+            message = escape(printable(str(error)))
+            Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {message}")
             raise typer.Exit(BAD_INPUT_EXIT_CODE) from error
 
 

@@ -145,10 +145,21 @@ def compare(
     limit: int = LIMIT_OPTION,
     ledger: str = LEDGER_OPTION,
     no_ledger: bool = NO_LEDGER_OPTION,
+    measure_inference: bool = typer.Option(
+        False,
+        "--measure-inference",
+        help="Also run each twin's inference on this machine (ReLU in torch; spiking dense and "
+        "event-driven) at batch 1 and 64, its energy measured (or estimated where the machine "
+        "has no counters).",
+    ),
+    measure_seconds: float = typer.Option(
+        3.0, help="Seconds each --measure-inference run lasts (per implementation and batch)."
+    ),
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
     import torch
 
+    from greenspike._files import check_writable_folder
     from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.compare import (
@@ -156,6 +167,7 @@ def compare(
         conversion_curve_table,
         deployments_table,
     )
+    from greenspike.report.measured_inference import measured_inference_table
     from greenspike.report.progress import forecast_line
     from greenspike.train import CompareConfig, write_results
     from greenspike.train import compare as run_compare
@@ -182,6 +194,7 @@ def compare(
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
+        measure_inference_s=measure_seconds if measure_inference else None,
         lr=lr,
         beta=beta,
         threshold=threshold,
@@ -194,6 +207,7 @@ def compare(
         curve_steps=_integers(curve_steps, "--curve-steps"),
     )
     config.check()
+    check_writable_folder(out, "--out")  # before training, not after
     optimizing = None
     if optimize:
         optimizing = _optimize_config(
@@ -239,6 +253,8 @@ def compare(
             console.print(curve)
         if result.pairings:
             console.print(deployments_table(result))
+        if result.measured_inference is not None:
+            console.print(measured_inference_table(result.measured_inference))
         if optimization is not None:
             from greenspike.report.optimize import optimization_lines
 
@@ -264,6 +280,10 @@ def compare(
     if result.status == "interrupted":
         messages.print("[yellow]Interrupted[/]: the results hold what was measured until then.")
         raise typer.Exit(INTERRUPTED_EXIT_CODE)
+
+
+# The widest hidden layer --hidden takes: wider, one layer's weights alone would not fit in memory.
+MAX_WIDTH = 2**20
 
 
 def _console(*, stderr: bool) -> Console:
@@ -430,6 +450,6 @@ def _integers(text: str, option: str) -> tuple[int, ...]:
         raise InvalidInputError(
             f"{option} must be comma-separated integers, got {text!r}"
         ) from None
-    if any(size < 1 for size in sizes):
-        raise InvalidInputError(f"{option} values must be >= 1, got {text!r}")
+    if any(not 1 <= size <= MAX_WIDTH for size in sizes):
+        raise InvalidInputError(f"{option} values must be from 1 to {MAX_WIDTH:,}, got {text!r}")
     return sizes

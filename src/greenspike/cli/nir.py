@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -38,17 +39,20 @@ def export(
     ),
 ) -> None:
     """Write a greenspike model as a NIR graph (HDF5), with time constants for --dt."""
+    from greenspike._files import check_writable, write_with
     from greenspike.interop import to_nir
     from greenspike.interop._model_spec import load_model
     from greenspike.interop._nir import require_nir
 
     nir = require_nir()
+    check_writable(output, "--output")
     network = load_model(model, weights)
     graph = to_nir(network, dt=dt, input_shape=_shape(input_shape))
-    _write_atomically(nir, output, graph)
+    write_with(output, lambda path: nir.write(path, graph))
     Console(soft_wrap=True).print(
         f"Wrote {output}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, "
-        f"dt = {graph.metadata['dt']:g} s"
+        f"dt = {graph.metadata['dt']:g} s",
+        markup=False,
     )
 
 
@@ -66,7 +70,7 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(_graph_dict(graph, from_nir), indent=2))
         return
-    from greenspike.report._tables import add_column, cell, new_table
+    from greenspike.report._tables import add_column, cell, new_table, printable
 
     console = Console()
     nodes = new_table(f"NIR graph {file.name}", caption="All parameters: --json.")
@@ -76,7 +80,7 @@ def inspect(
     for name, node, depth in _walk(graph):
         nodes.add_row(
             cell("  " * depth + name),
-            type(node).__name__,
+            cell(type(node).__name__),
             _type(node.input_type),
             _type(node.output_type),
             cell(_parameters(node), long=True),
@@ -85,14 +89,16 @@ def inspect(
     for name, node, _ in [("", graph, 0), *_walk(graph)]:
         if hasattr(node, "edges"):
             edges = ", ".join(f"{a} -> {b}" for a, b in node.edges)
-            console.print(f"Edges{f' in {name}' if name else ''}: {edges}")
+            line = f"Edges{f' in {name}' if name else ''}: {edges}"
+            console.print(printable(line), markup=False)
     metadata = graph.metadata if isinstance(graph.metadata, dict) else {}
     if metadata:
-        console.print("Metadata: " + ", ".join(f"{k} = {_item(v)}" for k, v in metadata.items()))
+        line = "Metadata: " + ", ".join(f"{k} = {_item(v)}" for k, v in metadata.items())
+        console.print(printable(line), markup=False)
     try:
         from_nir(graph)
     except ValueError as error:
-        console.print(f"greenspike cannot run it: {error}")
+        console.print(printable(f"greenspike cannot run it: {error}"), markup=False)
     else:
         console.print("greenspike can run it: greenspike.interop.from_nir(path)")
 
@@ -124,25 +130,25 @@ def _graph_dict(graph, from_nir) -> dict:
     }
 
 
-def _write_atomically(nir, output: Path, graph) -> None:
-    """Write beside `output`, then rename: an interrupted export leaves any old file intact."""
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        nir.write(partial, graph)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+# The most values one input sample may have (--input-shape): 2**28 floats are 1 GiB.
+MAX_INPUT_SIZE = 2**28
 
 
 def _shape(text: str | None) -> tuple[int, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(int(part) for part in text.split(","))
+        shape = tuple(int(part) for part in text.split(","))
     except ValueError as error:
         raise InvalidInputError(
             f"--input-shape must be integers separated by commas, e.g. 2,34,34; got {text!r}"
         ) from error
+    if not all(size >= 1 for size in shape) or math.prod(shape) > MAX_INPUT_SIZE:
+        raise InvalidInputError(
+            f"--input-shape must be sizes >= 1 of at most {MAX_INPUT_SIZE:,} values in all, "
+            f"got {text!r}"
+        )
+    return shape
 
 
 def _walk(graph, depth: int = 0):

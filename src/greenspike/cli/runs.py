@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from greenspike.cli._options import JSON_OPTION, LEDGER_OPTION, Command, Group, key_values
 from greenspike.errors import InvalidInputError
@@ -44,9 +46,21 @@ WHERE_OPTION = typer.Option(
 
 
 def _ledger(url: str | None):
+    """The ledger to read (or delete from): never created here, so a typo is an error."""
     from greenspike.ledger import Ledger
 
-    return Ledger(url)
+    return Ledger(url, create=False)
+
+
+def _no_default_ledger_yet(url: str | None) -> Path | None:
+    """The default ledger's path when neither --ledger nor $GREENSPIKE_LEDGER names one and
+    no run was kept yet (a fresh install: nothing to list, and nothing to create)."""
+    from greenspike.ledger.location import ENV_VAR, default_ledger_path
+
+    if url is not None or os.environ.get(ENV_VAR):
+        return None
+    path = default_ledger_path()
+    return None if path.exists() else path
 
 
 def _unix_s(text: str | None, option: str) -> float | None:
@@ -66,12 +80,13 @@ def _unix_s(text: str | None, option: str) -> float | None:
 
 def _select(ledger, name, tags, status, since, until, where, job=None, limit=None):
     from greenspike.ledger.filters import metric_condition
+    from greenspike.report._tables import printable
 
     pairs = [tag for tag in tags or [] if "=" in tag]
     keys = [tag.strip() for tag in tags or [] if "=" not in tag]
     if any(not key for key in keys):
         raise InvalidInputError("--tag takes KEY=VALUE or KEY, got an empty tag")
-    return ledger.runs(
+    found = ledger.runs(
         name=name,
         tags=key_values(pairs, "--tag"),
         tag_keys=keys,
@@ -82,6 +97,13 @@ def _select(ledger, name, tags, status, since, until, where, job=None, limit=Non
         job_id=job,
         limit=limit,
     )
+    for bad in ledger.damaged:  # shown, never silently dropped, and never the end of the list
+        Console(stderr=True).print(
+            printable(f"Run {bad.id} cannot be read and is left out: {bad.reason}"),
+            style="yellow",
+            markup=False,
+        )
+    return found
 
 
 def _ids(ids) -> str:
@@ -152,6 +174,12 @@ def list_runs(
             Console().print("No jobs match.")
         else:
             Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
+        return
+    if (fresh := _no_default_ledger_yet(ledger)) is not None:
+        if as_json:
+            _print_json([])
+        else:
+            Console().print(f"No runs yet: nothing is kept in {escape(str(fresh))} so far.")
         return
     with _ledger(ledger) as store:
         runs = _select(store, name, tags, status, since, until, where, job, limit)
@@ -290,21 +318,21 @@ def export(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Export runs: CSV for pandas (metrics, tags, config as columns) or JSON (everything)."""
-    from greenspike._files import write_atomically
+    from greenspike._files import check_writable, write_atomically
     from greenspike.report.export import runs_to_csv, runs_to_json
 
     writers = {"csv": runs_to_csv, "json": runs_to_json}
     if format not in writers:
         raise InvalidInputError(f"unknown export format {format!r}; valid: csv, json")
-    if output is not None and not output.parent.is_dir():
-        raise InvalidInputError(f"cannot write {output}: no directory {output.parent}")
+    if output is not None:
+        check_writable(output, "--output")
     with _ledger(ledger) as store:
         text = writers[format](_select(store, name, tags, status, since, until, where, job))
     if output is None:
         typer.echo(text, nl=False)
     else:
         write_atomically(output, text)
-        Console(stderr=True).print(f"Written to {output}", style="dim")
+        Console(stderr=True).print(f"Written to {output}", style="dim", markup=False)
 
 
 @app.command("report", cls=Command)
@@ -328,8 +356,10 @@ def report(
     ledger: str = LEDGER_OPTION,
 ) -> None:
     """Write one self-contained HTML report of these runs (plots included, no network needed)."""
+    from greenspike._files import check_writable
     from greenspike.report.html import write_html_report
 
+    check_writable(output, "--output")
     with _ledger(ledger) as store:
         ids = list(run_ids or [])
         if tags:
@@ -342,4 +372,4 @@ def report(
         path = write_html_report(store, ids, output, title=title, metric=metric, job_ids=jobs or [])
     count = len(dict.fromkeys(ids))
     what = f"{count} runs" + (f" and {len(jobs)} jobs" if jobs else "")
-    Console(stderr=True).print(f"Report of {what} written to {path}")
+    Console(stderr=True).print(f"Report of {what} written to {path}", markup=False)

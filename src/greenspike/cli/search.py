@@ -94,7 +94,7 @@ def search(
 
     if importlib.util.find_spec("optuna") is None:
         raise MissingExtraError("greenspike search needs Optuna: pip install 'greenspike[search]'")
-    from greenspike._files import write_atomically
+    from greenspike._files import check_writable_folder, write_atomically
     from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
     from greenspike.report.pareto import write_pareto_plot
@@ -143,6 +143,7 @@ def search(
         ),
     )
     config.check()
+    check_writable_folder(out, "--out")  # before searching, not after
     torch.set_num_threads(1)  # small networks: one thread is fastest, and fair to neighbours
     keep_freed_memory()  # reuse each step's large buffers (see greenspike._memory)
     console = Console()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,6 +21,12 @@ from greenspike.cli._options import (
     number_or_name,
 )
 from greenspike.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from greenspike.energy.measurement import EnergyReport
+
+# The exit status of a run whose command succeeded but whose report could not be written.
+UNWRITTEN_REPORT_EXIT_CODE = 2
 
 
 def track(
@@ -88,6 +95,7 @@ def track(
 
     Ctrl-C and SIGTERM are passed on to the command; the report covers the run up to its end.
     """
+    from greenspike._files import check_writable
     from greenspike.energy._command import run_command
     from greenspike.energy.epochs_file import ENV_VAR, EpochsFile
     from greenspike.energy.scope import checked_scope
@@ -99,10 +107,8 @@ def track(
             f"--json is a flag: it prints the report to stdout. To write it to {argv[0]} while "
             f"the command runs, use --output {argv[0]}"
         )
-    if output is not None and not output.parent.is_dir():
-        raise InvalidInputError(
-            f"cannot write the report to {output}: no directory {output.parent}"
-        )
+    if output is not None:
+        check_writable(output, "--output")  # before the command runs, not after
     if total_epochs is None and (epochs_file is not None or energy_budget_kwh is not None):
         given = "--epochs-file" if epochs_file is not None else "--energy-budget-kwh"
         raise InvalidInputError(f"{given} needs --epochs N, the number of epochs the command runs")
@@ -114,7 +120,7 @@ def track(
         intensity_g_per_kwh=intensity_g_per_kwh,
         name=name,
         cpu_tdp_w=cpu_tdp_w,
-        on_update=None if output is None else lambda report: report.write_json(output),
+        on_update=None if output is None else lambda report: _keep_running(report, output),
         ledger=ledger_choice(ledger, no_ledger),
         tags=key_values(tags or [], "--tag"),
         scope=checked_scope(scope),
@@ -147,8 +153,19 @@ def track(
         typer.echo(report.to_json())
     else:
         messages.print(energy_report_view(report))
-    if output is not None:
-        messages.print(f"Report written to {output}", style="dim")
     if tracker.run_id is not None:
         messages.print(f"Kept in the ledger as run {tracker.run_id}", style="dim")
+    if output is not None:
+        try:  # the final report, written here so that a failure is seen, never claimed
+            report.write_json(output)
+        except OSError as error:
+            messages.print(f"Error: the report was not written to {output}: {error}", markup=False)
+            raise typer.Exit(exit_code or UNWRITTEN_REPORT_EXIT_CODE) from error
+        messages.print(f"Report written to {output}", style="dim", markup=False)
     raise typer.Exit(exit_code)
+
+
+def _keep_running(report: EnergyReport, output: Path) -> None:
+    """The running report, kept up to date in --output (the final one is written after)."""
+    if report.status == "running":
+        report.write_json(output)

@@ -48,6 +48,11 @@ def load_mnist(directory: str | Path, split: str = "test") -> LabelledImages:
             f"{images_stem} in {directory} should hold uint8 images [N, H, W], "
             f"found {images.dtype} of shape {list(images.shape)}"
         )
+    if images.shape[0] == 0 or images.shape[1] == 0 or images.shape[2] == 0:
+        raise InvalidInputError(
+            f"{images_stem} in {directory} holds no images (shape {list(images.shape)}): "
+            "nothing to train or test on"
+        )
     if labels.dtype != torch.uint8 or labels.dim() != 1 or labels.shape[0] != images.shape[0]:
         raise InvalidInputError(
             f"{labels_stem} in {directory} should hold {images.shape[0]} uint8 labels, "

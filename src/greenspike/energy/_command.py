@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
+from greenspike._secrets import hide_passwords
 from greenspike.energy.epochs_file import EpochsFile
 from greenspike.energy.measurement import EnergyReport, Status
 from greenspike.energy.tracker import Tracker
@@ -64,9 +65,9 @@ def run_command(
         )
     check_executable(argv[0], path=None if env is None else env.get("PATH", os.defpath))
     if tracker.name is None:
-        tracker.name = shlex.join(argv)
+        tracker.name = hide_passwords(shlex.join(argv))
     if tracker.command is None:
-        tracker.command = shlex.join(argv)
+        tracker.command = hide_passwords(shlex.join(argv))
     received: list[int] = []
     pending: list[int] = []  # received before the child existed
     child: list[subprocess.Popen] = []

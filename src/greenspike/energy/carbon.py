@@ -33,6 +33,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Literal
 
+from greenspike._checks import check_text
 from greenspike.errors import InvalidInputError
 
 OWID_SOURCE = (
@@ -219,6 +220,12 @@ def carbon_intensity(
             f"({intensity_g_per_kwh} g/kWh), not both"
         )
     if intensity_g_per_kwh is not None:
+        if isinstance(intensity_g_per_kwh, bool) or not isinstance(
+            intensity_g_per_kwh, int | float
+        ):
+            raise InvalidInputError(
+                f"carbon intensity must be a number of g/kWh, got {intensity_g_per_kwh!r}"
+            )
         if not math.isfinite(intensity_g_per_kwh) or intensity_g_per_kwh < 0:
             raise InvalidInputError(
                 f"carbon intensity must be a finite number >= 0 g/kWh, got {intensity_g_per_kwh}"
@@ -226,6 +233,7 @@ def carbon_intensity(
         return CarbonIntensity(float(intensity_g_per_kwh), "given by the user")
     if country is None:
         return None
+    check_text(country, "`country` (a place such as 'FRA' or 'us-east-1')")
     return find_place(country).intensity
 
 

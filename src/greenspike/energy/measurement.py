@@ -413,8 +413,15 @@ class EnergyReport(_Totals):
         )
 
     def to_json(self, indent: int | None = 2) -> str:
-        """`to_dict()` as JSON text, indented by `indent` spaces (None: one line)."""
-        return json.dumps(self.to_dict(), indent=indent)
+        """`to_dict()` as JSON text, indented by `indent` spaces (None: one line).
+
+        Standard JSON only: a number that is not finite would be written as `Infinity` or
+        `NaN`, which other readers refuse; the tracker never lets one into a report.
+
+        Raises:
+            ValueError: a figure of the report is not finite.
+        """
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
     def from_json(cls, text: str) -> EnergyReport:

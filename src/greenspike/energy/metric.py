@@ -11,6 +11,26 @@ from typing import Any
 
 from greenspike.errors import InvalidInputError
 
+# One rule for SQLite and PostgreSQL, which refuses what SQLite takes: names (metric names, tag
+# keys) of at most 255 characters (VARCHAR(255)), no NUL character in any text, steps that fit
+# in a 32-bit INTEGER.
+MAX_NAME_LENGTH = 255
+MAX_STEP = 2**31 - 1
+
+
+def check_storable(text: str, what: str, *, name: bool = False) -> None:
+    """Check that `text` can be kept in either database: no NUL, a name of <= 255 characters.
+
+    Raises:
+        InvalidInputError: naming `what`.
+    """
+    if "\x00" in text:
+        raise InvalidInputError(f"{what} must not contain a NUL character, got {text!r}")
+    if name and len(text) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"{what} must be at most {MAX_NAME_LENGTH} characters, got {len(text)}"
+        )
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -36,15 +56,21 @@ def checked_metric(name: object, value: object, step: object, unix_s: float) -> 
         The Metric, its value as a float and its step as an int (or None).
 
     Raises:
-        InvalidInputError: `name` is not a non-empty string, `step` is not an integer >= 0 or
-            None, or `value` is not a finite number; the message names the bad one.
+        InvalidInputError: `name` is not a non-empty string (of at most 255 characters, without
+            NUL), `step` is not an integer from 0 to 2**31 - 1 or None, or `value` is not a
+            finite number; the message names the bad one.
     """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError(f"a metric needs a non-empty name, got {name!r}")
+    check_storable(name, "a metric's name", name=True)
     if step is not None and (
-        isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0
+        isinstance(step, bool)
+        or not isinstance(step, numbers.Integral)
+        or not 0 <= int(step) <= MAX_STEP
     ):
-        raise InvalidInputError(f"step must be an integer >= 0 or None, got {step!r}")
+        raise InvalidInputError(
+            f"step must be an integer from 0 to {MAX_STEP} or None, got {step!r}"
+        )
     try:
         number = float(value)  # type: ignore[arg-type]  # numpy and torch scalars too
     except (TypeError, ValueError):
@@ -58,7 +84,8 @@ def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
     """Tags as str -> str, each value converted with `str`.
 
     Raises:
-        InvalidInputError: a tag name is not a non-empty string, or a value is None.
+        InvalidInputError: a tag name is not a non-empty string of at most 255 characters, a
+            value is None, or either holds a NUL character.
     """
     checked = {}
     for key, value in (tags or {}).items():
@@ -66,6 +93,8 @@ def checked_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
             raise InvalidInputError(f"a tag needs a non-empty name, got {key!r}")
         if value is None:
             raise InvalidInputError(f"tag {key!r} needs a value, got None")
+        check_storable(key, "a tag's name", name=True)
+        check_storable(str(value), f"tag {key!r}")
         checked[key] = str(value)
     return checked
 

@@ -51,6 +51,7 @@ import atexit
 import functools
 import logging
 import math
+import os
 import re
 import sys
 import threading
@@ -60,6 +61,7 @@ from contextlib import ContextDecorator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
 
+from greenspike._checks import check_text, checked_real
 from greenspike._signals import Terminated, give_back_sigterm, take_sigterm
 from greenspike.energy.carbon import carbon_intensity
 from greenspike.energy.duties import GpuChoice, NodeClaims, assign_duties, checked_gpus
@@ -84,7 +86,13 @@ from greenspike.energy.meters.auto import select_meters
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import check_tdp_w
 from greenspike.energy.meters.process import ProcessTree
-from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.metric import (
+    Metric,
+    check_storable,
+    checked_metric,
+    checked_tags,
+    metadata_json,
+)
 from greenspike.energy.placement import Placement, check_job_id, detect_placement
 from greenspike.energy.pue import power_usage_effectiveness
 from greenspike.energy.scope import Scope, checked_scope
@@ -95,6 +103,12 @@ OnUpdate = Callable[[EnergyReport], None]
 Sync = Callable[[], None]
 P = ParamSpec("P")
 R = TypeVar("R", covariant=True)
+# The bounds of `interval_s`: below, the readings cost more than they measure; above (11.6
+# days), a wait no longer fits in a thread's timeout. Counters are polled faster when needed.
+MIN_INTERVAL_S = 0.01
+MAX_INTERVAL_S = 1e6
+# Seconds between two retries of the writes to the sink that failed (a full disk).
+RETRY_S = 5.0
 # How long stop() waits for the sampling thread (busy in a slow on_update) before going on.
 JOIN_TIMEOUT_S = 10.0
 # The largest share of the time the sampling thread spends building and handing on running
@@ -279,15 +293,26 @@ class Tracker(ContextDecorator):
         total_epochs: int | None = None,
         energy_budget_kwh: float | None = None,
     ):
-        if not (isinstance(interval_s, (int, float)) and math.isfinite(interval_s)):
-            raise InvalidInputError(
-                f"`interval_s` must be a finite number of seconds, got {interval_s!r}"
-            )
+        interval_s = checked_real(interval_s, "`interval_s`")
         if interval_s <= 0:
             raise InvalidInputError(f"`interval_s` must be > 0 s, got {interval_s:g} s")
+        if not MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S:
+            raise InvalidInputError(
+                f"`interval_s` must be between {MIN_INTERVAL_S:g} s (more often, greenspike "
+                f"would mostly measure its own readings) and {MAX_INTERVAL_S:g} s, "
+                f"got {interval_s:g} s"
+            )
         check_tdp_w(cpu_tdp_w)
-        if isinstance(meters, str) and meters != "auto":
-            raise InvalidInputError(f"meters must be 'auto' or a list of meters, got {meters!r}")
+        if name is not None:
+            check_text(name, "`name` of the run")
+            check_storable(name, "`name` of the run")
+        if meters != "auto" and not (
+            isinstance(meters, (list, tuple)) and all(isinstance(m, Meter) for m in meters)
+        ):
+            raise InvalidInputError(
+                f"meters must be 'auto' or a list of meters (greenspike Meter objects), "
+                f"got {meters!r}"
+            )
         if not (sync is None or sync == "auto" or callable(sync)):
             raise InvalidInputError(f"sync must be 'auto', a function or None, got {sync!r}")
         self.meters = meters
@@ -329,6 +354,14 @@ class Tracker(ContextDecorator):
         self._kept = False  # whether the sink took the run (its begin() succeeded)
         self._lock = threading.RLock()
         self._running = False
+        # Held from start() to stop(): a second start() while it runs (a tracked function
+        # called from two threads at once) is refused at once, never half-started.
+        self._in_use = threading.Lock()
+        # Writes to the sink that failed, retried in order (see `flush`).
+        self._unwritten: list[tuple[Callable[[RunSink], None], str]] = []
+        self._retry_lock = threading.RLock()
+        self._retrier: threading.Thread | None = None
+        self._pid = os.getpid()  # only the process that started the run records it
         self._active: tuple[Meter, ...] = ()
         self._notes: list[str] = []
         self._roots: list[_Node] = []
@@ -350,8 +383,19 @@ class Tracker(ContextDecorator):
             RuntimeError: the tracker is already running.
             InvalidInputError: two meters report the same component.
         """
-        if self._running:
-            raise RuntimeError("the tracker is already running; stop() it first")
+        if not self._in_use.acquire(blocking=False):
+            raise RuntimeError(
+                "the tracker is already running; stop() it first (a tracked function runs "
+                "one call at a time: from several threads, give each thread its own tracker)"
+            )
+        try:
+            return self._start()
+        except BaseException:
+            self._in_use.release()
+            raise
+
+    def _start(self) -> Tracker:
+        self._pid = os.getpid()
         self.report = None
         self._notes, self._roots = [], []
         self.over_budget, self.latest_forecast = None, None
@@ -419,10 +463,12 @@ class Tracker(ContextDecorator):
         self._synchronise()
         self._running = False
         self._stopping.set()
-        if self._thread is not None:
+        # stop() may come from on_update, in the sampling thread itself: it ends after this
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(JOIN_TIMEOUT_S)
             if self._thread.is_alive():
                 self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
+        self._begun.wait()  # the sink's answer to begin() (a note if it failed) is in the report
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             for root in self._roots:
@@ -439,6 +485,7 @@ class Tracker(ContextDecorator):
             self._owns_sigterm = False
         atexit.unregister(self._stop_at_exit)
         self._publish(self.report)
+        self._in_use.release()
         return self.report
 
     @property
@@ -695,10 +742,16 @@ class Tracker(ContextDecorator):
             energies = dict(self._latest_j)
             for meter in self._active:
                 try:
-                    energies.update(meter.read())
+                    read = meter.read()
                     self._latest_other.update(meter.other_scope())
                 except Exception as error:  # a meter must not end the run
                     self._note_once(f"meter {meter.name} failed to read: {error!r}")
+                    continue
+                for name, joules in read.items():
+                    if math.isfinite(joules):
+                        energies[name] = joules
+                    else:  # a broken sensor: keep its last reading, never an infinite total
+                        self._note_once(f"meter {meter.name} read {joules} J for {name}: ignored")
             return time.monotonic(), energies
 
     def _sample_every(self, poll_s: float) -> None:
@@ -743,16 +796,61 @@ class Tracker(ContextDecorator):
             self._begun.set()
 
     def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
+        if os.getpid() != self._pid:
+            return  # a forked child never writes the parent's run
         self._begun.wait()  # after begin(), whichever thread calls
         if not self._kept or self.sink is None:
             return
-        try:
-            write(self.sink)
-        except Exception as error:
-            _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
-            self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
+        with self._retry_lock:
+            if self._unwritten and what != "store the report":
+                self._unwritten.append((write, what))  # after those that failed, in order
+                return
+            try:
+                write(self.sink)
+            except Exception as error:
+                _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
+                self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
+                if what != "store the report":  # a running report is superseded by the next
+                    self._unwritten.append((write, what))
+                    self._retry_later()
+
+    def _retry_later(self) -> None:
+        """Retry the writes that failed, in order, every RETRY_S s until they succeed.
+
+        A full disk or a database away for a while: the final status and the metrics reach the
+        sink once it takes them again, within the process's lifetime (a last try at exit).
+        """
+        if self._retrier is not None and self._retrier.is_alive():
+            return
+        self._retrier = threading.Thread(
+            target=self._retry_every, name="greenspike-retry", daemon=True
+        )
+        self._retrier.start()
+        atexit.register(self.flush)
+
+    def _retry_every(self) -> None:
+        while not self.flush():
+            time.sleep(RETRY_S)
+
+    def flush(self) -> bool:
+        """Try again, now, the writes to the sink that failed; True when none is left.
+
+        The tracker retries them by itself every few seconds, and once more at exit.
+        """
+        with self._retry_lock:
+            while self._unwritten:
+                write, what = self._unwritten[0]
+                try:
+                    write(self.sink)  # type: ignore[arg-type]  # only queued with a sink
+                except Exception:
+                    return False
+                self._unwritten.pop(0)
+                _log.info("greenspike: %s in %s, at last", what, self.sink and self.sink.where)
+            return True
 
     def _publish(self, report: EnergyReport) -> None:
+        if os.getpid() != self._pid:
+            return  # a forked child: the run, its file and its record are the parent's
         if report.status == "running":
             if self._begun.is_set():  # the readings never wait for the sink
                 self._to_sink(lambda sink: sink.update(report), "store the report")
@@ -824,7 +922,8 @@ class Tracker(ContextDecorator):
         )
 
     def _stop_at_exit(self) -> None:
-        self.stop("interrupted", "the interpreter exited before stop()")
+        if os.getpid() == self._pid:  # a forked child exiting leaves the parent's run alone
+            self.stop("interrupted", "the interpreter exited before stop()")
 
 
 def check_budget_kwh(budget_kwh: float | None) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -56,16 +58,37 @@ def _from_python(spec: str) -> nn.Module:
     if module_name.endswith(".py"):
         module = _run_file(Path(module_name))
     else:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as error:
-            raise InvalidInputError(f"cannot import {module_name!r}: {error}") from error
+        with _running(f"importing {module_name!r}"):
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as error:
+                raise InvalidInputError(f"cannot import {module_name!r}: {error}") from error
     if not hasattr(module, attribute):
         raise InvalidInputError(f"{module_name!r} has no attribute {attribute!r}")
     found = getattr(module, attribute)
     if callable(found) and not isinstance(found, nn.Module):
-        found = found()
+        with _running(f"calling {attribute}() of {module_name} (without arguments)"):
+            found = found()
     return _module(found, spec)
+
+
+@contextlib.contextmanager
+def _running(what: str) -> Iterator[None]:
+    """Turn what the user's code raises, `sys.exit()` included, into a clear error naming it.
+
+    Raises:
+        InvalidInputError: "<what> failed: <the exception>"; Ctrl-C passes through.
+    """
+    try:
+        yield
+    except InvalidInputError:
+        raise
+    except SystemExit as error:
+        raise InvalidInputError(
+            f"{what} failed: it called sys.exit({error.code!r}) and gave no model"
+        ) from error
+    except Exception as error:  # the user's code can raise anything; they need the reason
+        raise InvalidInputError(f"{what} failed: {type(error).__name__}: {error}") from error
 
 
 def _run_file(path: Path):
@@ -76,7 +99,12 @@ def _run_file(path: Path):
     assert specification is not None and specification.loader is not None  # a .py file
     module = importlib.util.module_from_spec(specification)
     sys.modules[name] = module
-    specification.loader.exec_module(module)
+    try:
+        with _running(f"running {path}"):
+            specification.loader.exec_module(module)
+    except InvalidInputError:
+        del sys.modules[name]
+        raise
     return module
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from greenspike.data.idx import MAX_BYTES_ENV, max_data_bytes
 from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
 from greenspike.interop.network import GraphNetwork, Scale, SumPool2d
@@ -91,13 +92,15 @@ def read_graph(path: str | Path) -> Any:
     Raises:
         FileNotFoundError: `path` is not a file.
         InvalidInputError: naming the file: it is not a readable NIR graph (a node type NIR
-            does not define, a malformed file).
+            does not define, a malformed file), or its arrays declare more bytes than
+            $GREENSPIKE_MAX_DATA_BYTES (default 1 GiB).
         MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no NIR file at {path}")
+    _check_declared_size(path)
     try:
         _check_node_types(nir, path)
         return nir.read(path)
@@ -125,6 +128,34 @@ def _check_node_types(nir, path: Path) -> None:
 
     with h5py.File(path, "r") as file:
         file.visititems(visit)
+
+
+def _check_declared_size(path: Path) -> None:
+    """Refuse a file whose arrays declare more bytes than the data limit, before any is read.
+
+    Raises:
+        InvalidInputError: naming the file, the size and the limit's variable.
+    """
+    import h5py
+
+    declared = 0
+
+    def add_size(name: str, item) -> None:
+        nonlocal declared
+        if isinstance(item, h5py.Dataset):
+            declared += int(item.size or 0) * item.dtype.itemsize
+
+    try:
+        with h5py.File(path, "r") as file:
+            file.visititems(add_size)
+    except OSError:
+        return  # not HDF5: nir.read says so
+    limit = max_data_bytes()
+    if declared > limit:
+        raise InvalidInputError(
+            f"{path} declares {declared:,} bytes of arrays, above the limit of {limit:,}; if the "
+            f"file is trusted, raise ${MAX_BYTES_ENV}"
+        )
 
 
 def _recorded_dt(graph) -> float:

@@ -15,12 +15,33 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from greenspike.errors import InvalidInputError
 
 BUSY_TIMEOUT_S = 60.0
+# Tables that may share a ledger's database: an Optuna study kept in the same database
+# (`greenspike search --storage URL --ledger URL`). Any other table means someone else's database.
+SHARED_TABLES = frozenset(
+    {
+        "alembic_version",
+        "studies",
+        "study_directions",
+        "study_system_attributes",
+        "study_user_attributes",
+        "trial_heartbeats",
+        "trial_intermediate_values",
+        "trial_params",
+        "trial_system_attributes",
+        "trial_user_attributes",
+        "trial_values",
+        "trials",
+        "version_info",
+    }
+)
+# The execution option of a read-only engine (see `reader`).
+READ_ONLY = "greenspike_read_only"
 
 
 def connect(url: str) -> Engine:
@@ -42,6 +63,36 @@ def connect(url: str) -> Engine:
         raise InvalidInputError(
             f"a PostgreSQL ledger needs psycopg: pip install 'greenspike[postgres]' ({error})"
         ) from error
+    except NoSuchModuleError as error:
+        raise InvalidInputError(
+            f"unknown database driver in the ledger URL {parsed.render_as_string()!r}: "
+            "use postgresql://USER@HOST/DB (psycopg) or sqlite:///PATH"
+        ) from error
+
+
+def check_exists(url: str) -> None:
+    """For a command that only reads: a SQLite ledger must exist (never made empty by a typo).
+
+    Raises:
+        InvalidInputError: there is no file at the SQLite URL's path.
+    """
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database and not Path(parsed.database).exists():
+        raise InvalidInputError(
+            f"no ledger at {parsed.database}: nothing was kept there yet (check --ledger "
+            "or $GREENSPIKE_LEDGER; `greenspike track` creates a ledger)"
+        )
+
+
+def cannot_open(where: str, error: SQLAlchemyError) -> InvalidInputError:
+    """The clear error for a ledger the database driver cannot open or use."""
+    cause = getattr(error, "orig", None) or error
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return InvalidInputError(
+        f"cannot open the ledger {where}: {first}; give --ledger a greenspike ledger file, "
+        "a new file, or a postgresql:// URL with the right host, port, user and password"
+    )
 
 
 def _sqlite(url: str, database: str | None) -> Engine:
@@ -52,6 +103,8 @@ def _sqlite(url: str, database: str | None) -> Engine:
     folder = Path(database).parent
     if not folder.is_dir():
         raise InvalidInputError(f"cannot open the ledger {database}: no directory {folder}")
+    if Path(database).is_dir():
+        raise InvalidInputError(f"cannot open the ledger {database}: it is a directory")
     engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -59,16 +112,31 @@ def _sqlite(url: str, database: str | None) -> Engine:
         dbapi_connection.isolation_level = None  # transactions begin where we say
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        _switch_to_wal(cursor)
+        if _empty_or_ours(cursor):  # another application's database keeps its journal mode
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable across crashes of the process
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def reader(engine: Engine) -> Engine:
+    """`engine` for reading only: SQLite transactions that never take the write lock.
+
+    In WAL mode a reader is never blocked by a writer, so reading never waits.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def _empty_or_ours(cursor: sqlite3.Cursor) -> bool:
+    names = {row[0] for row in cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return "greenspike_schema" in names or not names - SHARED_TABLES
 
 
 def _switch_to_wal(cursor: sqlite3.Cursor) -> None:

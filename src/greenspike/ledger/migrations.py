@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from greenspike.errors import LedgerVersionError
 from greenspike.ledger import schema
+from greenspike.ledger._engine import SHARED_TABLES, reader
 
 
 def _create_v1(connection: Connection) -> None:
@@ -136,6 +137,9 @@ def migrate(engine: Engine, steps: tuple[Callable[[Connection], None], ...] = MI
         LedgerVersionError: the database is not a greenspike ledger, or one with a newer
             schema than `steps` knows; it is left untouched.
     """
+    with reader(engine).connect() as connection:
+        if schema_version_of(connection) == len(steps):
+            return len(steps)  # up to date: nothing to write, no write lock to wait for
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -158,15 +162,17 @@ def schema_version_of(connection: Connection) -> int:
     """The ledger's version: 0 for an empty database.
 
     Raises:
-        LedgerVersionError: the database has greenspike's tables but no version table: it is
-            not a greenspike ledger.
+        LedgerVersionError: the database has tables (other than an Optuna study's, see
+            SHARED_TABLES) but no greenspike version table: it is not a greenspike ledger
+            (another application's database, never written to).
     """
     names = set(inspect(connection).get_table_names())
     if schema.schema_version.name not in names:
-        if names & set(schema.METADATA.tables):
+        if names - SHARED_TABLES:
+            shown = ", ".join(sorted(names)[:8]) + (", ..." if len(names) > 8 else "")
             raise LedgerVersionError(
-                f"the database has tables {', '.join(sorted(names))} but no "
-                f"{schema.schema_version.name}: not a greenspike ledger, left untouched"
+                f"the database has tables ({shown}) but no {schema.schema_version.name}: not a "
+                "greenspike ledger, left untouched; give --ledger a new file or an empty database"
             )
         return 0
     found = connection.execute(select(schema.schema_version.c.version)).scalar()

@@ -14,24 +14,33 @@ final (finished, failed, interrupted), later "running" updates are ignored.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import psutil
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
+from greenspike._secrets import hide_passwords
 from greenspike._version import __version__
 from greenspike.energy.measurement import STATUSES, ComponentEnergy, Components, EnergyReport
-from greenspike.energy.metric import Metric, checked_metric, checked_tags, metadata_json
+from greenspike.energy.metric import (
+    Metric,
+    check_storable,
+    checked_metric,
+    checked_tags,
+    metadata_json,
+)
 from greenspike.energy.placement import check_job_id
 from greenspike.energy.scope import Scope, checked_scope
 from greenspike.errors import InvalidInputError
 from greenspike.ledger import schema
-from greenspike.ledger._engine import connect
+from greenspike.ledger._engine import cannot_open, check_exists, connect, reader
 from greenspike.ledger.filters import MetricCondition, name_like
 from greenspike.ledger.jobs import JobRecord, aggregate_job
 from greenspike.ledger.location import ledger_url
@@ -39,6 +48,36 @@ from greenspike.ledger.migrations import migrate
 from greenspike.ledger.records import RunRecord, Sample
 
 _T = TypeVar("_T")
+_log = logging.getLogger("greenspike")
+# A value in a column that must hold a number (or NULL).
+_NUMBER_COLUMNS = (
+    "start_unix_s",
+    "end_unix_s",
+    "updated_unix_s",
+    "interval_s",
+    "duration_s",
+    "energy_j",
+    "measured_energy_j",
+    "estimated_energy_j",
+    "co2e_g",
+    "pue",
+    "intensity_g_per_kwh",
+)
+
+
+@dataclass(frozen=True)
+class DamagedRun:
+    """A run the ledger holds but cannot read (a row damaged, or written by a newer format).
+
+    Attributes:
+        id: the run's id.
+        reason: what is wrong with it, e.g. "unknown status 'paused'".
+    """
+
+    id: int
+    reason: str
+
+
 # A running run not updated for this long (and this many intervals) is stale.
 STALE_AFTER_S = 300.0
 STALE_AFTER_INTERVALS = 10
@@ -47,18 +86,34 @@ STALE_AFTER_INTERVALS = 10
 class Ledger:
     """The runs stored at `url` (see `ledger_url`); the schema is created or migrated on open.
 
+    Opening an up-to-date ledger writes nothing; reading never waits for the write lock.
+
+    Args:
+        url: the ledger (see `ledger_url`).
+        create: False for a command that only reads: a SQLite file that does not exist is an
+            error, not a new empty ledger.
+
     Raises:
         InvalidInputError: `url` is not a ledger greenspike can open: an unsupported or
-            malformed URL, PostgreSQL without its driver, an in-memory SQLite database, or a
-            file in a folder that does not exist.
+            malformed URL, PostgreSQL without its driver, an in-memory SQLite database, a
+            file in a folder that does not exist (or, with `create=False`, no file), a
+            directory, a file that is not a database, a server that refuses the connection.
         LedgerVersionError: the database is not a ledger this greenspike can use.
     """
 
-    def __init__(self, url: str | os.PathLike[str] | None = None):
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True):
+        # The runs the last read (`runs`, `run`) found but could not read; the others are read.
+        self.damaged: list[DamagedRun] = []
         self.url = ledger_url(url)
+        if not create:
+            check_exists(self.url)
         self.engine: Engine = connect(self.url)
+        self._reader = reader(self.engine)
         try:
             migrate(self.engine)
+        except SQLAlchemyError as error:
+            self.engine.dispose()
+            raise cannot_open(self.where, error) from error
         except BaseException:
             self.engine.dispose()
             raise
@@ -102,12 +157,17 @@ class Ledger:
     ) -> int:
         """Write a new run, status "running", with no energy yet; return its id.
 
+        Passwords in URLs in `name` and `command` are stored as `***`.
+
         Raises:
             InvalidInputError: a tag name is empty or a value is None, the metadata cannot be
-                written as JSON, or a bad job id or scope.
+                written as JSON, a bad job id or scope, or a NUL character in a text.
         """
         check_job_id(job_id)
         checked_scope(scope)
+        for text, what in ((name, "the run's name"), (command, "the run's command")):
+            if text is not None:
+                check_storable(text, what)
         metadata_text = metadata_json(metadata)
         tag_rows = [{"key": k, "value": v} for k, v in checked_tags(tags).items()]
         now = time.time()
@@ -115,8 +175,8 @@ class Ledger:
             run_id = connection.execute(
                 insert(schema.runs)
                 .values(
-                    name=name,
-                    command=command,
+                    name=None if name is None else hide_passwords(name),
+                    command=None if command is None else hide_passwords(command),
                     host=socket.gethostname(),
                     pid=os.getpid(),
                     pid_created_unix_s=psutil.Process().create_time(),
@@ -334,7 +394,7 @@ class Ledger:
                 raise InvalidInputError(f"`limit` must be >= 1, got {limit}")
             if status != "stale":
                 query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             rows = connection.execute(query).mappings().all()
             found = self._records(connection, rows)
         if status == "stale":
@@ -347,7 +407,7 @@ class Ledger:
         Raises:
             InvalidInputError: there is no run `run_id`.
         """
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             row = (
                 connection.execute(select(schema.runs).where(schema.runs.c.id == run_id))
                 .mappings()
@@ -355,7 +415,12 @@ class Ledger:
             )
             if row is None:
                 raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
-            return self._records(connection, [row])[0]
+            found = self._records(connection, [row])
+        if not found:
+            raise InvalidInputError(
+                f"run {run_id} in the ledger {self.where} cannot be read: {self.damaged[0].reason}"
+            )
+        return found[0]
 
     def job(self, job_id: str) -> JobRecord:
         """The distributed job `job_id`: its runs, energy per node and GPU, missing ranks.
@@ -396,7 +461,7 @@ class Ledger:
             if limit < 1:
                 raise InvalidInputError(f"limit must be >= 1, got {limit}")
             query = query.limit(limit)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             ids = [row[0] for row in connection.execute(query)]
             rows = [
                 row
@@ -413,7 +478,7 @@ class Ledger:
         """Cumulative joules per component at each update of the run, in time order."""
         s = schema.samples
         query = select(s.c.elapsed_s, s.c.component, s.c.energy_j).where(s.c.run_id == run_id)
-        with self.engine.connect() as connection:
+        with self._reader.connect() as connection:
             rows = connection.execute(query.order_by(s.c.elapsed_s, s.c.id)).all()
         return [Sample(*row) for row in rows]
 
@@ -425,22 +490,16 @@ class Ledger:
             raise InvalidInputError(f"no run {run_id} in the ledger {self.where}")
 
     def _records(self, connection, rows) -> list[RunRecord]:
+        """The runs of `rows`; a run that cannot be read goes to `damaged` instead."""
+        self.damaged = []
         ids = [row["id"] for row in rows]
-        components: dict[int, list[ComponentEnergy]] = {i: [] for i in ids}
+        components: dict[int, list[Any]] = {i: [] for i in ids}
         run_tags: dict[int, dict[str, str]] = {i: {} for i in ids}
         run_metrics: dict[int, list[Metric]] = {i: [] for i in ids}
         for chunk in _chunks(ids, 500):
             c, t, m = schema.components, schema.tags, schema.metrics
             for row in connection.execute(select(c).where(c.c.run_id.in_(chunk))).mappings():
-                components[row["run_id"]].append(
-                    ComponentEnergy(
-                        row["name"],
-                        row["provenance"],
-                        row["method"],
-                        row["source"],
-                        energy_j=row["energy_j"],
-                    )
-                )
+                components[row["run_id"]].append(row)
             for row in connection.execute(select(t).where(t.c.run_id.in_(chunk))).mappings():
                 run_tags[row["run_id"]][row["key"]] = row["value"]
             query = select(m).where(m.c.run_id.in_(chunk)).order_by(m.c.id)
@@ -449,41 +508,74 @@ class Ledger:
                     Metric(row["name"], row["value"], row["step"], row["unix_s"])
                 )
         now, host = time.time(), socket.gethostname()
-        return [
-            RunRecord(
-                id=row["id"],
-                name=row["name"],
-                command=row["command"],
-                host=row["host"],
-                pid=row["pid"],
-                rank=row["rank"],
-                world_size=row["world_size"],
-                status=row["status"],
-                stale=_is_stale(row, now, host),
-                start_unix_s=row["start_unix_s"],
-                end_unix_s=row["end_unix_s"],
-                updated_unix_s=row["updated_unix_s"],
-                duration_s=row["duration_s"],
-                energy_j=row["energy_j"],
-                measured_energy_j=row["measured_energy_j"],
-                estimated_energy_j=row["estimated_energy_j"],
-                co2e_g=row["co2e_g"],
-                pue=row["pue"],
-                intensity_g_per_kwh=row["intensity_g_per_kwh"],
-                intensity_source=row["intensity_source"],
-                greenspike_version=row["greenspike_version"],
-                job_id=row["job_id"],
-                local_rank=row["local_rank"],
-                node_rank=row["node_rank"],
-                scope=row["scope"],
-                components=Components(components[row["id"]]),
-                tags=run_tags[row["id"]],
-                metadata=json.loads(row["metadata_json"]),
-                metrics=tuple(run_metrics[row["id"]]),
-                report=row["report_json"] and EnergyReport.from_json(row["report_json"]),
-            )
-            for row in rows
-        ]
+        records = []
+        for row in rows:
+            try:
+                _check_row(row)
+                parts = [_component(part) for part in components[row["id"]]]
+                record = _record(row, now, host, parts, run_tags, run_metrics[row["id"]])
+            except (KeyError, ValueError, TypeError, OverflowError, AttributeError) as error:
+                reason = f"{type(error).__name__}: {error}"
+                self.damaged.append(DamagedRun(row["id"], reason))
+                _log.warning("greenspike: run %s of %s cannot be read: %s", row["id"], self, reason)
+                continue
+            records.append(record)
+        return records
+
+
+def _component(row) -> ComponentEnergy:
+    return ComponentEnergy(
+        row["name"], row["provenance"], row["method"], row["source"], energy_j=row["energy_j"]
+    )
+
+
+def _check_row(row) -> None:
+    """Check what `_record` trusts: a known status, numbers where numbers are kept.
+
+    Raises:
+        ValueError: naming the bad column (a row damaged by hand, or written by another tool).
+    """
+    if row["status"] not in STATUSES:
+        raise ValueError(f"unknown status {row['status']!r}")
+    for column in _NUMBER_COLUMNS:
+        value = row[column]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ValueError(f"{column} is {value!r}, not a number")
+
+
+def _record(row, now, host, components, run_tags, metrics) -> RunRecord:
+    return RunRecord(
+        id=row["id"],
+        name=row["name"],
+        command=row["command"],
+        host=row["host"],
+        pid=row["pid"],
+        rank=row["rank"],
+        world_size=row["world_size"],
+        status=row["status"],
+        stale=_is_stale(row, now, host),
+        start_unix_s=row["start_unix_s"],
+        end_unix_s=row["end_unix_s"],
+        updated_unix_s=row["updated_unix_s"],
+        duration_s=row["duration_s"],
+        energy_j=row["energy_j"],
+        measured_energy_j=row["measured_energy_j"],
+        estimated_energy_j=row["estimated_energy_j"],
+        co2e_g=row["co2e_g"],
+        pue=row["pue"],
+        intensity_g_per_kwh=row["intensity_g_per_kwh"],
+        intensity_source=row["intensity_source"],
+        greenspike_version=row["greenspike_version"],
+        job_id=row["job_id"],
+        local_rank=row["local_rank"],
+        node_rank=row["node_rank"],
+        scope=row["scope"],
+        components=Components(components),
+        tags=run_tags[row["id"]],
+        metadata=json.loads(row["metadata_json"]),
+        metrics=tuple(metrics),
+        report=row["report_json"] and EnergyReport.from_json(row["report_json"]),
+    )
 
 
 def _is_stale(row, now: float, host: str) -> bool:

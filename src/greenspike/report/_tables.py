@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -17,12 +19,21 @@ from rich.text import Text
 
 from greenspike._summary import Align, Summary, TextTable
 
+# Control characters (C0 but tab and newline, DEL, C1) would reach the terminal raw: an escape
+# sequence in a run's name could recolour, retitle or hide what follows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with each control character shown as its Python escape, never interpreted."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+
 
 def new_table(title: str = "", caption: str = "") -> Table:
     """An empty table in the house style; `title` and `caption` are plain text (escaped)."""
     return Table(
-        title=escape(title) if title else None,
-        caption=escape(caption) if caption else None,
+        title=escape(printable(title)) if title else None,
+        caption=escape(printable(caption)) if caption else None,
         title_justify="left",
         caption_justify="left",
         box=box.SIMPLE_HEAD,
@@ -42,10 +53,13 @@ def add_column(table: Table, header: str, align: Align = "left", *, long: bool =
 
 
 def cell(text: str, *, long: bool = False, style: str = "") -> Text:
-    """A table cell of plain text (never read as markup); `long`: one line, shortened to fit."""
+    """A table cell of plain text: never read as markup, control characters shown as escapes.
+
+    `long`: one line, shortened to fit.
+    """
     if long:
-        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
-    return Text(text, style=style)
+        return Text(printable(text), style=style, no_wrap=True, overflow="ellipsis")
+    return Text(printable(text), style=style)
 
 
 def text_table(table: TextTable) -> Table:
@@ -70,12 +84,12 @@ def summary_view(summary: Summary, title: Text | None = None) -> RenderableType:
         summary: what to show.
         title: the title with styling of its own (default: the summary's title, in bold).
     """
-    parts: list[RenderableType] = [title or Text(summary.title, style="bold")]
+    parts: list[RenderableType] = [title or Text(printable(summary.title), style="bold")]
     for block in summary.blocks:
         if isinstance(block, TextTable):
             parts.append(text_table(block))
         elif block.startswith("note: "):
-            parts.append(Text(block, style="dim"))
+            parts.append(Text(printable(block), style="dim"))
         else:
-            parts.append(Text(block))
+            parts.append(Text(printable(block)))
     return Group(*parts)

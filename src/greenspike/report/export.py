@@ -42,8 +42,16 @@ CSV_COLUMNS = (
 )
 
 
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
 def runs_to_csv(runs: Sequence[RunRecord]) -> str:
-    """A header and one row per run; empty cells for missing figures (never 0)."""
+    """A header and one row per run; empty cells for missing figures (never 0).
+
+    Text that a spreadsheet would run as a formula is written with a leading `'` (see
+    `_inert`); the JSON export keeps every value exactly.
+    """
     rows = [_csv_row(run) for run in runs]
     extra = list(dict.fromkeys(key for row in rows for key in row if key not in CSV_COLUMNS))
     order = {"metrics.": 0, "tags.": 1, "metadata.": 2}
@@ -51,8 +59,26 @@ def runs_to_csv(runs: Sequence[RunRecord]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[*CSV_COLUMNS, *extra], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _inert(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """`value`, with a leading `'` if a spreadsheet would read it as a formula.
+
+    `=HYPERLINK(...)`, `+A1`, `@SUM(...)` become text; numbers ("-0.1") are left as they are.
+    """
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_row(run: RunRecord) -> dict[str, Any]:

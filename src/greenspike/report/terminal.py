@@ -22,7 +22,7 @@ from greenspike.energy.forecast import Forecast
 from greenspike.energy.measurement import EnergyReport
 from greenspike.ledger.jobs import JobRecord
 from greenspike.ledger.records import RunRecord
-from greenspike.report._tables import add_column, cell, new_table, summary_view
+from greenspike.report._tables import add_column, cell, new_table, printable, summary_view
 
 _STATUS_STYLE = {"finished": "green", "running": "cyan", "failed": "red", "interrupted": "yellow"}
 # One letter per provenance, after the energy in `runs list`.
@@ -44,7 +44,7 @@ def status_text(run: RunRecord, *, short: bool = False) -> Text:
 def energy_report_view(report: EnergyReport) -> RenderableType:
     """`report.summary()` drawn: components with provenance, totals, CO2e, windows, notes."""
     title = Text.assemble(
-        (f"Energy of {report.name or 'the run'}: ", "bold"),
+        (f"Energy of {printable(report.name or 'the run')}: ", "bold"),
         (report.status, f"bold {_STATUS_STYLE[report.status]}"),
         (f", {report.duration_s:.1f} s", "bold"),
     )

@@ -24,6 +24,9 @@ from greenspike.snn.activity import check_rate_penalty
 from greenspike.train.models import ENCODINGS, EVENTS, MODELS
 
 NETWORKS = ("relu", "spiking")
+# The most hidden layers a candidate may have: deeper, a dense network of this size no longer
+# trains, and the bound keeps a typo (10**20) from reaching Optuna and torch.
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,17 @@ class SearchSpace:
         Raises:
             InvalidInputError: naming the first bad range or choice and what is valid: an
                 empty or unknown network, model or encoding; a max depth that is not an
-                integer >= 1; a range whose low end is above its high end or outside its
-                limits; a target rate outside [0, 1), or without a rate penalty range.
+                integer from 1 to MAX_DEPTH; a range whose low end is above its high end or
+                outside its limits; a target rate outside [0, 1), or without a rate penalty
+                range.
         """
         _check_choices("network", self.networks, NETWORKS)
         _check_choices("model", self.models, MODELS)
         _check_choices("encoding", self.encodings, (*ENCODINGS, EVENTS))
-        if not isinstance(self.max_depth, int) or self.max_depth < 1:
-            raise InvalidInputError(f"max depth must be an integer >= 1, got {self.max_depth!r}")
+        if not isinstance(self.max_depth, int) or not 1 <= self.max_depth <= MAX_DEPTH:
+            raise InvalidInputError(
+                f"`max_depth` must be an integer from 1 to {MAX_DEPTH}, got {self.max_depth!r}"
+            )
         if not isinstance(self.min_depth, int) or not 1 <= self.min_depth <= self.max_depth:
             raise InvalidInputError(
                 f"min depth must be an integer in 1..max depth ({self.max_depth}), "

@@ -73,6 +73,7 @@ from greenspike.train.inference import (
 )
 from greenspike.train.levers import levers
 from greenspike.train.loop import evaluate, fit
+from greenspike.train.measured_inference import InferenceMeasurement, measure_inference
 from greenspike.train.models import EVENTS, build_pair
 from greenspike.train.progress import EpochRecord, TrainingForecast
 from greenspike.train.results import CompareResult, NetworkResult, Pairing
@@ -195,6 +196,18 @@ def compare(
                 verdicts=tuple(v for r in spiking_runs for v in task.verdicts(runs["relu"], r)),
                 pairings=tuple(p for r in spiking_runs for p in task.pairings(runs["relu"], r)),
             )
+            if config.measure_inference_s is not None:
+                tracker = EnergyTracker(
+                    meters,
+                    country=config.country,
+                    intensity_g_per_kwh=config.intensity_g_per_kwh,
+                    pue=config.pue,
+                    name=run_name(config, "inference"),
+                    ledger=opened,
+                    tags={GROUP_TAG: result.group, "network": "inference"},
+                    metadata={"config": config.to_dict()},
+                )
+                result = replace(result, measured_inference=_measured(runs, tracker, task.test))
         except BaseException as caught:  # recorded, then re-raised unless an interrupt
             error = caught
     result = replace(
@@ -207,6 +220,27 @@ def compare(
     if error is not None and result.status != "interrupted":
         raise error
     return result
+
+
+def _measured(
+    runs: dict[str, _NetworkRun], tracker: EnergyTracker, test: LabelledImages
+) -> InferenceMeasurement:
+    """Each twin's inference measured on this machine, beside its first deployment's estimate."""
+    config = next(iter(runs.values())).config
+    assert config.measure_inference_s is not None
+    first = config.hardware[0] if config.hardware else None
+    estimates = {
+        name: run.inference.energy.get(first) if run.inference and first else None
+        for name, run in runs.items()
+    }
+    return measure_inference(
+        tracker,
+        {name: run.network for name, run in runs.items()},
+        test,
+        estimates,
+        seconds=config.measure_inference_s,
+        seed=config.seed,
+    )
 
 
 def add_network(

@@ -71,6 +71,9 @@ class CompareConfig:
             spiking neurons after its training: `greenspike.convert`) or "both".
         curve_steps: the time steps at which the converted network's accuracy and energy per
             inference are also measured (its accuracy-versus-steps curve), with `steps`.
+        measure_inference_s: run each twin's inference on this machine for this many seconds
+            per implementation and batch size, its energy measured
+            (`greenspike.train.measured_inference`); None: not measured.
     """
 
     dataset: str = "digits"
@@ -101,6 +104,7 @@ class CompareConfig:
     target_rate: float | None = None
     spiking: Spiking = "twin"
     curve_steps: tuple[int, ...] = CURVE_STEPS
+    measure_inference_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
@@ -248,6 +252,13 @@ class CompareConfig:
                 )
             check_hardware(tuple(pairing), profiles)
         check_carbon(self.country, self.intensity_g_per_kwh, self.pue)
+        seconds = self.measure_inference_s
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise InvalidInputError(
+                f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
+            )
 
     def _check_spiking(self) -> None:
         if self.spiking not in SPIKING:

@@ -25,6 +25,7 @@ from greenspike.train.config import CompareConfig
 from greenspike.train.conversion import CurvePoint
 from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
 from greenspike.train.levers import Levers
+from greenspike.train.measured_inference import InferenceMeasurement
 from greenspike.train.progress import EpochRecord
 from greenspike.train.spec import NetworkKind, NetworkSpec, Role
 
@@ -179,6 +180,8 @@ class CompareResult:
         converted_break_even: the same for the converted network; None without one.
         pairings: each `deploy` pairing for each spiking network, once it is priced.
         verdicts: each spiking network against the ReLU twin on each `hardware` entry.
+        measured_inference: each twin's inference measured on this machine
+            (`measure_inference_s`), or None.
     """
 
     status: Status
@@ -191,6 +194,7 @@ class CompareResult:
     converted_break_even: Mapping[str, BreakEven] | None = None
     pairings: tuple[Pairing, ...] = ()
     verdicts: tuple[Pairing, ...] = ()
+    measured_inference: InferenceMeasurement | None = None
 
     @property
     def spiking_networks(self) -> tuple[str, ...]:
@@ -216,4 +220,6 @@ class CompareResult:
             data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
         if self.verdicts:
             data["verdicts"] = [verdict.to_dict() for verdict in self.verdicts]
+        if self.measured_inference is not None:
+            data["measured_inference"] = self.measured_inference.to_dict()
         return data

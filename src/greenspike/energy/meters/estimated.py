@@ -33,6 +33,7 @@ from pathlib import Path
 
 import psutil
 
+from greenspike._checks import checked_real
 from greenspike.energy.measurement import Component
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.process import ProcessTree, busy_s, machine_memory_used_bytes
@@ -49,9 +50,9 @@ def check_tdp_w(tdp_w: float | None) -> None:
     """Check that `tdp_w` is None or a finite number of watts > 0.
 
     Raises:
-        InvalidInputError: `tdp_w` is a number that is not finite or not > 0.
+        InvalidInputError: `tdp_w` is not a number, not finite or not > 0.
     """
-    if tdp_w is not None and not (math.isfinite(tdp_w) and tdp_w > 0):
+    if tdp_w is not None and not (checked_real(tdp_w, "CPU TDP") > 0):
         raise InvalidInputError(f"CPU TDP must be a finite number of watts > 0, got {tdp_w:g}")
 
 

@@ -6,6 +6,9 @@
   the `Kernel` protocol they implement.
 - `cpu`:    a C/OpenMP kernel compiled on first use and called through ctypes.
 - `triton_kernel`: a Triton kernel for CUDA GPUs (and Triton's CPU interpreter, for the tests).
+- `event`:  for inference only, an event-driven Linear + LIF over all time steps (a C/OpenMP
+  kernel built the same way, with a PyTorch reference as fallback): only the weight rows of
+  the inputs that spiked are read. `greenspike.engine` builds networks from it.
 """
 
 from greenspike.snn.kernels._choose import BACKENDS, Backend, choose_kernel

@@ -1,9 +1,11 @@
-"""Compile the C kernel once per machine and cache the shared library across processes.
+"""Compile the C kernels once per machine and cache the shared libraries across processes.
 
 The library lands in `$GREENSPIKE_KERNEL_CACHE` (default `~/.cache/greenspike/kernels`), named
 by a hash of the source, the flags, the compiler and the CPU, so any change rebuilds it. gcc
 takes under a second (the C source includes no PyTorch headers); the first build says so on
 stderr. No compiler, or a failed build: `None`, with one warning, and callers use the reference.
+Two libraries: the fused LIF kernel (`lif_cpu.c`) and the event-driven Linear + LIF of
+inference (`event_cpu.c`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ import warnings
 from pathlib import Path
 
 SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
+EVENT_SOURCES = ("event_cpu.c",)
 # -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
+# A compiler slower than this is given up on: the reference loop is used instead.
+COMPILE_TIMEOUT_S = 120.0
 
 
 def cache_dir() -> Path:
@@ -33,31 +38,50 @@ def cache_dir() -> Path:
 @functools.cache
 def load_cpu_library() -> ctypes.CDLL | None:
     """The compiled LIF kernel (built on first use), or None where it cannot be built."""
+    return load_library(SOURCES, "fused LIF kernel")
+
+
+@functools.cache
+def load_event_library() -> ctypes.CDLL | None:
+    """The compiled event-driven Linear + LIF kernel, or None where it cannot be built."""
+    return load_library(EVENT_SOURCES, "event-driven CPU kernel")
+
+
+def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
+    """The library built from `sources` (the first is compiled; the others are its headers).
+
+    Args:
+        sources: file names beside this module.
+        what: what the library is, for the messages.
+
+    Returns:
+        The loaded library, or None (with a RuntimeWarning) where it cannot be built.
+    """
     compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
-        _warn("no C compiler found (set CC or install gcc)")
+        _warn(what, "no C compiler found (set CC or install gcc)")
         return None
     here = Path(__file__).parent
-    sources = [(here / name).read_bytes() for name in SOURCES]
-    target = cache_dir() / f"lif_cpu-{_fingerprint(compiler, sources)}.so"
+    texts = [(here / name).read_bytes() for name in sources]
+    stem = Path(sources[0]).stem
+    target = cache_dir() / f"{stem}-{_fingerprint(compiler, texts)}.so"
     if not target.exists():
         try:
-            _compile(compiler, here / SOURCES[0], target)
-        except (OSError, subprocess.CalledProcessError) as error:
+            _compile(compiler, here / sources[0], target, what)
+        except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             details = getattr(error, "stderr", "") or error
-            _warn(f"compiling it with {compiler} failed: {details}")
+            _warn(what, f"compiling it with {compiler} failed: {details}")
             return None
     try:
         return ctypes.CDLL(str(target))
     except OSError as error:  # e.g. a library left damaged in the cache: delete it to rebuild
-        _warn(f"loading {target} failed: {error}")
+        _warn(what, f"loading {target} failed: {error}")
         return None
 
 
-def _compile(compiler: str, source: Path, target: Path) -> None:
+def _compile(compiler: str, source: Path, target: Path, what: str) -> None:
     print(
-        "greenspike: compiling the fused LIF kernel (first use, cached afterwards in "
-        f"{target.parent})...",
+        f"greenspike: compiling the {what} (first use, cached afterwards in {target.parent})...",
         file=sys.stderr,
         flush=True,
     )
@@ -71,7 +95,7 @@ def _compile(compiler: str, source: Path, target: Path) -> None:
             check=True,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=COMPILE_TIMEOUT_S,
         )
         os.replace(partial, target)
     finally:
@@ -96,10 +120,10 @@ def _cpu_model() -> str:
     return "\n".join(dict.fromkeys(wanted))
 
 
-def _warn(reason: str) -> None:
+def _warn(what: str, reason: str) -> None:
     warnings.warn(
-        f"greenspike's fused CPU LIF kernel is unavailable: {reason}; "
+        f"greenspike's {what} is unavailable: {reason}; "
         "using the PyTorch reference loop instead (same results, slower)",
         RuntimeWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
