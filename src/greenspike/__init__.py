@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "EnergyReport": "greenspike.energy.measurement",
     "EnergyTracker": "greenspike.tracking",
     "Ledger": "greenspike.ledger.store",
+    "convert": "greenspike.interop.convert",
     "deploy": "greenspike.engine.network",
     "estimate_footprint": "greenspike.energy.footprint",
     "keep_freed_memory": "greenspike._memory",

@@ -66,7 +66,7 @@ def test_an_out_that_cannot_be_a_folder_fails_before_any_work(cli, tmp_path, com
         (("track", "--interval", "1e10", "--", "true"), "--interval must be between 0.01 s"),
         (("track", "--interval", "1e-9", "--", "true"), "--interval must be between 0.01 s"),
         (("track", "--pue", "1_5", "--", "true"), "unknown PUE provider '1_5'"),
-        (("compare", "--hidden", str(10**12)), "--hidden sizes must be from 1 to 1,048,576"),
+        (("compare", "--hidden", str(10**12)), "--hidden values must be from 1 to 1,048,576"),
         (("search", "--max-depth", "1000"), "--max-depth must be an integer from 1 to 64"),
         (("nir", "export", "m.py:net", "-o", "x.nir", "--input-shape", str(10**20)),
          "--input-shape must be sizes >= 1 of at most"),

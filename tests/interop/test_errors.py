@@ -47,6 +47,12 @@ def lif_graph(**overrides):
         (snn.CubaLIF(0.5, 0.9), "(CubaLIF) resets with 'subtract'"),
         (snn.LIF(torch.tensor([0.5, 1.0, 0.9, 0.9])), "beta = 1 for some neurons"),
         (snn.LIF(torch.tensor([0.5, 0.9])), "beta of shape [2] does not broadcast"),
+        (snn.LIF(0.9, reset="zero", reset_delay=True), "(LIF) resets to zero one step after"),
+        (snn.LIF(0.9, v_init=0.5), "(LIF) starts from v_init != 0 with a leak"),
+        (snn.IF(reset="zero", v_init=0.5), "(IF) starts from v_init != 0 with reset zero"),
+        (snn.IF(1.0, v_init=1.0), "v_init must be below the threshold"),
+        (snn.AccumulatedMaxPool2d(2), "(AccumulatedMaxPool2d) has no NIR equivalent"),
+        (nn.MaxPool2d(2), "(MaxPool2d) has no NIR equivalent: NIR has no max pooling"),
     ],
 )
 def test_a_layer_nir_cannot_express_is_refused_by_name(layer, message):

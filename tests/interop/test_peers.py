@@ -213,3 +213,82 @@ def test_norse_exports_lif_time_constants_as_dt_over_tau_inverse(norse):
     np.testing.assert_allclose(graph.nodes["1"].tau, DT / 100.0)
     with pytest.raises(ValueError, match="tau must be >= dt"):
         from_nir(graph, dt=DT)
+
+
+# ---------------------------------------------------------------- SpikingJelly 2.0
+
+
+@pytest.fixture
+def jelly_import():
+    pytest.importorskip("spikingjelly.activation_based.neuron")
+    from spikingjelly.activation_based.nir_exchange.from_nir import import_from_nir
+
+    return import_from_nir
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        snn.LIF(0.9, 0.8, reset="zero"),
+        snn.CubaLIF(0.6, 0.8, reset="zero"),
+        snn.RecurrentLIF(N, 0.8, reset="zero"),
+    ],
+    ids=["LIF", "CubaLIF", "RecurrentLIF"],
+)
+def test_spikingjelly_imports_greenspike_zero_reset_neurons_with_the_same_spikes(
+    jelly_import, layer
+):
+    model = model_with(layer, seed=7)
+    theirs = jelly_import(to_nir(model))
+    x = inputs(7, high=3.0)
+    with torch.no_grad():
+        ours = model(x)
+        assert ours.sum() > 50
+        assert torch.equal(step_through(theirs, x).detach(), ours)
+
+
+def test_spikingjelly_reads_nir_if_as_euler_of_r_times_dt(jelly_import):
+    """SpikingJelly 2.0 wants NIR IF's r = 1 / dt (v += dt r I); greenspike, Norse and snnTorch
+    read r per step (v += r I): its importer refuses greenspike's IF."""
+    with pytest.raises(ValueError, match=r"nir.IF.r must equal 1 / dt"):
+        jelly_import(to_nir(model_with(snn.IF(reset="zero"))))
+
+
+def test_spikingjelly_cannot_import_the_subtract_reset_subgraph(jelly_import):
+    with pytest.raises(ValueError, match=r"Unknown node type .*LI"):
+        jelly_import(to_nir(model_with(snn.LIF(0.9))))
+
+
+# ------------------------------------------- handing a greenspike model back by hand
+
+
+def test_a_greenspike_model_with_delayed_resets_is_snntorch_with_its_defaults():
+    """Where NIR cannot carry it (a subtractive reset): train with reset_delay=True and build
+    the same layers from snnTorch's defaults; the weights load as they are."""
+    snntorch = pytest.importorskip("snntorch")
+    torch.manual_seed(8)
+    ours = nn.Sequential(
+        nn.Linear(N_IN, N),
+        snn.LIF(0.9, reset_delay=True),
+        nn.Linear(N, 4),
+        snn.LIF(0.8, 0.1, reset_delay=True),
+    )
+    theirs = nn.Sequential(
+        nn.Linear(N_IN, N),
+        snntorch.Leaky(beta=0.9, init_hidden=True),
+        nn.Linear(N, 4),
+        snntorch.Leaky(beta=0.8, threshold=0.1, init_hidden=True),
+    )
+    theirs.load_state_dict(
+        {k: v for k, v in ours.state_dict().items() if k.split(".")[0] in ("0", "2")},
+        strict=False,
+    )
+    x = inputs(8, high=3.0)
+    with torch.no_grad():
+        expected = ours(x)
+        for layer in theirs:
+            if hasattr(layer, "reset_mem"):
+                layer.reset_mem()
+        stepped = torch.stack([theirs(x_t) for x_t in x])
+    assert expected.sum() > 20
+    assert torch.equal(stepped, expected)

@@ -33,11 +33,25 @@ def neuron_layers(draw):
     kind = draw(st.sampled_from(["LIF", "IF", "RecurrentLIF", "CubaLIF", "LeakyIntegrator"]))
     beta, threshold = per_neuron(draw, decays), per_neuron(draw, thresholds)
     if kind == "LIF":
-        return snn.LIF(beta, threshold, reset=draw(resets))
+        reset = draw(resets)
+        delay = reset != "zero" and draw(st.booleans())
+        return snn.LIF(beta, threshold, reset=reset, reset_delay=delay)
     if kind == "IF":
-        return snn.IF(threshold, reset=draw(resets))
+        reset = draw(resets)
+        v_init = None
+        if reset != "zero" and draw(st.booleans()):  # a start below the threshold
+            v_init = draw(st.sampled_from([-0.25, 0.0, 0.5])) * threshold
+        return snn.IF(threshold, reset=reset, v_init=v_init)
     if kind == "RecurrentLIF":
-        layer = snn.RecurrentLIF(N, beta, threshold, reset=draw(resets))
+        reset = draw(resets)
+        layer = snn.RecurrentLIF(
+            N,
+            beta,
+            threshold,
+            reset=reset,
+            reset_delay=reset != "zero" and draw(st.booleans()),
+            bias=draw(st.booleans()),
+        )
         with torch.no_grad():
             layer.recurrent.weight.mul_(2)
         return layer
@@ -70,6 +84,24 @@ def test_export_then_import_gives_identical_outputs(layer, dt, seed, gain):
         expected, got = model(x), network(x)
     assert torch.equal(got, expected)
     assert type(network.layers["1"]) is type(layer)
+    if type(layer) is snn.LIF and layer.reset == "subtract":  # the one reset a delay changes
+        assert network.layers["1"].reset_delay == layer.reset_delay
+
+
+def test_an_if_starting_at_half_its_threshold_comes_back_with_its_v_init():
+    """What converted networks use: exported as the membrane v - v_init, read back exactly."""
+    torch.manual_seed(0)  # weights under which v_init changes the spikes (not all seeds do)
+    threshold = torch.tensor([0.7, 1.3, 2.1, 0.4, 1.0])
+    layer = snn.IF(threshold, v_init=threshold / 2)
+    model = nn.Sequential(nn.Linear(N_IN, N), layer)
+    network = from_nir(through_a_file(to_nir(model)))
+    imported = network.layers["1"]
+    assert torch.equal(imported.v_init, layer.v_init)
+    assert torch.equal(imported.threshold, threshold)
+    x = 2 * torch.rand(20, 3, N_IN, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        assert torch.equal(network(x), model(x))
+        assert not torch.equal(model(x), nn.Sequential(model[0], snn.IF(threshold))(x))
 
 
 def test_a_deep_network_survives_a_file(tmp_path):

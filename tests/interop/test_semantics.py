@@ -42,8 +42,8 @@ def euler_lif(node, x: np.ndarray) -> np.ndarray:
 
 
 def euler_membrane_threshold(graph, x: np.ndarray) -> np.ndarray:
-    """A subgraph LI -> Threshold with feedback (Scale, Linear) arriving one step later."""
-    li, threshold = graph.nodes["membrane"], graph.nodes["spike"].threshold
+    """A subgraph LI (or I) -> Threshold with feedback (Scale, Linear) one step later."""
+    membrane, threshold = graph.nodes["membrane"], graph.nodes["spike"].threshold
     reset = graph.nodes.get("reset")
     w_rec = graph.nodes.get("w_rec")
     v, s, spikes = np.zeros(x.shape[1:]), np.zeros(x.shape[1:]), []
@@ -52,8 +52,11 @@ def euler_membrane_threshold(graph, x: np.ndarray) -> np.ndarray:
         if reset is not None:
             current += reset.scale * s
         if w_rec is not None:
-            current += s @ w_rec.weight.T
-        v = v + DT / li.tau * (li.v_leak - v + li.r * current)
+            current += s @ w_rec.weight.T + getattr(w_rec, "bias", 0)
+        if isinstance(membrane, nir.I):  # dv/dt = r I, one step: v += r I
+            v = v + membrane.r * current
+        else:
+            v = v + DT / membrane.tau * (membrane.v_leak - v + membrane.r * current)
         s = (v > threshold).astype(np.float64)
         spikes.append(s)
     return np.array(spikes, dtype=np.float32)
@@ -87,12 +90,36 @@ def test_a_subtract_or_no_reset_lif_is_a_membrane_threshold_subgraph(reset):
     np.testing.assert_array_equal(euler_membrane_threshold(graph, x.double().numpy()), spikes)
 
 
+def test_a_delayed_subtractive_reset_feeds_back_the_undecayed_threshold():
+    layer = snn.LIF(0.8, 1.0, reset_delay=True)
+    graph = exported_node(layer)
+    np.testing.assert_allclose(graph.nodes["reset"].scale, -1.0)
+    x = inputs(8, high=1.6)
+    spikes = layer(x)
+    assert spikes.sum() > 20
+    assert not torch.equal(spikes, snn.LIF(0.8, 1.0)(x))
+    np.testing.assert_array_equal(euler_membrane_threshold(graph, x.double().numpy()), spikes)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "none"])
+def test_an_if_starting_from_v_init_is_the_subgraph_of_v_minus_v_init(reset):
+    layer = snn.IF(1.0, reset=reset, v_init=0.5)
+    graph = exported_node(layer)
+    assert isinstance(graph.nodes["membrane"], nir.I)
+    np.testing.assert_allclose(graph.nodes["spike"].threshold, 0.5)
+    x = inputs(9, high=0.6)
+    spikes = layer(x)
+    assert spikes.sum() > 20
+    np.testing.assert_array_equal(euler_membrane_threshold(graph, x.double().numpy()), spikes)
+
+
 @pytest.mark.parametrize("reset", ["subtract", "none", "zero"])
 def test_a_recurrent_lif_is_a_subgraph_with_its_weights(reset):
     torch.manual_seed(5)
-    layer = snn.RecurrentLIF(6, 0.8, 1.0, reset=reset)
+    layer = snn.RecurrentLIF(6, 0.8, 1.0, reset=reset, bias=True)
     graph = exported_node(layer)
     np.testing.assert_array_equal(graph.nodes["w_rec"].weight, layer.recurrent.weight.detach())
+    np.testing.assert_array_equal(graph.nodes["w_rec"].bias, layer.recurrent.bias.detach())
     assert {("w_rec", "membrane" if reset != "zero" else "lif")} <= set(graph.edges)
     x = inputs(2, high=1.2)
     with torch.no_grad():

@@ -76,8 +76,15 @@ def test_a_module_runs_its_functional_pair_with_its_values(name, x):
 
 
 def test_parameters_have_the_defaults_of_the_modules():
-    assert F.LIFParameters(0.9) == (0.9, 1.0, "subtract", surrogate.atan(2.0), False)
-    assert F.LIFParameters._fields == ("beta", "threshold", "reset", "surrogate", "detach_reset")
+    assert F.LIFParameters(0.9) == (0.9, 1.0, "subtract", surrogate.atan(2.0), False, False)
+    assert F.LIFParameters._fields == (
+        "beta",
+        "threshold",
+        "reset",
+        "surrogate",
+        "detach_reset",
+        "reset_delay",
+    )
     assert F.CubaLIFParameters(0.5, 0.9).threshold == 1.0
     assert F.ALIFParameters._fields[:4] == (
         "beta",

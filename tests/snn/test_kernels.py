@@ -47,6 +47,7 @@ class Call:
     reset: str
     surrogate: surrogate.Surrogate
     detach_reset: bool
+    reset_delay: bool = False
     steps: int | None = None
     copy: bool = False
 
@@ -64,6 +65,7 @@ class Call:
             self.reset,
             self.surrogate,
             self.detach_reset,
+            self.reset_delay,
         )
         x = leaves["x"]
         if self.steps is not None:
@@ -120,6 +122,7 @@ def lif_calls(draw, max_steps: int = 8) -> Call:
         reset=draw(st.sampled_from(["subtract", "zero", "none"])),
         surrogate=draw(SURROGATES),
         detach_reset=draw(st.booleans()),
+        reset_delay=draw(st.booleans()),
     )
 
 

@@ -20,6 +20,10 @@ def neurons():
         ),
         "lif-none": snn.LIF(beta=0.7, reset="none"),
         "if": snn.IF(threshold=1.2),
+        "if-half-threshold-start": snn.IF(threshold=1.2, v_init=0.6),
+        "lif-delayed-reset": snn.LIF(beta=0.9, threshold=0.8, reset_delay=True),
+        "cuba-delayed-zero-reset": snn.CubaLIF(0.6, 0.85, reset="zero", reset_delay=True),
+        "recurrent-delayed-with-bias": snn.RecurrentLIF(N, beta=0.9, reset_delay=True, bias=True),
         "cuba": snn.CubaLIF(alpha=0.6, beta=0.85, reset="zero"),
         "alif": snn.ALIF(0.9, adaptation_decay=0.8, adaptation_scale=0.5),
         "recurrent": snn.RecurrentLIF(N, beta=0.9),
@@ -197,3 +201,36 @@ def test_state_dict_round_trip_keeps_per_neuron_parameters():
     target.load_state_dict(source.state_dict())
     x = torch.rand(T, B, N)
     assert torch.equal(source(x), target(x))
+
+
+def test_v_init_is_the_membrane_a_sequence_starts_from_unless_a_state_is_given(x):
+    start = torch.linspace(-0.2, 0.9, N)
+    lif = snn.LIF(beta=0.8, threshold=1.0, v_init=start)
+    from_start = F.lif(x, F.LIFParameters(0.8, 1.0), F.LIFState(start.expand(B, N).clone()))
+    assert torch.equal(lif(x), from_start[0])
+    first_step = F.lif_step(x[0], F.LIFParameters(0.8, 1.0), F.LIFState(start.expand(B, N)))
+    assert torch.equal(lif.step(x[0])[0], first_step[0])
+    given = F.LIFState(torch.zeros(B, N))
+    assert torch.equal(lif(x, given), snn.LIF(beta=0.8, threshold=1.0)(x))
+    assert "v_init=tensor[6]" in repr(lif) and "v_init" in lif.state_dict()
+    assert "v_init" not in snn.LIF(0.8).state_dict()  # checkpoints of plain LIF layers load
+
+
+def test_half_threshold_start_rounds_the_spike_count_of_a_constant_input():
+    """IF with subtractive reset fires floor(a T / threshold) times from 0, and
+    floor(a T / threshold + 1/2), the nearest count, from half the threshold."""
+    charge = torch.tensor([1.25, 3.75, 6.25, 9.75, 13.25])  # a T, T = 16: exact in binary
+    x = (charge / 16).expand(16, 1, 5)
+    counts = snn.IF(threshold=1.0)(x).sum(0).flatten().tolist()
+    rounded = snn.IF(threshold=1.0, v_init=0.5)(x).sum(0).flatten().tolist()
+    assert counts == [1.0, 3.0, 6.0, 9.0, 13.0]
+    assert rounded == [1.0, 4.0, 6.0, 10.0, 13.0]
+
+
+def test_bad_v_init_and_reset_delay_repr():
+    with pytest.raises(ValueError, match="v_init must be a finite number"):
+        snn.LIF(0.9, v_init=float("nan"))
+    with pytest.raises(ValueError, match=r"v_init of shape \[4\] does not broadcast"):
+        snn.IF(v_init=torch.zeros(4))(torch.zeros(T, B, N))
+    assert "reset_delay=True" in repr(snn.LIF(0.9, reset_delay=True))
+    assert "reset_delay" not in repr(snn.LIF(0.9))

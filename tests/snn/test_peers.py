@@ -50,6 +50,78 @@ def test_snntorch_differs_once_a_membrane_exceeds_twice_the_threshold():
     assert their_spikes.flatten().tolist() != spikes.flatten().tolist()
 
 
+def step_snntorch(neuron, x: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+    """Each step's outputs of a snnTorch neuron run over `x` `[T, B, ...]` (hidden state)."""
+    return [neuron(x_t) for x_t in x]
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+@pytest.mark.parametrize(
+    ("beta", "threshold"),
+    [(0.8, 1.0), (1.0, 0.5), ("per neuron", 0.7)],
+    ids=["leaky", "integrate", "per-neuron-beta"],
+)
+def test_snntorch_leaky_with_its_default_reset_delay(reset, beta, threshold):
+    """snnTorch's default `reset_delay=True`: the membrane it reports is the one that fired,
+    its reset comes one step later. Inputs up to 3 x threshold: no caveat here."""
+    snntorch = pytest.importorskip("snntorch")
+    if beta == "per neuron":
+        beta = torch.linspace(0.3, 0.95, N)
+    x = inputs(-0.5, 3.0 * threshold, seed=11)
+    theirs = step_snntorch(snntorch.Leaky(beta=beta, threshold=threshold, reset_mechanism=reset), x)
+    their_spikes = torch.stack([spk for spk, _ in theirs])
+    their_v = torch.stack([mem for _, mem in theirs])
+    # for "zero", snnTorch zeroes the old membrane before the leak: the immediate reset
+    delay = reset != "zero"
+    params = F.LIFParameters(beta, threshold, reset=reset, reset_delay=delay)
+    spikes, state = F.lif(x, params)
+    assert spikes.sum() > 50
+    assert reset == "none" or spikes.sum() < spikes.numel() - 50  # "none" saturates
+    assert torch.equal(spikes, their_spikes)
+    if delay:
+        assert torch.equal(state.v, their_v[-1])
+        for backend in ("torch", "cpu"):  # the fused kernel too
+            assert torch.equal(F.lif(x, params, backend=backend)[0], their_spikes)
+
+
+def test_the_delayed_subtractive_reset_differs_from_the_immediate_one():
+    """The delayed reset subtracts one threshold per spike, undecayed: another neuron."""
+    x = inputs(0.0, 1.5, seed=12)
+    delayed = F.lif(x, F.LIFParameters(0.8, 1.0, reset_delay=True))[0]
+    immediate = F.lif(x, F.LIFParameters(0.8, 1.0))[0]
+    assert not torch.equal(delayed, immediate)
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_snntorch_synaptic_with_its_default_reset_delay(reset):
+    snntorch = pytest.importorskip("snntorch")
+    x = inputs(-0.3, 1.2, seed=13)
+    theirs = step_snntorch(
+        snntorch.Synaptic(alpha=0.6, beta=0.8, threshold=1.0, reset_mechanism=reset), x
+    )
+    spikes, state = F.cuba_lif(x, F.CubaLIFParameters(0.6, 0.8, 1.0, reset=reset, reset_delay=True))
+    assert spikes.sum() > 50
+    assert torch.equal(spikes, torch.stack([spk for spk, _, _ in theirs]))
+    assert torch.equal(state.i, theirs[-1][1])
+    assert torch.equal(state.v, theirs[-1][2])
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_snntorch_rleaky_with_its_defaults_is_recurrent_lif_with_bias(reset):
+    """RLeaky by default: reset delayed, and a recurrent bias."""
+    snntorch = pytest.importorskip("snntorch")
+    torch.manual_seed(14)
+    theirs = snntorch.RLeaky(beta=0.8, linear_features=N, reset_mechanism=reset)
+    x = inputs(-0.2, 1.0, seed=14)
+    outputs = step_snntorch(theirs, x)
+    weight, bias = theirs.recurrent.weight.detach(), theirs.recurrent.bias.detach()
+    params = F.RecurrentLIFParameters(weight, 0.8, 1.0, reset=reset, reset_delay=True, bias=bias)
+    spikes, state = F.recurrent_lif(x, params)
+    assert spikes.sum() > 50
+    assert torch.equal(spikes, torch.stack([spk for spk, _ in outputs]).detach())
+    assert torch.equal(state.v, outputs[-1][1].detach())
+
+
 @pytest.mark.parametrize("reset", ["subtract", "zero"])
 def test_snntorch_synaptic_is_cuba_lif(reset):
     snntorch = pytest.importorskip("snntorch")

@@ -85,6 +85,15 @@ def compare(
         "default: relu=cmos7-int8 or gpu7-fp16 against spiking=loihi+host=cmos7-int8, and "
         "relu=cmos7-int8 against spiking=truenorth+host=cmos7-int8).",
     ),
+    spiking: str = typer.Option(
+        "twin",
+        help="The spiking network compared: twin (trained as such), convert (the ReLU twin "
+        "converted after its training), or both.",
+    ),
+    curve_steps: str = typer.Option(
+        "8,16,32,64,128",
+        help="Time steps at which the converted network is also tested and priced.",
+    ),
     hardware_file: Path = HARDWARE_FILE_OPTION,
     precision: str = typer.Option(
         "fp32", help="What is trained: fp32, int8 or int4 (then quantization-aware fine-tuning)."
@@ -153,7 +162,11 @@ def compare(
     from greenspike._files import check_writable_folder
     from greenspike._memory import keep_freed_memory
     from greenspike.ledger.sink import open_ledger
-    from greenspike.report.compare import compare_table, deployments_table
+    from greenspike.report.compare import (
+        compare_table,
+        conversion_curve_table,
+        deployments_table,
+    )
     from greenspike.report.measured_inference import measured_inference_table
     from greenspike.report.progress import forecast_line
     from greenspike.train import CompareConfig, write_results
@@ -190,6 +203,8 @@ def compare(
         rate_penalty=rate_penalty,
         target_rate=target_rate,
         **pairings,
+        spiking=spiking,  # type: ignore[arg-type]  # checked by config.check()
+        curve_steps=_integers(curve_steps, "--curve-steps"),
     )
     config.check()
     check_writable_folder(out, "--out")  # before training, not after
@@ -198,6 +213,11 @@ def compare(
         optimizing = _optimize_config(
             target, max_drop, trials, energy_budget_kj, time_budget_min, optimize_epochs
         )
+        if config.spiking == "convert":
+            raise InvalidInputError(
+                "--optimize starts from the spiking twin, which --spiking convert does not "
+                "train: use --spiking twin or both"
+            )
         if target not in config.hardware:  # the twins are priced on the target too
             config = replace(config, hardware=(*config.hardware, target))
         optimizing.check(config)
@@ -228,6 +248,9 @@ def compare(
         typer.echo(path.read_text(), nl=False)
     else:
         console.print(compare_table(result))
+        curve = conversion_curve_table(result)
+        if curve is not None:
+            console.print(curve)
         if result.pairings:
             console.print(deployments_table(result))
         if result.measured_inference is not None:
@@ -417,12 +440,16 @@ def _pairing(text: str) -> tuple[str, str]:
 
 
 def _sizes(text: str) -> tuple[int, ...]:
+    return _integers(text, "--hidden")
+
+
+def _integers(text: str, option: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise InvalidInputError(
-            f"--hidden must be comma-separated integers, got {text!r}"
+            f"{option} must be comma-separated integers, got {text!r}"
         ) from None
     if any(not 1 <= size <= MAX_WIDTH for size in sizes):
-        raise InvalidInputError(f"--hidden sizes must be from 1 to {MAX_WIDTH:,}, got {text!r}")
+        raise InvalidInputError(f"{option} values must be from 1 to {MAX_WIDTH:,}, got {text!r}")
     return sizes

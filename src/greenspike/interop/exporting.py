@@ -12,6 +12,7 @@ from torch import nn
 from greenspike._version import __version__
 from greenspike.errors import InvalidInputError
 from greenspike.interop._nir import require_nir
+from greenspike.interop.convert import ConvertedNetwork
 from greenspike.interop.network import (
     STEP_LAYERS,
     GraphNetwork,
@@ -19,7 +20,7 @@ from greenspike.interop.network import (
     topological_order,
 )
 from greenspike.interop.parameters import DEFAULT_DT, checked_dt, decay_to_tau
-from greenspike.snn import ALIF, LIF, CubaLIF, LeakyIntegrator, RecurrentLIF
+from greenspike.snn import ALIF, LIF, AccumulatedMaxPool2d, CubaLIF, LeakyIntegrator, RecurrentLIF
 from greenspike.snn.neuron import Neuron
 
 Shape = tuple[int, ...]
@@ -32,7 +33,8 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     `GraphNetwork`'s own `dt`. The same spikes need the importer to use the same `dt`.
 
     `model` is an `nn.Sequential` (nested ones are flattened), a `GraphNetwork` (what
-    `from_nir` returns) or a single layer. Layers: `nn.Linear` (NIR `Affine`, or `Linear`
+    `from_nir` returns), a `ConvertedNetwork` (what `convert` returns: its `network`, each
+    step fed the input) or a single layer. Layers: `nn.Linear` (NIR `Affine`, or `Linear`
     without bias), `nn.Conv1d`, `nn.Conv2d`, `nn.Flatten`, `nn.AvgPool2d`, `SumPool2d`, `Scale`,
     `LIF`, `IF`, `CubaLIF`, `RecurrentLIF` and `LeakyIntegrator`. Stateless layers are read as
     acting on one time step `[B, ...]` (so `nn.Flatten(start_dim=1)` is NIR's `start_dim=0`).
@@ -45,27 +47,37 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     - `LIF` / `IF` with `reset="subtract"` or `"none"`: NIR has no such neuron, so a subgraph
       `input -> membrane (LI or I) -> spike (Threshold) -> output`; a subtractive reset is the
       feedback `spike -> reset (Scale = -beta * threshold) -> membrane` (one step later),
-      since `v - threshold * s` then decays by `beta` before the next input.
-    - `RecurrentLIF`: a subgraph whose `w_rec` (`Linear`, the recurrent weight) feeds the spikes
-      back, into a NIR `LIF` (reset "zero") or the membrane of the subgraph above.
+      since `v - threshold * s` then decays by `beta` before the next input; with
+      `reset_delay` the threshold is subtracted undecayed: `Scale = -threshold`.
+    - `IF` with `v_init = c` (reset "subtract" or "none"): the same subgraph on the membrane
+      `v - c`, which starts at 0: `Threshold = threshold - c`, `Scale = -threshold` (needs
+      `c < threshold`; a leaky neuron with `v_init` has no NIR form, its offset would decay).
+    - `RecurrentLIF`: a subgraph whose `w_rec` (`Linear`, or `Affine` with the recurrent bias)
+      feeds the spikes back, into a NIR `LIF` (reset "zero") or the membrane of the subgraph
+      above.
     - `CubaLIF(reset="zero")` -> NIR `CubaLIF(tau_syn = dt / (1 - alpha), tau_mem =
       dt / (1 - beta), w_in = tau_syn / dt, r = tau_mem / dt, v_threshold)`; other resets refuse.
     - `LeakyIntegrator` -> NIR `LI` (or `I` for `beta = 1`).
 
-    Surrogate gradients and `detach_reset` only shape training and are not exported. `ALIF`
-    and any other layer are refused. `input_shape` (one sample, e.g. `(2, 34, 34)`) is needed
-    unless the first layer is an `nn.Linear` or the model a `GraphNetwork`. The graph's
+    Surrogate gradients and `detach_reset` only shape training and are not exported. `ALIF`,
+    a reset "zero" delayed to the next step, max pooling (`nn.MaxPool2d`,
+    `AccumulatedMaxPool2d`: NIR has none) and any other layer are refused. `input_shape` (one
+    sample, e.g. `(2, 34, 34)`) is needed unless the first layer is an `nn.Linear` or the
+    model a `GraphNetwork`. The graph's
     metadata records `dt` and the producer.
 
     Raises:
         InvalidInputError: naming the layer: a layer with no exact NIR form (`ALIF`, a
-            `CubaLIF` reset other than "zero", a layer of another type, a parameter that does
-            not broadcast to its neurons, `beta = 1` mixed with `beta < 1`, ...); also a bad
+            `CubaLIF` reset other than "zero", a delayed reset to zero, `v_init` on a leaky
+            neuron, max pooling, a layer of another type, a parameter that does not broadcast
+            to its neurons, `beta = 1` mixed with `beta < 1`, ...); also a bad
             `dt`, a missing or bad `input_shape`, and inputs of different shapes meeting at a
             layer.
         MissingExtraError: `nir` is not installed.
     """
     nir = require_nir()
+    if isinstance(model, ConvertedNetwork):
+        model = model.network
     if dt is None:
         dt = model.dt if isinstance(model, GraphNetwork) else DEFAULT_DT
     dt = checked_dt(dt)
@@ -136,6 +148,11 @@ def _incoming_shape(name: str, edges, shapes: dict[str, Shape]) -> Shape:
 
 
 def _node(nir, name: str, layer: nn.Module, shape: Shape, dt: float) -> tuple[Any, Shape]:
+    if isinstance(layer, (nn.MaxPool2d, AccumulatedMaxPool2d)):
+        raise InvalidInputError(
+            f"layer {name!r} ({type(layer).__name__}) has no NIR equivalent: NIR has no max "
+            "pooling; build the network with nn.AvgPool2d to export it"
+        )
     if isinstance(layer, Neuron):
         return _neuron_node(nir, name, layer, shape, dt), shape
     if isinstance(layer, Scale):
@@ -243,28 +260,72 @@ def _neuron_node(nir, name: str, layer: Neuron, shape: Shape, dt: float) -> Any:
 def _lif_node(nir, name: str, layer: LIF | RecurrentLIF, shape: Shape, dt: float) -> Any:
     beta = _per_neuron(layer.beta.clamp(0, 1), shape, name, "beta")
     threshold = _per_neuron(layer.threshold, shape, name, "threshold")
+    offset = _start_offset(name, layer, beta, shape)
     recurrent = isinstance(layer, RecurrentLIF)
+    if layer.reset_delay and layer.reset == "zero":
+        raise InvalidInputError(
+            f"layer {name!r} ({type(layer).__name__}) resets to zero one step after a spike "
+            "(reset_delay): NIR's neurons reset at once, so it has no NIR form; export it "
+            "with reset_delay=False"
+        )
     nodes = {"input": nir.Input(input_type=np.array(shape))}
-    edges = [("input", "lif" if layer.reset == "zero" else "membrane")]
-    if layer.reset == "zero":
+    zero = layer.reset == "zero" and offset is None
+    edges = [("input", "lif" if zero else "membrane")]
+    if zero:
         if not recurrent:
             return _resetting_node(nir, name, beta, threshold, dt)
         nodes["lif"] = _resetting_node(nir, name, beta, threshold, dt)
         spike = "lif"
     else:
         nodes["membrane"] = _membrane(nir, name, beta, dt)
-        nodes["spike"] = nir.Threshold(threshold=threshold)
+        fire_at = threshold if offset is None else threshold - offset
+        nodes["spike"] = nir.Threshold(threshold=fire_at)
         edges.append(("membrane", "spike"))
         spike = "spike"
         if layer.reset == "subtract":
-            nodes["reset"] = nir.Scale(scale=-beta * threshold)
+            decayed = not layer.reset_delay and offset is None
+            nodes["reset"] = nir.Scale(scale=-(beta * threshold if decayed else threshold))
             edges += [("spike", "reset"), ("reset", "membrane")]
     if isinstance(layer, RecurrentLIF):
-        nodes["w_rec"] = nir.Linear(weight=_numpy(layer.recurrent.weight))
-        edges += [(spike, "w_rec"), ("w_rec", spike if layer.reset == "zero" else "membrane")]
+        weight = _numpy(layer.recurrent.weight)
+        bias = layer.recurrent.bias
+        nodes["w_rec"] = (
+            nir.Linear(weight=weight)
+            if bias is None
+            else nir.Affine(weight=weight, bias=_numpy(bias))
+        )
+        edges += [(spike, "w_rec"), ("w_rec", spike if zero else "membrane")]
     nodes["output"] = nir.Output(output_type=np.array(shape))
     edges.append((spike, "output"))
     return nir.NIRGraph(nodes=nodes, edges=edges)
+
+
+def _start_offset(name: str, layer: LIF | RecurrentLIF, beta, shape: Shape) -> Any:
+    """A non-zero `v_init` of an IF layer as a float64 array; None when it starts at 0.
+
+    NIR neurons start at rest, so the exported membrane is `v - v_init`; only a neuron
+    without leak keeps that offset constant, and only one that resets by subtraction (or not
+    at all) keeps it through its resets.
+    """
+    v_init = getattr(layer, "v_init", None)
+    if v_init is None:
+        return None
+    offset = _per_neuron(v_init, shape, name, "v_init")
+    if np.all(offset == 0):
+        return None
+    if not np.all(beta == 1) or layer.reset == "zero":
+        raise InvalidInputError(
+            f"layer {name!r} ({type(layer).__name__}) starts from v_init != 0 with "
+            f"{'a leak' if not np.all(beta == 1) else 'reset zero'}: NIR neurons start at rest, "
+            "and only an IF neuron resetting by subtraction (or not at all) can carry the "
+            "offset (as v - v_init); export with v_init=None"
+        )
+    if np.any(offset >= _per_neuron(layer.threshold, shape, name, "threshold")):
+        raise InvalidInputError(
+            f"layer {name!r} ({type(layer).__name__}): v_init must be below the threshold "
+            "for its NIR form (a threshold of threshold - v_init > 0)"
+        )
+    return offset
 
 
 def _resetting_node(nir, name: str, beta, threshold, dt: float) -> Any:

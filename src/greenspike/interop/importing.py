@@ -43,8 +43,12 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
     `DEFAULT_DT` (1e-4 s, snnTorch 1.0's assumption). Each node maps as `to_nir` describes, in
     reverse; a NIR neuron with input gain `g = dt r / tau != 1` becomes one whose threshold is
     `v_threshold / g` (same spikes, membrane divided by `g`), and an `LI` readout with `g != 1`
-    is preceded by `Scale(g)` (same output). Recurrent subgraphs become `RecurrentLIF`, and the
-    `membrane -> Threshold` subgraphs a `LIF` with reset "subtract" or "none".
+    is preceded by `Scale(g)` (same output). Recurrent subgraphs become `RecurrentLIF` (with a
+    bias when the recurrent node is an `Affine` with one), and the `membrane -> Threshold`
+    subgraphs a `LIF` with reset "subtract" or "none": the reset fed back is `-beta *
+    threshold` (immediate), `-threshold` (`reset_delay`; the same as immediate for `beta =
+    1`), or for `beta = 1` any other `-R`, an `IF` with threshold `R` starting from `v_init =
+    R - threshold` (what `to_nir` writes for `v_init`).
 
     Raises:
         InvalidInputError: naming the node, for anything that would not give the same model:
@@ -391,18 +395,30 @@ def _subgraph_layer(nir, key: str, graph, dt: float) -> nn.Module:
     )
     _check_positive(threshold, where, "threshold")
     reset: ResetMode = "none"
+    delay, v_init = False, None
     if "scale" in roles:
-        _check_subtractive(nodes[roles["scale"][0]], beta, threshold, where)
+        delay, threshold, v_init = _subtractive(nodes[roles["scale"][0]], beta, threshold, where)
         reset = "subtract"
     if "weights" in roles:
-        return _recurrent(nodes[roles["weights"][0]], beta, threshold, reset, where)
-    return _lif(beta, threshold, reset)
+        if v_init is not None:
+            raise InvalidInputError(
+                f"{where}: a recurrent layer starting from v_init != 0 has no greenspike form"
+            )
+        return _recurrent(nodes[roles["weights"][0]], beta, threshold, reset, where, delay)
+    return _lif(beta, threshold, reset, delay, v_init)
 
 
-def _lif(beta: np.ndarray, threshold: np.ndarray, reset: ResetMode) -> LIF:
+def _lif(
+    beta: np.ndarray,
+    threshold: np.ndarray,
+    reset: ResetMode,
+    delay: bool = False,
+    v_init: np.ndarray | None = None,
+) -> LIF:
+    start = None if v_init is None else _value(v_init)
     if np.all(beta == 1):
-        return IF(_value(threshold), reset=reset)
-    return LIF(_value(beta), _value(threshold), reset=reset)
+        return IF(_value(threshold), reset=reset, v_init=start)
+    return LIF(_value(beta), _value(threshold), reset=reset, reset_delay=delay, v_init=start)
 
 
 def _role(nir, node) -> str:
@@ -437,17 +453,31 @@ def _check_edges(graph, expected: set, where: str) -> None:
         )
 
 
-def _check_subtractive(scale_node, beta, threshold, where: str) -> None:
-    scale = _checked_finite_shaped(scale_node.scale, beta.shape, where, "reset scale")
-    expected = -beta * threshold
-    if not np.allclose(scale, expected, rtol=1e-6, atol=1e-12):
-        raise InvalidInputError(
-            f"{where}: the Scale feeding spikes back is not a subtractive reset "
-            f"(-beta * threshold = {expected.ravel()[:3]}..., got {scale.ravel()[:3]}...)"
-        )
+def _subtractive(
+    scale_node, beta: np.ndarray, threshold: np.ndarray, where: str
+) -> tuple[bool, np.ndarray, np.ndarray | None]:
+    """`(reset_delay, threshold, v_init or None)` of the reset a Scale feeds back.
+
+    `-beta * threshold`: the immediate reset; `-threshold`: the delayed one; for `beta = 1`,
+    any other `-R` (R > 0): an IF with threshold R whose membrane starts at `R - threshold`.
+    """
+    amount = -_checked_finite_shaped(scale_node.scale, beta.shape, where, "reset scale")
+    if np.allclose(amount, beta * threshold, rtol=1e-6, atol=1e-12):
+        return False, threshold, None
+    if np.allclose(amount, threshold, rtol=1e-6, atol=1e-12):
+        return True, threshold, None
+    if np.all(beta == 1) and np.all(amount > 0):
+        return False, amount, amount - threshold
+    raise InvalidInputError(
+        f"{where}: the Scale feeding spikes back is not a subtractive reset "
+        f"(-beta * threshold = {(-beta * threshold).ravel()[:3]}..., or -threshold with the "
+        f"reset delayed; got {-amount.ravel()[:3]}...)"
+    )
 
 
-def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> RecurrentLIF:
+def _recurrent(
+    weights_node, beta, threshold, reset: ResetMode, where: str, delay: bool = False
+) -> RecurrentLIF:
     weight = _checked_finite(weights_node.weight, where, "recurrent weight")
     features = beta.size
     if beta.ndim != 1 or weight.shape != (features, features):
@@ -456,13 +486,16 @@ def _recurrent(weights_node, beta, threshold, reset: ResetMode, where: str) -> R
             f"got neurons {list(beta.shape)} and weight {list(weight.shape)}"
         )
     bias = getattr(weights_node, "bias", None)
-    if bias is not None and np.any(_checked_finite(bias, where, "recurrent bias") != 0):
-        raise InvalidInputError(
-            f"{where}: the recurrent bias must be 0 (a constant input belongs to the layer before)"
-        )
-    layer = RecurrentLIF(features, _value(beta), _value(threshold), reset=reset)
+    if bias is not None:
+        bias = _checked_finite_shaped(bias, (features,), where, "recurrent bias")
+    has_bias = bias is not None and bool(np.any(bias != 0))
+    layer = RecurrentLIF(
+        features, _value(beta), _value(threshold), reset=reset, reset_delay=delay, bias=has_bias
+    )
     with torch.no_grad():
         layer.recurrent.weight.copy_(_tensor(weight))
+        if has_bias and layer.recurrent.bias is not None:
+            layer.recurrent.bias.copy_(_tensor(bias))
     return layer
 
 

@@ -53,7 +53,7 @@ class Scale(nn.Module):
 
 
 # Layers that see one time step [B, ...]: the network folds time into the batch for them.
-STEP_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, SumPool2d)
+STEP_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, nn.MaxPool2d, SumPool2d)
 
 
 class GraphNetwork(nn.Module):
@@ -63,7 +63,8 @@ class GraphNetwork(nn.Module):
     zero state. Layers run in topological order over the whole sequence; a layer with several
     incoming edges gets their sum (NIR's convention). Stateless layers (`nn.Linear`, `nn.Conv1d`,
     `nn.Conv2d`, `nn.Flatten`, pooling) see one step `[B, ...]`: time is folded into the batch
-    for them, so an `nn.Flatten(start_dim=1)` flattens each sample. Neuron layers see `[T, B, ...]`.
+    for them, so an `nn.Flatten(start_dim=1)` flattens each sample. Neuron layers (and
+    `greenspike.snn.AccumulatedMaxPool2d`) see `[T, B, ...]`.
 
     Attributes:
         layers: the layers by name, an `nn.ModuleDict`.
@@ -90,8 +91,13 @@ class GraphNetwork(nn.Module):
         self.dt = float(dt)
         self._order = topological_order(list(self.layers), self.edges)
 
+    @property
+    def order(self) -> list[str]:
+        """The layer names in the order they run (each after all its sources)."""
+        return list(self._order)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Run the network over `x` `[T, B, *input_shape]` from zero state.
+        """Run the network over `x` `[T, B, *input_shape]` from its neurons' initial state.
 
         Returns:
             The output `[T, B, ...]`: the sum of the layers that feed "output".

@@ -32,6 +32,7 @@ from greenspike.cost import peers
 from greenspike.cost.precision import FULL_PRECISION, Precision
 from greenspike.errors import InvalidInputError
 from greenspike.quant.quantizers import InputQuantizer, StateQuantizer, WeightQuantizer
+from greenspike.snn.max_pool import AccumulatedMaxPool2d
 from greenspike.snn.neuron import Neuron
 
 SYNAPTIC = (nn.Linear, nn.Conv1d, nn.Conv2d)
@@ -235,13 +236,30 @@ class _FixedPointOutput(_FixedPoint):
     """A fixed-point neuron whose output is its membrane (a leaky integrator readout)."""
 
 
+class _FixedPointPool(_FixedPoint):
+    """A fixed-point accumulated max pool: its running sum and pooled sum on the state's grid.
+
+    Its output is the change of the rounded pooled sum, so that the outputs still add up to
+    the pooled sum the network holds (rounding is monotone: pooling the rounded sum gives the
+    rounded pooled sum).
+    """
+
+    def step(self, x_t: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        """One step of the pool, its state rounded; the output from the rounded pooled sum."""
+        _, new = super().step(x_t, state)
+        before = torch.zeros_like(new.pooled) if state is None else state.pooled
+        return new.pooled - before, new
+
+
 _CLASSES: dict[type[Neuron], type[_FixedPoint]] = {}
 
 
 def _make_fixed_point(neuron: Neuron, precision: Precision) -> None:
     cls = type(neuron)
     if cls not in _CLASSES:
-        base = _FixedPoint if cls.emits_spikes else _FixedPointOutput
+        base: type[_FixedPoint] = _FixedPoint if cls.emits_spikes else _FixedPointOutput
+        if issubclass(cls, AccumulatedMaxPool2d):
+            base = _FixedPointPool
         made: Callable[..., type[_FixedPoint]] = type
         _CLASSES[cls] = made(f"FixedPoint{cls.__name__}", (base, cls), {"plain_class": cls})
     neuron.__class__ = _CLASSES[cls]

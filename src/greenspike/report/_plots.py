@@ -125,3 +125,48 @@ def metric_vs_energy(runs: Sequence[RunRecord], metric: str = "accuracy") -> str
     beside(axes)
     axes.grid(alpha=0.3)
     return data_uri(figure)
+
+
+def conversion_curve(
+    steps: Sequence[int],
+    accuracy: Sequence[float],
+    energy_j: dict[str, Sequence[float | None]],
+    reference_accuracy: float | None,
+    reference_energy_j: dict[str, float | None],
+) -> str:
+    """A converted network's accuracy and estimated energy per inference against time steps.
+
+    The ReLU network it came from is drawn as horizontal lines (its accuracy, its energy on
+    each profile); energies are estimates of the cost model, drawn dashed.
+    """
+    figure = Figure(figsize=(6.4, 5.2))
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    top.plot(steps, [100 * a for a in accuracy], marker="o", color=_PALETTE[0], label="converted")
+    if reference_accuracy is not None:
+        top.axhline(100 * reference_accuracy, color="grey", linestyle=":", label="ReLU twin")
+    top.set_ylabel("test accuracy (%)")
+    top.legend(fontsize="small")
+    top.grid(alpha=0.3)
+    for colour, (profile, energies) in zip(_PALETTE, energy_j.items(), strict=False):
+        points = [(t, e) for t, e in zip(steps, energies, strict=True) if e is not None]
+        if points:
+            bottom.plot(
+                [t for t, _ in points],
+                [e for _, e in points],
+                color=colour,
+                linestyle="--",
+                marker="o",
+                label=plain(f"{profile} (estimated)"),
+            )
+        reference = reference_energy_j.get(profile)
+        if reference is not None:
+            bottom.axhline(reference, color=colour, linestyle=":", linewidth=1)
+    bottom.set_xscale("log", base=2)
+    bottom.set_xticks(list(steps), [str(t) for t in steps])
+    bottom.xaxis.set_minor_formatter(NullFormatter())
+    bottom.set_yscale("log")
+    bottom.set_xlabel("time steps per inference")
+    bottom.set_ylabel("energy per inference (J)")
+    bottom.legend(fontsize="small", title="dotted: ReLU twin", title_fontsize="small")
+    bottom.grid(alpha=0.3)
+    return data_uri(figure)

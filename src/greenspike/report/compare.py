@@ -14,6 +14,10 @@ single change that would move it most. A second table puts each twin on its own 
 
 Energies in one row (and in one verdict) are printed with as many digits as it takes for two
 different energies never to print the same.
+
+A converted network (`--spiking convert|both`) is a spiking network like the others: a column,
+its verdict lines and pairings; its accuracy and energy per inference by time steps are a table
+of their own (`conversion_curve_table`, and a plot in report.html).
 """
 
 from __future__ import annotations
@@ -167,8 +171,10 @@ def compare_view(result: CompareResult) -> TableView:
 
 
 def _neurons(spec: NetworkSpec) -> str:
-    beta = f"{spec.beta:.3g}" + (" learned" if spec.learn_beta else "")
-    threshold = f"{spec.threshold:.3g}" + (" learned" if spec.learn_threshold else "")
+    beta = "-" if spec.beta is None else f"{spec.beta:.3g}"
+    beta += " learned" if spec.learn_beta else ""
+    threshold = "per layer" if spec.threshold is None else f"{spec.threshold:.3g}"
+    threshold += " learned" if spec.learn_threshold else ""
     return f"{beta} / {threshold}"
 
 
@@ -178,6 +184,72 @@ def _penalty(spec: NetworkSpec) -> str:
     if spec.target_rate is None:
         return f"L1 x {spec.rate_penalty:.3g}"
     return f"{spec.rate_penalty:.3g} above {spec.target_rate:.3g}"
+
+
+def conversion_curve_table(result: CompareResult) -> Table | None:
+    """The converted network's accuracy, spike rate and energy per inference by time steps.
+
+    The last row is the ReLU twin it was converted from; None without a converted network.
+    The curve's accuracy is the converted (float) network's, so its energy is shown on the
+    `hardware` entries that run it at that precision only; the caption names the others.
+    """
+    converted = result.networks.get("converted")
+    if converted is None or not converted.curve:
+        return None
+    hardware = curve_hardware(result)
+    table = Table(title="converted network by time steps", caption_justify="left", show_edge=True)
+    for heading in ("steps", "test accuracy", "spike rate", *(f"on {hw}" for hw in hardware)):
+        table.add_column(escape(heading), justify="right")
+    for point in converted.curve:
+        marker = " *" if point.steps == result.config.steps else ""
+        table.add_row(
+            f"{point.steps}{marker}",
+            f"{point.accuracy:.1%}",
+            "-" if point.spike_rate is None else f"{point.spike_rate:.1%}",
+            *(_joules(point.energy_j.get(hw)) for hw in hardware),
+        )
+    relu = result.networks.get("relu")
+    if relu is not None and relu.accuracy is not None:
+        energies = _profile_totals(relu)
+        table.add_section()
+        table.add_row(
+            "ReLU twin",
+            f"{relu.accuracy:.1%}",
+            "-",
+            *(_joules(energies.get(hw)) for hw in hardware),
+        )
+    caption = (
+        f"* the steps of the comparison (--steps {result.config.steps}). Energy per inference: "
+        "estimated by greenspike.cost; '-' where a profile cannot price the network in full."
+    )
+    others = [hw for hw in result.config.hardware if hw not in hardware]
+    if others:
+        caption += (
+            f" Not on {', '.join(others)}: they run other precisions, and the curve's accuracy "
+            "is measured as converted (float); the converted column above has its accuracy "
+            f"and energy there at --steps {result.config.steps}."
+        )
+    table.caption = escape(caption)
+    return table
+
+
+def curve_hardware(result: CompareResult) -> tuple[str, ...]:
+    """The `hardware` entries the converted network's curve is priced on (in their order)."""
+    converted = result.networks.get("converted")
+    if converted is None or not converted.curve:
+        return ()
+    priced = converted.curve[0].energy_j
+    return tuple(hw for hw in result.config.hardware if hw in priced)
+
+
+def _profile_totals(network: NetworkResult) -> dict[str, float | None]:
+    if network.inference is None:
+        return {}
+    return {hw: e.estimate.energy_j for hw, e in network.inference.energy.items()}
+
+
+def _joules(energy_j: float | None) -> str:
+    return "-" if energy_j is None else si(energy_j, "J")
 
 
 def _training_cell(total: str) -> Cell:
@@ -308,7 +380,12 @@ def _unpriced_note(
         f"layer(s) {', '.join(energy.unpriced_layers)}; the split holds what it could price"
     )
     spec = result.networks[network].spec
-    if spec is not None and spec.encoding == "direct" and not energy.deployment.host:
+    if network == "converted" and not energy.deployment.host:
+        note += (
+            f" (a converted network's first layer gets the pixel values: "
+            f"{hardware}+host=cmos7-int8 runs it on a host)"
+        )
+    elif spec is not None and spec.encoding == "direct" and not energy.deployment.host:
         note += (
             f" (the first layer gets pixel values: {hardware}+host=cmos7-int8 runs it on a "
             "host; --encoding rate or latency feeds it spikes)"
@@ -434,6 +511,18 @@ def _captions(result: CompareResult) -> list[str]:
             "steps (at today's rate) below which the spiking network would cost less per "
             "inference than the ReLU twin there, from the cost model (never: not even silent, "
             "or at 1 step; always: at any rate or number of steps; -: no total to compare)."
+        )
+    converted = result.networks.get("converted")
+    if converted is not None:
+        samples = (
+            ""
+            if converted.conversion is None
+            else (f" (calibration on {converted.conversion.calibration_samples} train images)")
+        )
+        lines.append(
+            f"converted: the ReLU twin converted to IF neurons after its training{samples}, "
+            f"run for {result.config.steps} steps; its training time and energy are the "
+            "conversion's (add the ReLU twin's for its whole cost)."
         )
     reports = [n.energy for n in result.networks.values() if n.energy is not None]
     sources = "; ".join(

@@ -4,7 +4,8 @@ The page opens with the verdicts (each spiking network against the ReLU twin on 
 and each twin on its own hardware), what `--optimize` searched and chose, the terminal's table
 itself, then the charts: energy per inference per profile and deployment (stacked compute /
 memory / neurons, accuracy above each bar), the levers (energy against spike rate and time
-steps, with the break-even line), each twin on its own hardware, the search's trials, and the
+steps, with the break-even line), each twin on its own hardware, the converted network's
+accuracy and energy by time steps (`--spiking convert|both`), the search's trials, and the
 training curves. The ledger's report of the runs follows (`greenspike.report.html`).
 """
 
@@ -20,13 +21,13 @@ from greenspike.report._compare_plots import (
     levers_figure,
     training_figure,
 )
-from greenspike.report._plots import data_uri
-from greenspike.report.compare import compare_view, deployments_view
+from greenspike.report._plots import conversion_curve, data_uri
+from greenspike.report.compare import compare_view, curve_hardware, deployments_view
 from greenspike.report.html import write_html_report
 from greenspike.report.optimize import optimization_lines
 from greenspike.report.pareto import pareto_figure
 from greenspike.search.optimize import Optimization
-from greenspike.train import CompareResult
+from greenspike.train import CompareResult, NetworkResult
 
 
 def write_compare_report(
@@ -89,6 +90,8 @@ def write_compare_report(
     ):
         if figure is not None:
             charts.append((heading, data_uri(figure), chart_id, note))
+        if chart_id == "pairings-chart" and (curve := _curve_chart(result)) is not None:
+            charts.append(curve)
     training = training_figure(result)
     context = {
         "training": None if training is None else data_uri(training),
@@ -100,6 +103,35 @@ def write_compare_report(
     return write_html_report(
         ledger, run_ids, path, title=title, template="compare.html.j2", context=context
     )
+
+
+def _curve_chart(result: CompareResult) -> tuple[str, str, str, str] | None:
+    """The converted network's accuracy and energy by time steps, as a chart entry."""
+    converted = result.networks.get("converted")
+    if converted is None or not converted.curve:
+        return None
+    relu = result.networks.get("relu")
+    points = converted.curve
+    hardware = curve_hardware(result)
+    uri = conversion_curve(
+        [p.steps for p in points],
+        [p.accuracy for p in points],
+        {hw: [p.energy_j.get(hw) for p in points] for hw in hardware},
+        None if relu is None else relu.accuracy,
+        {} if relu is None else _energies(relu, hardware),
+    )
+    note = (
+        "The converted network's test accuracy (as converted, float) and energy per inference "
+        f"by time steps, on {', '.join(hardware) or 'no profile'} (the hardware that runs it at "
+        "that precision); dotted: the ReLU twin."
+    )
+    return ("Converted network by time steps", uri, "conversion-chart", note)
+
+
+def _energies(network: NetworkResult, hardware: tuple[str, ...]) -> dict[str, float | None]:
+    if network.inference is None:
+        return {}
+    return {hw: network.inference.energy[hw].energy_j for hw in hardware}
 
 
 def _chosen_note(optimization: Optimization) -> str:

@@ -17,6 +17,7 @@ from greenspike.snn.alif import ALIF
 from greenspike.snn.cuba_lif import CubaLIF
 from greenspike.snn.leaky_integrator import LeakyIntegrator
 from greenspike.snn.lif import IF, LIF
+from greenspike.snn.max_pool import AccumulatedMaxPool2d
 from greenspike.snn.monitor import SpikeStats, record_membrane, spike_stats
 from greenspike.snn.neuron import Neuron
 from greenspike.snn.plot import plot_membrane, plot_raster
@@ -26,6 +27,7 @@ __all__ = [
     "ALIF",
     "IF",
     "LIF",
+    "AccumulatedMaxPool2d",
     "CubaLIF",
     "LeakyIntegrator",
     "Neuron",

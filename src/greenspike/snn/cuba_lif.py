@@ -14,8 +14,8 @@ from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 class CubaLIF(SpikingNeuron):
     """Current-based LIF: `i = alpha * i + x; v = beta * v + i; s = H(v - threshold)`, reset v.
 
-    The second-order neuron of snnTorch `Synaptic(reset_delay=False)` and Norse `LIF`; equations
-    and exact mappings: `greenspike.snn.functional.cuba_lif`. State:
+    The second-order neuron of snnTorch `Synaptic` (`reset_delay` as there) and Norse `LIF`;
+    equations and exact mappings: `greenspike.snn.functional.cuba_lif`. State:
     `functional.CubaLIFState(i, v)`.
 
     Attributes:
@@ -25,6 +25,7 @@ class CubaLIF(SpikingNeuron):
         reset: "subtract", "zero" or "none".
         surrogate: the surrogate gradient.
         detach_reset: whether the reset term carries no gradient.
+        reset_delay: whether a spike's reset waits for the next step.
     """
 
     State = functional.CubaLIFState
@@ -46,6 +47,7 @@ class CubaLIF(SpikingNeuron):
         reset: ResetMode = "subtract",
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
+        reset_delay: bool = False,
         learn_alpha: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
@@ -63,6 +65,8 @@ class CubaLIF(SpikingNeuron):
             reset: "subtract", "zero" or "none", as for `LIF` (the current is never reset).
             surrogate: the surrogate gradient, as for `LIF`.
             detach_reset: cut the gradient through the reset term.
+            reset_delay: apply a spike's reset at the next step, after that step's input, as
+                snnTorch does by default (equations: `greenspike.snn.functional.cuba_lif`).
             learn_alpha: make `alpha` a trainable Parameter (clamped to [0, 1] when used).
             learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
             learn_threshold: make `threshold` a trainable Parameter.
@@ -77,6 +81,14 @@ class CubaLIF(SpikingNeuron):
         self._register_firing(
             threshold, reset, surrogate, detach_reset, learn_threshold=learn_threshold
         )
+        self.reset_delay = bool(reset_delay)
+
+    def extra_repr(self) -> str:
+        """The layer's values, reset and surrogate, and `reset_delay` when set, for `repr`."""
+        return super().extra_repr() + (", reset_delay=True" if self.reset_delay else "")
+
+    def _settings(self) -> tuple[object, ...]:
+        return (*super()._settings(), self.reset_delay)
 
     def _functional_parameters(self) -> functional.CubaLIFParameters:
         return functional.CubaLIFParameters(
@@ -86,4 +98,5 @@ class CubaLIF(SpikingNeuron):
             self.reset,
             self.surrogate,
             self.detach_reset,
+            self.reset_delay,
         )

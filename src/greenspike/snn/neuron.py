@@ -89,6 +89,8 @@ class Neuron(nn.Module):
         kind = type(self)
         _checks.check_sequence(x, kind._function_name)
         params = self._checked_parameters(x.shape[1:], kind._function_name)
+        if state is None:
+            state = self._initial_state(x[0])
         outputs, final_state = kind._run_sequence(x, params, state, **self._sequence_arguments())
         return (outputs, final_state) if return_state else outputs
 
@@ -112,7 +114,7 @@ class Neuron(nn.Module):
         caller = f"{kind._function_name}_step"
         _checks.check_step(x_t, caller)
         params = self._checked_parameters(x_t.shape, caller)
-        initial: Any = state  # a NeuronState is one of the State NamedTuples
+        initial: Any = self._initial_state(x_t) if state is None else state
         return kind._update(x_t, params, _checks.initial_state(kind.State, initial, x_t))
 
     def extra_repr(self) -> str:
@@ -122,6 +124,10 @@ class Neuron(nn.Module):
     def _functional_parameters(self) -> tuple[Any, ...]:
         """The parameter NamedTuple of the functional pair (e.g. `functional.LIFParameters`)."""
         raise NotImplementedError
+
+    def _initial_state(self, x_t: torch.Tensor) -> Any:
+        """The state a sequence starts from when none is given; None: zeros."""
+        return None
 
     def _checked_parameters(self, step_shape: torch.Size, caller: str) -> Any:
         """The functional parameters for steps of `step_shape`, checked if anything changed.

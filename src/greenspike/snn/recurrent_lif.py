@@ -21,19 +21,20 @@ class RecurrentLIF(SpikingNeuron):
     """A layer of `features` LIF neurons whose spikes feed back through `recurrent` (`nn.Linear`).
 
     `v = beta * v + x + recurrent(s_prev); s = H(v - threshold)`, then reset. Inputs `[T, B, N]`
-    with `N = features`. `recurrent` is an `nn.Linear(features, features, bias=False)` (PyTorch's
+    with `N = features`. `recurrent` is an `nn.Linear(features, features, bias=bias)` (PyTorch's
     default initialisation); its `weight` is the recurrent weight matrix. Equations and the
-    mapping to snnTorch `RLeaky(all_to_all=True, reset_delay=False)`:
+    mapping to snnTorch `RLeaky(all_to_all=True)` (`reset_delay` as there):
     `greenspike.snn.functional.recurrent_lif`. State: `functional.RecurrentLIFState(v, s)`.
 
     Attributes:
         features: the number of neurons N.
-        recurrent: the recurrent `nn.Linear(N, N, bias=False)`.
+        recurrent: the recurrent `nn.Linear(N, N)`, with or without bias.
         beta: the membrane decay per step (a tensor: a scalar, or one value per neuron).
         threshold: the firing threshold (a tensor).
         reset: "subtract", "zero" or "none".
         surrogate: the surrogate gradient.
         detach_reset: whether the reset term carries no gradient.
+        reset_delay: whether a spike's reset waits for the next step.
     """
 
     State = functional.RecurrentLIFState
@@ -53,6 +54,8 @@ class RecurrentLIF(SpikingNeuron):
         reset: ResetMode = "subtract",
         surrogate: Surrogate = DEFAULT_SURROGATE,
         detach_reset: bool = False,
+        reset_delay: bool = False,
+        bias: bool = False,
         learn_beta: bool = False,
         learn_threshold: bool = False,
     ) -> None:
@@ -67,6 +70,10 @@ class RecurrentLIF(SpikingNeuron):
             reset: "subtract", "zero" or "none", as for `LIF`.
             surrogate: the surrogate gradient, as for `LIF`.
             detach_reset: cut the gradient through the reset term.
+            reset_delay: apply a spike's reset at the next step, after that step's input, as
+                snnTorch does by default.
+            bias: give the recurrent connection a bias (snnTorch's `RLeaky` has one), added
+                at every step.
             learn_beta: make `beta` a trainable Parameter (clamped to [0, 1] when used).
             learn_threshold: make `threshold` a trainable Parameter.
 
@@ -82,14 +89,19 @@ class RecurrentLIF(SpikingNeuron):
         self._register_firing(
             threshold, reset, surrogate, detach_reset, learn_threshold=learn_threshold
         )
-        self.recurrent = nn.Linear(features, features, bias=False)
+        self.reset_delay = bool(reset_delay)
+        self.recurrent = nn.Linear(features, features, bias=bias)
 
     def extra_repr(self) -> str:
         """The number of neurons, then the values as for any spiking neuron, for `repr`."""
-        return f"features={self.features}, {super().extra_repr()}"
+        delay = ", reset_delay=True" if self.reset_delay else ""
+        return f"features={self.features}, {super().extra_repr()}{delay}"
 
     def _tensors(self) -> list[torch.Tensor]:
         return [*super()._tensors(), self.recurrent.weight]
+
+    def _settings(self) -> tuple[object, ...]:
+        return (*super()._settings(), self.reset_delay)
 
     def _functional_parameters(self) -> functional.RecurrentLIFParameters:
         return functional.RecurrentLIFParameters(
@@ -99,4 +111,6 @@ class RecurrentLIF(SpikingNeuron):
             self.reset,
             self.surrogate,
             self.detach_reset,
+            self.reset_delay,
+            self.recurrent.bias,
         )

@@ -12,8 +12,12 @@ every deployment it is asked for (the `hardware` profiles and its side of the `d
 pairings), at that deployment's precision, with its test accuracy measured there
 (`greenspike.train.inference`). Once both are priced, the break-even spike rate per profile, a
 verdict per hardware entry and each pairing, each with the levers that would move it
-(`greenspike.train.levers`). A KeyboardInterrupt or SIGTERM stops the comparison cleanly: the
-result still holds everything measured, with status "interrupted".
+(`greenspike.train.levers`). With `config.spiking` "convert" or "both", a further run
+("... converted") converts the trained ReLU twin into a spiking network (in its window
+"convert", `greenspike.train.conversion`), tests and prices it like a twin (every deployment at
+its precision, accuracy measured there; verdicts and pairings against the ReLU twin), and
+measures its accuracy-versus-steps curve. A KeyboardInterrupt or SIGTERM stops the comparison
+cleanly: the result still holds everything measured, with status "interrupted".
 
 `add_network` trains a further spiking network (e.g. the one `compare --optimize` found) the
 same way, as a run of its own in the same group, and adds it to the result beside the twins.
@@ -42,15 +46,24 @@ from greenspike.energy.measurement import EnergyReport, WindowReport
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.tracker import status_of
 from greenspike.errors import InvalidInputError
+from greenspike.interop import ConversionReport
 from greenspike.ledger.sink import DEFAULT, open_ledger
 from greenspike.ledger.store import Ledger
-from greenspike.quant import quantize
+from greenspike.quant import float_model, preset, quantize
 from greenspike.snn import RatePenalty
 from greenspike.tracking import EnergyTracker, LedgerOption
 from greenspike.train.config import CompareConfig
+from greenspike.train.conversion import (
+    CurvePoint,
+    accuracy_by_steps,
+    converted_twin,
+    count_converted,
+    set_steps,
+)
 from greenspike.train.datasets import load_dataset
 from greenspike.train.inference import (
     CALIBRATION_IMAGES,
+    BreakEven,
     Deployer,
     DeploymentEnergy,
     InferenceCost,
@@ -69,6 +82,7 @@ from greenspike.train.spec import NetworkSpec, Role
 RESULTS_FILE = "results.json"
 GROUP_TAG = "compare"  # the ledger tag holding a comparison's group id
 TRAIN_WINDOW = "train"
+CONVERT_WINDOW = "convert"
 OnBatch = Callable[[str, int, int, int, float], None]  # (network, epoch, batch, batches, loss)
 OnEpoch = Callable[[EpochRecord], None]  # each network's epochs, as they end
 OnForecast = Callable[[TrainingForecast], None]  # predicted training time, before any run
@@ -87,7 +101,7 @@ def compare(
     meters: Literal["auto"] | Sequence[Meter] = "auto",
     ledger: LedgerOption = DEFAULT,
 ) -> CompareResult:
-    """Train and test both networks.
+    """Train and test both networks (and the converted ReLU twin, as `config.spiking` asks).
 
     Each network is one run of its own in `ledger` (as for `greenspike.EnergyTracker`:
     "default", a URL or path, a `Ledger`, or None to keep nothing), tagged with the
@@ -138,8 +152,9 @@ def compare(
     error: BaseException | None = None
     with sigterm_raises():
         try:
-            networks = {"relu": relu, "spiking": spiking}
-            per_batch = {  # before either run: not charged to either
+            trained = {"relu": relu, "spiking": spiking}
+            networks = {name: trained[name] for name in config.networks if name in trained}
+            per_batch = {  # before any run: not charged to any
                 name: task.warm_up(network, specs[name].penalty)
                 for name, network in networks.items()
             }
@@ -159,19 +174,27 @@ def compare(
                     deployments,
                 )
                 run.run(task.train, task.test)
-            deployers = {name: run.deployer for name, run in runs.items() if run.deployer}
+            if "converted" in config.networks:  # the ReLU twin, trained by now
+                spec = config.converted_spec
+                runs["converted"] = _ConvertedRun(
+                    "converted",
+                    spec,
+                    "converted",
+                    runs["relu"].network,
+                    task.tracker("converted", spec, result.group, meters, opened),
+                    config,
+                    on_batch,
+                    on_epoch,
+                    {**task.hardware, **{d.name: d for d in sides["spiking"]}},
+                )
+                runs["converted"].run(task.train, task.test)
+            spiking_runs = [runs[name] for name in ("spiking", "converted") if name in runs]
             result = replace(
                 result,
-                break_even={
-                    name: break_even(
-                        deployers["spiking"].measure(where)[1],
-                        deployers["relu"].measure(where)[1],
-                        where,
-                    )
-                    for name, where in task.hardware.items()
-                },
-                verdicts=task.verdicts(runs["relu"], runs["spiking"]),
-                pairings=task.pairings(runs["relu"], runs["spiking"]),
+                break_even=task.break_even(runs, "spiking"),
+                converted_break_even=task.break_even(runs, "converted"),
+                verdicts=tuple(v for r in spiking_runs for v in task.verdicts(runs["relu"], r)),
+                pairings=tuple(p for r in spiking_runs for p in task.pairings(runs["relu"], r)),
             )
             if config.measure_inference_s is not None:
                 tracker = EnergyTracker(
@@ -385,6 +408,21 @@ class _Task:
             metadata={"config": self.config.to_dict()},
         )
 
+    def break_even(self, runs: Mapping[str, _NetworkRun], name: str) -> dict[str, BreakEven] | None:
+        """The break-even spike rate of network `name` against the ReLU twin per hardware entry.
+
+        None when `name` did not run.
+        """
+        if name not in runs:
+            return None
+        deployers = {n: run.deployer for n, run in runs.items() if run.deployer}
+        return {
+            hardware: break_even(
+                deployers[name].measure(where)[1], deployers["relu"].measure(where)[1], where
+            )
+            for hardware, where in self.hardware.items()
+        }
+
     def verdicts(self, relu: _Priced | _NetworkRun, spiking: _NetworkRun) -> tuple[Pairing, ...]:
         """The spiking network against the ReLU twin on each hardware entry."""
         return tuple(spiking.versus(relu.priced(where), where) for where in self.hardware.values())
@@ -447,6 +485,7 @@ class _NetworkRun:
     inference: InferenceCost | None = None
     deployer: Deployer | None = None
     epochs: list[EpochRecord] = field(default_factory=list)
+    window_name: str = TRAIN_WINDOW
 
     def run(self, train: LabelledImages, test: LabelledImages) -> None:
         """Train (in the window "train"), test, count and price the network."""
@@ -558,7 +597,7 @@ class _NetworkRun:
         report = self.tracker.report
         window = None
         if report is not None:
-            window = next((w for w in report.windows if w.name == TRAIN_WINDOW), None)
+            window = next((w for w in report.windows if w.name == self.window_name), None)
         return NetworkResult(
             status=self.status,  # type: ignore[arg-type]
             parameters=sum(p.numel() for p in self.network.parameters()),
@@ -577,6 +616,95 @@ class _NetworkRun:
             role=self.role,
             epochs=tuple(self.epochs),
         )
+
+
+@dataclass
+class _ConvertedRun(_NetworkRun):
+    """The converted ReLU twin's run: convert (window "convert"), test, price, and its curve.
+
+    `network` is the trained ReLU twin until the conversion replaces it. The converted network
+    is float (converted from the twin's float weights, whatever precision the twin was trained
+    at): it is priced like a twin, each deployment at its precision with the accuracy measured
+    there. Its accuracy-versus-steps curve is measured as converted (float), so each point is
+    priced only on the `hardware` entries that run it at that precision (`curve_hardware`).
+    """
+
+    window_name: str = CONVERT_WINDOW
+    conversion: ConversionReport | None = None
+    curve: tuple[CurvePoint, ...] | None = None
+
+    def run(self, train: LabelledImages, test: LabelledImages) -> None:
+        """Convert, test and price at `steps`, then test and price along the curve."""
+        config = self.config
+        try:
+            with self.tracker:
+                self._convert(train)
+                accuracy = accuracy_by_steps(
+                    self.network, test.images, test.labels, config.steps_curve
+                )
+                set_steps(self.network, config.steps)
+                self.accuracy = accuracy[config.steps]
+                self.cost = count_converted(self.network, test.images, config.steps, config.seed)
+                self.deployer = Deployer(
+                    self.network,
+                    preset("fp32"),
+                    self.accuracy,
+                    self.cost,
+                    train.images,
+                    test,
+                    config.seed,
+                )
+                self.inference = inference_cost(self.cost, self.deployments, self.deployer)
+                self.curve = self._curve(accuracy, test)
+                self.tracker.log_metrics(None, **_finite(**self._final_metrics()))
+                for point in self.curve:  # the curve, by steps
+                    energies = {
+                        f"curve_energy_per_inference_j:{hardware}": energy
+                        for hardware, energy in point.energy_j.items()
+                        if energy is not None
+                    }
+                    self.tracker.log_metrics(
+                        step=point.steps, **_finite(curve_accuracy=point.accuracy, **energies)
+                    )
+        except BaseException as error:
+            self.status = status_of(error)
+            raise
+        self.status = "finished"
+
+    def _convert(self, train: LabelledImages) -> None:
+        started = time.perf_counter()
+        try:
+            with self.tracker.window(CONVERT_WINDOW):
+                self.network, self.conversion = converted_twin(
+                    float_model(self.network), train.images, self.config.steps
+                )
+        finally:
+            self.train_time_s = time.perf_counter() - started
+
+    def curve_hardware(self) -> tuple[str, ...]:
+        """The `hardware` entries that run the converted network as converted (float)."""
+        assert self.deployer is not None
+        as_converted = self.deployer.network_at
+        return tuple(
+            name
+            for name, where in self.deployments.items()
+            if name in self.config.hardware and as_converted(where) is self.network
+        )
+
+    def _curve(self, accuracy: Mapping[int, float], test: LabelledImages) -> tuple[CurvePoint, ...]:
+        """Accuracy, spike rate and energy per inference at each step count of the curve."""
+        priced = {name: self.deployments[name] for name in self.curve_hardware()}
+        points = []
+        for steps in self.config.steps_curve:
+            cost = count_converted(self.network, test.images, steps, self.config.seed)
+            energy = {name: where.price(cost).energy_j for name, where in priced.items()}
+            points.append(CurvePoint(steps, accuracy[steps], cost.spike_rate, energy))
+        set_steps(self.network, self.config.steps)
+        return tuple(points)
+
+    def result(self) -> NetworkResult:
+        """What the run measured so far, frozen, with the conversion and the curve."""
+        return replace(super().result(), conversion=self.conversion, curve=self.curve)
 
 
 def _finite(**metrics: float) -> dict[str, float]:

@@ -17,6 +17,11 @@ from greenspike.train.spec import NetworkSpec
 
 Device = Literal["cpu", "cuda"]
 DEVICES: tuple[Device, ...] = ("cpu", "cuda")
+# The spiking networks compared with the ReLU twin: the spiking twin trained as such, the ReLU
+# twin converted after its training, or both.
+Spiking = Literal["twin", "convert", "both"]
+SPIKING: tuple[Spiking, ...] = ("twin", "convert", "both")
+CURVE_STEPS = (8, 16, 32, 64, 128)
 TrainedPrecision = Literal["fp32", "int8", "int4"]
 PRECISIONS: tuple[TrainedPrecision, ...] = ("fp32", "int8", "int4")
 QAT_EPOCHS = 3  # quantization-aware fine-tuning epochs after the float ones, by default
@@ -62,6 +67,10 @@ class CompareConfig:
             (`greenspike.snn.RatePenalty`; 0: none).
         target_rate: None: the penalty is L1 on all spikes; else the per-layer firing rate
             above which a layer is penalised (needs `rate_penalty` > 0).
+        spiking: "twin" (the spiking twin, trained), "convert" (the ReLU twin converted to
+            spiking neurons after its training: `greenspike.convert`) or "both".
+        curve_steps: the time steps at which the converted network's accuracy and energy per
+            inference are also measured (its accuracy-versus-steps curve), with `steps`.
         measure_inference_s: run each twin's inference on this machine for this many seconds
             per implementation and batch size, its energy measured
             (`greenspike.train.measured_inference`); None: not measured.
@@ -93,12 +102,26 @@ class CompareConfig:
     learn_threshold: bool = False
     rate_penalty: float = 0.0
     target_rate: float | None = None
+    spiking: Spiking = "twin"
+    curve_steps: tuple[int, ...] = CURVE_STEPS
     measure_inference_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.encoding is None:
             events = self.dataset in EVENT_SOURCES
             object.__setattr__(self, "encoding", EVENTS if events else "direct")
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks compared, in the order they run: "relu", "spiking", "converted"."""
+        twin = ("spiking",) if self.spiking != "convert" else ()
+        converted = ("converted",) if self.spiking != "twin" else ()
+        return ("relu", *twin, *converted)
+
+    @property
+    def steps_curve(self) -> tuple[int, ...]:
+        """The converted network's curve: `curve_steps` and `steps`, sorted, each once."""
+        return tuple(sorted({*self.curve_steps, self.steps}))
 
     @property
     def resolved_encoding(self) -> str:
@@ -145,6 +168,19 @@ class CompareConfig:
             target_rate=self.target_rate,
         )
 
+    @property
+    def converted_spec(self) -> NetworkSpec:
+        """The converted ReLU twin: its layers with IF neurons (no leak), fed the image."""
+        return NetworkSpec(
+            "spiking",
+            self.model,
+            self.hidden,
+            self.lr,
+            steps=self.steps,
+            encoding="direct",
+            beta=1.0,
+        )
+
     def profiles(self) -> dict[str, HardwareProfile]:
         """The profiles `hardware` and `deploy` may name: bundled, and `hardware_file`'s.
 
@@ -181,6 +217,7 @@ class CompareConfig:
             )
         check_steps(self.steps)
         self.spiking_spec.check()
+        self._check_spiking()
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise InvalidInputError(
@@ -223,14 +260,53 @@ class CompareConfig:
                 f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
             )
 
+    def _check_spiking(self) -> None:
+        if self.spiking not in SPIKING:
+            raise InvalidInputError(
+                f"unknown `spiking` network {self.spiking!r}: use one of {', '.join(SPIKING)}"
+            )
+        if self.spiking == "twin":
+            return
+        if self.encoding == EVENTS:
+            raise InvalidInputError(
+                f"`spiking` {self.spiking!r} converts the ReLU twin, which sees event counts, "
+                f"not the events of {self.dataset}: use spiking 'twin' for event data sets"
+            )
+        if self.precision != "fp32":
+            raise InvalidInputError(
+                f"`spiking` {self.spiking!r} converts the float ReLU twin: use `precision` fp32 "
+                f"(not {self.precision!r}); each hardware profile still prices the converted "
+                "network at its own precision, with its accuracy measured there"
+            )
+        if self.spiking == "convert" and self.encoding != "direct":
+            raise InvalidInputError(
+                f"a converted network is fed the image itself at every step (direct), not "
+                f"encoding {self.encoding!r}: use --encoding direct with spiking 'convert' "
+                "(with 'both', the encoding is the spiking twin's)"
+            )
+        if not self.curve_steps or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.curve_steps
+        ):
+            raise InvalidInputError(
+                f"`curve_steps` must be integers >= 1, got {list(self.curve_steps)}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...})."""
-        return {
+        """JSON-ready fields (tuples as lists, pairings as {"relu": ..., "spiking": ...}).
+
+        `spiking` and `curve_steps` appear only when a converted network is compared, so that
+        the results of a plain comparison keep the fields they always had.
+        """
+        data = {
             **asdict(self),
             "hidden": list(self.hidden),
             "hardware": list(self.hardware),
             "deploy": [{"relu": relu, "spiking": spiking} for relu, spiking in self.deploy],
+            "curve_steps": list(self.curve_steps),
         }
+        if self.spiking == "twin":
+            del data["spiking"], data["curve_steps"]
+        return data
 
 
 def check_device(device: str) -> None:

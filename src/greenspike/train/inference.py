@@ -136,14 +136,16 @@ def check_hardware(names: tuple[str, ...], profiles: Mapping[str, HardwareProfil
         deployment(name, profiles)
 
 
-def count_network(network: torch.nn.Module, images: torch.Tensor, seed: int) -> CostReport:
+def count_network(
+    network: torch.nn.Module, images: torch.Tensor, seed: int, batch_size: int = COUNT_BATCH
+) -> CostReport:
     """Counts per inference of `network` (in eval mode) on the first COUNT_IMAGES images.
 
-    `seed` fixes the spikes of a random (rate) encoder.
+    `seed` fixes the spikes of a random (rate) encoder; `batch_size` images run at once.
     """
     network.eval()
     torch.manual_seed(seed)
-    return count(network, images[:COUNT_IMAGES], batch_size=COUNT_BATCH)
+    return count(network, images[:COUNT_IMAGES], batch_size=batch_size)
 
 
 class Deployer:

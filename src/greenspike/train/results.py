@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from greenspike.energy.measurement import EnergyReport, WindowReport
+from greenspike.interop import ConversionReport
 from greenspike.train.config import CompareConfig
+from greenspike.train.conversion import CurvePoint
 from greenspike.train.inference import BreakEven, DeploymentEnergy, InferenceCost
 from greenspike.train.levers import Levers
 from greenspike.train.measured_inference import InferenceMeasurement
@@ -28,7 +30,7 @@ from greenspike.train.progress import EpochRecord
 from greenspike.train.spec import NetworkKind, NetworkSpec, Role
 
 Status = Literal["running", "finished", "failed", "interrupted"]
-NETWORKS = ("relu", "spiking")  # the twins every comparison trains
+NETWORKS = ("relu", "spiking", "converted")  # the networks `compare` itself may run
 PairingVerdict = Literal["spiking", "relu", "tie", "unpriced"]
 
 
@@ -46,12 +48,15 @@ class NetworkResult:
         spike_rate: spikes per neuron per step over its spiking layers (None: not spiking).
         inference: counts as trained, and accuracy and energy per inference on each
             deployment (the `hardware` profiles, and its side of the `deploy` pairings).
-        training_energy: the energy of its "train" window, with provenance.
+        training_energy: the energy of its "train" window, with provenance (the converted
+            network: its "convert" window, the conversion).
         training_co2e_g: CO2e of that window (None without a carbon intensity).
         energy: the whole run's energy report.
         spec: what the network is and how it was trained (None: not recorded).
-        role: how it came to be in the comparison ("twin", "optimized").
+        role: how it came to be in the comparison ("twin", "optimized", "converted").
         epochs: each training epoch's loss, train accuracy and time, in order.
+        conversion: how the converted network was converted (None for the others).
+        curve: the converted network's accuracy and energy per inference by time steps.
     """
 
     status: Status
@@ -68,6 +73,8 @@ class NetworkResult:
     spec: NetworkSpec | None = None
     role: Role = "twin"
     epochs: tuple[EpochRecord, ...] = ()
+    conversion: ConversionReport | None = None
+    curve: tuple[CurvePoint, ...] | None = None
 
     @property
     def kind(self) -> NetworkKind | None:
@@ -95,6 +102,10 @@ class NetworkResult:
         if self.spec is not None:
             data["spec"] = self.spec.to_dict()
         data["epochs"] = [epoch.to_dict() for epoch in self.epochs]
+        if self.conversion is not None:
+            data["conversion"] = self.conversion.to_dict()
+        if self.curve is not None:
+            data["curve"] = [point.to_dict() for point in self.curve]
         return data
 
 
@@ -162,8 +173,11 @@ class CompareResult:
         config: what was compared.
         train_size, test_size: images trained and tested on.
         networks: by name, in the order they ran (only those that started): "relu" (the
-            reference), "spiking" (its twin), then any further spiking network ("optimized").
+            reference), "spiking" (its twin; absent with `config.spiking` "convert"),
+            "converted" (the ReLU twin converted, with "convert" or "both"), then any further
+            spiking network ("optimized").
         break_even: per hardware profile, once both twins are profiled; else None.
+        converted_break_even: the same for the converted network; None without one.
         pairings: each `deploy` pairing for each spiking network, once it is priced.
         verdicts: each spiking network against the ReLU twin on each `hardware` entry.
         measured_inference: each twin's inference measured on this machine
@@ -177,6 +191,7 @@ class CompareResult:
     test_size: int
     networks: Mapping[str, NetworkResult] = field(default_factory=dict)
     break_even: Mapping[str, BreakEven] | None = None
+    converted_break_even: Mapping[str, BreakEven] | None = None
     pairings: tuple[Pairing, ...] = ()
     verdicts: tuple[Pairing, ...] = ()
     measured_inference: InferenceMeasurement | None = None
@@ -197,6 +212,10 @@ class CompareResult:
         }
         if self.break_even is not None:
             data["break_even"] = {name: b.to_dict() for name, b in self.break_even.items()}
+        if self.converted_break_even is not None:
+            data["converted_break_even"] = {
+                name: b.to_dict() for name, b in self.converted_break_even.items()
+            }
         if self.pairings:
             data["deployments"] = [pairing.to_dict() for pairing in self.pairings]
         if self.verdicts:

@@ -19,7 +19,7 @@ from greenspike.snn.activity import check_rate_penalty
 from greenspike.train.models import BETA, build_pair
 
 NetworkKind = Literal["relu", "spiking"]
-Role = Literal["twin", "optimized"]  # how it came to be in the comparison
+Role = Literal["twin", "optimized", "converted"]  # how it came to be in the comparison
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The functional core: neuron dynamics as pure functions over time-major tensors `[T, B, ...]`.
 
 Each neuron type has one multi-step function (`lif`, `cuba_lif`, `alif`, `recurrent_lif`,
-`leaky_integrator`) and a `*_step` twin for one time step, both called as
+`leaky_integrator`, and the accumulated max pool of converted networks,
+`accumulated_max_pool2d`) and a `*_step` twin for one time step, both called as
 `(x, params, state=None)`: `params` is the neuron's parameter NamedTuple (e.g.
 `LIFParameters(beta=0.9, threshold=1.0)`), `state` its state NamedTuple (e.g. `LIFState(v)`,
 None for zeros). Both return `(output, new_state)`. The plain PyTorch loops here are the
@@ -25,6 +26,12 @@ from greenspike.snn.functional.leaky_integrator import (
     leaky_integrator_step,
 )
 from greenspike.snn.functional.lif import LIFParameters, LIFState, lif, lif_step
+from greenspike.snn.functional.max_pool import (
+    MaxPoolParameters,
+    MaxPoolState,
+    accumulated_max_pool2d,
+    accumulated_max_pool2d_step,
+)
 from greenspike.snn.functional.recurrent_lif import (
     RecurrentLIFParameters,
     RecurrentLIFState,
@@ -41,9 +48,13 @@ __all__ = [
     "LIFState",
     "LIParameters",
     "LIState",
+    "MaxPoolParameters",
+    "MaxPoolState",
     "RecurrentLIFParameters",
     "RecurrentLIFState",
     "ResetMode",
+    "accumulated_max_pool2d",
+    "accumulated_max_pool2d_step",
     "alif",
     "alif_step",
     "cuba_lif",

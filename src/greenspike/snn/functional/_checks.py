@@ -99,6 +99,11 @@ def check_positive(name: str, value: Value) -> None:
         raise InvalidInputError(f"{name} must be > 0, got {_describe(value)}")
 
 
+def check_finite_value(name: str, value: Value) -> None:
+    """A number, or a tensor of them, all finite."""
+    _checked_range(name, value)
+
+
 def check_non_negative(name: str, value: Value) -> None:
     low, _ = _checked_range(name, value)
     if low < 0:

@@ -1,4 +1,10 @@
-"""Firing and reset, shared by every spiking neuron of the functional core."""
+"""Firing and reset, shared by every spiking neuron of the functional core.
+
+Two timings of the reset: at once (`fire_and_reset`: the membrane a neuron keeps is the one
+after its spike's reset), or one step later (`fire_with_delayed_reset`, snnTorch's default
+`reset_delay=True`: the membrane a neuron keeps is the one that fired, and the reset it owes
+is applied at the next step, after that step's input).
+"""
 
 from __future__ import annotations
 
@@ -47,3 +53,43 @@ def fire_and_reset(
     elif params.reset == "zero":
         v = (1 - fired) * v
     return spikes, v
+
+
+class DelayedFiringParameters(FiringParameters, Protocol):
+    """Firing parameters with the timing of the reset (`LIFParameters`, ...)."""
+
+    @property
+    def reset_delay(self) -> bool: ...
+
+
+def fire_with_delayed_reset(
+    h: torch.Tensor, v_before: torch.Tensor, threshold: Value, params: DelayedFiringParameters
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes and the membrane kept, with the reset applied one step after its spike.
+
+    `h` is the membrane of this step before any reset (leak and input done), `v_before` the
+    membrane kept at the previous step, which fired there when `r = H(v_before - threshold)`
+    is 1. The reset that spike owes is applied to `h` now::
+
+        u = h - r * threshold          "subtract"
+        u = (1 - r) * h                "zero"  (this step's input is lost with it)
+        u = h                          "none"
+        s = H(u - threshold); the membrane kept is u (not reset: its reset comes next step)
+
+    With `detach_reset`, `r` carries no gradient (snnTorch always detaches it).
+    """
+    if params.reset != "none":
+        owed = params.surrogate(v_before - threshold)
+        if params.detach_reset:
+            owed = owed.detach()
+        h = h - owed * threshold if params.reset == "subtract" else (1 - owed) * h
+    return params.surrogate(h - threshold), h
+
+
+def fire_after_integrating(
+    h: torch.Tensor, v_before: torch.Tensor, threshold: Value, params: DelayedFiringParameters
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`fire_with_delayed_reset` when `params.reset_delay`, else `fire_and_reset`."""
+    if params.reset_delay:
+        return fire_with_delayed_reset(h, v_before, threshold, params)
+    return fire_and_reset(h, threshold, params)

@@ -8,7 +8,7 @@ import torch
 
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._checks import ResetMode
-from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._fire import check_firing, fire_after_integrating
 from greenspike.snn.functional._scan import scan
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -38,6 +38,8 @@ class CubaLIFParameters(NamedTuple):
         reset: "subtract", "zero" or "none", as in `LIFParameters`.
         surrogate: the surrogate gradient of the spike.
         detach_reset: cut the gradient through the reset term.
+        reset_delay: apply a spike's reset at the next step, after that step's input, as in
+            `LIFParameters`.
     """
 
     alpha: float | torch.Tensor
@@ -46,6 +48,7 @@ class CubaLIFParameters(NamedTuple):
     reset: ResetMode = "subtract"
     surrogate: Surrogate = DEFAULT_SURROGATE
     detach_reset: bool = False
+    reset_delay: bool = False
 
 
 def cuba_lif(
@@ -60,14 +63,18 @@ def cuba_lif(
         s[t] = H(v[t] - threshold)
         then v[t] is reset as in `lif` ("subtract", "zero" or "none"); i is never reset.
 
+    With `reset_delay`, v[t] is reset one step later, as in `lif`: `v[t] = beta * v[t-1] +
+    i[t] - s[t-1] * threshold` ("subtract") or `(1 - s[t-1]) * (beta * v[t-1] + i[t])` ("zero").
+
     `alpha` and `beta` in [0, 1] are the per-step decays of current and membrane
     (`exp(-dt / tau_syn)`, `exp(-dt / tau_mem)`); scalars or per-neuron tensors.
 
     Same recurrence as, with the same parameters (zero initial state):
 
-    - snnTorch `Synaptic(alpha, beta, threshold, reset_mechanism=..., reset_delay=False)`:
-      identical spikes, currents and membranes, with the same caveat as `lif` for "subtract"
-      (no membrane above `2 * threshold`).
+    - snnTorch `Synaptic(alpha, beta, threshold, reset_mechanism=...)`: its default
+      `reset_delay=True` is `reset_delay=True` here, identical spikes, currents and membranes
+      for every reset; `reset_delay=False` likewise, with the same caveat as `lif` for
+      "subtract" (no membrane above `2 * threshold`).
     - Norse `LIF(LIFParameters(tau_syn_inv, tau_mem_inv, v_th, v_leak=0, v_reset=0), dt)`
       (its default neuron), reset="zero" only: `alpha = 1 - dt * tau_syn_inv`,
       `beta = 1 - dt * tau_mem_inv`, `threshold = v_th / (dt * tau_mem_inv)`; Norse's state `i` is
@@ -79,7 +86,7 @@ def cuba_lif(
 
     Args:
         x: input currents `[T, B, ...]`, floating point.
-        params: `CubaLIFParameters(alpha, beta, threshold, reset, surrogate, detach_reset)`.
+        params: `CubaLIFParameters(alpha, beta, threshold, reset, ...)`.
         state: the state to start from; None: zeros.
 
     Returns:
@@ -115,7 +122,7 @@ def cuba_lif_step(
 
     Args:
         x_t: input currents of one step `[B, ...]`, floating point.
-        params: `CubaLIFParameters(alpha, beta, threshold, reset, surrogate, detach_reset)`.
+        params: `CubaLIFParameters(alpha, beta, threshold, reset, ...)`.
         state: the state after the previous step; None: zeros.
 
     Returns:
@@ -135,7 +142,8 @@ def cuba_lif_update(
 ) -> tuple[torch.Tensor, CubaLIFState]:
     """The unchecked update of one step: spikes, new state."""
     i = params.alpha * state.i + x_t
-    spikes, v = fire_and_reset(params.beta * state.v + i, params.threshold, params)
+    h = params.beta * state.v + i
+    spikes, v = fire_after_integrating(h, state.v, params.threshold, params)
     return spikes, CubaLIFState(i, v)
 
 

@@ -8,7 +8,7 @@ import torch
 
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._checks import ResetMode
-from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._fire import check_firing, fire_after_integrating
 from greenspike.snn.functional._scan import scan
 from greenspike.snn.kernels._choose import Backend, choose_kernel
 from greenspike.snn.kernels.fused import fused_lif
@@ -19,7 +19,8 @@ class LIFState(NamedTuple):
     """State of a LIF layer after a time step.
 
     Attributes:
-        v: membrane potential `[B, ...]`, after the reset.
+        v: membrane potential `[B, ...]`, after the reset (with `reset_delay`: before the reset
+            its spike owes, which the next step applies).
     """
 
     v: torch.Tensor
@@ -37,6 +38,8 @@ class LIFParameters(NamedTuple):
         reset: "subtract" (soft reset), "zero" (hard reset) or "none".
         surrogate: the surrogate gradient of the spike.
         detach_reset: cut the gradient through the reset term.
+        reset_delay: apply a spike's reset at the next step, after that step's input
+            (snnTorch's default `reset_delay=True`), instead of at once.
     """
 
     beta: float | torch.Tensor
@@ -44,6 +47,7 @@ class LIFParameters(NamedTuple):
     reset: ResetMode = "subtract"
     surrogate: Surrogate = DEFAULT_SURROGATE
     detach_reset: bool = False
+    reset_delay: bool = False
 
 
 def lif(
@@ -63,6 +67,14 @@ def lif(
         v[t]  = (1 - s[t]) * v[t]                reset="zero"      (hard reset to 0)
                                                  reset="none"      (no reset)
 
+    With `reset_delay`, a spike's reset is applied at the next step, after its input, and the
+    membrane kept is the one that fired::
+
+        u[t] = beta * v[t-1] + x[t]
+        v[t] = u[t] - s[t-1] * threshold         reset="subtract" (undecayed: one threshold
+        v[t] = (1 - s[t-1]) * u[t]               reset="zero"      per spike, one step late)
+        s[t] = H(v[t] - threshold)               (s[t-1] = H(v[t-1] - threshold), s[0] from v0)
+
     `x` is the input current per step, in the same (dimensionless) units as `v` and `threshold`;
     `beta` in [0, 1] is the fraction of `v` kept per step (`beta = exp(-dt / tau)` for a
     membrane time constant `tau`); `beta = 1` is the integrate-and-fire neuron. Spikes are exact
@@ -71,10 +83,14 @@ def lif(
 
     Same recurrence as, with the same `beta` and `threshold` (`v0 = 0`):
 
-    - snnTorch `Leaky(beta, threshold, reset_mechanism="subtract" | "zero" | "none",
-      reset_delay=False)`: identical spikes and membranes as long as no membrane exceeds
-      `2 * threshold` with `reset="subtract"` (snnTorch then subtracts a second time one step
-      later); always with "zero" and "none".
+    - snnTorch `Leaky(beta, threshold, reset_mechanism="subtract" | "zero" | "none")` with its
+      default `reset_delay=True`: `reset_delay=True` here gives identical spikes and membranes
+      for "subtract" and "none"; for "zero", `reset_delay=False` gives the identical spikes
+      (snnTorch zeroes the old membrane before the leak, which is the immediate reset; only the
+      membrane it reports, the one before that reset, differs).
+    - snnTorch `Leaky(..., reset_delay=False)`: `reset_delay=False`, identical spikes and
+      membranes as long as no membrane exceeds `2 * threshold` with `reset="subtract"`
+      (snnTorch then subtracts a second time one step later); always with "zero" and "none".
     - SpikingJelly `LIFNode(tau, decay_input=False, v_threshold=threshold, v_reset=None)`
       (subtract) or `v_reset=0.0` (zero), `step_mode="m"`, with `beta = 1 - 1 / tau`;
       `IFNode` for `beta = 1`. SpikingJelly computes `v - v / tau`, which rounds differently
@@ -95,7 +111,7 @@ def lif(
 
     Args:
         x: input currents `[T, B, ...]`, floating point.
-        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset)`.
+        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset, reset_delay)`.
         state: the state to start from; None: zeros.
         backend: the implementation, all with the same results (spikes identical, gradients
             equal up to rounding): "torch" is the plain PyTorch loop (the reference), "cpu" a
@@ -151,7 +167,7 @@ def lif_step(
 
     Args:
         x_t: input currents of one step `[B, ...]`, floating point.
-        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset)`.
+        params: `LIFParameters(beta, threshold, reset, surrogate, detach_reset, reset_delay)`.
         state: the state after the previous step; None: zeros.
 
     Returns:
@@ -170,7 +186,8 @@ def lif_update(
     x_t: torch.Tensor, params: LIFParameters, state: LIFState
 ) -> tuple[torch.Tensor, LIFState]:
     """The unchecked update of one step (the reference a fused kernel must reproduce)."""
-    spikes, v = fire_and_reset(params.beta * state.v + x_t, params.threshold, params)
+    h = params.beta * state.v + x_t
+    spikes, v = fire_after_integrating(h, state.v, params.threshold, params)
     return spikes, LIFState(v)
 
 

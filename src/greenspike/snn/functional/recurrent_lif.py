@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from greenspike.errors import InvalidInputError
 from greenspike.snn.functional import _checks
 from greenspike.snn.functional._checks import ResetMode
-from greenspike.snn.functional._fire import check_firing, fire_and_reset
+from greenspike.snn.functional._fire import check_firing, fire_after_integrating
 from greenspike.snn.functional._scan import scan
 from greenspike.snn.surrogate import DEFAULT_SURROGATE, Surrogate
 
@@ -38,6 +38,9 @@ class RecurrentLIFParameters(NamedTuple):
         reset: "subtract", "zero" or "none", as in `LIFParameters`.
         surrogate: the surrogate gradient of the spike.
         detach_reset: cut the gradient through the reset term.
+        reset_delay: apply a spike's reset at the next step, after that step's input, as in
+            `LIFParameters`.
+        bias: a bias `[N]` of the recurrent connection, added at every step; None: none.
     """
 
     weight: torch.Tensor
@@ -46,6 +49,8 @@ class RecurrentLIFParameters(NamedTuple):
     reset: ResetMode = "subtract"
     surrogate: Surrogate = DEFAULT_SURROGATE
     detach_reset: bool = False
+    reset_delay: bool = False
+    bias: torch.Tensor | None = None
 
 
 def recurrent_lif(
@@ -57,20 +62,21 @@ def recurrent_lif(
     column = source, as `nn.Linear.weight`). For each step t, from `(v[0], s[0]) = state`
     (zeros by default)::
 
-        v[t] = beta * v[t-1] + x[t] + s[t-1] @ weight.T
+        v[t] = beta * v[t-1] + x[t] + (s[t-1] @ weight.T + bias)
         s[t] = H(v[t] - threshold)
-        then v[t] is reset as in `lif` ("subtract", "zero" or "none").
+        then v[t] is reset as in `lif` ("subtract", "zero" or "none"), at once or, with
+        `reset_delay`, one step later as in `lif`.
 
     Same recurrence as snnTorch `RLeaky(beta, threshold, linear_features=N, all_to_all=True,
-    reset_mechanism=..., reset_delay=False)` with `recurrent.weight = weight` and
-    `recurrent.bias = 0` (a recurrent bias is a constant input: fold it into the input layer's
-    bias); identical spikes with the caveat of `lif` for "subtract". Norse `LIFRecurrent` feeds
-    back into a synaptic current (a recurrent CubaLIF, reset to a value): no exact mapping.
+    reset_mechanism=...)` with `recurrent.weight = weight` and `recurrent.bias = bias`: its
+    default `reset_delay=True` is `reset_delay=True` here (identical spikes and membranes for
+    every reset), and `reset_delay=False` likewise with the caveat of `lif` for "subtract".
+    Norse `LIFRecurrent` feeds back into a synaptic current (a recurrent CubaLIF, reset to a
+    value): no exact mapping.
 
     Args:
         x: input currents `[T, B, N]`, floating point.
-        params: `RecurrentLIFParameters(weight, beta, threshold, reset, surrogate,
-            detach_reset)`.
+        params: `RecurrentLIFParameters(weight, beta, threshold, reset, ...)`.
         state: the state to start from; None: zeros.
 
     Returns:
@@ -126,8 +132,8 @@ def recurrent_lif_update(
     x_t: torch.Tensor, params: RecurrentLIFParameters, state: RecurrentLIFState
 ) -> tuple[torch.Tensor, RecurrentLIFState]:
     """The unchecked update of one step: spikes, new state."""
-    h = params.beta * state.v + x_t + F.linear(state.s, params.weight)
-    spikes, v = fire_and_reset(h, params.threshold, params)
+    h = params.beta * state.v + x_t + F.linear(state.s, params.weight, params.bias)
+    spikes, v = fire_after_integrating(h, state.v, params.threshold, params)
     return spikes, RecurrentLIFState(v, spikes)
 
 
@@ -149,6 +155,11 @@ def check_parameters(params: RecurrentLIFParameters, step_shape: torch.Size, cal
         raise InvalidInputError(
             f"recurrent weight must have shape [{features}, {features}] for {features} neurons, "
             f"got {list(params.weight.shape)}"
+        )
+    if params.bias is not None and params.bias.shape != (features,):
+        raise InvalidInputError(
+            f"recurrent bias must have shape [{features}] for {features} neurons, "
+            f"got {list(params.bias.shape)}"
         )
     _checks.check_decay("beta", params.beta, step_shape)
     check_firing(params, step_shape)

@@ -4,6 +4,9 @@ Forward, per neuron, one pass over time (`h` is the membrane before the reset)::
 
     h[t] = beta * v[t-1] + x[t];  s[t] = H(h[t] - threshold);  v[t] = reset(h[t], s[t])
 
+or, with the reset delayed (`delay`), `h[t] = owed(beta * v[t-1] + x[t], v[t-1])`, the reset a
+spike at t-1 owes applied after the input, and `v[t] = h[t]` (backward: `lif_cpu_body.h`).
+
 Backward, from t = T down to 1, with `g = dL/dv[t]` (starting at `dL/dv[T]`),
 `gs = dL/ds[t]` and `sg = surrogate'(h[t] - threshold)`::
 
@@ -57,6 +60,7 @@ def forward(
     reset: int,
     *,
     membrane: bool = False,
+    delay: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """`Kernel.forward`: (spikes `[T, N]` or the membranes before each reset, v[T], finite?)."""
     steps, neurons = x.shape
@@ -75,6 +79,7 @@ def forward(
         steps,
         neurons,
         reset,
+        int(delay),
         int(membrane),
         _threads(x),
     )
@@ -89,6 +94,7 @@ def backward(
     threshold: torch.Tensor,
     v0: torch.Tensor | None,
     reset: int,
+    delay: bool,
     detach_reset: bool,
     surrogate: tuple[int, float],
     need_beta: bool,
@@ -131,6 +137,7 @@ def backward(
         steps,
         neurons,
         reset,
+        int(delay),
         int(detach_reset),
         surrogate[0],
         surrogate[1],
@@ -167,13 +174,13 @@ def _library() -> _Library | None:
     for suffix in DTYPES.values():
         forward_fn = getattr(library, f"lif_forward_{suffix}")
         forward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _pointer, _int64, _pointer]
-        forward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int]
+        forward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int, _int]
         forward_fn.restype = _int
         backward_fn = getattr(library, f"lif_backward_{suffix}")
         backward_fn.argtypes = [_pointer, _int64, _pointer, _int64, _int64, _pointer, _pointer]
         backward_fn.argtypes += [_int64, _pointer, _int64, _pointer, _pointer, _int64, _pointer]
-        backward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int, _double]
-        backward_fn.argtypes += [_int]
+        backward_fn.argtypes += [_pointer, _pointer, _int64, _int64, _int, _int, _int, _int]
+        backward_fn.argtypes += [_double, _int]
         backward_fn.restype = None
         calls[suffix] = (forward_fn, backward_fn)
     library.lif_block.restype = _int

@@ -48,11 +48,13 @@ class Kernel(Protocol):
         reset: int,
         *,
         membrane: bool = False,
+        delay: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, bool]:
         """(spikes `[T, N]`, the final membrane `v[T]` `[N]`, whether every input was finite).
 
         With `membrane`, the membranes before each reset instead of the spikes (with reset
-        "none": the leaky integrator's trace).
+        "none": the leaky integrator's trace). `delay`: the reset of a spike is applied at the
+        next step (`LIFParameters.reset_delay`); the final membrane is then the one that fired.
         """
 
     def backward(
@@ -64,6 +66,7 @@ class Kernel(Protocol):
         threshold: torch.Tensor,
         v0: torch.Tensor | None,
         reset: int,
+        delay: bool,
         detach_reset: bool,
         surrogate: tuple[int, float],
         need_beta: bool,
@@ -116,7 +119,10 @@ def fused_lif(
     threshold = torch.as_tensor(params.threshold, dtype=x.dtype, device=x.device)
     tensors = (x, beta, threshold, v0)
     if not torch.is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors):
-        return _forward(kernel, x, beta, threshold, v0, RESET_CODES[params.reset], x.shape[1:])
+        reset = RESET_CODES[params.reset]
+        return _forward(
+            kernel, x, beta, threshold, v0, reset, x.shape[1:], delay=params.reset_delay
+        )
     source = repeated_source(x)
     steps = None if source is None else x.shape[0]
     spikes, v = _FusedLIF.apply(
@@ -128,6 +134,7 @@ def fused_lif(
         params.reset,
         params.surrogate,
         params.detach_reset,
+        params.reset_delay,
         steps,
     )
     return spikes, v
@@ -198,21 +205,26 @@ class _FusedLIF(torch.autograd.Function):
         reset: str,
         surrogate: surrogates.Surrogate,
         detach_reset: bool,
+        reset_delay: bool,
         steps: int | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         step_shape = x.shape if steps is not None else x.shape[1:]
         ctx.save_for_backward(x, beta, threshold, v0)
         ctx.backend, ctx.reset, ctx.detach_reset = backend, reset, detach_reset
-        ctx.surrogate, ctx.steps = surrogate, steps
+        ctx.surrogate, ctx.steps, ctx.reset_delay = surrogate, steps, reset_delay
         rows = _flat(x).expand(steps, -1) if steps is not None else None
-        return _forward(backend, x, beta, threshold, v0, RESET_CODES[reset], step_shape, rows)
+        reset_code = RESET_CODES[reset]
+        return _forward(
+            backend, x, beta, threshold, v0, reset_code, step_shape, rows, delay=reset_delay
+        )
 
     @staticmethod
     def backward(
         ctx: Any, grad_spikes: torch.Tensor, grad_v: torch.Tensor
     ) -> tuple[torch.Tensor | None, ...]:
         if torch.is_grad_enabled():  # create_graph=True: the graph comes from the reference
-            return (*_reference_backward(ctx, grad_spikes, grad_v), None, None, None, None, None)
+            grads = _reference_backward(ctx, grad_spikes, grad_v)
+            return (*grads, None, None, None, None, None, None)
         x, beta, threshold, v0 = ctx.saved_tensors
         steps = ctx.steps
         step_shape = x.shape if steps is not None else x.shape[1:]
@@ -227,6 +239,7 @@ class _FusedLIF(torch.autograd.Function):
             _per_neuron(threshold, step_shape),
             None if v0 is None else v0.detach().to(x.dtype).contiguous(),
             RESET_CODES[ctx.reset],
+            ctx.reset_delay,
             ctx.detach_reset,
             surrogate_code(ctx.surrogate),
             need_beta,
@@ -239,6 +252,8 @@ class _FusedLIF(torch.autograd.Function):
             _reduce(grad_beta, step_shape, beta.shape) if need_beta else None,
             _reduce(grad_threshold, step_shape, threshold.shape) if need_threshold else None,
             flat_grad_v.view(step_shape).to(v0.dtype) if need_v0 else None,
+            None,
+            None,
             None,
             None,
             None,
@@ -258,10 +273,12 @@ def _forward(
     rows: torch.Tensor | None = None,
     *,
     membrane: str | None = None,
+    delay: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The kernel's forward on `x` (or on `rows` given for it): outputs `[T, *step_shape]`, v[T].
 
-    `membrane` names the caller that wants the membranes rather than the spikes.
+    `membrane` names the caller that wants the membranes rather than the spikes; `delay`: the
+    reset of a spike is applied at the next step.
 
     Raises:
         InvalidInputError: `x` holds a value that is not finite.
@@ -275,6 +292,7 @@ def _forward(
         None if v0 is None else v0.detach().to(rows.dtype).contiguous(),
         reset,
         membrane=membrane is not None,
+        delay=delay,
     )
     if not finite:
         _checks.check_finite(x, f"{membrane or 'lif'} input")  # raises, naming the values
@@ -291,7 +309,9 @@ def _reference_backward(
     x, beta, threshold, v0 = inputs
     if ctx.steps is not None:  # one step, repeated
         x = x.unsqueeze(0).expand(ctx.steps, *x.shape)
-    params = LIFParameters(beta, threshold, ctx.reset, ctx.surrogate, ctx.detach_reset)
+    params = LIFParameters(
+        beta, threshold, ctx.reset, ctx.surrogate, ctx.detach_reset, ctx.reset_delay
+    )
     state = None if v0 is None else LIFState(v0)
     spikes, final = lif(x, params, state, backend="torch")
     needed = ctx.needs_input_grad[:4]
