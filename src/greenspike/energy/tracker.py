@@ -469,7 +469,7 @@ class Tracker(ContextDecorator):
             if self._thread.is_alive():
                 self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
         if os.getpid() == self._pid:  # a forked child has no sink thread to wait for
-            self._begun.wait()  # the sink's answer to begin() (a note if it failed) is in the report
+            self._begun.wait()  # so that the sink's answer to begin() is in the report
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             for root in self._roots:
