@@ -77,6 +77,8 @@ CORPUS: list[tuple[str, ...]] = [
     ("nir", "export", "{tmp}/broken.py:net", "-o", "{tmp}/y.nir"),
     ("nir", "export", "{tmp}/raises.py:net", "-o", "{tmp}/y.nir"),
     ("nir", "export", "{tmp}/m.py:nothing", "-o", "{tmp}/y.nir"),
+    # what our own importer would refuse (item 23)
+    ("nir", "export", "{tmp}/nan.py:net", "-o", "{tmp}/y.nir"),
 ]
 
 
@@ -98,6 +100,10 @@ def planted(tmp_path_factory):
     (tmp / "exits.py").write_text("import sys\nsys.exit(0)\n")
     (tmp / "broken.py").write_text("def net(:\n")
     (tmp / "raises.py").write_text("raise RuntimeError('boom')\n")
+    (tmp / "nan.py").write_text(
+        "import torch\nnet = torch.nn.Linear(2, 2)\n"
+        "torch.nn.init.constant_(net.bias, float('nan'))\n"
+    )
     fifo = tmp / "pipe"
     os.mkfifo(fifo)
     return {"tmp": tmp, "ledger": ledger, "foreign": foreign, "file": file, "fifo": fifo}

@@ -25,6 +25,9 @@ def build():
 
 net = build()
 relu_net = nn.Sequential(nn.Linear(4, 2), nn.ReLU())
+nan_net = build()
+with torch.no_grad():
+    nan_net[2].weight[0, 0] = float("nan")
 """
 
 
@@ -74,6 +77,7 @@ def test_export_with_weights_and_from_a_saved_model(cli, model_file, tmp_path):
     [
         ("{file}:relu_net", [], "layer '1' (ReLU) has no NIR equivalent"),
         ("{file}:missing", [], "has no attribute 'missing'"),
+        ("{file}:nan_net", [], "layer '2' (Linear): weight contains NaN or infinite values"),
         ("no_such_module_here:net", [], "cannot import 'no_such_module_here'"),
         ("just-a-word", [], "neither a file nor 'module:name'"),
         ("{file}:net", ["--input-shape", "4,x"], "--input-shape must be integers"),
