@@ -113,6 +113,16 @@ def test_inspect_says_why_greenspike_cannot_run_a_graph(cli, tmp_path):
     assert len(data["edges"]) == len(nir.read(tmp_path / "delay.nir").edges)
 
 
+def test_inspect_says_a_graph_too_large_to_build_is_not_run(cli, tmp_path, monkeypatch):
+    graph = nir.NIRGraph.from_list(nir.Linear(weight=np.ones((300, 200), np.int8)))
+    nir.write(tmp_path / "big.nir", graph)
+    monkeypatch.setenv("GREENSPIKE_MAX_DATA_BYTES", "100000")  # 60,000 int8: 480 kB as float64
+    result = cli("nir", "inspect", str(tmp_path / "big.nir"))
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "greenspike cannot run it" in output and "raise $GREENSPIKE_MAX_DATA_BYTES" in output
+
+
 def test_inspect_refuses_a_file_that_is_not_nir(cli, tmp_path):
     (tmp_path / "junk.nir").write_text("hello")
     result = cli("nir", "inspect", str(tmp_path / "junk.nir"))
