@@ -77,6 +77,10 @@ CORPUS: list[tuple[str, ...]] = [
     ("nir", "export", "{tmp}/broken.py:net", "-o", "{tmp}/y.nir"),
     ("nir", "export", "{tmp}/raises.py:net", "-o", "{tmp}/y.nir"),
     ("nir", "export", "{tmp}/m.py:nothing", "-o", "{tmp}/y.nir"),
+    # what our own importer would refuse (item 23)
+    ("nir", "export", "{tmp}/nan.py:net", "-o", "{tmp}/y.nir"),
+    # a 20 KB consistent graph that would take over 1 GiB as float64 (item 17)
+    ("nir", "inspect", "{tmp}/bomb.nir"),
 ]
 
 
@@ -98,9 +102,39 @@ def planted(tmp_path_factory):
     (tmp / "exits.py").write_text("import sys\nsys.exit(0)\n")
     (tmp / "broken.py").write_text("def net(:\n")
     (tmp / "raises.py").write_text("raise RuntimeError('boom')\n")
+    (tmp / "nan.py").write_text(
+        "import torch\nnet = torch.nn.Linear(2, 2)\n"
+        "torch.nn.init.constant_(net.bias, float('nan'))\n"
+    )
+    _plant_nir_bomb(tmp / "bomb.nir")
     fifo = tmp / "pipe"
     os.mkfifo(fifo)
     return {"tmp": tmp, "ledger": ledger, "foreign": foreign, "file": file, "fifo": fifo}
+
+
+def _plant_nir_bomb(path):
+    """Input -> Linear -> Output, consistent: a 12,000 x 12,000 int8 weight that the file
+    declares (144 MB, under the 1 GiB read limit) but stores as one fill value: about 20 KB."""
+    try:
+        import h5py
+        import nir
+        import numpy as np
+    except ImportError:  # without nir the case is a clean "needs greenspike[nir]" error
+        return
+    n = 12_000
+    nodes = {
+        "input": nir.Input(np.array([n])),
+        "fc": nir.Linear(weight=np.ones((1, 1), np.int8)),
+        "output": nir.Output(np.array([n])),
+    }
+    edges = [("input", "fc"), ("fc", "output")]
+    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    with h5py.File(path, "r+") as file:
+        fc = file["node/nodes/fc"]
+        del fc["weight"]
+        fc.create_dataset(
+            "weight", shape=(n, n), dtype="i1", chunks=(1000, 1000), compression="gzip", fillvalue=1
+        )
 
 
 def _fingerprint(paths):

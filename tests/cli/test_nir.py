@@ -25,6 +25,9 @@ def build():
 
 net = build()
 relu_net = nn.Sequential(nn.Linear(4, 2), nn.ReLU())
+nan_net = build()
+with torch.no_grad():
+    nan_net[2].weight[0, 0] = float("nan")
 """
 
 
@@ -74,6 +77,7 @@ def test_export_with_weights_and_from_a_saved_model(cli, model_file, tmp_path):
     [
         ("{file}:relu_net", [], "layer '1' (ReLU) has no NIR equivalent"),
         ("{file}:missing", [], "has no attribute 'missing'"),
+        ("{file}:nan_net", [], "layer '2' (Linear): weight contains NaN or infinite values"),
         ("no_such_module_here:net", [], "cannot import 'no_such_module_here'"),
         ("just-a-word", [], "neither a file nor 'module:name'"),
         ("{file}:net", ["--input-shape", "4,x"], "--input-shape must be integers"),
@@ -107,6 +111,16 @@ def test_inspect_says_why_greenspike_cannot_run_a_graph(cli, tmp_path):
     assert (nodes["Affine"]["input"], nodes["Affine"]["output"]) == ("[2]", "[3]")
     assert data["runnable"] is False and "is not supported" in data["reason"]
     assert len(data["edges"]) == len(nir.read(tmp_path / "delay.nir").edges)
+
+
+def test_inspect_says_a_graph_too_large_to_build_is_not_run(cli, tmp_path, monkeypatch):
+    graph = nir.NIRGraph.from_list(nir.Linear(weight=np.ones((300, 200), np.int8)))
+    nir.write(tmp_path / "big.nir", graph)
+    monkeypatch.setenv("GREENSPIKE_MAX_DATA_BYTES", "100000")  # 60,000 int8: 480 kB as float64
+    result = cli("nir", "inspect", str(tmp_path / "big.nir"))
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "greenspike cannot run it" in output and "raise $GREENSPIKE_MAX_DATA_BYTES" in output
 
 
 def test_inspect_refuses_a_file_that_is_not_nir(cli, tmp_path):

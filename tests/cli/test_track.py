@@ -165,3 +165,26 @@ def test_building_a_tracker_for_the_default_ledger_leaves_sqlalchemy_unloaded(le
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_metrics_the_ledger_did_not_take_are_in_the_output_report(cli, tmp_path, monkeypatch):
+    import greenspike.energy.tracker as tracker_module
+    from greenspike.ledger.sink import LedgerSink
+
+    def full_disk(self, metrics):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LedgerSink, "log_metrics", full_disk)
+    monkeypatch.setattr(tracker_module, "RETRY_S", 1e6)  # the disk stays full
+    out = tmp_path / "report.json"
+    epoch = "import os; open(os.environ['GREENSPIKE_EPOCHS_FILE'], 'a').write('{\"loss\": 0.5}\\n')"
+    result = cli(
+        "track", "--ledger", str(tmp_path / "ledger.db"), "--epochs", "1", "-o", str(out),
+        "--", sys.executable, "-c", epoch,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [(m["name"], m["value"], m["step"]) for m in data["unwritten_metrics"]] == [
+        ("loss", 0.5, 0)
+    ]
+    assert report_at(out).unwritten_metrics[0].name == "loss"

@@ -132,6 +132,42 @@ def test_a_zone_that_comes_back_is_counted_again_from_its_return(powercap):
     assert note.startswith("unreadable from") and "gap not counted" in note
 
 
+def unreadable_for_a_moment(powercap, meter, entry: str, joules: float) -> None:
+    """One failed read of `entry` (as an EIO would give) while it counts `joules`."""
+    powercap.deny(entry)
+    powercap.add(entry, joules)
+    meter.read()
+    powercap.denied.clear()
+
+
+@pytest.mark.parametrize("joules_in_gap", [2.0, 4000.0])  # 4000 J: the 4295 J counter wraps
+def test_a_gap_shorter_than_one_wrap_is_counted_exactly(powercap, joules_in_gap):
+    powercap.zone("intel-rapl:0", "package-0", energy_uj=1_000_000_000)
+    meter = started(powercap)
+    powercap.add("intel-rapl:0", 1.0)
+    assert meter.read() == {"cpu:package-0": 1.0}
+    unreadable_for_a_moment(powercap, meter, "intel-rapl:0", joules_in_gap)
+    powercap.add("intel-rapl:0", 0.5)
+    # 4295 J / 1 kW / 2 = 2.1 s: the counter cannot have wrapped twice since the last read
+    assert meter.read() == {"cpu:package-0": pytest.approx(1.5 + joules_in_gap)}
+    [note] = meter.components()[0].notes
+    assert "unreadable from" in note and "counted" in note and "not counted" not in note
+
+
+def test_a_gap_long_enough_for_two_wraps_is_not_guessed(powercap, monkeypatch):
+    monkeypatch.setattr(rapl, "WRAP_SAFETY_POWER_W", 1e15)  # every gap could hide a wrap
+    powercap.zone("intel-rapl:0", "package-0")
+    meter = started(powercap)
+    powercap.add("intel-rapl:0", 1.0)
+    meter.read()
+    unreadable_for_a_moment(powercap, meter, "intel-rapl:0", 2.0)
+    assert meter.read() == {"cpu:package-0": 1.0}  # the reading after the gap: a new baseline
+    powercap.add("intel-rapl:0", 0.5)
+    assert meter.read() == {"cpu:package-0": 1.5}
+    [note] = meter.components()[0].notes
+    assert "gap not counted" in note
+
+
 def test_a_zone_that_appears_during_the_run_is_counted_from_then(powercap):
     powercap.zone("intel-rapl:0", "package-0")
     meter = started(powercap)

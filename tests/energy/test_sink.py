@@ -203,3 +203,43 @@ def test_a_run_stopped_before_its_sink_has_begun_is_still_kept_whole(fake_meter)
         pass  # a command that ends at once
     assert [name for name, _ in sink.calls] == ["begin", "finish"]
     assert tracker.run_id == 7 and sink.calls[-1] == ("finish", "finished")
+
+
+def test_metrics_the_sink_did_not_take_are_kept_in_the_report(fake_meter, monkeypatch):
+    import json
+
+    import greenspike.energy.tracker as tracker_module
+    from greenspike.energy import EnergyReport
+
+    monkeypatch.setattr(tracker_module, "RETRY_S", 1e6)  # the disk stays full for this test
+    sink = FullDiskSink()
+    with Tracker([fake_meter], interval_s=1e6, sink=sink) as tracker:
+        tracker.log_metrics(step=1, loss=0.5, accuracy=0.8)
+    report = tracker.report
+    assert [(m.name, m.value, m.step) for m in report.unwritten_metrics] == [
+        ("loss", 0.5, 1),
+        ("accuracy", 0.8, 1),
+    ]
+    data = json.loads(report.to_json())
+    assert [m["name"] for m in data["unwritten_metrics"]] == ["loss", "accuracy"]
+    assert EnergyReport.from_json(report.to_json()) == report
+
+
+def test_metrics_the_sink_took_at_last_are_not_in_the_report(fake_meter, monkeypatch):
+    import greenspike.energy.tracker as tracker_module
+
+    monkeypatch.setattr(tracker_module, "RETRY_S", 1e6)
+    sink = FullDiskSink()
+    with Tracker([fake_meter], interval_s=1e6, sink=sink) as tracker:
+        tracker.log_metrics(step=1, loss=0.5)
+        sink.space = True  # space came back before the run ended: tried again at stop()
+    assert tracker.report.unwritten_metrics == ()
+    assert "unwritten_metrics" not in tracker.report.to_dict()  # readers see the same keys
+    assert ("log_metrics", [("loss", 0.5, 1)]) in sink.calls
+
+
+def test_metrics_of_a_run_the_sink_never_took_are_kept_in_the_report(fake_meter):
+    sink = ListSink(fail_on="begin")  # the ledger could not be opened: the run is not kept
+    with Tracker([fake_meter], interval_s=1e6, sink=sink) as tracker:
+        tracker.log_metrics(loss=0.5)
+    assert [m.name for m in tracker.report.unwritten_metrics] == ["loss"]

@@ -12,6 +12,7 @@ from torch import nn
 
 from greenspike import snn
 from greenspike.interop import from_nir, to_nir
+from greenspike.interop.network import Scale
 
 nir = pytest.importorskip("nir")
 
@@ -71,6 +72,35 @@ def test_export_refuses_bad_dt_and_missing_input_shape():
         to_nir(model, input_shape=(5,))
     with pytest.raises(ValueError, match="flattens the batch dimension"):
         to_nir(nn.Sequential(nn.Flatten(0)), input_shape=(2, 2))
+
+
+def _poisoned(value: float) -> list[tuple[nn.Module, str]]:
+    """Models with one non-finite parameter, and the layer/parameter the error must name."""
+    linear = nn.Linear(3, 4)
+    conv = nn.Conv2d(1, 2, 3)
+    recurrent = snn.RecurrentLIF(4, 0.9)
+    neuron = snn.LIF(0.9, learn_threshold=True)  # a learned threshold can diverge in training
+    with torch.no_grad():
+        linear.weight[1, 2] = value
+        conv.bias[0] = value
+        recurrent.recurrent.weight[0, 0] = value
+        neuron.threshold.fill_(value)
+    return [
+        (nn.Sequential(linear, snn.LIF(0.9)), "layer '0' (Linear): weight"),
+        (nn.Sequential(conv, nn.Flatten(), snn.LIF(0.9)), "layer '0' (Conv2d): bias"),
+        (nn.Sequential(nn.Linear(3, 4), recurrent), "layer '1' (RecurrentLIF): recurrent.weight"),
+        (nn.Sequential(nn.Linear(3, 4), neuron), "(LIF): threshold"),
+        (nn.Sequential(nn.Linear(3, 4), Scale(torch.tensor(value))), "(Scale): scale"),
+    ]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_export_refuses_non_finite_parameters_its_importer_would_refuse(value):
+    from greenspike.errors import InvalidInputError
+
+    for model, where in _poisoned(value):
+        with pytest.raises(InvalidInputError, match=re.escape(where) + ".*NaN or infinite"):
+            to_nir(model, input_shape=(1, 5, 5) if isinstance(model[0], nn.Conv2d) else None)
 
 
 # ------------------------------------------------------------------- import

@@ -121,3 +121,48 @@ def test_an_optuna_study_may_share_the_ledgers_database(tmp_path):
     with Ledger(path) as ledger:  # the study's tables are not someone else's
         ledger.start_run(name="trial", start_unix_s=1.7e9, interval_s=1.0)
         assert [run.name for run in ledger.runs()] == ["trial"]
+
+
+def _ledger_with_one_run(path):
+    with Ledger(path) as ledger:
+        ledger.start_run(name="kept", start_unix_s=1.7e9, interval_s=1.0)
+    return path
+
+
+def _not_writable(monkeypatch):
+    # The tests run as root, whom a chmod would not stop: simulate a ledger file (or folder)
+    # this user cannot write through the check greenspike makes before opening it.
+    from greenspike.ledger import _engine
+
+    monkeypatch.setattr(_engine, "writable", lambda path: False)
+
+
+def test_a_ledger_this_user_cannot_write_is_read_read_only(cli, tmp_path, monkeypatch):
+    path = _ledger_with_one_run(tmp_path / "ledger.db")
+    before = sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()
+    _not_writable(monkeypatch)
+    for command in (["list"], ["show", "1"], ["export"], ["export", "--format", "csv"]):
+        result = cli("runs", *command, "--ledger", str(path))
+        assert result.exit_code == 0, result.output
+        assert "kept" in result.stdout
+    # nothing written, nothing created beside it (no -wal or -shm left for its owner)
+    assert (sorted(p.name for p in tmp_path.iterdir()), path.read_bytes()) == before
+    with Ledger(path, create=False, read_only=True) as ledger:
+        assert [run.name for run in ledger.runs()] == ["kept"]
+        with pytest.raises(Exception, match="readonly"):  # opened read-only: writes refused
+            ledger.start_run(name="x", start_unix_s=1.7e9, interval_s=1.0)
+
+
+def test_a_read_only_ledger_being_written_shows_the_runs_in_its_wal(tmp_path, monkeypatch):
+    path = _ledger_with_one_run(tmp_path / "ledger.db")
+    holder = sqlite3.connect(path)  # another process's open connection keeps the -wal file
+    holder.execute("SELECT 1 FROM runs").fetchall()
+    try:
+        with Ledger(path) as ledger:
+            ledger.start_run(name="in the wal", start_unix_s=1.7e9 + 1, interval_s=1.0)
+        assert (tmp_path / "ledger.db-wal").stat().st_size > 0
+        _not_writable(monkeypatch)
+        with Ledger(path, create=False, read_only=True) as ledger:
+            assert sorted(run.name for run in ledger.runs()) == ["in the wal", "kept"]
+    finally:
+        holder.close()

@@ -45,11 +45,12 @@ WHERE_OPTION = typer.Option(
 )
 
 
-def _ledger(url: str | None):
-    """The ledger to read (or delete from): never created here, so a typo is an error."""
+def _ledger(url: str | None, *, read_only: bool = True):
+    """The ledger to read (or, `read_only=False`, delete from): never created here, so a typo
+    is an error; a SQLite ledger this user cannot write is read read-only."""
     from greenspike.ledger import Ledger
 
-    return Ledger(url, create=False)
+    return Ledger(url, create=False, read_only=read_only)
 
 
 def _no_default_ledger_yet(url: str | None) -> Path | None:
@@ -271,7 +272,7 @@ def delete(
     filtered = any((name, tags, status, since, until, where, job))
     if not run_ids and not filtered:
         raise InvalidInputError("give the ids of the runs to delete, or filters (--tag ...)")
-    with _ledger(ledger) as store:
+    with _ledger(ledger, read_only=False) as store:
         chosen = {run.id: run for run in (store.run(run_id) for run_id in run_ids or [])}
         if filtered:
             chosen.update(

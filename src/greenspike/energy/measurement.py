@@ -27,6 +27,7 @@ from greenspike._summary import Column, Summary, TextTable
 from greenspike._units import energy, kwh
 from greenspike.energy.carbon import NO_INTENSITY_NOTE, CarbonIntensity
 from greenspike.energy.forecast import Forecast
+from greenspike.energy.metric import Metric
 from greenspike.energy.placement import Placement
 from greenspike.energy.scope import WHOSE, Scope, checked_scope, other_scope, scopes_differ
 from greenspike.errors import InvalidInputError
@@ -227,7 +228,10 @@ class EnergyReport(_Totals):
     Timestamps are Unix seconds; `end_unix_s` is None while the run is going on
     (status "running"). `duration_s` comes from a monotonic clock. `scope` says whose energy
     the components hold; `other_scope_energy_j` is the run's total as the other scope counts
-    it (None where no meter has scopes).
+    it (None where no meter has scopes). `unwritten_metrics`: the metrics logged for the run's
+    sink (the ledger) that it had not taken when the report was made (a full disk, a database
+    away, a run it never took), so that the report keeps them; the tracker goes on retrying
+    them until the process exits. In JSON the key is written only when there are some.
     """
 
     name: str | None
@@ -245,6 +249,7 @@ class EnergyReport(_Totals):
     other_scope_energy_j: float | None = None
     placement: Placement | None = None
     forecast: Forecast | None = None
+    unwritten_metrics: tuple[Metric, ...] = ()
 
     @property
     def other_scope(self) -> Scope:
@@ -342,8 +347,12 @@ class EnergyReport(_Totals):
         return NO_INTENSITY_NOTE if self.carbon_intensity is None else None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data; derived figures (totals, co2e_g) are included for readers."""
-        return {
+        """JSON-ready data; derived figures (totals, co2e_g) are included for readers.
+
+        `unwritten_metrics` (a list of `{name, value, step, unix_s}`) is there only when the
+        report has some: an optional key, which readers of the schema may ignore.
+        """
+        data = {
             "schema": SCHEMA,
             "name": self.name,
             "status": self.status,
@@ -366,6 +375,9 @@ class EnergyReport(_Totals):
             "placement": self.placement and self.placement.to_dict(),
             "forecast": self.forecast and self.forecast.to_dict(),
         }
+        if self.unwritten_metrics:
+            data["unwritten_metrics"] = [asdict(m) for m in self.unwritten_metrics]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnergyReport:
@@ -410,6 +422,7 @@ class EnergyReport(_Totals):
             other_scope_energy_j=data.get("other_scope_energy_j"),
             placement=data.get("placement") and Placement.from_dict(data["placement"]),
             forecast=data.get("forecast") and Forecast.from_dict(data["forecast"]),
+            unwritten_metrics=tuple(Metric(**m) for m in data.get("unwritten_metrics", ())),
         )
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -358,7 +358,9 @@ class Tracker(ContextDecorator):
         # called from two threads at once) is refused at once, never half-started.
         self._in_use = threading.Lock()
         # Writes to the sink that failed, retried in order (see `flush`).
-        self._unwritten: list[tuple[Callable[[RunSink], None], str]] = []
+        self._unwritten: list[tuple[Callable[[RunSink], None], str, tuple[Metric, ...]]] = []
+        # Metrics logged for a sink that never took the run (kept in the report instead).
+        self._not_kept_metrics: list[Metric] = []
         self._retry_lock = threading.RLock()
         self._retrier: threading.Thread | None = None
         self._pid = os.getpid()  # only the process that started the run records it
@@ -470,6 +472,8 @@ class Tracker(ContextDecorator):
                 self._notes.append(f"the sampling thread did not stop in {JOIN_TIMEOUT_S:g} s")
         if os.getpid() == self._pid:  # a forked child has no sink thread to wait for
             self._begun.wait()  # so that the sink's answer to begin() is in the report
+            if self._unwritten:
+                self.flush()  # once more now: what is still unwritten goes into the report
         with self._lock:
             self._latest_s, self._latest_j = self._read()
             for root in self._roots:
@@ -533,7 +537,7 @@ class Tracker(ContextDecorator):
         now = time.time()
         logged = [checked_metric(name, value, step, now) for name, value in metrics.items()]
         self.metrics.extend(logged)
-        self._to_sink(lambda sink: sink.log_metrics(logged), "log metrics")
+        self._to_sink(lambda sink: sink.log_metrics(logged), "log metrics", tuple(logged))
         return logged
 
     def set_tags(self, **tags: object) -> None:
@@ -796,15 +800,21 @@ class Tracker(ContextDecorator):
         finally:
             self._begun.set()
 
-    def _to_sink(self, write: Callable[[RunSink], None], what: str) -> None:
+    def _to_sink(
+        self, write: Callable[[RunSink], None], what: str, metrics: tuple[Metric, ...] = ()
+    ) -> None:
+        """Hand `write` to the sink, or queue it for retrying; `metrics`: those it writes."""
         if os.getpid() != self._pid:
             return  # a forked child never writes the parent's run
         self._begun.wait()  # after begin(), whichever thread calls
-        if not self._kept or self.sink is None:
+        if self.sink is None:
+            return
+        if not self._kept:
+            self._not_kept_metrics.extend(metrics)
             return
         with self._retry_lock:
             if self._unwritten and what != "store the report":
-                self._unwritten.append((write, what))  # after those that failed, in order
+                self._unwritten.append((write, what, metrics))  # after those that failed
                 return
             try:
                 write(self.sink)
@@ -812,8 +822,13 @@ class Tracker(ContextDecorator):
                 _log.warning("greenspike: could not %s in %s: %r", what, self.sink.where, error)
                 self._note_once(f"{self.sink.where}: could not {what}: {error!r}")
                 if what != "store the report":  # a running report is superseded by the next
-                    self._unwritten.append((write, what))
+                    self._unwritten.append((write, what, metrics))
                     self._retry_later()
+
+    def _unwritten_metrics(self) -> tuple[Metric, ...]:
+        """The metrics the sink has not taken: queued for retrying, or of a run it never took."""
+        queued = list(self._unwritten)  # a copy: the retry thread may pop from it meanwhile
+        return (*self._not_kept_metrics, *(m for _, _, metrics in queued for m in metrics))
 
     def _retry_later(self) -> None:
         """Retry the writes that failed, in order, every RETRY_S s until they succeed.
@@ -840,7 +855,7 @@ class Tracker(ContextDecorator):
         """
         with self._retry_lock:
             while self._unwritten:
-                write, what = self._unwritten[0]
+                write, what, _ = self._unwritten[0]
                 try:
                     write(self.sink)  # type: ignore[arg-type]  # only queued with a sink
                 except Exception:
@@ -898,6 +913,7 @@ class Tracker(ContextDecorator):
                 other_scope_energy_j=self._other_scope_j(),
                 placement=self.placement,
                 forecast=self.latest_forecast,
+                unwritten_metrics=self._unwritten_metrics(),
             )
 
     def _other_scope_j(self) -> float | None:

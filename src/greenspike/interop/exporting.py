@@ -70,7 +70,8 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
         InvalidInputError: naming the layer: a layer with no exact NIR form (`ALIF`, a
             `CubaLIF` reset other than "zero", a delayed reset to zero, `v_init` on a leaky
             neuron, max pooling, a layer of another type, a parameter that does not broadcast
-            to its neurons, `beta = 1` mixed with `beta < 1`, ...); also a bad
+            to its neurons, `beta = 1` mixed with `beta < 1`, a NaN or infinite parameter,
+            ...); also a bad
             `dt`, a missing or bad `input_shape`, and inputs of different shapes meeting at a
             layer.
         MissingExtraError: `nir` is not installed.
@@ -148,6 +149,7 @@ def _incoming_shape(name: str, edges, shapes: dict[str, Shape]) -> Shape:
 
 
 def _node(nir, name: str, layer: nn.Module, shape: Shape, dt: float) -> tuple[Any, Shape]:
+    _check_finite(name, layer)
     if isinstance(layer, (nn.MaxPool2d, AccumulatedMaxPool2d)):
         raise InvalidInputError(
             f"layer {name!r} ({type(layer).__name__}) has no NIR equivalent: NIR has no max "
@@ -165,6 +167,22 @@ def _node(nir, name: str, layer: nn.Module, shape: Shape, dt: float) -> tuple[An
         "nn.Conv1d, nn.Conv2d, nn.Flatten, nn.AvgPool2d, SumPool2d, Scale, LIF, IF, CubaLIF, "
         "RecurrentLIF, LeakyIntegrator"
     )
+
+
+def _check_finite(name: str, layer: nn.Module) -> None:
+    """Refuse a NaN or infinite parameter: `from_nir` refuses it, so the file would be unusable.
+
+    Raises:
+        InvalidInputError: naming the layer and the parameter (or buffer).
+    """
+    values = itertools.chain(layer.named_parameters(), layer.named_buffers())
+    for what, value in values:
+        if value.is_floating_point() and not bool(torch.isfinite(value.detach()).all()):
+            raise InvalidInputError(
+                f"layer {name!r} ({type(layer).__name__}): {what} contains NaN or infinite "
+                "values, which a NIR file cannot carry (greenspike's importer refuses them); "
+                "fix or retrain the model before exporting"
+            )
 
 
 def _step_output_shape(name: str, layer: nn.Module, shape: Shape) -> Shape:

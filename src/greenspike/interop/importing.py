@@ -31,6 +31,8 @@ _READ_ERRORS = (
     AttributeError,
     IndexError,
 )
+# Bytes of one value as the importer reads it (float64).
+_IMPORTED_BYTES = 8
 # |g - 1| below this is unit gain (float64 rounding of dt * (tau / dt) / tau).
 _UNIT_GAIN_TOLERANCE = 1e-12
 
@@ -55,7 +57,9 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
             an unsupported node type (e.g. `Delay`, `CubaLI`), `v_leak != 0`, `v_reset != 0`,
             `tau < dt`, non-finite parameters, wrong shapes, a cycle outside a recognised
             subgraph; also for an argument that is neither a `nir.NIRGraph` nor a path, a bad
-            `dt`, and a file that is not a readable NIR graph.
+            `dt`, a file that is not a readable NIR graph, and a graph whose arrays would take
+            more than $GREENSPIKE_MAX_DATA_BYTES (default 1 GiB) as float64, checked before
+            any layer is built.
         FileNotFoundError: a path given names no file.
         MissingExtraError: `nir` is not installed.
     """
@@ -66,6 +70,8 @@ def from_nir(graph_or_path: Any, *, dt: float | None = None) -> GraphNetwork:
             f"from_nir expects a nir.NIRGraph or a path to a .nir file, got "
             f"{type(graph_or_path).__name__}"
         )
+    source = str(graph_or_path) if isinstance(graph_or_path, (str, Path)) else "the NIR graph"
+    _check_built_size(nir, graph, source)
     dt = checked_dt(_recorded_dt(graph) if dt is None else dt)
     nodes = dict(graph.nodes)
     entry = _single(nir.Input, nodes, "Input")
@@ -156,6 +162,39 @@ def _check_declared_size(path: Path) -> None:
             f"{path} declares {declared:,} bytes of arrays, above the limit of {limit:,}; if the "
             f"file is trusted, raise ${MAX_BYTES_ENV}"
         )
+
+
+def _check_built_size(nir, graph, source: str) -> None:
+    """Refuse a graph whose arrays take more than the data limit once the importer reads them.
+
+    The importer reads every array as float64, so a graph of `n` values takes `8 n` bytes
+    before torch makes its own copies; a file may hold them as int8 and compressed (a small
+    file), or link one array from many nodes, so the file's size says little. Counted: every
+    numpy array of every node, each time a node holds it, nested graphs included.
+
+    Raises:
+        InvalidInputError: naming `source` (the file, or "the NIR graph"), the number of values,
+            their bytes, and the limit's variable.
+    """
+    values = sum(_node_values(nir, node) for node in graph.nodes.values())
+    limit = max_data_bytes()
+    if values * _IMPORTED_BYTES > limit:
+        raise InvalidInputError(
+            f"{source} holds {values:,} values, {values * _IMPORTED_BYTES:,} bytes as the "
+            f"float64 the importer builds from, above the limit of {limit:,}; if the graph is "
+            f"trusted, raise ${MAX_BYTES_ENV}"
+        )
+
+
+def _node_values(nir, node) -> int:
+    if isinstance(node, nir.NIRGraph):
+        return sum(_node_values(nir, inner) for inner in node.nodes.values())
+    found = vars(node).values() if hasattr(node, "__dict__") else ()
+    total = 0
+    for value in found:
+        arrays = value.values() if isinstance(value, dict) else (value,)
+        total += sum(int(a.size) for a in arrays if isinstance(a, np.ndarray))
+    return total
 
 
 def _recorded_dt(graph) -> float:

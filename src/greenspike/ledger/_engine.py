@@ -9,9 +9,11 @@ Connections are not pooled: each transaction opens its own, which is safe across
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -44,8 +46,13 @@ SHARED_TABLES = frozenset(
 READ_ONLY = "greenspike_read_only"
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, *, read_only: bool = False) -> Engine:
     """An engine for `url` (see `ledger_url`).
+
+    `read_only`: the caller only reads. A SQLite ledger this user cannot write (see
+    `writable`) is then opened read-only (SQLite URI `mode=ro`) instead of failing: it takes no
+    lock that could stop its owner, and creates no file beside it while no writer has it open
+    (`immutable=1` when there is no `-wal` file; with one, SQLite reads the runs kept in it).
 
     Raises:
         InvalidInputError: `url` is not a database URL, a PostgreSQL URL lacks its driver, or
@@ -56,7 +63,10 @@ def connect(url: str) -> Engine:
     except ArgumentError as error:
         raise InvalidInputError(f"bad ledger URL {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite(url, parsed.database)
+        database = parsed.database
+        if read_only and database and Path(database).is_file() and not writable(Path(database)):
+            return _sqlite(_read_only_url(database), database, read_only=True)
+        return _sqlite(url, database)
     try:
         return create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as error:
@@ -85,6 +95,19 @@ def check_exists(url: str) -> None:
         )
 
 
+def writable(path: Path) -> bool:
+    """Whether this user may write the SQLite file `path` and create its `-wal` beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _read_only_url(database: str) -> str:
+    """A SQLite URI for reading `database` without writing anything (see `connect`)."""
+    path = Path(database).resolve()
+    active = Path(f"{path}-wal").exists()  # a writer has it open (or crashed): read its WAL too
+    query = "mode=ro" if active else "mode=ro&immutable=1"
+    return f"sqlite:///file:{quote(str(path))}?{query}&uri=true"
+
+
 def cannot_open(where: str, error: SQLAlchemyError) -> InvalidInputError:
     """The clear error for a ledger the database driver cannot open or use."""
     cause = getattr(error, "orig", None) or error
@@ -95,7 +118,7 @@ def cannot_open(where: str, error: SQLAlchemyError) -> InvalidInputError:
     )
 
 
-def _sqlite(url: str, database: str | None) -> Engine:
+def _sqlite(url: str, database: str | None, *, read_only: bool = False) -> Engine:
     if not database or database == ":memory:":
         raise InvalidInputError(
             f"the ledger must be a file, not {url!r} (an in-memory one is lost)"
@@ -112,7 +135,7 @@ def _sqlite(url: str, database: str | None) -> Engine:
         dbapi_connection.isolation_level = None  # transactions begin where we say
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if _empty_or_ours(cursor):  # another application's database keeps its journal mode
+        if not read_only and _empty_or_ours(cursor):  # another's database keeps its journal
             _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")  # durable across crashes of the process
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -120,7 +143,7 @@ def _sqlite(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
-        reading = connection.get_execution_options().get(READ_ONLY, False)
+        reading = read_only or connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine

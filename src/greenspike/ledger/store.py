@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import psutil
 from sqlalchemy import Engine, and_, delete, exists, func, insert, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from greenspike._secrets import hide_passwords
@@ -92,6 +93,8 @@ class Ledger:
         url: the ledger (see `ledger_url`).
         create: False for a command that only reads: a SQLite file that does not exist is an
             error, not a new empty ledger.
+        read_only: True for a command that only reads: a SQLite ledger this user cannot write
+            (file or folder) is opened read-only instead of failing; writing to it then raises.
 
     Raises:
         InvalidInputError: `url` is not a ledger greenspike can open: an unsupported or
@@ -101,13 +104,19 @@ class Ledger:
         LedgerVersionError: the database is not a ledger this greenspike can use.
     """
 
-    def __init__(self, url: str | os.PathLike[str] | None = None, *, create: bool = True):
+    def __init__(
+        self,
+        url: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+    ):
         # The runs the last read (`runs`, `run`) found but could not read; the others are read.
         self.damaged: list[DamagedRun] = []
         self.url = ledger_url(url)
         if not create:
             check_exists(self.url)
-        self.engine: Engine = connect(self.url)
+        self.engine: Engine = connect(self.url, read_only=read_only)
         self._reader = reader(self.engine)
         try:
             migrate(self.engine)
@@ -124,7 +133,7 @@ class Ledger:
     @property
     def where(self) -> str:
         """The URL, its password hidden: safe to print."""
-        return self.engine.url.render_as_string(hide_password=True)
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
         """Close the database connections; the Ledger can still open new ones."""

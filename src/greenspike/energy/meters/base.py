@@ -69,13 +69,22 @@ class SensorGaps:
         if self.lost_since_s is None:
             self.lost_since_s, self.reason = now_s, str(error) or type(error).__name__
 
-    def back(self, now_s: float) -> bool:
-        """Record that the sensor answers; True when it had been lost (re-take its baseline)."""
+    def back(self, now_s: float, *, counted: bool = False) -> bool:
+        """Record that the sensor answers; True when it had been lost (re-take its baseline).
+
+        `counted`: the caller could count the energy across the gap exactly (a counter that
+        ran on and cannot have wrapped twice), and says so in the note.
+        """
         if self.lost_since_s is None:
             return False
+        outcome = (
+            "the counter ran on, so its energy is counted"
+            if counted
+            else "energy in that gap not counted"
+        )
         self.past.append(
             f"unreadable from {self.lost_since_s:.1f} s to {now_s:.1f} s ({self.reason}); "
-            "energy in that gap not counted"
+            + outcome
         )
         self.lost_since_s = None
         return True

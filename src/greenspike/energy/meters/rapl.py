@@ -17,6 +17,12 @@ one, so polls must come faster than the wrap period max_energy_range_uj / power:
 65.5 kJ / 280 W = 4 minutes on a large AMD EPYC, 262 kJ / 150 W = 29 minutes on a Xeon. The
 tracker polls every `interval_s` (1 s by default) and never less often than
 `max_poll_interval_s`, which assumes a zone draws at most 1 kW.
+
+A failed read (EIO, EAGAIN) leaves the counter running. The next good reading is then compared
+with the last good one: if less than half the wrap period at 1 kW passed between them (the same
+margin as the polls), the formula above is exact and the gap is counted. A longer gap, or a zone
+whose directory vanished (the driver may have been reloaded and the counter restarted), takes
+a new baseline and the gap is not counted.
 """
 
 from __future__ import annotations
@@ -99,14 +105,27 @@ class _Zone:
     total_uj: int = 0
     gaps: SensorGaps = field(default_factory=SensorGaps)
     appeared_after_s: float | None = None
+    last_read_s: float = 0.0  # when `last_uj` was read, in seconds since the meter started
+    restarted: bool = False  # the zone vanished: its counter may have started again from 0
     counter: Path = field(init=False)  # path / "energy_uj", joined once: read at every reading
 
     def __post_init__(self) -> None:
         self.counter = self.path / "energy_uj"
 
     def move(self, path: Path) -> None:
-        """The zone came back under another directory."""
+        """The zone is (again) under `path`: under another one, its counter may have restarted."""
+        self.restarted = self.restarted or path != self.path
         self.path, self.counter = path, path / "energy_uj"
+
+    def counts_gap(self, now_s: float) -> bool:
+        """Whether the energy since the last good reading can be counted exactly.
+
+        It can when the counter kept running (the zone never vanished) and less than half the
+        wrap period at WRAP_SAFETY_POWER_W, `max_range_uj / 1e6 / WRAP_SAFETY_POWER_W / 2`
+        seconds, passed: then it wrapped at most once, which `counter_delta_uj` undoes.
+        """
+        safe_s = self.max_range_uj / 1e6 / WRAP_SAFETY_POWER_W / 2
+        return not self.restarted and now_s - self.last_read_s < safe_s
 
     def notes(self, elapsed_s: float) -> tuple[str, ...]:
         notes = list(self.gaps.notes())
@@ -158,12 +177,20 @@ class RaplMeter(Meter):
             try:
                 reading = _read_uj(zone.counter)
             except (OSError, ValueError) as error:
+                zone.restarted = zone.restarted or isinstance(error, FileNotFoundError)
                 zone.gaps.lost(now_s, error)
                 continue
-            resumed = zone.gaps.back(now_s)  # after a gap, the reading is a new baseline
-            delta_uj = 0 if resumed else counter_delta_uj(zone.last_uj, reading, zone.max_range_uj)
+            counted = zone.counts_gap(now_s)
+            # after a gap that could hide two wraps or a restart, the reading is a new baseline
+            resumed = zone.gaps.back(now_s, counted=counted)
+            delta_uj = (
+                0
+                if resumed and not counted
+                else counter_delta_uj(zone.last_uj, reading, zone.max_range_uj)
+            )
             # one statement: a KeyboardInterrupt cannot fall between the two (no double count)
             zone.total_uj, zone.last_uj = zone.total_uj + delta_uj, reading
+            zone.last_read_s, zone.restarted = now_s, False
         return {component: zone.total_uj / 1e6 for component, zone in self._zones.items()}
 
     def components(self) -> tuple[Component, ...]:
@@ -231,7 +258,12 @@ class RaplMeter(Meter):
             )
             return
         self._zones[component] = _Zone(
-            name, path, max_range_uj, reading, appeared_after_s=appeared_after_s
+            name,
+            path,
+            max_range_uj,
+            reading,
+            appeared_after_s=appeared_after_s,
+            last_read_s=time.monotonic() - self._start,
         )
 
 
