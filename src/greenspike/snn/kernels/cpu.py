@@ -39,6 +39,7 @@ from typing import NamedTuple
 import torch
 
 from greenspike.snn.kernels._build import load_cpu_library
+from greenspike.snn.kernels._strides import row_stride, value_stride
 
 DTYPES = {torch.float32: "f32", torch.float64: "f64"}
 # Below this many neuron-steps, waking a second thread costs more than it saves.
@@ -68,11 +69,11 @@ def forward(
     v = torch.empty(neurons, dtype=x.dtype)
     bad = _function(x, 0)(
         x.data_ptr(),
-        _row_stride(x),
+        row_stride(x),
         beta.data_ptr(),
-        _value_stride(beta),
+        value_stride(beta),
         threshold.data_ptr(),
-        _value_stride(threshold),
+        value_stride(threshold),
         _address(v0),
         v.data_ptr(),
         out.data_ptr(),
@@ -119,15 +120,15 @@ def backward(
     grad_threshold = torch.empty(neurons, dtype=x.dtype)
     _function(x, 1)(
         x.data_ptr(),
-        _row_stride(x),
+        row_stride(x),
         grad_spikes.data_ptr(),
         grad_spikes.stride(0),
         grad_spikes.stride(1),
         _address(grad_v),
         beta.data_ptr(),
-        _value_stride(beta),
+        value_stride(beta),
         threshold.data_ptr(),
-        _value_stride(threshold),
+        value_stride(threshold),
         _address(v0),
         _address(grad_x),
         0 if sum_over_time else neurons,
@@ -192,22 +193,6 @@ def _address(tensor: torch.Tensor | None) -> int | None:
         return None
     assert tensor.is_contiguous()
     return tensor.data_ptr()
-
-
-def _row_stride(x: torch.Tensor) -> int:
-    """The distance between two time steps of `x` [T, N]: N, or 0 for the same row repeated."""
-    steps, neurons = x.shape
-    stride = x.stride(0) if steps > 1 else neurons
-    assert stride in (0, neurons) and (neurons == 1 or x.stride(1) == 1)
-    return stride
-
-
-def _value_stride(values: torch.Tensor) -> int:
-    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
-    if values.dim() == 0:
-        return 0
-    assert values.is_contiguous()
-    return 1
 
 
 def _threads(x: torch.Tensor) -> int:

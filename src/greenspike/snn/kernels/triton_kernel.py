@@ -16,6 +16,8 @@ import torch
 import triton
 import triton.language as tl
 
+from greenspike.snn.kernels._strides import row_stride, value_stride
+
 BLOCK = 128  # neurons per program: one per thread of 4 warps
 
 
@@ -266,7 +268,7 @@ def forward(
     programs = triton.cdiv(neurons, BLOCK)
     bad = torch.zeros(max(programs, 1), dtype=torch.int32, device=x.device)
     _lif_forward[(programs,)](
-        x, _row_stride(x), beta, _value_stride(beta), threshold, _value_stride(threshold),
+        x, row_stride(x), beta, value_stride(beta), threshold, value_stride(threshold),
         v if v0 is None else v0, v, out, bad, steps, neurons, RESET=reset, DELAY=delay,
         WRITE_H=membrane,
         HAS_V0=v0 is not None, BLOCK=BLOCK, **_no_fusion(x),
@@ -301,11 +303,11 @@ def backward(
     grad_beta = torch.empty(neurons, dtype=x.dtype, device=x.device) if need_beta else h
     grad_threshold = torch.empty(neurons, dtype=x.dtype, device=x.device) if need_threshold else h
     _lif_backward[(triton.cdiv(neurons, BLOCK),)](
-        x, _row_stride(x), grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v,
-        beta, _value_stride(beta), threshold, _value_stride(threshold),
+        x, row_stride(x), grad_spikes, grad_spikes.stride(0), grad_spikes.stride(1), grad_v,
+        beta, value_stride(beta), threshold, value_stride(threshold),
         grad_v if v0 is None else v0, h, grad_x,
         grad_beta, grad_threshold, surrogate[1], steps, neurons, (steps - 1) * neurons,
-        (steps - 1) * grad_spikes.stride(0), (steps - 1) * _row_stride(x),
+        (steps - 1) * grad_spikes.stride(0), (steps - 1) * row_stride(x),
         RESET=reset, DELAY=delay, DETACH=detach_reset, SURROGATE=surrogate[0], SUM=sum_over_time,
         NEED_BETA=need_beta, NEED_TH=need_threshold, HAS_V0=v0 is not None, BLOCK=BLOCK,
         **_no_fusion(x),
@@ -315,19 +317,6 @@ def backward(
         grad_beta if need_beta else None,
         grad_threshold if need_threshold else None,
     )
-
-
-def _row_stride(x: torch.Tensor) -> int:
-    """The distance between two time steps of `x` [T, N]: N, or 0 for the same row repeated."""
-    steps, neurons = x.shape
-    stride = x.stride(0) if steps > 1 else neurons
-    assert stride in (0, neurons) and (neurons == 1 or x.stride(1) == 1)
-    return stride
-
-
-def _value_stride(values: torch.Tensor) -> int:
-    """1 for one value per neuron (contiguous `[N]`), 0 for one value for all (0-dim)."""
-    return 0 if values.dim() == 0 else 1
 
 
 def _no_fusion(x: torch.Tensor) -> dict[str, bool]:
