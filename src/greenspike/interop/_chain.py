@@ -288,12 +288,23 @@ def infer_input_shape(layers: Layers, input_shape: Any, caller: str) -> tuple[in
             f"{caller} needs input_shape (one sample, without time and batch) for a model that "
             f"starts with {type(first).__name__}, e.g. input_shape=(1, 28, 28)"
         )
+    return checked_input_shape(input_shape)
+
+
+def checked_input_shape(input_shape: Any) -> tuple[int, ...]:
+    """`input_shape` (one sample, without time and batch) as a tuple of positive integers.
+
+    Raises:
+        InvalidInputError: it is empty, or not all positive integers.
+    """
     try:
         shape = tuple(int(n) for n in input_shape)
     except (TypeError, ValueError) as error:
         raise InvalidInputError(
-            f"input_shape must be positive integers, got {input_shape!r}"
+            f"input_shape must be a tuple of positive integers, got {input_shape!r}"
         ) from error
     if not shape or min(shape) < 1:
-        raise InvalidInputError(f"input_shape must be positive integers, got {input_shape!r}")
+        raise InvalidInputError(
+            f"input_shape must be a tuple of positive integers, got {input_shape!r}"
+        )
     return shape

@@ -11,6 +11,7 @@ from torch import nn
 
 from greenspike._version import __version__
 from greenspike.errors import InvalidInputError
+from greenspike.interop._chain import checked_input_shape
 from greenspike.interop._nir import require_nir
 from greenspike.interop.convert import ConvertedNetwork
 from greenspike.interop.network import (
@@ -85,7 +86,7 @@ def to_nir(model: nn.Module, *, dt: float | None = None, input_shape: Shape | No
     layers, edges = _layers_and_edges(model)
     if input_shape is None:
         input_shape = _infer_input_shape(model, layers, edges)
-    shapes: dict[str, Shape] = {"input": _checked_shape(input_shape)}
+    shapes: dict[str, Shape] = {"input": checked_input_shape(input_shape)}
     nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array(shapes["input"]))}
     for name in topological_order(list(layers), edges):
         shape = _incoming_shape(name, edges, shapes)
@@ -127,18 +128,6 @@ def _infer_input_shape(model, layers, edges) -> Shape:
         f"to_nir needs input_shape (one sample, without time and batch) for a model that "
         f"starts with {type(first).__name__}, e.g. input_shape=(2, 34, 34)"
     )
-
-
-def _checked_shape(shape) -> Shape:
-    try:
-        shape = tuple(int(n) for n in shape)
-    except (TypeError, ValueError) as error:
-        raise InvalidInputError(
-            f"input_shape must be a tuple of positive integers, got {shape!r}"
-        ) from error
-    if not shape or min(shape) < 1:
-        raise InvalidInputError(f"input_shape must be a tuple of positive integers, got {shape!r}")
-    return shape
 
 
 def _incoming_shape(name: str, edges, shapes: dict[str, Shape]) -> Shape:
