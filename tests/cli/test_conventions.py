@@ -125,6 +125,11 @@ def test_every_pue_default_is_one(cli):
         (("compare", "--limit", "0"), "--limit must be >= 1 train images"),
         (("search", "--time-budget-min", "0"), "--time-budget-min must be a number of min > 0"),
         (("track", "--interval", "0", "--", "true"), "--interval must be > 0 s"),
+        (("compare", "--steps", "0"), "--steps must be an integer >= 1, got 0"),
+        (("compare", "--precision", "int8", "--qat-epochs", "-1"), "--qat-epochs must be an"),
+        (("compare", "--qat-epochs", "2"), "--qat-epochs is quantization-aware training: it"),
+        (("compare", "--rate-penalty", "1", "--target-rate", "2"), "--target-rate must be"),
+        (("compare", "--measure-inference", "--measure-seconds", "0"), "--measure-seconds must"),
     ],
 )
 def test_errors_name_the_flag_not_the_python_parameter(cli, args, message, tmp_path):

@@ -152,7 +152,7 @@ def test_search_cli_searches_the_weight_of_a_target_rate_penalty(cli, tmp_path, 
     ("args", "message"),
     [
         (("--target-rate", "0.05"), "a target rate needs a rate penalty range"),
-        (("--rate-penalty", "0.01,1", "--target-rate", "1.5"), "target rate must be"),
+        (("--rate-penalty", "0.01,1", "--target-rate", "1.5"), "--target-rate must be"),
     ],
 )
 def test_search_cli_refuses_a_target_rate_it_cannot_use(cli, tmp_path, args, message):

@@ -129,8 +129,8 @@ def test_training_with_the_penalty_fires_less(one_thread):
     [
         (-1.0, None, "rate penalty weight must be a number >= 0"),
         (float("nan"), None, "rate penalty weight must be a number >= 0"),
-        (1.0, 1.0, "target rate must be spikes per neuron per step in"),
-        (1.0, -0.1, "target rate must be"),
+        (1.0, 1.0, "`target_rate` must be spikes per neuron per step in"),
+        (1.0, -0.1, "`target_rate` must be"),
     ],
 )
 def test_bad_penalties_are_refused(weight, target, message):

@@ -95,7 +95,7 @@ def test_interrupt_mid_training_keeps_what_was_measured():
         ({"dataset": "cifar"}, "unknown dataset 'cifar'"),
         ({"encoding": "phase"}, "unknown encoding 'phase'"),
         ({"model": "rnn"}, "unknown model 'rnn'"),
-        ({"steps": 0}, "steps must be an integer >= 1"),
+        ({"steps": 0}, "`steps` must be an integer >= 1"),
         ({"epochs": 0}, "`epochs` must be an integer >= 1"),
         ({"device": "tpu"}, "unknown `device` 'tpu'"),
     ],

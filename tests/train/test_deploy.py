@@ -89,8 +89,8 @@ def test_each_twin_on_its_own_hardware():
     ("changes", "message"),
     [
         ({"precision": "int3"}, "unknown precision 'int3': use one of fp32, int8, int4"),
-        ({"qat_epochs": 2}, "qat_epochs is quantization-aware training: it needs precision"),
-        ({"precision": "int8", "qat_epochs": -1}, "qat_epochs must be an integer >= 0"),
+        ({"qat_epochs": 2}, "`qat_epochs` is quantization-aware training: it needs `precision`"),
+        ({"precision": "int8", "qat_epochs": -1}, "`qat_epochs` must be an integer >= 0"),
         ({"deploy": (("cmos7-int8", "loihi+host=tpu"),)}, "unknown hardware profile 'tpu'"),
         ({"deploy": (("cmos7-int8",),)}, "a deploy pairing is"),
         ({"hardware": ("loihi+gpu=cmos7-int8",)}, "is not ROLE=PROFILE"),

@@ -77,5 +77,5 @@ def test_without_the_option_nothing_is_measured():
 
 @pytest.mark.parametrize("seconds", [0, -1.0, True, "3"])
 def test_bad_seconds_are_named(seconds):
-    with pytest.raises(InvalidInputError, match="measure_inference_s must be a number"):
+    with pytest.raises(InvalidInputError, match="`measure_inference_s` must be a number"):
         CompareConfig(**TINY, measure_inference_s=seconds).check()

@@ -200,7 +200,7 @@ def test_add_network_trains_a_third_spiking_network_like_the_twins(ledger_url):
         ({"threshold": -1.0}, "`threshold` must be a number > 0"),
         ({"rate_penalty": -0.5}, "rate penalty weight must be a number >= 0"),
         ({"target_rate": 0.1}, "a target rate (0.1) needs the weight of its penalty"),
-        ({"rate_penalty": 1.0, "target_rate": 1.5}, "target rate must be spikes per neuron"),
+        ({"rate_penalty": 1.0, "target_rate": 1.5}, "`target_rate` must be spikes per neuron"),
     ],
 )
 def test_bad_spiking_knobs_are_refused_naming_them(changes, message):

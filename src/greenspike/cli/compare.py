@@ -152,8 +152,10 @@ def compare(
         "event-driven) at batch 1 and 64, its energy measured (or estimated where the machine "
         "has no counters).",
     ),
-    measure_seconds: float = typer.Option(
-        3.0, help="Seconds each --measure-inference run lasts (per implementation and batch)."
+    measure_inference_s: float = typer.Option(
+        3.0,
+        "--measure-seconds",
+        help="Seconds each --measure-inference run lasts (per implementation and batch).",
     ),
 ) -> None:
     """Train a conventional network and its spiking twin on the same task; compare them."""
@@ -194,7 +196,7 @@ def compare(
         precision=precision,
         qat_epochs=qat_epochs,
         hardware_file=None if hardware_file is None else str(hardware_file),
-        measure_inference_s=measure_seconds if measure_inference else None,
+        measure_inference_s=measure_inference_s if measure_inference else None,
         lr=lr,
         beta=beta,
         threshold=threshold,

@@ -98,7 +98,7 @@ def check_rate_penalty(weight: float, target_rate: float | None) -> None:
         isinstance(target_rate, int | float) and 0 <= target_rate < 1
     ):
         raise InvalidInputError(
-            f"target rate must be spikes per neuron per step in [0, 1), got {target_rate!r}"
+            f"`target_rate` must be spikes per neuron per step in [0, 1), got {target_rate!r}"
         )
 
 

@@ -237,11 +237,11 @@ class CompareConfig:
                 isinstance(self.qat_epochs, int) and self.qat_epochs >= 0
             ):
                 raise InvalidInputError(
-                    f"qat_epochs must be an integer >= 0, got {self.qat_epochs!r}"
+                    f"`qat_epochs` must be an integer >= 0, got {self.qat_epochs!r}"
                 )
             if self.precision == "fp32" and self.qat_epochs:
                 raise InvalidInputError(
-                    "qat_epochs is quantization-aware training: it needs precision int8 or int4"
+                    "`qat_epochs` is quantization-aware training: it needs `precision` int8 or int4"
                 )
         profiles = self.profiles()
         check_hardware(self.hardware, profiles)
@@ -257,7 +257,7 @@ class CompareConfig:
             isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
         ):
             raise InvalidInputError(
-                f"measure_inference_s must be a number of seconds > 0, got {seconds!r}"
+                f"`measure_inference_s` must be a number of seconds > 0, got {seconds!r}"
             )
 
     def _check_spiking(self) -> None:

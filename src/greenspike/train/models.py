@@ -229,4 +229,4 @@ def check_steps(steps: int) -> None:
         InvalidInputError: `steps` is not an integer >= 1.
     """
     if not isinstance(steps, int) or steps < 1:
-        raise InvalidInputError(f"steps must be an integer >= 1, got {steps!r}")
+        raise InvalidInputError(f"`steps` must be an integer >= 1, got {steps!r}")
