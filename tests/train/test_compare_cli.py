@@ -79,3 +79,23 @@ def test_ctrl_c_during_the_search_keeps_the_twins(cli, tmp_path, monkeypatch):
     written = json.loads((tmp_path / "results.json").read_text())
     assert written["status"] == "interrupted"
     assert [n["status"] for n in written["networks"].values()] == ["finished", "finished"]
+
+
+def test_compare_and_its_report_need_no_optuna(tmp_path):
+    """`make demo` installs greenspike without the `search` extra: compare must not import it."""
+    import subprocess
+
+    out = tmp_path / "out"
+    run = (
+        "import sys; sys.modules['optuna'] = None\n"  # as if it were not installed
+        "from greenspike.cli import main\n"
+        f"sys.argv = ['greenspike', 'compare', '--epochs', '1', '--limit', '100', '--ledger', "
+        f"{str(tmp_path / 'ledger.db')!r}, '--out', {str(out)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "results.json").is_file() and (out / "report.html").is_file()
+    optimize = run.replace("'--epochs', '1'", "'--epochs', '1', '--optimize'")
+    refused = subprocess.run([sys.executable, "-c", optimize], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--optimize needs Optuna" in refused.stderr

@@ -12,6 +12,7 @@ training curves. The ledger's report of the runs follows (`greenspike.report.htm
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from greenspike.ledger.store import Ledger
 from greenspike.report._compare_plots import (
@@ -26,8 +27,10 @@ from greenspike.report.compare import compare_view, curve_hardware, deployments_
 from greenspike.report.html import write_html_report
 from greenspike.report.optimize import optimization_lines
 from greenspike.report.pareto import pareto_figure
-from greenspike.search.optimize import Optimization
 from greenspike.train import CompareResult, NetworkResult
+
+if TYPE_CHECKING:
+    from greenspike.search.optimize import Optimization
 
 
 def write_compare_report(

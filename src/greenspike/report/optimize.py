@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from greenspike._units import si
 from greenspike.report.compare import network_label
-from greenspike.search.optimize import NAME, Optimization
 from greenspike.search.records import TrialRecord
+
+if TYPE_CHECKING:
+    from greenspike.search.optimize import Optimization
 
 
 def trial_line(trial: TrialRecord, target: str) -> str:
@@ -24,6 +28,8 @@ def trial_line(trial: TrialRecord, target: str) -> str:
 
 def optimization_lines(optimization: Optimization) -> list[str]:
     """What `--optimize` searched, what it cost, and what it chose, in a few sentences."""
+    from greenspike.search.optimize import NAME  # Optuna is there: it made `optimization`
+
     config, search, reference = optimization.config, optimization.search, optimization.reference
     counts, bill = search.counts, search.energy
     points = f"{config.max_drop:g} point{'s' * (config.max_drop != 1)}"

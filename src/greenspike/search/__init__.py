@@ -9,13 +9,36 @@ inside its own energy tracker run; the study lives in an Optuna RDB storage that
 workers share.
 """
 
-from greenspike.search._study import search
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from greenspike.search.config import OBJECTIVES, SAMPLERS, SearchConfig
-from greenspike.search.optimize import Optimization, OptimizeConfig, optimize
 from greenspike.search.pruning import MedianRule
 from greenspike.search.records import TrialEvaluation, TrialMeasurement, TrialRecord
 from greenspike.search.result import PruningSaving, SearchBill, SearchResult
 from greenspike.search.space import Candidate, SearchSpace
+
+if TYPE_CHECKING:
+    from greenspike.search._study import search
+    from greenspike.search.optimize import Optimization, OptimizeConfig, optimize
+
+# What runs a study needs Optuna: imported on first use, so that results, their records and
+# reports of them are read without it.
+_WITH_OPTUNA = {
+    "search": "greenspike.search._study",
+    "optimize": "greenspike.search.optimize",
+    "Optimization": "greenspike.search.optimize",
+    "OptimizeConfig": "greenspike.search.optimize",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WITH_OPTUNA:
+        return getattr(importlib.import_module(_WITH_OPTUNA[name]), name)
+    raise AttributeError(f"module 'greenspike.search' has no attribute {name!r}")
+
 
 __all__ = [
     "OBJECTIVES",
