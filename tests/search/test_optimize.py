@@ -10,7 +10,7 @@ import torch
 from greenspike.errors import InvalidInputError
 from greenspike.ledger import Ledger
 from greenspike.search import OptimizeConfig, optimize
-from greenspike.search.optimize import choose, spec_of
+from greenspike.search.optimization import choose, spec_of
 from greenspike.search.records import TrialRecord
 from greenspike.train import CompareConfig, compare
 

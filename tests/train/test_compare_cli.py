@@ -72,7 +72,7 @@ def test_ctrl_c_during_the_search_keeps_the_twins(cli, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sys.modules["greenspike.search.optimize"], "reference_run", interrupted)
+    monkeypatch.setattr(sys.modules["greenspike.search.optimization"], "reference_run", interrupted)
     result = cli("compare", *SLICE, "--out", str(tmp_path), "--optimize", "--trials", "2")
     assert result.exit_code == 130, result.output
     assert "Interrupted" in result.output

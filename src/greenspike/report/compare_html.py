@@ -30,7 +30,7 @@ from greenspike.report.pareto import pareto_figure
 from greenspike.train import CompareResult, NetworkResult
 
 if TYPE_CHECKING:
-    from greenspike.search.optimize import Optimization
+    from greenspike.search.optimization import Optimization
 
 
 def write_compare_report(

@@ -9,7 +9,7 @@ from greenspike.report.compare import network_label
 from greenspike.search.records import TrialRecord
 
 if TYPE_CHECKING:
-    from greenspike.search.optimize import Optimization
+    from greenspike.search.optimization import Optimization
 
 
 def trial_line(trial: TrialRecord, target: str) -> str:
@@ -28,7 +28,7 @@ def trial_line(trial: TrialRecord, target: str) -> str:
 
 def optimization_lines(optimization: Optimization) -> list[str]:
     """What `--optimize` searched, what it cost, and what it chose, in a few sentences."""
-    from greenspike.search.optimize import NAME  # Optuna is there: it made `optimization`
+    from greenspike.search.optimization import NAME  # Optuna is there: it made `optimization`
 
     config, search, reference = optimization.config, optimization.search, optimization.reference
     counts, bill = search.counts, search.energy

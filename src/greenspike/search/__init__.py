@@ -22,15 +22,15 @@ from greenspike.search.space import Candidate, SearchSpace
 
 if TYPE_CHECKING:
     from greenspike.search._study import search
-    from greenspike.search.optimize import Optimization, OptimizeConfig, optimize
+    from greenspike.search.optimization import Optimization, OptimizeConfig, optimize
 
 # What runs a study needs Optuna: imported on first use, so that results, their records and
 # reports of them are read without it.
 _WITH_OPTUNA = {
     "search": "greenspike.search._study",
-    "optimize": "greenspike.search.optimize",
-    "Optimization": "greenspike.search.optimize",
-    "OptimizeConfig": "greenspike.search.optimize",
+    "optimize": "greenspike.search.optimization",
+    "Optimization": "greenspike.search.optimization",
+    "OptimizeConfig": "greenspike.search.optimization",
 }
 
 
