@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from greenspike.cli import app
+from greenspike.cli.app import app
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,8 @@ import stat
 
 import pytest
 
+from greenspike.cli._quick_track import quick_track
+
 LONG = "n" * 50_000
 ESCAPE = "\x1b]0;title\x07\x1b[2J"
 CORPUS: list[tuple[str, ...]] = [
@@ -164,3 +166,24 @@ def test_the_corpus_ends_cleanly_and_touches_nothing_planted(cli, planted, case)
         tables = connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         assert [row[0] for row in tables] == ["users"]
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+TRACK_CASES = [case for case in CORPUS if case[0] == "track"]
+
+
+@pytest.mark.parametrize("case", TRACK_CASES, ids=[" ".join(c)[:60] for c in TRACK_CASES])
+def test_track_cases_end_alike_through_the_quick_start(cli, planted, capsys, case):
+    """The lines `greenspike track` reads without typer (greenspike.cli._quick_track) end as
+    they do through typer: same exit status, same `Error:` line, nothing planted touched."""
+    before = _fingerprint(planted)
+    args = [part.format(**planted) for part in case]
+    exit_code = quick_track(args[1:])
+    if exit_code is None:
+        return  # left to typer: the test above replays it
+    quick_error = capsys.readouterr().err
+    assert _fingerprint(planted) == before
+    result = cli(*args)
+    assert exit_code == result.exit_code
+    if exit_code == 2:
+        assert quick_error.startswith("Error:")
+        assert quick_error.splitlines()[0] == result.stderr.splitlines()[0]

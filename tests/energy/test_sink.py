@@ -197,6 +197,42 @@ def test_a_slow_sink_delays_neither_the_start_nor_the_readings(fake_meter):
     assert names[:2] == ["begin", "log_metrics"] and names[-1] == "finish"
 
 
+def test_the_sink_begins_only_once_the_event_it_waits_for_is_set(fake_meter):
+    import threading
+
+    sink = ListSink()
+    launched = threading.Event()
+    tracker = Tracker([fake_meter], interval_s=0.01, sink=sink)
+    tracker.start(sink_after=launched)
+    time.sleep(0.1)
+    assert sink.calls == []  # the readings go on, the sink waits
+    launched.set()
+    tracker.stop()
+    assert [name for name, _ in sink.calls][:: len(sink.calls) - 1] == ["begin", "finish"]
+
+
+def test_track_hands_its_run_to_the_sink_only_once_the_command_has_started(fake_meter, monkeypatch):
+    """So that the sink's start (a ledger's imports) never delays the command (issue 24)."""
+    from greenspike.energy import _command
+
+    events: list[str] = []
+
+    class Popen(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            events.append("started")
+
+    class NotingSink(ListSink):
+        def begin(self, report, **details):
+            events.append("begin")
+            return super().begin(report, **details)
+
+    monkeypatch.setattr(_command.subprocess, "Popen", Popen)
+    exit_code, report = _command.run_command(["true"], Tracker([fake_meter], sink=NotingSink()))
+    assert exit_code == 0 and report.status == "finished"
+    assert events == ["started", "begin"]
+
+
 def test_a_run_stopped_before_its_sink_has_begun_is_still_kept_whole(fake_meter):
     sink = SlowSink(0.3)
     with Tracker([fake_meter], interval_s=0.01, sink=sink) as tracker:

@@ -5,34 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from greenspike._version import __version__
 from greenspike.cli import carbon, compare, doctor, estimate, nir, runs, search, track
+from greenspike.cli._errors import BAD_INPUT_EXIT_CODE, print_error
 from greenspike.cli._options import Command, Group
 from greenspike.errors import GreenspikeError
 
-BAD_INPUT_EXIT_CODE = 2
-
 
 class _Commands(Group):
-    """Shows greenspike's own errors and OSError as one `Error: ...` line, not a traceback.
-
-    The library raises `GreenspikeError`s (greenspike.errors) at its boundaries with a message
-    that names the bad value and what would be valid, and an OSError names the file or command
-    it could not use, so the message is all the user needs. Anything else is a bug: it keeps its
-    traceback.
-    """
+    """Shows greenspike's errors and OSError as one `Error: ...` line (greenspike.cli._errors)."""
 
     def invoke(self, ctx: Any) -> Any:  # typer.Context, whose click varies with typer's version
         try:
             return super().invoke(ctx)
         except (GreenspikeError, OSError) as error:
-            from greenspike.report._tables import printable
-
-            message = escape(printable(str(error)))
-            Console(stderr=True, soft_wrap=True).print(f"[bold red]Error:[/] {message}")
+            print_error(error)
             raise typer.Exit(BAD_INPUT_EXIT_CODE) from error
 
 
@@ -76,8 +64,3 @@ app.add_typer(runs.app, name="runs")
 app.command(name="compare", cls=Command)(compare.compare)
 app.add_typer(nir.app, name="nir")
 app.command(name="search", cls=Command)(search.search)
-
-
-def main() -> None:
-    """Entry point of the `greenspike` console script and `python -m greenspike`."""
-    app(prog_name="greenspike")

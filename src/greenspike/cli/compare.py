@@ -48,11 +48,9 @@ from greenspike.cli._options import (
     SEED_OPTION,
     STEPS_HELP,
     TARGET_RATE_OPTION,
-    ledger_choice,
-    names,
-    number_or_name,
     out_option,
 )
+from greenspike.cli._values import ledger_choice, names, number_or_name
 from greenspike.errors import InvalidInputError
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from greenspike.cli._options import (
     INTENSITY_OPTION,
     JSON_OPTION,
     PUE_OPTION,
-    number_or_name,
 )
+from greenspike.cli._values import number_or_name
 
 
 def estimate(

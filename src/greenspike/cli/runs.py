@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from greenspike.cli._options import JSON_OPTION, LEDGER_OPTION, Command, Group, key_values
+from greenspike.cli._options import JSON_OPTION, LEDGER_OPTION, Command, Group
+from greenspike.cli._values import key_values
 from greenspike.errors import InvalidInputError
 
 app = typer.Typer(

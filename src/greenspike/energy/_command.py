@@ -16,6 +16,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
@@ -83,11 +84,15 @@ def run_command(
         else:
             pending.append(signum)
 
-    tracker.start()
+    launched = threading.Event()  # the sink (a ledger to open) starts once the command runs
+    tracker.start(sink_after=launched)
     # Our handlers sit above the tracker's; they come off before it stops, so it can take its own.
     previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
-        child.append(subprocess.Popen(list(argv), env=None if env is None else dict(env)))
+        try:
+            child.append(subprocess.Popen(list(argv), env=None if env is None else dict(env)))
+        finally:
+            launched.set()
     except OSError as error:
         _restore(previous)
         tracker.stop("failed", f"could not start the command: {error}")

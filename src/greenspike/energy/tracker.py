@@ -378,8 +378,13 @@ class Tracker(ContextDecorator):
 
     # -- run ------------------------------------------------------------------------------
 
-    def start(self) -> Tracker:
+    def start(self, *, sink_after: threading.Event | None = None) -> Tracker:
         """Start the meters and the sampling thread; returns the tracker.
+
+        Args:
+            sink_after: the sink's `begin()` waits for this event: set it once what must not
+                share the interpreter with the sink's start (a ledger's imports) has started;
+                `greenspike track` sets it once its command runs.
 
         Raises:
             RuntimeError: the tracker is already running.
@@ -391,12 +396,12 @@ class Tracker(ContextDecorator):
                 "one call at a time: from several threads, give each thread its own tracker)"
             )
         try:
-            return self._start()
+            return self._start(sink_after)
         except BaseException:
             self._in_use.release()
             raise
 
-    def _start(self) -> Tracker:
+    def _start(self, sink_after: threading.Event | None) -> Tracker:
         self._pid = os.getpid()
         self.report = None
         self._notes, self._roots = [], []
@@ -433,7 +438,10 @@ class Tracker(ContextDecorator):
         if self.sink is not None:
             self._begun.clear()
             threading.Thread(
-                target=self._begin_sink, args=(self.sink,), name="greenspike-sink", daemon=True
+                target=self._begin_sink,
+                args=(self.sink, sink_after),
+                name="greenspike-sink",
+                daemon=True,
             ).start()
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -782,9 +790,11 @@ class Tracker(ContextDecorator):
                 spent_s = time.thread_time() - started_cpu_s - read_cpu_s
                 next_publish_s = self._latest_s + spent_s / PUBLISH_SHARE
 
-    def _begin_sink(self, sink: RunSink) -> None:
-        """Hand the run to the sink (in a thread of its own, as the run starts)."""
+    def _begin_sink(self, sink: RunSink, after: threading.Event | None) -> None:
+        """Hand the run to the sink (in a thread of its own, as the run starts, or `after`)."""
         try:
+            if after is not None:
+                after.wait()
             self._run_id = sink.begin(
                 self._build("running"),
                 interval_s=self.interval_s,
