@@ -1,8 +1,9 @@
 """How soon `greenspike track` starts the command, and what keeping the run in the ledger costs.
 
-    python benchmarks/track_start.py [--rounds 15]
+    python benchmarks/track_start.py [--rounds 15] [--sleep SECONDS]
 
-The command is `date +%s.%N`, which prints the moment it runs and exits within a millisecond.
+The command is `date +%s.%N`, which prints the moment it runs and exits within a millisecond
+(with `--sleep S`, it then sleeps S seconds: a command that runs a while, as a real one does).
 Each round launches `python -m greenspike track -- date +%s.%N` twice, in turn: with the
 default ledger (SQLite; `$GREENSPIKE_LEDGER` points it to an existing file in a temporary
 folder, so that the user's own is not touched) and with `--no-ledger`. For each launch:
@@ -30,19 +31,20 @@ import tempfile
 import time
 from pathlib import Path
 
-COMMAND = ["date", "+%s.%N"]
+DATE = "date +%s.%N"
 
 
 BARE = [sys.executable, "-c", "import time; print(time.time())"]
 
 
-def launch(ledger: bool | None, env: dict[str, str]) -> tuple[float, float]:
+def launch(ledger: bool | None, env: dict[str, str], sleep_s: float) -> tuple[float, float]:
     """(start latency, whole call) in seconds of one `greenspike track -- date`.
 
     With `ledger` None: of the bare interpreter printing the time instead.
     """
     options = [] if ledger else ["--no-ledger"]
-    command = [sys.executable, "-m", "greenspike", "track", *options, "--", *COMMAND]
+    tracked = DATE.split() if not sleep_s else ["sh", "-c", f"{DATE}; sleep {sleep_s}"]
+    command = [sys.executable, "-m", "greenspike", "track", *options, "--", *tracked]
     launched = time.time()
     done = subprocess.run(
         BARE if ledger is None else command,
@@ -58,18 +60,20 @@ def launch(ledger: bool | None, env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--sleep", type=float, default=0.0, help="seconds the command sleeps")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "GREENSPIKE_LEDGER": f"sqlite:///{Path(folder) / 'ledger.db'}"}
-        first = launch(True, env)  # creates the ledger
-        launch(False, env)  # warms the file cache alike for both
+        first = launch(True, env, args.sleep)  # creates the ledger
+        launch(False, env, args.sleep)  # warms the file cache alike for both
         runs: dict[bool | None, list[tuple[float, float]]] = {True: [], False: [], None: []}
         kinds: list[bool | None] = [True, False, None]
         for r in range(args.rounds):
             for ledger in kinds[r % 3 :] + kinds[: r % 3]:
-                runs[ledger].append(launch(ledger, env))
+                runs[ledger].append(launch(ledger, env, args.sleep))
     print(
-        f"{args.rounds} rounds, load average {os.getloadavg()[0]:.1f} at the end; "
+        f"{args.rounds} rounds, command sleeping {args.sleep:g} s, "
+        f"load average {os.getloadavg()[0]:.1f} at the end; "
         "seconds: median (min-max)"
     )
     print("| greenspike track -- date | command started after | whole call |")

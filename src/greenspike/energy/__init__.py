@@ -4,28 +4,60 @@
 (greenspike.tracking) are the trackers users call, with the run ledger as their sink.
 """
 
-from greenspike._signals import Terminated
-from greenspike.energy.carbon import (
-    CarbonIntensity,
-    Place,
-    carbon_intensity,
-    find_place,
-    known_intensities,
-    known_places,
-)
-from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
-from greenspike.energy.forecast import Forecast
-from greenspike.energy.measurement import (
-    Component,
-    ComponentEnergy,
-    Components,
-    EnergyReport,
-    MissingComponent,
-    WindowReport,
-)
-from greenspike.energy.placement import Placement
-from greenspike.energy.sink import RunSink
-from greenspike.energy.tracker import TrackedFunction, Tracker, Window
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from greenspike._signals import Terminated
+    from greenspike.energy.carbon import (
+        CarbonIntensity,
+        Place,
+        carbon_intensity,
+        find_place,
+        known_intensities,
+        known_places,
+    )
+    from greenspike.energy.footprint import FootprintEstimate, estimate_footprint
+    from greenspike.energy.forecast import Forecast
+    from greenspike.energy.measurement import (
+        Component,
+        ComponentEnergy,
+        Components,
+        EnergyReport,
+        MissingComponent,
+        WindowReport,
+    )
+    from greenspike.energy.placement import Placement
+    from greenspike.energy.sink import RunSink
+    from greenspike.energy.tracker import TrackedFunction, Tracker, Window
+
+# Each public name -> its module, imported on first use: `greenspike track` imports only what
+# it needs before it starts the command.
+_LAZY = {
+    "Terminated": "greenspike._signals",
+    "CarbonIntensity": "greenspike.energy.carbon",
+    "Place": "greenspike.energy.carbon",
+    "carbon_intensity": "greenspike.energy.carbon",
+    "find_place": "greenspike.energy.carbon",
+    "known_intensities": "greenspike.energy.carbon",
+    "known_places": "greenspike.energy.carbon",
+    "FootprintEstimate": "greenspike.energy.footprint",
+    "estimate_footprint": "greenspike.energy.footprint",
+    "Forecast": "greenspike.energy.forecast",
+    "Component": "greenspike.energy.measurement",
+    "ComponentEnergy": "greenspike.energy.measurement",
+    "Components": "greenspike.energy.measurement",
+    "EnergyReport": "greenspike.energy.measurement",
+    "MissingComponent": "greenspike.energy.measurement",
+    "WindowReport": "greenspike.energy.measurement",
+    "Placement": "greenspike.energy.placement",
+    "RunSink": "greenspike.energy.sink",
+    "TrackedFunction": "greenspike.energy.tracker",
+    "Tracker": "greenspike.energy.tracker",
+    "Window": "greenspike.energy.tracker",
+}
 
 __all__ = [
     "CarbonIntensity",
@@ -50,3 +82,10 @@ __all__ = [
     "known_intensities",
     "known_places",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -14,17 +14,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from greenspike.errors import LedgerVersionError
-from greenspike.ledger.jobs import JobComponent, JobRecord, NodeEnergy
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
-from greenspike.ledger.records import RunRecord, Sample
 
 if TYPE_CHECKING:
+    from greenspike.ledger.jobs import JobComponent, JobRecord, NodeEnergy
     from greenspike.ledger.migrations import SCHEMA_VERSION
+    from greenspike.ledger.records import RunRecord, Sample
     from greenspike.ledger.store import Ledger, shared_ledger
 
-# Imported on first use, with SQLAlchemy, rather than with the package: a tracker hands its run
-# to the ledger's sink at once, and the sink opens the ledger in the background.
-_LAZY = {"SCHEMA_VERSION": "migrations", "Ledger": "store", "shared_ledger": "store"}
+# Imported on first use (some with SQLAlchemy) rather than with the package: a tracker hands its
+# run to the ledger's sink at once, and the sink opens the ledger in the background.
+_LAZY = {
+    "SCHEMA_VERSION": "migrations",
+    "Ledger": "store",
+    "shared_ledger": "store",
+    "JobComponent": "jobs",
+    "JobRecord": "jobs",
+    "NodeEnergy": "jobs",
+    "RunRecord": "records",
+    "Sample": "records",
+}
 
 __all__ = [
     "ENV_VAR",
@@ -43,7 +52,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The names that need SQLAlchemy, imported when first asked for."""
+    """The names of `_LAZY`, imported when first asked for."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
