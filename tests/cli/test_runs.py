@@ -331,6 +331,9 @@ def test_a_fresh_install_lists_no_runs_and_creates_no_ledger(cli, tmp_path, monk
     listed = cli("runs", "list")
     assert listed.exit_code == 0 and "No runs yet" in listed.output
     assert json.loads(cli("runs", "list", "--json").output) == []
+    jobs = cli("runs", "list", "--jobs")
+    assert jobs.exit_code == 0 and "No runs yet" in jobs.output
+    assert json.loads(cli("runs", "list", "--jobs", "--json").output) == []
     assert not (tmp_path / "data").exists()  # nothing created for a read
     typo = cli("runs", "list", "--ledger", str(tmp_path / "typo.db"))  # named: must exist
     assert typo.exit_code == 2 and "no ledger at" in typo.output

@@ -60,3 +60,38 @@ def test_a_forked_child_leaves_the_parents_run_alone(fake_meter, tmp_path):
         run = ledger.run(tracker.run_id)
     assert run.status == "finished" and [m.name for m in run.metrics] == ["parent"]
     assert gs.EnergyReport.from_json(out.read_text()).status == "finished"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_child_forked_before_the_sink_answered_reads_the_run_id_at_once(fake_meter, tmp_path):
+    import time
+
+    class SlowSink:
+        where = "a slow sink"
+
+        def begin(self, report, **details):
+            time.sleep(0.5)
+            return 7
+
+        def update(self, report): ...
+        def log_metrics(self, metrics): ...
+        def set_tags(self, tags): ...
+        def finish(self, report): ...
+
+    tracker = gs.energy.Tracker([fake_meter], interval_s=0.01, sink=SlowSink()).start()
+    answer = tmp_path / "run_id"
+    pid = os.fork()
+    if pid == 0:  # no sink thread here: waiting for it would hang the child for ever
+        try:
+            answer.write_text(repr(tracker.run_id))
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while os.waitpid(pid, os.WNOHANG) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not answer.exists():
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert answer.read_text() == "None"
+    assert tracker.run_id == 7
+    tracker.stop()

@@ -164,6 +164,13 @@ def list_runs(
                 f"--jobs lists jobs, not runs: leave out {', '.join(given)} (or use --job ID "
                 "to list the runs of one job)"
             )
+    if (fresh := _no_default_ledger_yet(ledger)) is not None:
+        if as_json:
+            _print_json([])
+        else:
+            Console().print(f"No runs yet: nothing is kept in {escape(str(fresh))} so far.")
+        return
+    if jobs:
         with _ledger(ledger) as store:
             found = store.jobs(
                 since_unix_s=_unix_s(since, "--since"),
@@ -176,12 +183,6 @@ def list_runs(
             Console().print("No jobs match.")
         else:
             Console().print(jobs_table(found, title=f"Jobs in {store.where}"))
-        return
-    if (fresh := _no_default_ledger_yet(ledger)) is not None:
-        if as_json:
-            _print_json([])
-        else:
-            Console().print(f"No runs yet: nothing is kept in {escape(str(fresh))} so far.")
         return
     with _ledger(ledger) as store:
         runs = _select(store, name, tags, status, since, until, where, job, limit)

@@ -506,9 +506,11 @@ class Tracker(ContextDecorator):
         """The id the sink gave this run; None when it is not kept (no sink, or it failed).
 
         The sink takes the run in the background as the run starts; asking for the id waits
-        until it has.
+        until it has. A forked child, which has no sink thread to wait for, gets the id its
+        parent had when it forked (None if the sink had not answered yet).
         """
-        self._begun.wait()
+        if os.getpid() == self._pid:
+            self._begun.wait()
         return self._run_id
 
     def snapshot(self) -> EnergyReport:
