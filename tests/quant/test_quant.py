@@ -136,6 +136,28 @@ def test_counting_a_quantized_network_sees_its_zeros():
     assert gs.cost.count(quantized, x).total.effective_acs == 6  # two weights round to 0
 
 
+def test_without_gradients_the_quantized_weights_are_kept_until_the_weights_change(monkeypatch):
+    torch.manual_seed(0)
+    layer = gs.quant.quantize(nn.Linear(6, 4), INT8, calibration=torch.rand(5, 6))
+    quantizer = layer.parametrizations.weight[0]
+    searches = []
+    search = quantizer.scale
+    monkeypatch.setattr(quantizer, "scale", lambda w: searches.append(1) or search(w))
+    x = torch.rand(3, 6)
+    with torch.no_grad():
+        first = layer(x)  # (calibration may have searched and kept them already)
+        assert torch.equal(layer(x), first) and len(searches) <= 1  # kept: no new search
+        layer.parametrizations.weight.original.mul_(2.0)  # written in place: searched again
+        searched = len(searches)
+        doubled = layer(x)
+        assert len(searches) == searched + 1
+        assert torch.equal(layer(x), doubled) and len(searches) == searched + 1
+    by_search = layer(x)  # with gradients: searched at every call, never kept
+    assert len(searches) == searched + 2 and by_search.requires_grad
+    torch.testing.assert_close(doubled, by_search.detach(), rtol=0, atol=0)
+    assert not torch.equal(doubled, first)
+
+
 def test_gradients_pass_straight_through_for_quantization_aware_training():
     torch.manual_seed(0)
     _, spiking = build_pair("mlp", (8, 8), 10, (16,), 4, "direct")

@@ -4,7 +4,8 @@
   channel. With N-bit integers, `w_q = s_c x clamp(round(w / s_c), -(2**(N-1) - 1), 2**(N-1) - 1)`
   (int2 is ternary: {-s_c, 0, s_c}); `s_c` minimises the channel's squared rounding error over
   clipping points from its largest magnitude down to 0.3 of it. fp16 / bf16: rounded to that
-  type. Recomputed at every call, so it follows the weights while they train.
+  type. Recomputed at every call while gradients flow, so it follows the weights as they
+  train; without gradients (evaluation, inference) it is kept until the weights change.
 - `InputQuantizer`: one scale per layer, set by calibration (`observe`, then `freeze`): inputs
   that were all spikes ({0, 1} or {-1, 0, 1}) pass unchanged (exact in any format); otherwise
   unsigned N-bit levels `s x [0, 2**N - 1]` when no input was negative, else signed
@@ -40,6 +41,7 @@ class WeightQuantizer(nn.Module):
     def __init__(self, number: NumberFormat):
         super().__init__()
         self.number = number
+        self._kept: tuple[tuple[object, ...], torch.Tensor] | None = None
 
     def scale(self, weight: torch.Tensor) -> torch.Tensor:
         """The per-channel scales `[C_out]` of an integer format (see the module docstring)."""
@@ -48,7 +50,19 @@ class WeightQuantizer(nn.Module):
         return _rounding.clip_search(rows, rows.abs().amax(1), -high, high)
 
     def forward(self, weight: torch.Tensor) -> torch.Tensor:
-        """`weight` on the format's grid (straight-through gradient)."""
+        """`weight` on the format's grid (straight-through gradient).
+
+        Without gradients, the result is kept and reused until `weight` changes (another tensor,
+        or this one written in place: its version counter moves).
+        """
+        if torch.is_grad_enabled() and weight.requires_grad:
+            return self._quantize(weight)
+        key = (weight.data_ptr(), weight._version, weight.shape, weight.dtype, weight.device)
+        if self._kept is None or self._kept[0] != key:
+            self._kept = (key, self._quantize(weight).detach())
+        return self._kept[1]
+
+    def _quantize(self, weight: torch.Tensor) -> torch.Tensor:
         if self.number.kind != "int":
             return _rounding.to_float_format(weight, self.number)
         high = _rounding.signed_levels(self.number.bits)
