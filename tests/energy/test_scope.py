@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from greenspike.energy.measurement import ComponentEnergy, EnergyReport
 from greenspike.energy.meters import apportioned, estimated
+from greenspike.energy.meters import process as process_meters
 from greenspike.energy.meters.apportioned import ApportionedMeter
 from greenspike.energy.meters.base import Meter
 from greenspike.energy.meters.estimated import EstimatedCpuMeter
@@ -65,6 +66,21 @@ def test_without_the_root_only_the_descendants_count():
         pass
     assert tree.cpu_s() - before < 0.05
     assert tree.rss_bytes() == 0  # no child: no memory
+
+
+def test_meters_that_share_a_tree_and_start_in_turn_scan_the_machine_once(monkeypatch):
+    """Each scan reads every process on the machine: `greenspike track` starts three meters on
+    one tree before its command, and must not pay for three scans (issue 24)."""
+    tree = ProcessTree(include_root=False)
+    scans = []
+    children = tree._root.children
+    monkeypatch.setattr(tree._root, "children", lambda **kw: scans.append(1) or children(**kw))
+    for _ in range(3):
+        tree.start()
+    assert len(scans) == 1
+    time.sleep(process_meters.RECENT_SCAN_S)
+    tree.start()  # a later start finds the descendants anew
+    assert len(scans) == 2
 
 
 def test_the_tree_never_goes_back(monkeypatch):

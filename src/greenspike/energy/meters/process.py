@@ -27,6 +27,8 @@ import psutil
 
 FIRST_TREE_REFRESH_S = 0.5
 TREE_REFRESH_S = 30.0
+# A scan this recent is reused by start(): the meters that share a tree start it in turn.
+RECENT_SCAN_S = 0.1
 
 
 def busy_s(times) -> float:
@@ -70,9 +72,12 @@ class ProcessTree:
         self._scanned = -math.inf
 
     def start(self) -> None:
-        """Find the descendants now and restart the refresh intervals."""
+        """Find the descendants now (or reuse a scan under RECENT_SCAN_S old); restart the
+        refresh intervals."""
+        now = time.monotonic()
+        if now - self._scanned >= RECENT_SCAN_S:
+            self._scan(now)
         self._refresh_s = FIRST_TREE_REFRESH_S
-        self._scan(time.monotonic())
         self._cpu_s = 0.0
         self._cpu_s = self.cpu_s()
 
