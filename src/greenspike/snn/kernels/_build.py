@@ -4,8 +4,8 @@ The library lands in `$GREENSPIKE_KERNEL_CACHE` (default `~/.cache/greenspike/ke
 by a hash of the source, the flags, the compiler and the CPU, so any change rebuilds it. gcc
 takes under a second (the C source includes no PyTorch headers); the first build says so on
 stderr. No compiler, or a failed build: `None`, with one warning, and callers use the reference.
-Two libraries: the fused LIF kernel (`lif_cpu.c`) and the event-driven Linear + LIF of
-inference (`event_cpu.c`).
+Three libraries: the fused LIF kernel (`lif_cpu.c`), the event-driven Linear + LIF of
+inference (`event_cpu.c`) and the 2x2 max pool (`pool_cpu.c`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
 EVENT_SOURCES = ("event_cpu.c",)
+POOL_SOURCES = ("pool_cpu.c",)
 # -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
 # A compiler slower than this is given up on: the reference loop is used instead.
@@ -45,6 +46,12 @@ def load_cpu_library() -> ctypes.CDLL | None:
 def load_event_library() -> ctypes.CDLL | None:
     """The compiled event-driven Linear + LIF kernel, or None where it cannot be built."""
     return load_library(EVENT_SOURCES, "event-driven CPU kernel")
+
+
+@functools.cache
+def load_pool_library() -> ctypes.CDLL | None:
+    """The compiled 2x2 max pool kernel, or None where it cannot be built."""
+    return load_library(POOL_SOURCES, "2x2 max pool kernel")
 
 
 def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
@@ -123,7 +130,7 @@ def _cpu_model() -> str:
 def _warn(what: str, reason: str) -> None:
     warnings.warn(
         f"greenspike's {what} is unavailable: {reason}; "
-        "using the PyTorch reference loop instead (same results, slower)",
+        "using the PyTorch reference instead (same results, slower)",
         RuntimeWarning,
         stacklevel=5,
     )
