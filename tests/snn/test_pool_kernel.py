@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from greenspike.snn.kernels import _build, pool
-from greenspike.train.models import MaxPool2x2
+from greenspike.train.models import MaxPool2x2, build_pair
 
 pytestmark = pytest.mark.skipif(pool._library() is None, reason="no C compiler")
 
@@ -111,6 +111,9 @@ def test_the_twins_pool_is_a_max_pool2d_with_its_results():
     assert torch.equal(layer(x), F.max_pool2d(x, 2))
     layer.padding = 1  # changed settings: nn.MaxPool2d's own forward
     assert torch.equal(layer(x), F.max_pool2d(x, 2, padding=1))
+    for twin in build_pair("cnn", (28, 28), 10, (4, 8), 4, "direct"):
+        pools = [type(m) for m in twin.modules() if isinstance(m, torch.nn.MaxPool2d)]
+        assert pools == [MaxPool2x2, MaxPool2x2]
 
 
 def test_without_a_compiler_it_warns_and_runs_pytorch(tmp_path, monkeypatch):
