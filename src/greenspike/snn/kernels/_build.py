@@ -51,22 +51,25 @@ def load_event_library() -> ctypes.CDLL | None:
 @functools.cache
 def load_pool_library() -> ctypes.CDLL | None:
     """The compiled 2x2 max pool kernel, or None where it cannot be built."""
-    return load_library(POOL_SOURCES, "2x2 max pool kernel")
+    return load_library(POOL_SOURCES, "2x2 max pool kernel", "PyTorch's own max pool")
 
 
-def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
+def load_library(
+    sources: tuple[str, ...], what: str, fallback: str = "the PyTorch reference loop"
+) -> ctypes.CDLL | None:
     """The library built from `sources` (the first is compiled; the others are its headers).
 
     Args:
         sources: file names beside this module.
         what: what the library is, for the messages.
+        fallback: what runs without it, for the messages.
 
     Returns:
         The loaded library, or None (with a RuntimeWarning) where it cannot be built.
     """
     compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
-        _warn(what, "no C compiler found (set CC or install gcc)")
+        _warn(what, "no C compiler found (set CC or install gcc)", fallback)
         return None
     here = Path(__file__).parent
     texts = [(here / name).read_bytes() for name in sources]
@@ -77,12 +80,12 @@ def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
             _compile(compiler, here / sources[0], target, what)
         except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             details = getattr(error, "stderr", "") or error
-            _warn(what, f"compiling it with {compiler} failed: {details}")
+            _warn(what, f"compiling it with {compiler} failed: {details}", fallback)
             return None
     try:
         return ctypes.CDLL(str(target))
     except OSError as error:  # e.g. a library left damaged in the cache: delete it to rebuild
-        _warn(what, f"loading {target} failed: {error}")
+        _warn(what, f"loading {target} failed: {error}", fallback)
         return None
 
 
@@ -127,10 +130,10 @@ def _cpu_model() -> str:
     return "\n".join(dict.fromkeys(wanted))
 
 
-def _warn(what: str, reason: str) -> None:
+def _warn(what: str, reason: str, fallback: str) -> None:
     warnings.warn(
         f"greenspike's {what} is unavailable: {reason}; "
-        "using the PyTorch reference instead (same results, slower)",
+        f"using {fallback} instead (same results, slower)",
         RuntimeWarning,
         stacklevel=5,
     )
