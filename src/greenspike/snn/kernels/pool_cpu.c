@@ -1,6 +1,5 @@
 /* 2x2 max pooling with stride 2 for the CPU, with PyTorch's results: one pass forward, one
  * pass backward, OpenMP across planes. The rules are documented in kernels/pool.py. */
-#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 
