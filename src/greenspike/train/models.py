@@ -27,6 +27,7 @@ from torch import nn
 
 from greenspike.errors import InvalidInputError
 from greenspike.snn import LIF, LeakyIntegrator, encode
+from greenspike.snn.kernels.pool import max_pool2x2
 
 MODELS = ("mlp", "cnn")
 ENCODINGS = ("direct", "rate", "latency")  # of images
@@ -157,6 +158,24 @@ def build_pair(
     return nn.Sequential(*ann), nn.Sequential(*snn)
 
 
+class MaxPool2x2(nn.MaxPool2d):
+    """`nn.MaxPool2d(2)`, the same values and gradients, on the CPU in one pass each way.
+
+    PyTorch's own pool is slow on the CPU, and the spiking twin pools all T steps at once:
+    `greenspike.snn.kernels.pool.max_pool2x2` says how and when its kernel runs instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The 2x2 max pool with stride 2 of `x` `[B, C, H, W]` (or `[C, H, W]`)."""
+        settings = (self.kernel_size, self.stride, self.padding, self.dilation)
+        if settings != (2, 2, 0, 1) or self.ceil_mode or self.return_indices:  # changed since
+            return super().forward(x)
+        return max_pool2x2(x)
+
+
 class EventCounts(nn.Module):
     """Binary event frames `[B, T, ...]` -> the share of the T bins with an event `[B, ...]`."""
 
@@ -194,7 +213,7 @@ def _cnn_synapses(image_shape, classes, hidden):
                 f"{len(hidden)} conv layers halve {image_shape[-2]}x{image_shape[-1]} images "
                 "below 1 pixel: use fewer --hidden channels"
             )
-        layers.append([nn.Conv2d(a, b, 3, padding=1), nn.MaxPool2d(2)])
+        layers.append([nn.Conv2d(a, b, 3, padding=1), MaxPool2x2()])
         height, width = height // 2, width // 2
     return layers, nn.Linear(channels[-1] * height * width, classes)
 

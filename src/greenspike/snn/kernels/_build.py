@@ -4,8 +4,8 @@ The library lands in `$GREENSPIKE_KERNEL_CACHE` (default `~/.cache/greenspike/ke
 by a hash of the source, the flags, the compiler and the CPU, so any change rebuilds it. gcc
 takes under a second (the C source includes no PyTorch headers); the first build says so on
 stderr. No compiler, or a failed build: `None`, with one warning, and callers use the reference.
-Two libraries: the fused LIF kernel (`lif_cpu.c`) and the event-driven Linear + LIF of
-inference (`event_cpu.c`).
+Three libraries: the fused LIF kernel (`lif_cpu.c`), the event-driven Linear + LIF of
+inference (`event_cpu.c`) and the 2x2 max pool (`pool_cpu.c`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 
 SOURCES = ("lif_cpu.c", "lif_cpu_body.h")
 EVENT_SOURCES = ("event_cpu.c",)
+POOL_SOURCES = ("pool_cpu.c",)
 # -ffp-contract=off: no fused multiply-add, so every product rounds as in PyTorch's loop.
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fopenmp", "-fPIC", "-shared")
 # A compiler slower than this is given up on: the reference loop is used instead.
@@ -47,19 +48,28 @@ def load_event_library() -> ctypes.CDLL | None:
     return load_library(EVENT_SOURCES, "event-driven CPU kernel")
 
 
-def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
+@functools.cache
+def load_pool_library() -> ctypes.CDLL | None:
+    """The compiled 2x2 max pool kernel, or None where it cannot be built."""
+    return load_library(POOL_SOURCES, "2x2 max pool kernel", "PyTorch's own max pool")
+
+
+def load_library(
+    sources: tuple[str, ...], what: str, fallback: str = "the PyTorch reference loop"
+) -> ctypes.CDLL | None:
     """The library built from `sources` (the first is compiled; the others are its headers).
 
     Args:
         sources: file names beside this module.
         what: what the library is, for the messages.
+        fallback: what runs without it, for the messages.
 
     Returns:
         The loaded library, or None (with a RuntimeWarning) where it cannot be built.
     """
     compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
-        _warn(what, "no C compiler found (set CC or install gcc)")
+        _warn(what, "no C compiler found (set CC or install gcc)", fallback)
         return None
     here = Path(__file__).parent
     texts = [(here / name).read_bytes() for name in sources]
@@ -70,12 +80,12 @@ def load_library(sources: tuple[str, ...], what: str) -> ctypes.CDLL | None:
             _compile(compiler, here / sources[0], target, what)
         except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
             details = getattr(error, "stderr", "") or error
-            _warn(what, f"compiling it with {compiler} failed: {details}")
+            _warn(what, f"compiling it with {compiler} failed: {details}", fallback)
             return None
     try:
         return ctypes.CDLL(str(target))
     except OSError as error:  # e.g. a library left damaged in the cache: delete it to rebuild
-        _warn(what, f"loading {target} failed: {error}")
+        _warn(what, f"loading {target} failed: {error}", fallback)
         return None
 
 
@@ -120,10 +130,10 @@ def _cpu_model() -> str:
     return "\n".join(dict.fromkeys(wanted))
 
 
-def _warn(what: str, reason: str) -> None:
+def _warn(what: str, reason: str, fallback: str) -> None:
     warnings.warn(
         f"greenspike's {what} is unavailable: {reason}; "
-        "using the PyTorch reference loop instead (same results, slower)",
+        f"using {fallback} instead (same results, slower)",
         RuntimeWarning,
         stacklevel=5,
     )
