@@ -72,8 +72,7 @@ class ProcessTree:
         self._scanned = -math.inf
 
     def start(self) -> None:
-        """Find the descendants now (or reuse a scan under RECENT_SCAN_S old); restart the
-        refresh intervals."""
+        """Find the descendants (a scan under RECENT_SCAN_S old is reused); restart the refresh."""
         now = time.monotonic()
         if now - self._scanned >= RECENT_SCAN_S:
             self._scan(now)
