@@ -21,7 +21,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from greenspike.cli._values import as_flags, check_integers
+from greenspike.cli._values import check_integers, name_flags
 from greenspike.errors import GreenspikeError
 
 # -- options shared by several commands ------------------------------------------------------
@@ -132,13 +132,12 @@ class _Conventions:
                 check_integers(where, ctx.params.get(param.name))
             return super().invoke(ctx)  # type: ignore[misc]
         except GreenspikeError as error:
-            if error.args and isinstance(error.args[0], str):
-                flags = {
-                    p.name: max(p.opts, key=len)
-                    for p in self.get_params(ctx)
-                    if p.param_type_name == "option" and p.name
-                }
-                error.args = (as_flags(error.args[0], flags), *error.args[1:])
+            flags = {
+                p.name: max(p.opts, key=len)
+                for p in self.get_params(ctx)
+                if p.param_type_name == "option" and p.name
+            }
+            name_flags(error, flags)
             raise
 
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from greenspike.cli._errors import BAD_INPUT_EXIT_CODE, print_error
 from greenspike.cli._tracked import TrackOptions, run_track
-from greenspike.cli._values import as_flags, check_integers
+from greenspike.cli._values import check_integers, name_flags
 from greenspike.errors import GreenspikeError
 
 _T = TypeVar("_T")
@@ -123,7 +123,7 @@ def quick_track(args: Sequence[str]) -> int | None:
         check_integers("--epochs", options.total_epochs)
         return run_track(options)
     except (GreenspikeError, OSError) as error:
-        if isinstance(error, GreenspikeError) and error.args and isinstance(error.args[0], str):
-            error.args = (as_flags(error.args[0], _parser()[1]), *error.args[1:])
+        if isinstance(error, GreenspikeError):
+            name_flags(error, _parser()[1])
         print_error(error)
         return BAD_INPUT_EXIT_CODE

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from greenspike.errors import InvalidInputError
+from greenspike.errors import GreenspikeError, InvalidInputError
 
 # The largest integer any option takes: a signed 64-bit integer, what SQLite and PostgreSQL
 # (BIGINT) hold. Options with a tighter meaning (sizes, depths) are bounded where parsed.
@@ -69,6 +69,8 @@ def check_integers(where: str, value: object) -> None:
             )
 
 
-def as_flags(message: str, flags: dict[str, str]) -> str:
-    """`name` -> the flag of that parameter (`hours` -> --hours); other `names` lose the marks."""
-    return _NAMED.sub(lambda m: flags.get(m[1], m[1]), message)
+def name_flags(error: GreenspikeError, flags: dict[str, str]) -> None:
+    """Name flags in `error`'s message: `hours` -> --hours; other `names` lose the marks."""
+    if error.args and isinstance(error.args[0], str):
+        message = _NAMED.sub(lambda m: flags.get(m[1], m[1]), error.args[0])
+        error.args = (message, *error.args[1:])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
@@ -45,7 +45,7 @@ def layer_chain(model: nn.Module, caller: str, leaves: tuple[type, ...] = ()) ->
     if not isinstance(model, nn.Module):
         raise InvalidInputError(f"{caller} takes a torch nn.Module, got {type(model).__name__}")
     if isinstance(model, nn.Sequential):
-        layers = list(_flatten(model, ""))
+        layers = list(flattened(model))
     else:
         layers = _traced(model, caller, leaves)
     if not layers:
@@ -53,11 +53,12 @@ def layer_chain(model: nn.Module, caller: str, leaves: tuple[type, ...] = ()) ->
     return layers
 
 
-def _flatten(sequential: nn.Sequential, prefix: str):
+def flattened(sequential: nn.Sequential, prefix: str = "") -> Iterator[tuple[str, nn.Module]]:
+    """(name, layer) of each leaf of nested `nn.Sequential`s, names joined by "_" ("1_0")."""
     for key, layer in sequential.named_children():
         name = f"{prefix}{key}"
         if isinstance(layer, nn.Sequential):
-            yield from _flatten(layer, f"{name}_")
+            yield from flattened(layer, f"{name}_")
         else:
             yield name, layer
 

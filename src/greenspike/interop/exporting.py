@@ -11,7 +11,7 @@ from torch import nn
 
 from greenspike._version import __version__
 from greenspike.errors import InvalidInputError
-from greenspike.interop._chain import checked_input_shape
+from greenspike.interop._chain import checked_input_shape, flattened
 from greenspike.interop._nir import require_nir
 from greenspike.interop.convert import ConvertedNetwork
 from greenspike.interop.network import (
@@ -102,20 +102,11 @@ def _layers_and_edges(model: nn.Module) -> tuple[dict[str, nn.Module], list[tupl
         return dict(model.layers.items()), list(model.edges)
     if not isinstance(model, nn.Module):
         raise InvalidInputError(f"to_nir exports a torch nn.Module, got {type(model).__name__}")
-    layers = dict(_flatten(model, "")) if isinstance(model, nn.Sequential) else {"0": model}
+    layers = dict(flattened(model)) if isinstance(model, nn.Sequential) else {"0": model}
     if not layers:
         raise InvalidInputError("to_nir got an empty nn.Sequential: there is nothing to export")
     names = ["input", *layers, "output"]
     return layers, list(itertools.pairwise(names))
-
-
-def _flatten(sequential: nn.Sequential, prefix: str):
-    for key, layer in sequential.named_children():
-        name = f"{prefix}{key}"
-        if isinstance(layer, nn.Sequential):
-            yield from _flatten(layer, f"{name}_")
-        else:
-            yield name, layer
 
 
 def _infer_input_shape(model, layers, edges) -> Shape:

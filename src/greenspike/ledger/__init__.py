@@ -10,9 +10,9 @@ metadata and metrics.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from greenspike._lazy import lazy_names
 from greenspike.errors import LedgerVersionError
 from greenspike.ledger.location import ENV_VAR, default_ledger_path, ledger_url
 
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 # Imported on first use (some with SQLAlchemy) rather than with the package: a tracker hands its
 # run to the ledger's sink at once, and the sink opens the ledger in the background.
 _LAZY = {
-    "SCHEMA_VERSION": "migrations",
-    "Ledger": "store",
-    "shared_ledger": "store",
-    "JobComponent": "jobs",
-    "JobRecord": "jobs",
-    "NodeEnergy": "jobs",
-    "RunRecord": "records",
-    "Sample": "records",
+    "SCHEMA_VERSION": "greenspike.ledger.migrations",
+    "Ledger": "greenspike.ledger.store",
+    "shared_ledger": "greenspike.ledger.store",
+    "JobComponent": "greenspike.ledger.jobs",
+    "JobRecord": "greenspike.ledger.jobs",
+    "NodeEnergy": "greenspike.ledger.jobs",
+    "RunRecord": "greenspike.ledger.records",
+    "Sample": "greenspike.ledger.records",
 }
 
 __all__ = [
@@ -50,10 +50,4 @@ __all__ = [
     "shared_ledger",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """The names of `_LAZY`, imported when first asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"greenspike.ledger.{module}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)

@@ -10,8 +10,9 @@ jinja2 and SQLAlchemy for the HTML report it does not write.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from greenspike._lazy import lazy_names
 
 if TYPE_CHECKING:
     from greenspike.report.export import runs_to_csv, runs_to_json
@@ -26,9 +27,4 @@ _HOME = {
     "runs_to_json": "greenspike.report.export",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562)."""
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_HOME[name]), name)
+__getattr__ = lazy_names(__name__, _HOME)

@@ -11,9 +11,9 @@ workers share.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from greenspike._lazy import lazy_names
 from greenspike.search.config import OBJECTIVES, SAMPLERS, SearchConfig
 from greenspike.search.pruning import MedianRule
 from greenspike.search.records import TrialEvaluation, TrialMeasurement, TrialRecord
@@ -32,12 +32,7 @@ _WITH_OPTUNA = {
     "Optimization": "greenspike.search.optimization",
     "OptimizeConfig": "greenspike.search.optimization",
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WITH_OPTUNA:
-        return getattr(importlib.import_module(_WITH_OPTUNA[name]), name)
-    raise AttributeError(f"module 'greenspike.search' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WITH_OPTUNA)
 
 
 __all__ = [
