@@ -28,8 +28,8 @@ from greenspike.energy.tracker import Tracker
 from greenspike.errors import InvalidInputError
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-# Seconds between two reads of the epochs file while the command runs.
-EPOCHS_POLL_S = 0.2
+# Seconds between two looks at the command (and reads of the epochs file) while it runs.
+POLL_S = 0.2
 Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
@@ -100,7 +100,7 @@ def run_command(
     try:
         for signum in pending:
             deliver(signum)
-        returncode = child[0].wait() if epochs is None else _wait_reading(child[0], epochs)
+        returncode = _wait(child[0], epochs)
     finally:
         _restore(previous)
     status, note = _ending(returncode, received)
@@ -109,21 +109,29 @@ def run_command(
     return (128 - returncode if returncode < 0 else returncode), tracker.stop(status, note)
 
 
-def _wait_reading(child: subprocess.Popen, epochs: EpochsFile) -> int:
-    """Wait for `child`, reading its epochs; SIGTERM it once when the run is over budget."""
-    epochs.begin()
+def _wait(child: subprocess.Popen, epochs: EpochsFile | None) -> int:
+    """Wait for `child`, reading its epochs; SIGTERM it once when the run is over budget.
+
+    The wait wakes every few milliseconds (subprocess polls), never blocks until the child
+    ends: a signal whose C handler ran in another thread (the kernel's choice while the main
+    thread blocked signals, as subprocess does around vfork) reaches our handler only when the
+    main thread next takes the GIL, which a blocking waitpid() would put off until the end.
+    """
+    if epochs is not None:
+        epochs.begin()
     stopped = False
     while True:
         try:
-            returncode = child.wait(EPOCHS_POLL_S)
+            returncode = child.wait(POLL_S)
         except subprocess.TimeoutExpired:
             returncode = None
-        epochs.poll()
+        if epochs is not None:
+            epochs.poll()
+            if returncode is None and epochs.tracker.over_budget is not None and not stopped:
+                stopped = True
+                child.send_signal(signal.SIGTERM)
         if returncode is not None:
             return returncode
-        if epochs.tracker.over_budget is not None and not stopped:
-            stopped = True
-            child.send_signal(signal.SIGTERM)
 
 
 def check_executable(command: str, path: str | None = None) -> None:
